@@ -1,0 +1,19 @@
+"""The portal's Chalice app: a table of contents. The code lives in chalicelib/."""
+import logging
+
+from chalice import Chalice
+
+from chalicelib.api.admin import admin
+from chalicelib.api.agents import agents
+from chalicelib.api.middleware import http_middleware
+from chalicelib.api.openapi import docs
+from chalicelib.api.public import public
+from chalicelib.events.uploads import events
+from chalicelib.logs import configure_logging
+
+app = Chalice(app_name="carteselus")
+configure_logging(app.log)
+
+for blueprint in (public, agents, admin, docs, events):
+    app.register_blueprint(blueprint)
+app.register_middleware(http_middleware, "http")

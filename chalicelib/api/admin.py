@@ -1,0 +1,36 @@
+"""Back office: reference files, operators, activation codes."""
+from chalice import Blueprint
+
+from ..services import accounts, reference_imports
+from . import schemas as s
+from .routing import MANUFACTURER, endpoint
+
+admin = Blueprint(__name__)
+
+
+@endpoint(admin, "/admin/reference-imports", "POST", roles={MANUFACTURER}, status=201,
+          summary="Envoyer un fichier de référence", request=s.IMPORT_NEW, response=s.IMPORT_STARTED)
+def start_reference_import(call):
+    return reference_imports.start_import(call.principal, call.body["kind"])
+
+
+@endpoint(admin, "/admin/reference-imports/{import_id}", "GET", roles={MANUFACTURER},
+          summary="Suivre l'import d'un fichier de référence", response=s.IMPORT, errors={404: ["not_found"]})
+def describe_reference_import(call, import_id):
+    return reference_imports.describe_import(import_id)
+
+
+@endpoint(admin, "/admin/operators", "POST", roles={MANUFACTURER}, status=201,
+          summary="Créer un compte du fabricant ou d'une préfecture", request=s.OPERATOR_NEW, response=s.OPERATOR,
+          errors={409: ["email_already_used"], 422: ["unknown_department"]})
+def create_operator(call):
+    b = call.body
+    return accounts.create_operator(b["email"], b["first_name"].strip(), b["last_name"].strip(), b["role"],
+                                    b.get("department_code"))
+
+
+@endpoint(admin, "/admin/communes/{siren}/activation-code", "POST", roles={MANUFACTURER}, status=201,
+          summary="Émettre un nouveau code d'activation", response=s.ACTIVATION_CODE,
+          errors={404: ["not_found"], 409: ["already_registered"]})
+def issue_activation_code(call, siren):
+    return accounts.issue_activation_code(siren)

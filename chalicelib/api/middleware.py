@@ -1,0 +1,48 @@
+"""What every HTTP response gets: errors in the portal's shape, security headers, an access log line."""
+import json
+import logging
+import time
+
+from chalice import Response
+
+log = logging.getLogger("portal.access")
+
+# Chalice answers some requests itself (wrong content type, wrong method) with {"Code", "Message"}: reshaped here.
+CHALICE_ERRORS = {
+    415: ("unsupported_media_type", "Le corps de la requête doit être au format JSON (Content-Type: application/json)."),
+    405: ("method_not_allowed", "Cette méthode n'est pas acceptée pour cette adresse."),
+    400: ("bad_request", "Requête invalide."),
+    500: ("internal_error", "Une erreur inattendue s'est produite. Réessayez plus tard."),
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    # API answers carry personal data (names, birth dates, tokens): never kept by a browser or a proxy.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def http_middleware(event, get_response):
+    started = time.monotonic()
+    response = get_response(event)
+    if _is_chalice_error(response):
+        code, message = CHALICE_ERRORS.get(response.status_code, CHALICE_ERRORS[400])
+        response = Response(
+            body=json.dumps({"code": code, "message": message}, ensure_ascii=False),
+            status_code=response.status_code,
+            headers={k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+            | {"Content-Type": "application/json; charset=utf-8"},
+        )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    log.info(
+        "request",
+        extra={"method": event.method, "path": event.context.get("resourcePath"), "status": response.status_code,
+               "ms": round((time.monotonic() - started) * 1000)},
+    )
+    return response
+
+
+def _is_chalice_error(response: Response) -> bool:
+    return isinstance(response.body, dict) and set(response.body) == {"Code", "Message"}

@@ -1,0 +1,173 @@
+"""How every API route is declared: roles admitted, request schema, success status, error mapping.
+
+One decorator, ``endpoint``, wraps each view so that every route (1) authenticates the bearer token and checks the
+role, (2) parses and validates the JSON body against the schema that the OpenAPI document also publishes, (3) turns a
+``PortalError`` into ``{"code", "message"}`` and anything unexpected into a logged 500 without internals. The registry
+it fills is what the OpenAPI document and the access-control tests are generated from, so a route cannot escape them.
+"""
+import functools
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Response
+
+from ..domain.roles import ALL_ROLES, COMMUNE, MANUFACTURER, PREFECTURE, Principal  # noqa: F401 (re-exported)
+from ..errors import PortalError
+
+log = logging.getLogger(__name__)
+
+PUBLIC = frozenset()
+
+
+@dataclass
+class Call:
+    """What a view receives: who calls, the validated body, the query string, the caller's address."""
+
+    principal: Principal | None
+    body: dict
+    query: dict
+    source_ip: str
+    headers: Any
+
+
+@dataclass
+class Endpoint:
+    path: str
+    method: str
+    operation_id: str
+    summary: str
+    roles: frozenset
+    status: int
+    request_schema: dict | None
+    response_schema: dict | None
+    errors: dict = field(default_factory=dict)  # status -> list of codes, documented in OpenAPI
+    query: dict = field(default_factory=dict)  # name -> schema
+
+
+REGISTRY: list[Endpoint] = []
+
+
+def endpoint(
+    blueprint,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    roles=PUBLIC,
+    status: int = 200,
+    request: dict | None = None,
+    response: dict | None = None,
+    errors: dict | None = None,
+    query: dict | None = None,
+):
+    """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204."""
+    roles = frozenset(roles)
+
+    def decorator(view: Callable):
+        spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
+                        query or {})
+        REGISTRY.append(spec)
+
+        @functools.wraps(view)
+        def chalice_view(**path_params):
+            request_ = blueprint.current_request
+            try:
+                principal = _authorise(request_, roles)
+                body = _parse_body(request_, request) if method in ("POST", "PUT", "PATCH") else {}
+                call = Call(principal, body, dict(request_.query_params or {}), _source_ip(request_),
+                            request_.headers)
+                result = view(call, **path_params)
+                return json_response(status, result)
+            except PortalError as error:
+                return error_response(error)
+            except Exception as error:  # noqa: BLE001 - the one place that turns surprises into clean answers
+                if _is_transient(error):
+                    log.warning("transient AWS failure", exc_info=True)
+                    return error_response(unavailable())
+                raise
+
+        blueprint.route(path, methods=[method])(chalice_view)
+        return view
+
+    return decorator
+
+
+def json_response(status: int, body: Any, headers: dict | None = None) -> Response:
+    if status == 204 or body is None:
+        return Response(body="", status_code=status, headers=headers or {})
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def error_response(error: PortalError) -> Response:
+    return json_response(error.status, error.body(), error.headers)
+
+
+def unavailable() -> PortalError:
+    return PortalError(503, "service_unavailable",
+                       "Le service est momentanément surchargé. Réessayez dans quelques secondes.",
+                       headers={"Retry-After": "5"})
+
+
+TRANSIENT_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+                   "InternalServerError", "ServiceUnavailable", "SlowDown", "TransactionConflictException"}
+
+
+def _is_transient(error: Exception) -> bool:
+    """A throttled or unavailable AWS call (possibly wrapped by PynamoDB): the client may simply retry."""
+    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
+
+    cause = error
+    for _ in range(3):
+        if isinstance(cause, BotoConnectionError):
+            return True
+        if isinstance(cause, ClientError):
+            return cause.response.get("Error", {}).get("Code") in TRANSIENT_CODES
+        code = getattr(cause, "cause_response_code", None)
+        if code:
+            return code in TRANSIENT_CODES
+        cause = getattr(cause, "cause", None) or cause.__cause__
+        if cause is None:
+            return False
+    return False
+
+
+def _authorise(request_, roles: frozenset) -> Principal | None:
+    if not roles:
+        return None
+    from ..services import sessions
+
+    header = request_.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise sessions.unauthenticated()
+    principal = sessions.authenticate(token.strip())
+    if principal.role not in roles:
+        raise PortalError(403, "forbidden", "Votre profil ne donne pas accès à cette fonction.")
+    return principal
+
+
+def _parse_body(request_, schema: dict | None) -> dict:
+    raw = request_.raw_body or b""
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise PortalError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.") from None
+    if schema is not None:
+        from .validation import validate
+
+        validate(data, schema)
+    return data if isinstance(data, dict) else {}
+
+
+def _source_ip(request_) -> str:
+    identity = (request_.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or "unknown"

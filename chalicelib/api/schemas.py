@@ -1,0 +1,83 @@
+"""JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
+
+NAME = {"type": "string", "minLength": 1, "maxLength": 100}
+EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
+SIREN = {"type": "string", "minLength": 1, "maxLength": 20}
+DEPARTMENT = {"type": "string", "pattern": "^(\\d{2}|2[AB]|97\\d|98\\d)$"}
+TIME = {"type": "string", "format": "date-time"}
+
+
+def obj(properties: dict, required: list | None = None, additional: bool = False) -> dict:
+    schema = {"type": "object", "properties": properties, "additionalProperties": additional}
+    if required is not None:
+        schema["required"] = required
+    return schema
+
+
+def page_of(item: dict) -> dict:
+    return obj({"items": {"type": "array", "items": item}, "next": {"type": ["string", "null"]}}, ["items", "next"])
+
+
+ERROR = obj(
+    {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+    ["code", "message"],
+)
+
+REGISTRATION = obj(
+    {"siren": SIREN, "activation_code": {"type": "string", "minLength": 1, "maxLength": 40},
+     "last_name": NAME, "first_name": NAME, "email": EMAIL},
+    ["siren", "activation_code", "last_name", "first_name", "email"],
+)
+REGISTERED = obj({"siren": {"type": "string"}, "commune_name": {"type": "string"}, "email": {"type": "string"}},
+                 ["siren", "commune_name", "email"])
+
+SET_PASSWORD = obj({"token": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
+                   ["token", "password"])
+PASSWORD_RESET = obj({"email": EMAIL}, ["email"])
+LOGIN = obj({"email": EMAIL, "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
+            ["email", "password"])
+SESSION = obj({"token": {"type": "string"}, "expires_at": TIME, "idle_timeout_seconds": {"type": "integer"},
+               "role": {"type": "string"}}, ["token", "expires_at", "role"])
+
+ADDRESS = obj({"name": {"type": "string"}, "address": {"type": "string"}, "postal_code": {"type": "string"},
+               "city": {"type": "string"}}, ["name", "address", "postal_code", "city"])
+ME = obj({
+    "email": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
+    "role": {"type": "string", "enum": ["commune", "manufacturer", "prefecture"]}, "role_label": {"type": "string"},
+    "department_code": {"type": ["string", "null"]},
+    "commune": obj({"siren": {"type": "string"}, "name": {"type": "string"}, "insee_code": {"type": "string"},
+                    "department_code": {"type": "string"},
+                    "delivery_address": {"oneOf": [ADDRESS, {"type": "null"}]}},
+                   ["siren", "name", "insee_code", "department_code", "delivery_address"]),
+}, ["email", "first_name", "last_name", "role"])
+
+AGENT_NEW = obj({"email": EMAIL, "last_name": NAME, "first_name": NAME}, ["email", "last_name", "first_name"])
+AGENT = obj({"id": {"type": "string"}, "email": {"type": "string"}, "first_name": {"type": "string"},
+             "last_name": {"type": "string"}, "password_set": {"type": "boolean"}, "created_at": TIME},
+            ["id", "email", "first_name", "last_name"])
+
+IMPORT_KINDS = ["communes", "prefectures"]
+IMPORT_NEW = obj({"kind": {"type": "string", "enum": IMPORT_KINDS}}, ["kind"])
+UPLOAD = obj({"url": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
+             ["url", "fields"])
+IMPORT_STARTED = obj({"id": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"},
+                      "upload": UPLOAD, "expires_at": TIME}, ["id", "upload"])
+IMPORT = obj({
+    "id": {"type": "string"}, "kind": {"type": "string"},
+    "status": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
+    "rows": {"type": "integer"}, "imported": {"type": "integer"}, "rejected": {"type": "integer"},
+    "errors": {"type": "array", "items": obj({"line": {"type": "integer"}, "reason": {"type": "string"}},
+                                             ["line", "reason"])},
+    "failure": {"type": ["string", "null"]}, "created_at": TIME, "updated_at": TIME,
+}, ["id", "status", "rows", "imported", "rejected", "errors"])
+
+OPERATOR_NEW = obj({"email": EMAIL, "first_name": NAME, "last_name": NAME,
+                    "role": {"type": "string", "enum": ["manufacturer", "prefecture"]},
+                    "department_code": DEPARTMENT}, ["email", "first_name", "last_name", "role"])
+OPERATOR = obj({"id": {"type": "string"}, "email": {"type": "string"}, "role": {"type": "string"},
+                "department_code": {"type": ["string", "null"]}}, ["id", "email", "role"])
+ACTIVATION_CODE = obj({"siren": {"type": "string"}, "commune_name": {"type": "string"},
+                       "activation_code": {"type": "string"}, "expires_at": TIME},
+                      ["siren", "activation_code", "expires_at"])
+HEALTH = obj({"status": {"type": "string"}}, ["status"])

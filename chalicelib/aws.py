@@ -1,0 +1,28 @@
+"""The one place that creates AWS clients: lazily, once per container, from the settings."""
+import threading
+
+_clients: dict = {}
+_lock = threading.Lock()
+
+
+def client(service: str):
+    from .settings import get_settings
+
+    with _lock:
+        if service not in _clients:
+            import boto3
+            from botocore.config import Config
+
+            settings = get_settings()
+            # SigV4 explicitly: presigned S3 URLs must not fall back to the legacy signature.
+            config = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 3}) \
+                if service == "s3" else Config(retries={"mode": "standard", "max_attempts": 3})
+            _clients[service] = boto3.client(
+                service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url, config=config
+            )
+        return _clients[service]
+
+
+def reset_clients() -> None:
+    with _lock:
+        _clients.clear()

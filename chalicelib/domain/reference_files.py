@@ -1,0 +1,78 @@
+"""Rows of the commune and préfecture reference files (formats in docs/api.md of the design)."""
+import re
+from dataclasses import dataclass
+
+from stdnum.fr import siren as siren_number
+from stdnum.exceptions import ValidationError
+
+from .csv_rows import RowInvalid
+
+COMMUNES_HEADER = ("siren", "code_insee", "nom", "code_departement")
+PREFECTURES_HEADER = ("code_departement", "nom", "adresse", "code_postal", "ville")
+
+INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+DEPARTMENT_CODE = re.compile(r"^(\d{2}|2[AB]|97\d|98\d)$")
+POSTAL_CODE = re.compile(r"^\d{5}$")
+
+
+@dataclass(frozen=True)
+class CommuneRow:
+    siren: str
+    insee_code: str
+    name: str
+    department_code: str
+
+
+@dataclass(frozen=True)
+class PrefectureRow:
+    department_code: str
+    name: str
+    address: str
+    postal_code: str
+    city: str
+
+
+def valid_siren(value: str) -> str:
+    """The SIREN in its compact 9-digit form, or RowInvalid (format and Luhn checked by python-stdnum)."""
+    try:
+        return siren_number.validate(value)
+    except ValidationError:
+        raise RowInvalid(f"SIREN « {value} » invalide (9 chiffres, clé de contrôle).") from None
+
+
+def department_code(value: str) -> str:
+    value = value.upper()
+    if not DEPARTMENT_CODE.match(value):
+        raise RowInvalid(f"Code de département « {value} » invalide.")
+    return value
+
+
+def required(value: str, label: str) -> str:
+    if not value:
+        raise RowInvalid(f"{label} manquant.")
+    return value
+
+
+def commune_row(fields) -> CommuneRow:
+    siren, insee, name, department = fields
+    insee = insee.upper()
+    if not INSEE_CODE.match(insee):
+        raise RowInvalid(f"Code INSEE « {insee} » invalide.")
+    return CommuneRow(valid_siren(siren), insee, required(name, "Nom de la commune"), department_code(department))
+
+
+def prefecture_row(fields) -> PrefectureRow:
+    department, name, address, postal_code, city = fields
+    if not POSTAL_CODE.match(postal_code):
+        raise RowInvalid(f"Code postal « {postal_code} » invalide.")
+    return PrefectureRow(
+        department_code(department),
+        required(name, "Nom de la préfecture"),
+        required(address, "Adresse"),
+        postal_code,
+        required(city, "Ville"),
+    )
+
+
+COMMUNE_LAYOUTS = {COMMUNES_HEADER: commune_row}
+PREFECTURE_LAYOUTS = {PREFECTURES_HEADER: prefecture_row}

@@ -1,0 +1,18 @@
+"""Who can call the portal: the three roles and the principal a bearer token resolves to."""
+from dataclasses import dataclass
+
+COMMUNE = "commune"  # a town-hall agent (elected official or employee)
+MANUFACTURER = "manufacturer"  # the card maker's operator
+PREFECTURE = "prefecture"  # an agent of the préfecture of one département
+ALL_ROLES = frozenset({COMMUNE, MANUFACTURER, PREFECTURE})
+
+ROLE_LABELS = {COMMUNE: "Agent de la commune", MANUFACTURER: "Fabricant des cartes", PREFECTURE: "Agent de préfecture"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    email: str
+    role: str
+    siren: str | None  # commune agents
+    department_code: str | None  # préfecture agents
+    token_hash: str

@@ -1,0 +1,47 @@
+"""S3 events, delivered through SQS queues (retries and a dead-letter queue come with them).
+
+S3 -> SQS -> Lambda rather than S3 -> Lambda: `chalice package` can build the SQS wiring, a failed import or photo is
+retried and, if it keeps failing, parked in the dead-letter queue instead of lost. Locally the relay in ``local/`` reads
+the same queues and calls these same handlers.
+"""
+import json
+import logging
+from urllib.parse import unquote_plus
+
+from chalice import Blueprint
+
+from ..services import reference_imports
+
+log = logging.getLogger(__name__)
+
+events = Blueprint(__name__)
+
+# Queue names are fixed here (decorator arguments are read at import time, before any configuration); each stage
+# lives in its own AWS account, as AWS recommends, so the names need no stage suffix.
+IMPORTS_QUEUE = "carteselus-reference-imports"
+
+
+def s3_object_keys(sqs_body: str) -> list[tuple[str, str]]:
+    """(bucket, key) of each object-created record in an S3 notification; S3's test event and other events yield none."""
+    try:
+        notification = json.loads(sqs_body)
+    except ValueError:
+        log.error("SQS message is not JSON: dropped")
+        return []
+    if not isinstance(notification, dict) or notification.get("Event") == "s3:TestEvent":
+        return []
+    keys = []
+    for record in notification.get("Records") or []:
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record.get("s3") or {}
+        # S3 URL-encodes keys in events (a space arrives as "+").
+        keys.append((s3.get("bucket", {}).get("name", ""), unquote_plus(s3.get("object", {}).get("key", ""))))
+    return keys
+
+
+@events.on_sqs_message(queue=IMPORTS_QUEUE, batch_size=1)
+def import_reference_file(event):
+    for record in event:
+        for _bucket, key in s3_object_keys(record.body):
+            reference_imports.run_import(key)

@@ -1,0 +1,77 @@
+"""The emails the portal sends, in French, each as plain text and HTML."""
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from html import escape
+
+SERVICE_NAME = "Portail des cartes d'identité des élus"
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+    def as_message(self, sender: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = formataddr((SERVICE_NAME, sender))
+        message["To"] = self.to
+        message["Subject"] = self.subject
+        message["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+        message.set_content(self.text)
+        message.add_alternative(self.html, subtype="html")
+        return message
+
+
+def _html(paragraphs: list[str], link: str | None = None, link_label: str = "") -> str:
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    if link:
+        body += f'<p><a href="{escape(link, quote=True)}">{escape(link_label)}</a></p>'
+        body += f"<p>Si le bouton ne fonctionne pas, copiez ce lien dans votre navigateur :<br>{escape(link)}</p>"
+    return (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{escape(SERVICE_NAME)}</title></head><body>{body}"
+        f"<p>— {escape(SERVICE_NAME)}</p></body></html>"
+    )
+
+
+def _text(paragraphs: list[str], link: str | None = None) -> str:
+    parts = list(paragraphs)
+    if link:
+        parts.append(link)
+    parts.append(f"— {SERVICE_NAME}")
+    return "\n\n".join(parts) + "\n"
+
+
+def set_password_mail(to: str, first_name: str, commune_name: str | None, link: str, reason: str, hours: int) -> Mail:
+    """reason: registration | invitation | reset | operator."""
+    greeting = f"Bonjour {first_name},"
+    intro = {
+        "registration": f"L'inscription de la commune de {commune_name} au service est confirmée. "
+        "Votre adresse e-mail est votre identifiant de connexion.",
+        "invitation": f"Vous avez été ajouté(e) comme agent de la commune de {commune_name}. "
+        "Votre adresse e-mail est votre identifiant de connexion.",
+        "operator": "Un compte vous a été ouvert sur le portail. Votre adresse e-mail est votre identifiant de connexion.",
+        "reset": "Vous avez demandé à changer votre mot de passe.",
+    }[reason]
+    action = f"Pour choisir votre mot de passe, ouvrez le lien ci-dessous. Il est valable {hours} heures et ne sert qu'une fois."
+    outro = (
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable."
+        if reason == "reset"
+        else "Si vous n'attendiez pas ce message, ignorez-le."
+    )
+    subject = {
+        "registration": "Inscription confirmée : créez votre mot de passe",
+        "invitation": "Votre accès au portail : créez votre mot de passe",
+        "operator": "Votre accès au portail : créez votre mot de passe",
+        "reset": "Changement de votre mot de passe",
+    }[reason]
+    paragraphs = [greeting, intro, action]
+    return Mail(
+        to=to,
+        subject=subject,
+        text=_text(paragraphs, link) + "\n" + outro + "\n",
+        html=_html(paragraphs + [outro], link, "Créer mon mot de passe"),
+    )

@@ -1,0 +1,301 @@
+"""Use cases of accounts: register a commune, set a password from an emailed link, agents, operators, codes."""
+import logging
+import uuid
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+from stdnum.exceptions import ValidationError
+from stdnum.fr import siren as siren_number
+
+from .. import clock
+from ..domain import passwords, roles
+from ..domain.roles import Principal
+from ..domain.secrets_codes import canonical_activation_code, new_activation_code, new_token, token_digest
+from ..errors import PortalError
+from ..mail import sender
+from ..mail.messages import set_password_mail
+from ..settings import get_settings
+from ..store import counters
+from ..store.tables import Account, Commune, Prefecture, Token
+from . import limits
+from .sessions import normalise_email, revoke_tokens
+
+log = logging.getLogger(__name__)
+
+PASSWORD_LINK_LIFETIME = timedelta(hours=24)
+ACTIVATION_CODE_LIFETIME = timedelta(days=120)  # a letter by post, then a town-hall agenda
+
+
+def invalid_activation_code() -> PortalError:
+    return PortalError(
+        403,
+        "invalid_activation_code",
+        "Le numéro SIREN ou le code d'activation est incorrect. Vérifiez le courrier reçu.",
+    )
+
+
+def valid_siren(value: str) -> str:
+    try:
+        return siren_number.validate(value)
+    except ValidationError:
+        raise PortalError(
+            400, "invalid_siren", "Le numéro SIREN doit comporter 9 chiffres et être valide.",
+            details={"siren": "Numéro SIREN invalide."},
+        ) from None
+
+
+def valid_email(value: str) -> str:
+    try:
+        return normalise_email(validate_email(value, check_deliverability=False).normalized)
+    except EmailNotValidError:
+        raise PortalError(
+            400, "invalid_email", "L'adresse e-mail n'est pas valide.", details={"email": "Adresse e-mail invalide."}
+        ) from None
+
+
+def email_taken() -> PortalError:
+    return PortalError(409, "email_already_used", "Cette adresse e-mail a déjà un compte sur le portail.",
+                       details={"email": "Adresse déjà utilisée."})
+
+
+# --- registration -------------------------------------------------------------------------------------------------
+
+def register_commune(siren: str, activation_code: str, last_name: str, first_name: str, email: str) -> dict:
+    siren = valid_siren(siren)
+    email = valid_email(email)
+    limits.refuse_if_locked(limits.ACTIVATION_CODE, siren)
+    commune = _find(Commune, siren)
+    if commune is not None and commune.registered_at is not None:
+        raise PortalError(409, "already_registered",
+                          "Cette commune est déjà inscrite. Connectez-vous, ou demandez à un agent déjà inscrit de "
+                          "vous ajouter.")
+    if not _activation_code_matches(commune, activation_code):
+        counters.record_failure(limits.ACTIVATION_CODE, siren)
+        raise invalid_activation_code()
+    if _find(Account, email) is not None:
+        raise email_taken()
+    now = clock.now()
+    account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
+                      last_name=last_name, siren=siren, created_at=now)
+    link_token, link = _password_link(account, now)
+    try:
+        with TransactWrite() as transaction:
+            # The code is spent in the same write that registers the commune: used once, even by two at once.
+            transaction.update(
+                commune,
+                actions=[Commune.registered_at.set(now), Commune.activation_code_hash.remove(),
+                         Commune.activation_code_expires_at.remove()],
+                condition=Commune.registered_at.does_not_exist()
+                & (Commune.activation_code_hash == commune.activation_code_hash),
+            )
+            transaction.save(account, condition=Account.email.does_not_exist())
+            transaction.save(link)
+    except TransactWriteError:
+        raise PortalError(409, "already_registered", "Cette commune vient d'être inscrite par une autre personne.") \
+            from None
+    counters.clear(limits.ACTIVATION_CODE, siren)
+    _send_password_mail(account, link_token, "registration", commune.name)
+    return {"siren": siren, "commune_name": commune.name, "email": email}
+
+
+def _activation_code_matches(commune: Commune | None, typed: str) -> bool:
+    stored = commune.activation_code_hash if commune else None
+    if commune is not None and commune.activation_code_expires_at and commune.activation_code_expires_at <= clock.now():
+        stored = None
+    # verify_password does the same Argon2 work with no stored hash: unknown SIREN and wrong code cost the same.
+    return passwords.verify_password(stored, canonical_activation_code(typed))
+
+
+# --- passwords ----------------------------------------------------------------------------------------------------
+
+def _password_link(account: Account, now) -> tuple[str, Token]:
+    token = new_token()
+    expires_at = now + PASSWORD_LINK_LIFETIME
+    item = Token(token_digest(token), kind="password", email=account.email, role=account.role, siren=account.siren,
+                 department_code=account.department_code, created_at=now, expires_at=expires_at,
+                 purge_at=expires_at)
+    return token, item
+
+
+def _send_password_mail(account: Account, token: str, reason: str, commune_name: str | None) -> None:
+    link = f"{get_settings().site_url}/mot-de-passe.html?token={token}"
+    hours = int(PASSWORD_LINK_LIFETIME.total_seconds() // 3600)
+    sender.send(set_password_mail(account.email, account.first_name, commune_name, link, reason, hours))
+
+
+def send_password_link(account: Account, reason: str, commune_name: str | None = None) -> None:
+    token, item = _password_link(account, clock.now())
+    item.save()
+    _send_password_mail(account, token, reason, commune_name)
+
+
+def invalid_token() -> PortalError:
+    return PortalError(400, "invalid_token",
+                       "Ce lien n'est plus valable (déjà utilisé ou expiré). Demandez un nouveau lien depuis la page "
+                       "« Mot de passe oublié ».")
+
+
+def set_password(token: str, password: str) -> None:
+    link = _find(Token, token_digest(token)) if 0 < len(token) <= 200 else None
+    if link is None or link.kind != "password" or link.expires_at <= clock.now():
+        raise invalid_token()
+    account = _find(Account, link.email)
+    if account is None:
+        raise invalid_token()
+    try:
+        passwords.check_strength(password, _personal_words(account))
+    except passwords.WeakPassword as weak:
+        raise PortalError(400, "weak_password", str(weak), details={"password": str(weak)}) from None
+    try:
+        with TransactWrite() as transaction:
+            transaction.delete(link, condition=Token.token_hash.exists())  # single use, even when sent twice at once
+            transaction.update(account, actions=[Account.password_hash.set(passwords.hash_password(password))],
+                               condition=Account.email.exists())
+    except TransactWriteError:
+        raise invalid_token() from None
+    # A new password ends every session and every other link of the account.
+    revoke_tokens(account.email)
+
+
+def _personal_words(account: Account) -> list[str]:
+    words = [account.first_name, account.last_name, account.email.split("@")[0]]
+    if account.siren:
+        commune = _find(Commune, account.siren)
+        words += [account.siren] + ([commune.name] if commune else [])
+    return words
+
+
+def request_password_reset(email: str) -> None:
+    email = normalise_email(email)
+    limits.count_attempt(limits.PASSWORD_RESET, email)
+    account = _find(Account, email) if email else None
+    if account is None:
+        return  # same answer as for a known email: no enumeration
+    commune = _find(Commune, account.siren) if account.siren else None
+    send_password_link(account, "reset", commune.name if commune else None)
+
+
+# --- who am I -----------------------------------------------------------------------------------------------------
+
+def describe_me(principal: Principal) -> dict:
+    account = _find(Account, principal.email)
+    if account is None:
+        from .sessions import unauthenticated
+
+        raise unauthenticated()
+    me = {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
+          "role": account.role, "role_label": roles.ROLE_LABELS[account.role]}
+    if account.role == roles.COMMUNE:
+        commune = Commune.get(account.siren)
+        me["commune"] = {
+            "siren": commune.siren,
+            "name": commune.name,
+            "insee_code": commune.insee_code,
+            "department_code": commune.department_code,
+            "delivery_address": delivery_address(commune.department_code),
+        }
+    if account.role == roles.PREFECTURE:
+        me["department_code"] = account.department_code
+    return me
+
+
+def delivery_address(department_code: str) -> dict | None:
+    prefecture = _find(Prefecture, department_code)
+    if prefecture is None:
+        return None
+    return {"name": prefecture.name, "address": prefecture.address, "postal_code": prefecture.postal_code,
+            "city": prefecture.city}
+
+
+# --- agents of a commune ------------------------------------------------------------------------------------------
+
+def _agent_view(account: Account) -> dict:
+    return {"id": account.account_id, "email": account.email, "first_name": account.first_name,
+            "last_name": account.last_name, "password_set": account.password_hash is not None,
+            "created_at": clock.iso(account.created_at)}
+
+
+def list_agents(principal: Principal) -> dict:
+    agents = [a for a in Account.by_siren.query(principal.siren) if a.role == roles.COMMUNE]
+    return {"items": [_agent_view(a) for a in agents], "next": None}
+
+
+def invite_agent(principal: Principal, email: str, last_name: str, first_name: str) -> dict:
+    email = valid_email(email)
+    account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
+                      last_name=last_name, siren=principal.siren, created_at=clock.now())
+    _create_account(account)
+    commune = Commune.get(principal.siren)
+    send_password_link(account, "invitation", commune.name)
+    return _agent_view(account)
+
+
+def remove_agent(principal: Principal, agent_id: str) -> None:
+    agents = [a for a in Account.by_siren.query(principal.siren) if a.role == roles.COMMUNE]
+    target = next((a for a in agents if a.account_id == agent_id), None)
+    if target is None:
+        raise PortalError(404, "not_found", "Cet agent n'existe pas.")
+    if len(agents) <= 1:
+        raise PortalError(409, "last_agent", "Impossible de retirer le dernier agent de la commune.")
+    target.delete(condition=Account.email.exists())
+    revoke_tokens(target.email)
+
+
+def _create_account(account: Account) -> None:
+    try:
+        account.save(condition=Account.email.does_not_exist())
+    except PutError:
+        raise email_taken() from None
+
+
+# --- back office --------------------------------------------------------------------------------------------------
+
+def create_operator(email: str, first_name: str, last_name: str, role: str, department_code: str | None,
+                    password: str | None = None) -> dict:
+    """A manufacturer operator or a préfecture agent. ``password`` is only for seeding the local stack and bootstrap."""
+    email = valid_email(email)
+    if role == roles.PREFECTURE:
+        if not department_code or _find(Prefecture, department_code) is None:
+            raise PortalError(422, "unknown_department", "Aucune préfecture n'est connue pour ce département.",
+                              details={"department_code": "Département inconnu."})
+    else:
+        department_code = None
+    account = Account(email, account_id=uuid.uuid4().hex, role=role, first_name=first_name, last_name=last_name,
+                      department_code=department_code, created_at=clock.now())
+    if password is not None:
+        account.password_hash = passwords.hash_password(password)
+    _create_account(account)
+    if password is None:
+        send_password_link(account, "operator")
+    return {"id": account.account_id, "email": email, "role": role, "department_code": department_code}
+
+
+def issue_activation_code(siren: str) -> dict:
+    siren = valid_siren(siren)
+    commune = _find(Commune, siren)
+    if commune is None:
+        raise PortalError(404, "not_found", "Aucune commune ne porte ce numéro SIREN dans le référentiel.")
+    already = PortalError(409, "already_registered",
+                          "Cette commune est déjà inscrite : ses agents peuvent en inviter d'autres.")
+    if commune.registered_at is not None:
+        raise already
+    code = new_activation_code()
+    expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+    try:
+        # Overwriting the hash is what makes any earlier code stop working.
+        commune.update(actions=[Commune.activation_code_hash.set(passwords.hash_password(code)),
+                                Commune.activation_code_expires_at.set(expires_at)],
+                       condition=Commune.registered_at.does_not_exist())
+    except UpdateError:
+        raise already from None
+    counters.clear(limits.ACTIVATION_CODE, siren)
+    return {"siren": siren, "commune_name": commune.name, "activation_code": code, "expires_at": clock.iso(expires_at)}
+
+
+def _find(model, key):
+    try:
+        return model.get(key)
+    except model.DoesNotExist:
+        return None

@@ -1,0 +1,203 @@
+"""Reference files: the operator sends a file to S3, the S3 trigger imports it row by row.
+
+The import streams the object (memory does not grow with the file), reports each bad line by number and loads the good
+ones. It is idempotent: rows are keyed by their natural id (SIREN, département code, ...), so importing the same file
+again, or receiving the same S3 event twice, changes nothing. Only one run works on an import at a time: a run claims
+it with a conditional write; a run that died (Lambda timeout) is taken over once its heartbeat is old.
+"""
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from datetime import timedelta
+from typing import Callable, Iterable
+
+from pynamodb.exceptions import UpdateError
+
+from .. import clock
+from ..domain.csv_rows import BadHeader, RowError, read_rows
+from ..domain.reference_files import COMMUNE_LAYOUTS, PREFECTURE_LAYOUTS, CommuneRow, PrefectureRow
+from ..domain.roles import Principal
+from ..errors import PortalError
+from ..store import files
+from ..store.tables import Commune, ImportError_, Prefecture, ReferenceImport
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a whole-country directory file is a few tens of MB
+UPLOAD_LIFETIME = timedelta(minutes=15)
+PROGRESS_EVERY = 500  # rows between two progress writes
+MAX_REPORTED_ERRORS = 100
+STALE_AFTER = timedelta(minutes=5)  # a running import with no progress for this long is taken over
+
+
+class Writer(ABC):
+    """Stores the parsed rows of one kind."""
+
+    layouts: dict
+
+    @abstractmethod
+    def write(self, row) -> None:
+        """Store one valid row (may buffer it until ``flush``)."""
+
+    def flush(self) -> None:
+        """Write what is buffered; called every PROGRESS_EVERY rows and at the end."""
+
+
+class CommuneWriter(Writer):
+    layouts = COMMUNE_LAYOUTS
+
+    def write(self, row: CommuneRow) -> None:
+        # An update, not a put: the registration state and activation code of the commune must survive a re-import.
+        Commune(row.siren).update(actions=[
+            Commune.insee_code.set(row.insee_code),
+            Commune.name.set(row.name),
+            Commune.department_code.set(row.department_code),
+        ])
+
+
+class PrefectureWriter(Writer):
+    layouts = PREFECTURE_LAYOUTS
+
+    def __init__(self):
+        self._batch = Prefecture.batch_write()
+
+    def write(self, row: PrefectureRow) -> None:
+        self._batch.save(Prefecture(row.department_code, name=row.name, address=row.address,
+                                    postal_code=row.postal_code, city=row.city))
+
+    def flush(self) -> None:
+        self._batch.commit()
+
+
+WRITERS: dict[str, Callable[[], Writer]] = {
+    "communes": CommuneWriter,
+    "prefectures": PrefectureWriter,
+}
+
+
+def register_writer(kind: str, factory: Callable[[], Writer]) -> None:
+    WRITERS[kind] = factory
+
+
+# --- API side -----------------------------------------------------------------------------------------------------
+
+def start_import(principal: Principal, kind: str) -> dict:
+    if kind not in WRITERS:
+        raise PortalError(400, "invalid_request", "Type de fichier inconnu.", details={"kind": "Valeur non autorisée."})
+    now = clock.now()
+    import_id = uuid.uuid4().hex
+    ReferenceImport(import_id, kind=kind, status="pending", created_by=principal.email, created_at=now,
+                    updated_at=now).save()
+    upload = files.presigned_post(upload_key(import_id, kind), MAX_FILE_BYTES, None, UPLOAD_LIFETIME)
+    return {"id": import_id, "kind": kind, "status": "pending",
+            "upload": {"url": upload["url"], "fields": upload["fields"]}, "expires_at": upload["expires_at"]}
+
+
+def describe_import(import_id: str) -> dict:
+    try:
+        item = ReferenceImport.get(import_id)
+    except ReferenceImport.DoesNotExist:
+        raise PortalError(404, "not_found", "Cet import n'existe pas.") from None
+    return _view(item)
+
+
+def _view(item: ReferenceImport) -> dict:
+    return {
+        "id": item.import_id, "kind": item.kind, "status": item.status, "rows": item.rows,
+        "imported": item.imported, "rejected": item.rejected,
+        "errors": [{"line": e.line, "reason": e.reason} for e in item.errors or []],
+        "failure": item.failure, "created_at": clock.iso(item.created_at), "updated_at": clock.iso(item.updated_at),
+    }
+
+
+def upload_key(import_id: str, kind: str) -> str:
+    return f"{files.IMPORTS_PREFIX}{import_id}/{kind}.csv"
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    if not key.startswith(files.IMPORTS_PREFIX):
+        return None
+    parts = key[len(files.IMPORTS_PREFIX):].split("/")
+    if len(parts) != 2 or not parts[1].endswith(".csv"):
+        return None
+    return parts[0], parts[1][: -len(".csv")]
+
+
+# --- trigger side -------------------------------------------------------------------------------------------------
+
+def run_import(key: str) -> None:
+    """Import the object at ``key``; safe to call twice for the same object."""
+    parsed = parse_upload_key(key)
+    if parsed is None:
+        log.warning("ignored object outside the import layout", extra={"key": key})
+        return
+    import_id, kind = parsed
+    item = _claim(import_id, kind)
+    if item is None:
+        return
+    try:
+        obj = files.open_object(key)
+        if obj["ContentLength"] > MAX_FILE_BYTES:
+            _finish(item, failure=f"Fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo).")
+            return
+        _import_rows(item, WRITERS[kind](), obj["Body"].iter_lines(keepends=True))
+    except BadHeader as refused:
+        _finish(item, failure=str(refused))
+    except Exception:
+        # Give the claim back so that the retry of the event (SQS) starts again; rows already written are rewritten
+        # identically.
+        item.update(actions=[ReferenceImport.status.set("pending"), ReferenceImport.updated_at.set(clock.now())])
+        raise
+
+
+def _claim(import_id: str, kind: str) -> ReferenceImport | None:
+    now = clock.now()
+    item = ReferenceImport(import_id)
+    try:
+        item.update(
+            actions=[ReferenceImport.status.set("running"), ReferenceImport.updated_at.set(now),
+                     ReferenceImport.rows.set(0), ReferenceImport.imported.set(0), ReferenceImport.rejected.set(0),
+                     ReferenceImport.errors.set([]), ReferenceImport.failure.remove()],
+            condition=(ReferenceImport.kind == kind)
+            & ((ReferenceImport.status == "pending")
+               | ((ReferenceImport.status == "running") & (ReferenceImport.updated_at < now - STALE_AFTER))),
+        )
+    except UpdateError:
+        log.info("import already claimed, finished or unknown: event ignored", extra={"import_id": import_id})
+        return None
+    return item
+
+
+def _import_rows(item: ReferenceImport, writer: Writer, lines: Iterable[bytes]) -> None:
+    rows = imported = rejected = 0
+    errors: list[RowError] = []
+    for _, record in read_rows(lines, writer.layouts):
+        rows += 1
+        if isinstance(record, RowError):
+            rejected += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(record)
+        else:
+            writer.write(record)
+            imported += 1
+        if rows % PROGRESS_EVERY == 0:
+            writer.flush()
+            _progress(item, rows, imported, rejected, errors)
+    writer.flush()
+    _progress(item, rows, imported, rejected, errors)
+    _finish(item)
+
+
+def _progress(item: ReferenceImport, rows: int, imported: int, rejected: int, errors: list[RowError]) -> None:
+    item.update(actions=[
+        ReferenceImport.rows.set(rows), ReferenceImport.imported.set(imported),
+        ReferenceImport.rejected.set(rejected), ReferenceImport.updated_at.set(clock.now()),
+        ReferenceImport.errors.set([ImportError_(line=e.line, reason=e.reason) for e in errors]),
+    ])
+
+
+def _finish(item: ReferenceImport, failure: str | None = None) -> None:
+    actions = [ReferenceImport.status.set("failed" if failure else "done"), ReferenceImport.updated_at.set(clock.now())]
+    if failure:
+        actions.append(ReferenceImport.failure.set(failure))
+    item.update(actions=actions)

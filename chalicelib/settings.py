@@ -1,0 +1,52 @@
+"""The one place that reads configuration.
+
+Read lazily from the environment (set by `.chalice/config.json` per stage in Lambda, by the local stack, or by tests), never
+at import time: Chalice imports the app before the stage's environment exists in `chalice local` and in tests.
+"""
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    data_bucket: str
+    mail_sender: str
+    site_url: str
+    aws_endpoint_url: str | None  # only for the local emulation
+    outbox_dir: str | None  # local only: every email also written there as .eml
+
+    def table_name(self, base: str) -> str:
+        return f"{self.table_prefix}{base}"
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"Missing setting {name}: see .chalice/config.json")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(
+        stage=os.environ.get("STAGE", "dev"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-3",
+        table_prefix=_require("TABLE_PREFIX"),
+        data_bucket=_require("DATA_BUCKET"),
+        mail_sender=_require("MAIL_SENDER"),
+        site_url=_require("SITE_URL").rstrip("/"),
+        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+        outbox_dir=os.environ.get("OUTBOX_DIR") or None,
+    )
+
+
+def reset_settings() -> None:
+    """Forget the cached settings and everything built from them (tests, local stack)."""
+    get_settings.cache_clear()
+    from . import aws
+
+    aws.reset_clients()

@@ -1,0 +1,200 @@
+"""PynamoDB models: one table per kind of record, table names bound lazily from the settings.
+
+Every commune-owned key starts with the commune's SIREN, so that a commune's records are found by a query on its key
+and can never be read through another commune's key. Tables are created from these models by the local stack and the
+tests; the production template declares the same tables (a test keeps them in step).
+"""
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from ..settings import get_settings
+
+
+class PortalModel(Model):
+    """Binds the table name, region and endpoint from the settings at first use, never at import time."""
+
+    BASE_NAME = ""
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    @classmethod
+    def _get_connection(cls):
+        settings = get_settings()
+        name = settings.table_name(cls.BASE_NAME)
+        meta = cls.Meta
+        if (meta.table_name, getattr(meta, "host", None), getattr(meta, "region", None)) != (
+            name, settings.aws_endpoint_url, settings.region
+        ):
+            meta.table_name = name
+            meta.host = settings.aws_endpoint_url
+            meta.region = settings.region
+            cls._connection = None
+        return super()._get_connection()
+
+
+class CommuneDepartmentIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-department"
+        projection = KeysOnlyProjection()
+
+    department_code = UnicodeAttribute(hash_key=True)
+    siren = UnicodeAttribute(range_key=True)
+
+
+class Commune(PortalModel):
+    """A commune of the reference file; becomes registered when its first agent signs up with the activation code."""
+
+    BASE_NAME = "communes"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    siren = UnicodeAttribute(hash_key=True)
+    insee_code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    department_code = UnicodeAttribute()
+    activation_code_hash = UnicodeAttribute(null=True)
+    activation_code_expires_at = UTCDateTimeAttribute(null=True)
+    registered_at = UTCDateTimeAttribute(null=True)
+    by_department = CommuneDepartmentIndex()
+
+
+class Prefecture(PortalModel):
+    """The delivery point of a département's cards."""
+
+    BASE_NAME = "prefectures"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    department_code = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    postal_code = UnicodeAttribute()
+    city = UnicodeAttribute()
+
+
+class AccountSirenIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-siren"
+        projection = AllProjection()
+
+    siren = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
+class Account(PortalModel):
+    """A person who logs in: a commune agent, a manufacturer operator or a préfecture agent. The email is the login."""
+
+    BASE_NAME = "accounts"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    email = UnicodeAttribute(hash_key=True)  # normalised: stripped, lower case
+    account_id = UnicodeAttribute()
+    role = UnicodeAttribute()  # commune | manufacturer | prefecture
+    first_name = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    siren = UnicodeAttribute(null=True)  # commune agents only
+    department_code = UnicodeAttribute(null=True)  # préfecture agents only
+    password_hash = UnicodeAttribute(null=True)  # None until the person sets it from the emailed link
+    created_at = UTCDateTimeAttribute()
+    by_siren = AccountSirenIndex()
+
+
+class TokenEmailIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+    token_hash = UnicodeAttribute(range_key=True)
+
+
+class Token(PortalModel):
+    """A session or a set-password link. Only the SHA-256 of the random token is stored; DynamoDB's TTL purges it."""
+
+    BASE_NAME = "tokens"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # session | password
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    siren = UnicodeAttribute(null=True)
+    department_code = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()  # absolute end
+    idle_expires_at = UTCDateTimeAttribute(null=True)  # sessions: pushed forward while used
+    purge_at = TTLAttribute()
+    by_email = TokenEmailIndex()
+
+
+class Counter(PortalModel):
+    """A rate-limit counter: failures of one kind for one key (a SIREN, an email, a source address) in a window."""
+
+    BASE_NAME = "counters"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    window_ends_at = NumberAttribute()  # epoch seconds
+    purge_at = TTLAttribute()
+
+
+class ImportError_(MapAttribute):
+    line = NumberAttribute()
+    reason = UnicodeAttribute()
+
+
+class ReferenceImport(PortalModel):
+    """One reference file sent by an operator, and how its import went."""
+
+    BASE_NAME = "imports"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    import_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | running | done | failed
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    rows = NumberAttribute(default=0)
+    imported = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)
+    errors = ListAttribute(of=ImportError_, default=list)
+    failure = UnicodeAttribute(null=True)  # why the whole file was refused
+    object_etag = UnicodeAttribute(null=True)
+
+
+ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport]
+
+
+def create_missing_tables() -> None:
+    """Local stack and tests only: production tables come from the deployment template."""
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)

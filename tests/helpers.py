@@ -1,0 +1,95 @@
+"""Journeys that many tests share: sending a file through a presigned POST, delivering S3 events, registering."""
+import email
+import re
+from pathlib import Path
+
+import requests
+
+from chalicelib import aws
+from chalicelib.events.uploads import IMPORTS_QUEUE
+
+MANUFACTURER_PASSWORD = "usine à cartes tricolores 2026"
+
+
+def post_file(upload: dict, content: bytes, filename: str = "fichier.csv") -> requests.Response:
+    """What a browser does with a presigned POST: the fields, then the file last."""
+    response = requests.post(upload["url"], data=upload["fields"], files={"file": (filename, content)}, timeout=30)
+    assert response.status_code in (200, 201, 204), response.text
+    return response
+
+
+def deliver_s3_events(client, queue: str = IMPORTS_QUEUE, handler: str = "import_reference_file") -> int:
+    """Read the S3 notifications that the emulation queued and hand them to the handler as Lambda would."""
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    delivered = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return delivered
+        for message in messages:
+            event = client.events.generate_sqs_event([message["Body"]], queue_name=queue)
+            client.lambda_.invoke(handler, event)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            delivered += 1
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def json_headers() -> dict:
+    return {"Content-Type": "application/json"}
+
+
+def post_json(client, path: str, body: dict, token: str | None = None):
+    import json
+
+    headers = auth(token) if token else json_headers()
+    return client.http.post(path, headers=headers, body=json.dumps(body))
+
+
+def create_manufacturer(email: str = "operateur@fabricant.example.fr") -> str:
+    from chalicelib.services.accounts import create_operator
+
+    create_operator(email, "Olivia", "Opératrice", "manufacturer", None, password=MANUFACTURER_PASSWORD)
+    return email
+
+
+def log_in(client, email: str, password: str) -> str:
+    response = post_json(client, "/sessions", {"email": email, "password": password})
+    assert response.status_code == 201, response.json_body
+    return response.json_body["token"]
+
+
+def import_file(client, token: str, kind: str, content: bytes) -> dict:
+    started = post_json(client, "/admin/reference-imports", {"kind": kind}, token)
+    assert started.status_code == 201, started.json_body
+    post_file(started.json_body["upload"], content)
+    deliver_s3_events(client)
+    return client.http.get(f"/admin/reference-imports/{started.json_body['id']}", headers=auth(token)).json_body
+
+
+def load_reference_data(client, shared_data: Path) -> str:
+    """Operator, communes and préfectures as in the demo; returns the operator's token."""
+    email_address = create_manufacturer()
+    token = log_in(client, email_address, MANUFACTURER_PASSWORD)
+    for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
+        result = import_file(client, token, kind, (shared_data / name).read_bytes())
+        assert result["status"] == "done" and result["rejected"] == 0, result
+    return token
+
+
+def outbox_messages(outbox: Path, to: str | None = None) -> list[email.message.EmailMessage]:
+    if not outbox.exists():
+        return []
+    messages = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                for p in sorted(outbox.glob("*.eml"))]
+    return [m for m in messages if to is None or m["To"] == to]
+
+
+def link_token(message) -> str:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"\?token=([A-Za-z0-9_\-]+)", text)
+    assert match, text
+    return match.group(1)
