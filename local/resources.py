@@ -1,5 +1,6 @@
 """Creates, in the AWS emulation, what the production template creates on AWS: tables, bucket, queues, notifications,
 the verified sender. Used by the local stack and by the tests."""
+import json
 
 from chalicelib import aws
 from chalicelib.events.uploads import IMPORTS_QUEUE
@@ -9,20 +10,35 @@ from chalicelib.store.tables import create_missing_tables
 
 # Which queue receives the S3 events of which prefix; the production template declares the same filters.
 NOTIFICATIONS = {IMPORTS_QUEUE: IMPORTS_PREFIX}
+# Which Lambda handler consumes which queue (the relay's routing table).
+HANDLERS_BY_QUEUE = {IMPORTS_QUEUE: "import_reference_file"}
+DEAD_LETTER_SUFFIX = "-dlq"
+MAX_RECEIVES = 3
 
 
-def create_resources(settings: Settings) -> dict[str, str]:
+def create_resources(settings: Settings, site_origin: str | None = None) -> dict[str, str]:
     """Returns the queue URLs by queue name."""
     create_missing_tables()
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=settings.data_bucket,
                      CreateBucketConfiguration={"LocationConstraint": settings.region})
+    if site_origin:
+        # The browser posts files straight to the bucket with a presigned POST.
+        s3.put_bucket_cors(Bucket=settings.data_bucket, CORSConfiguration={"CORSRules": [{
+            "AllowedOrigins": [site_origin], "AllowedMethods": ["POST"], "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 600}]})
     aws.client("ses").verify_email_identity(EmailAddress=settings.mail_sender)
     sqs = aws.client("sqs")
     queue_urls = {}
     configurations = []
     for queue, prefix in NOTIFICATIONS.items():
-        url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+        dead_letters = sqs.create_queue(QueueName=queue + DEAD_LETTER_SUFFIX)["QueueUrl"]
+        dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        url = sqs.create_queue(QueueName=queue, Attributes={
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": MAX_RECEIVES}),
+        })["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue_urls[queue] = url
         configurations.append({

@@ -93,3 +93,28 @@ def link_token(message) -> str:
     match = re.search(r"\?token=([A-Za-z0-9_\-]+)", text)
     assert match, text
     return match.group(1)
+
+
+DEMO_SIREN = "210100533"  # Bourg-en-Bresse, in ../shared/data/communes.csv
+AGENT_PASSWORD = "une tartine de comté au petit matin"
+
+
+def issue_code(client, operator_token: str, siren: str = DEMO_SIREN) -> str:
+    response = client.http.post(f"/admin/communes/{siren}/activation-code", headers=auth(operator_token))
+    assert response.status_code == 201, response.json_body
+    return response.json_body["activation_code"]
+
+
+def register(client, code: str, email_address: str = "agent@mairie-bourg.fr", siren: str = DEMO_SIREN):
+    return post_json(client, "/registrations", {"siren": siren, "activation_code": code, "last_name": "Martin",
+                                                "first_name": "Camille", "email": email_address})
+
+
+def registered_agent(client, settings, operator_token: str, email_address: str = "agent@mairie-bourg.fr") -> str:
+    """Register the demo commune, set the password from the emailed link, log in; returns the session token."""
+    code = issue_code(client, operator_token)
+    assert register(client, code, email_address).status_code == 201
+    token = link_token(outbox_messages(Path(settings.outbox_dir), email_address)[-1])
+    response = post_json(client, "/password", {"token": token, "password": AGENT_PASSWORD})
+    assert response.status_code == 204, response.json_body
+    return log_in(client, email_address, AGENT_PASSWORD)

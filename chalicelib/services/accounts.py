@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as siren_number
 
@@ -18,7 +17,7 @@ from ..mail import sender
 from ..mail.messages import set_password_mail
 from ..settings import get_settings
 from ..store import counters
-from ..store.tables import Account, Commune, Prefecture, Token
+from ..store.tables import Account, Commune, Prefecture, Token, transaction
 from . import limits
 from .sessions import normalise_email, revoke_tokens
 
@@ -81,17 +80,17 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
                       last_name=last_name, siren=siren, created_at=now)
     link_token, link = _password_link(account, now)
     try:
-        with TransactWrite() as transaction:
+        with transaction() as writes:
             # The code is spent in the same write that registers the commune: used once, even by two at once.
-            transaction.update(
+            writes.update(
                 commune,
                 actions=[Commune.registered_at.set(now), Commune.activation_code_hash.remove(),
                          Commune.activation_code_expires_at.remove()],
                 condition=Commune.registered_at.does_not_exist()
                 & (Commune.activation_code_hash == commune.activation_code_hash),
             )
-            transaction.save(account, condition=Account.email.does_not_exist())
-            transaction.save(link)
+            writes.save(account, condition=Account.email.does_not_exist())
+            writes.save(link)
     except TransactWriteError:
         raise PortalError(409, "already_registered", "Cette commune vient d'être inscrite par une autre personne.") \
             from None
@@ -149,9 +148,9 @@ def set_password(token: str, password: str) -> None:
     except passwords.WeakPassword as weak:
         raise PortalError(400, "weak_password", str(weak), details={"password": str(weak)}) from None
     try:
-        with TransactWrite() as transaction:
-            transaction.delete(link, condition=Token.token_hash.exists())  # single use, even when sent twice at once
-            transaction.update(account, actions=[Account.password_hash.set(passwords.hash_password(password))],
+        with transaction() as writes:
+            writes.delete(link, condition=Token.token_hash.exists())  # single use, even when sent twice at once
+            writes.update(account, actions=[Account.password_hash.set(passwords.hash_password(password))],
                                condition=Account.email.exists())
     except TransactWriteError:
         raise invalid_token() from None

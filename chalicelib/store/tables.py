@@ -198,3 +198,12 @@ def create_missing_tables() -> None:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(wait=True)
+
+
+def transaction():
+    """A DynamoDB transaction (all writes or none) on the configured endpoint."""
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite
+
+    settings = get_settings()
+    return TransactWrite(connection=Connection(region=settings.region, host=settings.aws_endpoint_url))

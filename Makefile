@@ -1,0 +1,26 @@
+# The project's stable interface: run, test (and later bench, package, security).
+# Each target installs what is missing first, so a fresh clone needs nothing but Python 3.11 and make.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# pip is not upgraded on purpose: chalice pins pip<26.3.
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+## run: the whole portal locally (AWS emulation, API, S3 triggers, site, demo data). Ctrl-C stops it.
+run: $(INSTALLED)
+	exec $(PY) -m local.stack
+
+## test: the whole test suite.
+test: $(INSTALLED)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

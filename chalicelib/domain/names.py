@@ -1,0 +1,60 @@
+"""Accent- and case-insensitive search over people's names.
+
+``search_key("N'DIAYE")`` is ``"n diaye"`` and ``search_key("héLÈNE")`` is ``"helene"``: decomposed (NFKD), combining
+marks dropped, case folded, ligatures spelt out, and every character that is neither a letter nor a digit (apostrophes,
+hyphens, dots, ...) turned into a space, spaces collapsed.
+
+``matches(query, *names)``: every word of the query is the beginning of a word of one of the names. A query word may
+also run over the separators of one name, so ``ndiaye`` finds ``N'DIAYE`` and ``jeanbap`` finds ``Jean-Baptiste``.
+"""
+import re
+import unicodedata
+
+# Letters that NFKD does not decompose into a base letter plus marks.
+_SPELT_OUT = str.maketrans({
+    "œ": "oe",
+    "æ": "ae",
+    "ß": "ss",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "ı": "i",
+})
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def search_key(text: str) -> str:
+    """The normalised form of ``text`` used to compare names (see the module docstring)."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = bare.casefold().translate(_SPELT_OUT)
+    return _SEPARATORS.sub(" ", folded).strip()
+
+
+def query_words(query: str) -> list[str]:
+    return search_key(query).split()
+
+
+def _name_forms(names) -> list[str]:
+    """Each word of each name, and each run of a name's words glued together from that word to the end."""
+    forms = []
+    for name in names:
+        words = search_key(name).split()
+        for start in range(len(words)):
+            forms.append(words[start])
+            if start < len(words) - 1:
+                forms.append("".join(words[start:]))
+    return forms
+
+
+def matches(query: str, *names: str) -> bool:
+    """True when every word of ``query`` starts a word of one of ``names`` (an empty query matches everyone)."""
+    words = query_words(query)
+    if not words:
+        return True
+    forms = _name_forms(names)
+    return all(any(form.startswith(word) for form in forms) for word in words)

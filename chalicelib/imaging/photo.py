@@ -1,0 +1,307 @@
+"""Normalisation of the ID photo uploaded by a town hall.
+
+Bytes in, bytes out: no AWS, no file system. Uploads are hostile (anything can be sent with a ``.jpg`` name, and the S3
+presigned-POST conditions are not enforced by the local emulator), so every check is made here again, cheapest first:
+
+1. size of the upload (empty, over ``MAX_UPLOAD_BYTES``);
+2. JPEG by content, pixel count from the header, *before* any pixel is decoded;
+3. crop rectangle: integers, positive, inside the image as the agent saw it (EXIF orientation applied), aspect 35:45,
+   no upscaling;
+5. decode at reduced scale (``Image.draft``), orient, crop + resize to 413 x 531 with LANCZOS, convert to sRGB;
+6. re-encode a brand-new image: baseline JPEG, quality 90, no metadata at all (no EXIF/GPS, ICC, XMP, comment).
+
+Crop and aspect ratio — the decision: the browser crop tool is locked to 35:45, so a crop whose aspect is more than
+``ASPECT_TOLERANCE`` (2 %) away from 35:45 is refused (``invalid_crop``) rather than silently stretched, padded or
+enlarged; a crop within the tolerance is resized exactly to ``OUTPUT_SIZE`` (a distortion of at most 2 %, invisible).
+
+Every refusal is a ``PhotoRejected`` with a stable ``code`` and a French ``message`` for the town-hall agent.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import struct
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# 50 megapixels: a 12 MP phone photo (4032 x 3024) passes, and so do 24/48 MP modes; a fully decoded 50 MP image is
+# about 150 MB of RAM (RGB), which bounds the memory a single upload can cost.
+MAX_PIXELS = 50_000_000
+OUTPUT_SIZE = (413, 531)  # 35 x 45 mm at 300 dpi (ANTS norm)
+OUTPUT_DPI = (300, 300)
+JPEG_QUALITY = 90
+ASPECT_TOLERANCE = 0.02  # the crop's width/height may differ from 35/45 by at most 2 %
+
+_TARGET_ASPECT = OUTPUT_SIZE[0] / OUTPUT_SIZE[1]
+# Decode at no less than twice the output scale: LANCZOS then has real pixels to average (no visible loss), while
+# decoding at 1/2, 1/4 or 1/8 of the full size saves most of the decode time of a phone photo.
+_DRAFT_OVERSAMPLING = 2
+_EXIF_ORIENTATION = 0x0112
+_JPEG_SIGNATURE = b"\xff\xd8\xff"  # SOI marker followed by the first marker's 0xFF
+
+# Exceptions that Pillow raises on corrupt or truncated data. Anything in this list, raised while reading a file,
+# means "we cannot read this file", never a bug of ours.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError,
+                  ZeroDivisionError)
+
+_MESSAGES = {
+    "empty_file": "Le fichier est vide.",
+    "too_large_file": f"Le fichier dépasse la taille maximale de {MAX_UPLOAD_BYTES // (1024 * 1024)} Mo.",
+    "not_jpeg": "Le fichier n'est pas une image JPEG.",
+    "too_many_pixels": (f"L'image est trop grande (plus de {MAX_PIXELS // 1_000_000} millions de pixels) : "
+                        "réduisez sa définition."),
+    "unreadable": "L'image est illisible : le fichier est incomplet ou endommagé.",
+    "invalid_crop": "Le cadrage de la photo est invalide.",
+    "crop_outside_image": "Le cadrage dépasse les bords de la photo.",
+    "crop_too_small": ("Le cadrage est trop petit : la zone choisie doit mesurer au moins "
+                       f"{OUTPUT_SIZE[0]} x {OUTPUT_SIZE[1]} pixels. Utilisez une photo de meilleure définition."),
+}
+
+
+class PhotoRejected(Exception):
+    """An uploaded photo (or its crop) that cannot be accepted.
+
+    ``code``: stable snake_case for programs; ``message``: a French sentence for the town-hall agent.
+    """
+
+    def __init__(self, code: str, message: str | None = None):
+        self.code = code
+        self.message = message or _MESSAGES[code]
+        super().__init__(f"{code}: {self.message}")
+
+
+@dataclass(frozen=True)
+class _Crop:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.x, self.y, self.x + self.width, self.y + self.height
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------------------------
+
+def original_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of the photo as displayed, i.e. after EXIF orientation, read from the headers only.
+
+    This is the coordinate system of the crop rectangle sent by the browser. Raises ``PhotoRejected`` for any file
+    ``normalize_photo`` would refuse before decoding (empty, too large, not JPEG, too many pixels, unreadable header).
+    """
+    im = _open_jpeg(data)
+    return _oriented_size(im.size, _orientation(im))
+
+
+def normalize_photo(data: bytes, crop: dict) -> bytes:
+    """Crop the uploaded JPEG to ``crop`` and return the 413 x 531 ID photo: baseline JPEG, sRGB, no metadata.
+
+    ``crop`` is ``{"x", "y", "width", "height"}`` in pixels of the original image *after* EXIF orientation. Raises
+    ``PhotoRejected`` for anything wrong with the file or the crop; no other exception escapes for bad input
+    (``TypeError`` only if ``data`` is not bytes at all: a programming error, not an upload).
+    """
+    im = _open_jpeg(data)
+    rect = _parse_crop(crop)
+    orientation = _orientation(im)
+    _check_crop(rect, _oriented_size(im.size, orientation))
+    return _encode(_crop_and_resize(im, orientation, rect))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Checks before decoding
+# --------------------------------------------------------------------------------------------------------------------
+
+def _check_upload_size(data: bytes) -> None:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("photo data must be bytes")
+    if len(data) == 0:
+        raise PhotoRejected("empty_file")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PhotoRejected("too_large_file")
+
+
+def _open_jpeg(data: bytes) -> Image.Image:
+    """Open ``data`` as a JPEG and check its size and declared dimensions. Reads headers only: no pixel is decoded."""
+    _check_upload_size(data)
+    try:
+        # Pillow warns (DecompressionBombWarning) past 89 MP and raises past twice that; both are refusals here,
+        # and the warning must not be a mere log line. Our own MAX_PIXELS (below) is stricter anyway.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data" while reading the dpi: EXIF is dropped anyway
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # formats=["JPEG"]: identify by content only, so a PNG/GIF/TIFF/text named .jpg is refused.
+            im = Image.open(io.BytesIO(bytes(data)), formats=["JPEG"])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected("too_many_pixels") from None
+    except UnidentifiedImageError:
+        # Pillow also says "cannot identify" when a JPEG's own headers are corrupt: tell the two cases apart.
+        raise PhotoRejected("unreadable" if bytes(data[:3]) == _JPEG_SIGNATURE else "not_jpeg") from None
+    except _DECODE_ERRORS:
+        raise PhotoRejected("unreadable") from None
+    # "MPO" is what Pillow calls a JPEG carrying extra frames (many phones and cameras): the first frame is the photo.
+    if im.format not in ("JPEG", "MPO"):
+        raise PhotoRejected("not_jpeg")
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise PhotoRejected("unreadable")
+    if width * height > MAX_PIXELS:
+        raise PhotoRejected("too_many_pixels")
+    return im
+
+
+def _orientation(im: Image.Image) -> int:
+    """EXIF orientation (1..8) as ``ImageOps.exif_transpose`` reads it; 1 when absent, invalid or unparsable.
+
+    A broken EXIF block must not make a good photo unusable: the pixels are what we keep, the EXIF is dropped anyway.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data": expected from uploads, and handled right here
+            value = im.getexif().get(_EXIF_ORIENTATION, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    # Orientations 5..8 swap width and height (transpose, rotate 90/270, transverse).
+    width, height = size
+    return (height, width) if orientation >= 5 else (width, height)
+
+
+def _parse_crop(crop: dict) -> _Crop:
+    if not isinstance(crop, dict):
+        raise PhotoRejected("invalid_crop")
+    values = []
+    for key in ("x", "y", "width", "height"):
+        value = crop.get(key)
+        # bool is an int in Python; True/False as a coordinate is a client bug, not a pixel.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PhotoRejected("invalid_crop",
+                                "Le cadrage de la photo est invalide (coordonnées entières attendues).")
+        values.append(value)
+    rect = _Crop(*values)
+    if rect.width <= 0 or rect.height <= 0:
+        raise PhotoRejected("invalid_crop",
+                            "Le cadrage de la photo est invalide (largeur et hauteur positives attendues).")
+    return rect
+
+
+def _check_crop(rect: _Crop, image_size: tuple[int, int]) -> None:
+    width, height = image_size
+    if rect.x < 0 or rect.y < 0 or rect.x + rect.width > width or rect.y + rect.height > height:
+        raise PhotoRejected("crop_outside_image")
+    if abs((rect.width / rect.height) / _TARGET_ASPECT - 1) > ASPECT_TOLERANCE:
+        raise PhotoRejected(
+            "invalid_crop", "Le cadrage doit respecter le format de la photo d'identité (35 x 45 mm, portrait).")
+    # No upscaling: an enlarged photo would be blurred at print.
+    if rect.width < OUTPUT_SIZE[0] or rect.height < OUTPUT_SIZE[1]:
+        raise PhotoRejected("crop_too_small")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Decoding and resampling
+# --------------------------------------------------------------------------------------------------------------------
+
+def _decode_reduced(im: Image.Image, rect: _Crop) -> int:
+    """Decode the pixels, reduced in the DCT domain (1/2, 1/4 or 1/8) as far as the crop stays >= 2x the output.
+
+    ``Image.draft`` makes libjpeg skip most of the work (a 12 MP phone photo decodes in about half the time at 1/2,
+    and LANCZOS then has 2.8x fewer pixels to filter), with no visible loss since LANCZOS still downsamples by 2x or
+    more. Returns the reduction factor applied (1 = none).
+    """
+    room = min(rect.width / (_DRAFT_OVERSAMPLING * OUTPUT_SIZE[0]),
+               rect.height / (_DRAFT_OVERSAMPLING * OUTPUT_SIZE[1]))
+    factor = 1
+    if room >= 2:
+        # Pillow picks the largest of 8/4/2 not above ``full // requested`` on both axes; asking for
+        # ceil(full / room) therefore guarantees a factor <= room. The scale is the same on both axes, so it does not
+        # matter that the crop is in oriented coordinates and the image in stored ones.
+        full_width = im.size[0]
+        drafted = im.draft("RGB", tuple(math.ceil(side / room) for side in im.size))
+        if drafted is not None:
+            _, box = drafted  # box = full size divided by the factor applied
+            factor = round(full_width / box[2])
+    try:
+        im.load()
+    except _DECODE_ERRORS:
+        # Includes "image file is truncated": ImageFile.LOAD_TRUNCATED_IMAGES is (and must stay) False.
+        raise PhotoRejected("unreadable") from None
+    return factor
+
+
+# ImageOps.exif_transpose's table: EXIF orientation -> the transposition that makes the image upright.
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _crop_and_resize(im: Image.Image, orientation: int, rect: _Crop) -> Image.Image:
+    """Upright, cropped, 413 x 531, RGB in sRGB."""
+    factor = _decode_reduced(im, rect)
+    icc_profile = im.info.get("icc_profile")
+    if orientation in _TRANSPOSE:
+        # Orientation first: the crop was drawn by the agent on the upright image.
+        im = im.transpose(_TRANSPOSE[orientation])
+    # Crop and resample in one pass; the box is in the reduced image's pixels and may be fractional.
+    box = tuple(coordinate / factor for coordinate in rect.box)
+    resized = im.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box)
+    return _to_srgb(resized, icc_profile)
+
+
+def _to_srgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """RGB pixels in sRGB: CMYK and grayscale are converted; an embedded profile (e.g. Display P3 from phones,
+    a press profile for CMYK) is honoured, since the output carries no profile and is read as sRGB.
+
+    A profile that is broken or does not match the pixels is ignored: the plain conversion is close enough and the
+    photo stays usable.
+    """
+    if icc_profile:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            converted = ImageCms.profileToProfile(im, source, _srgb_profile(), outputMode="RGB")
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, *_DECODE_ERRORS):
+            pass
+    return im if im.mode == "RGB" else im.convert("RGB")
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    # Built on first use, not at import: cold starts of endpoints that never see a photo stay light.
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------------------------------------------------
+
+def _encode(im: Image.Image) -> bytes:
+    """Baseline JPEG with nothing but pixels.
+
+    The pixels are copied into a brand-new image so that no ``info`` of the upload (EXIF with GPS, ICC, XMP,
+    comment — Pillow re-writes ``info["comment"]`` by default) can reach the encoder. The only marker besides the
+    image data is JFIF APP0 with the 300 dpi print density.
+    """
+    clean = Image.frombytes("RGB", im.size, im.tobytes())
+    out = io.BytesIO()
+    # Chroma not subsampled (4:4:4): the image is small and printed; colour edges of a face stay sharp.
+    # No optimize=True: Pillow then encodes into a single buffer of width x height bytes and fails ("Suspension not
+    # allowed here") on a noisy picture that compresses worse than 1 byte per pixel, as the fuzz tests found.
+    clean.save(out, format="JPEG", quality=JPEG_QUALITY, subsampling=0, progressive=False, dpi=OUTPUT_DPI)
+    return out.getvalue()

@@ -1,0 +1,201 @@
+"""Logging in and out, who may call what, and the commune's agents."""
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from chalicelib import clock
+from tests.conftest import SHARED_DATA
+from tests.helpers import (AGENT_PASSWORD, auth, link_token, load_reference_data, log_in, outbox_messages,
+                           post_json, registered_agent)
+
+
+@pytest.fixture
+def operator(client):
+    return load_reference_data(client, SHARED_DATA)
+
+
+@pytest.fixture
+def agent(client, aws, operator):
+    return registered_agent(client, aws, operator)
+
+
+def test_me_shows_the_commune_its_departement_and_the_prefecture_address(client, agent):
+    response = client.http.get("/me", headers=auth(agent))
+    assert response.status_code == 200
+    me = response.json_body
+    assert me["role"] == "commune" and me["email"] == "agent@mairie-bourg.fr"
+    assert me["commune"]["name"] == "Bourg-en-Bresse"
+    assert me["commune"]["department_code"] == "01"
+    assert me["commune"]["delivery_address"] == {"name": "Préfecture de l'Ain", "address": "45 avenue Alsace-Lorraine",
+                                                 "postal_code": "01000", "city": "Bourg-en-Bresse"}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_logout_revokes_the_token(client, agent):
+    assert client.http.delete("/sessions/current", headers=auth(agent)).status_code == 204
+    after = client.http.get("/me", headers=auth(agent))
+    assert after.status_code == 401
+    assert after.json_body["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer forged-token", "Basic YWRtaW46YWRtaW4=",
+                                    "Bearer " + "A" * 43, "Bearer " + "x" * 5000])
+def test_missing_or_forged_tokens_get_401(client, agent, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.http.get("/me", headers=headers)
+    assert response.status_code == 401
+    assert response.json_body["code"] == "unauthenticated"
+
+
+def test_unknown_email_and_wrong_password_get_identical_answers(client, agent):
+    unknown = post_json(client, "/sessions", {"email": "personne@mairie-bourg.fr", "password": AGENT_PASSWORD})
+    wrong = post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": "pas le bon mot de passe"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json_body == wrong.json_body == {"code": "invalid_credentials",
+                                                    "message": "Adresse e-mail ou mot de passe incorrect."}
+
+
+def test_ten_failed_logins_lock_the_account_for_fifteen_minutes(client, agent, monkeypatch):
+    for _ in range(10):
+        assert post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": "mauvais"}).status_code \
+            == 401
+    locked = post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": AGENT_PASSWORD})
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) <= 900
+    # An unknown email is limited exactly the same way: no way to tell which accounts exist.
+    for _ in range(10):
+        post_json(client, "/sessions", {"email": "inconnu@mairie-bourg.fr", "password": "mauvais"})
+    assert post_json(client, "/sessions", {"email": "inconnu@mairie-bourg.fr", "password": "x"}).status_code == 429
+    later = clock.now() + timedelta(minutes=15, seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)
+
+
+def test_session_ends_after_30_idle_minutes_but_activity_keeps_it(client, agent, monkeypatch):
+    start = clock.now()
+    for minutes in (20, 40, 60):  # used every 20 minutes: still valid after an hour
+        moment = start + timedelta(minutes=minutes)
+        monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
+        assert client.http.get("/me", headers=auth(agent)).status_code == 200
+    idle = start + timedelta(minutes=60 + 31)
+    monkeypatch.setattr(clock, "now", lambda: idle)
+    assert client.http.get("/me", headers=auth(agent)).status_code == 401
+
+
+def test_session_ends_after_12_hours_whatever_the_activity(client, agent, monkeypatch):
+    start = clock.now()
+    for minutes in range(20, 12 * 60, 20):
+        moment = start + timedelta(minutes=minutes)
+        monkeypatch.setattr(clock, "now", lambda moment=moment: moment)
+        assert client.http.get("/me", headers=auth(agent)).status_code == 200
+    end = start + timedelta(hours=12)
+    monkeypatch.setattr(clock, "now", lambda: end)
+    assert client.http.get("/me", headers=auth(agent)).status_code == 401
+
+
+def test_a_password_reset_revokes_every_session(client, aws, agent):
+    other_session = log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)
+    response = post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"})
+    assert response.status_code == 202
+    token = link_token(outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1])
+    new_password = "les cloches de Brou sonnent midi"
+    assert post_json(client, "/password", {"token": token, "password": new_password}).status_code == 204
+    for session in (agent, other_session):
+        assert client.http.get("/me", headers=auth(session)).status_code == 401
+    assert log_in(client, "agent@mairie-bourg.fr", new_password)
+
+
+def test_password_reset_answers_the_same_for_unknown_emails_and_sends_nothing(client, aws, agent):
+    before = len(outbox_messages(Path(aws.outbox_dir)))
+    response = post_json(client, "/password-resets", {"email": "inconnu@mairie-bourg.fr"})
+    known = post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"})
+    assert response.status_code == known.status_code == 202
+    assert response.json_body == known.json_body
+    assert len(outbox_messages(Path(aws.outbox_dir))) == before + 1
+
+
+def test_password_reset_flooding_is_limited(client, agent):
+    statuses = [post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"}).status_code
+                for _ in range(6)]
+    assert statuses == [202] * 5 + [429]
+
+
+def test_a_commune_agent_cannot_use_the_back_office(client, agent):
+    for method, path, body in [("POST", "/admin/reference-imports", {"kind": "communes"}),
+                               ("GET", "/admin/reference-imports/x", None),
+                               ("POST", "/admin/communes/210100533/activation-code", None),
+                               ("POST", "/admin/operators", {"email": "a@b.fr", "first_name": "A", "last_name": "B",
+                                                             "role": "manufacturer"})]:
+        response = client.http.request(method, path, headers=auth(agent),
+                                       body=json.dumps(body) if body else b"")
+        assert response.status_code == 403, path
+        assert response.json_body["code"] == "forbidden"
+
+
+def test_the_manufacturer_cannot_use_commune_routes(client, operator):
+    response = client.http.get("/agents", headers=auth(operator))
+    assert response.status_code == 403
+
+
+def test_operators_create_prefecture_agents_who_set_their_password_from_the_email(client, aws, operator):
+    response = post_json(client, "/admin/operators", {"email": "agent@pref-ain.fr", "first_name": "Paul",
+                                                      "last_name": "Préfet", "role": "prefecture",
+                                                      "department_code": "01"}, operator)
+    assert response.status_code == 201
+    assert response.json_body["department_code"] == "01"
+    token = link_token(outbox_messages(Path(aws.outbox_dir), "agent@pref-ain.fr")[-1])
+    assert post_json(client, "/password", {"token": token, "password": "le guichet ferme à midi pile"}).status_code \
+        == 204
+    session = log_in(client, "agent@pref-ain.fr", "le guichet ferme à midi pile")
+    me = client.http.get("/me", headers=auth(session)).json_body
+    assert me["role"] == "prefecture" and me["department_code"] == "01" and "commune" not in me
+    again = post_json(client, "/admin/operators", {"email": "agent@pref-ain.fr", "first_name": "Paul",
+                                                   "last_name": "Préfet", "role": "manufacturer"}, operator)
+    assert again.status_code == 409
+    unknown = post_json(client, "/admin/operators", {"email": "x@pref.fr", "first_name": "X", "last_name": "Y",
+                                                     "role": "prefecture", "department_code": "2A"}, operator)
+    assert unknown.status_code == 422 and unknown.json_body["code"] == "unknown_department"
+
+
+def test_agents_invite_list_and_remove_but_never_the_last(client, aws, agent):
+    invited = post_json(client, "/agents", {"email": "second@mairie-bourg.fr", "last_name": "Durand",
+                                            "first_name": "Lou"}, agent)
+    assert invited.status_code == 201
+    assert outbox_messages(Path(aws.outbox_dir), "second@mairie-bourg.fr")
+    listing = client.http.get("/agents", headers=auth(agent)).json_body["items"]
+    assert sorted(a["email"] for a in listing) == ["agent@mairie-bourg.fr", "second@mairie-bourg.fr"]
+    me_id = next(a["id"] for a in listing if a["email"] == "agent@mairie-bourg.fr")
+    assert client.http.delete(f"/agents/{invited.json_body['id']}", headers=auth(agent)).status_code == 204
+    last = client.http.delete(f"/agents/{me_id}", headers=auth(agent))
+    assert last.status_code == 409 and last.json_body["code"] == "last_agent"
+    assert client.http.delete("/agents/unknown", headers=auth(agent)).status_code == 404
+
+
+def test_a_removed_agent_is_logged_out(client, aws, agent):
+    post_json(client, "/agents", {"email": "second@mairie-bourg.fr", "last_name": "Durand", "first_name": "Lou"},
+              agent)
+    token = link_token(outbox_messages(Path(aws.outbox_dir), "second@mairie-bourg.fr")[-1])
+    post_json(client, "/password", {"token": token, "password": "un jardin de roses sous la pluie"})
+    second = log_in(client, "second@mairie-bourg.fr", "un jardin de roses sous la pluie")
+    second_id = next(a["id"] for a in client.http.get("/agents", headers=auth(agent)).json_body["items"]
+                     if a["email"] == "second@mairie-bourg.fr")
+    assert client.http.delete(f"/agents/{second_id}", headers=auth(agent)).status_code == 204
+    assert client.http.get("/me", headers=auth(second)).status_code == 401
+
+
+def test_agents_of_another_commune_are_invisible(client, aws, operator, agent):
+    from chalicelib.services.accounts import issue_activation_code
+
+    code = issue_activation_code("216901231")["activation_code"]  # Lyon
+    post_json(client, "/registrations", {"siren": "216901231", "activation_code": code, "last_name": "Rhône",
+                                         "first_name": "Lina", "email": "agent@mairie-lyon.fr"})
+    token = link_token(outbox_messages(Path(aws.outbox_dir), "agent@mairie-lyon.fr")[-1])
+    post_json(client, "/password", {"token": token, "password": "traboules et bouchons du vieux quartier"})
+    lyon = log_in(client, "agent@mairie-lyon.fr", "traboules et bouchons du vieux quartier")
+    lyon_items = client.http.get("/agents", headers=auth(lyon)).json_body["items"]
+    assert [a["email"] for a in lyon_items] == ["agent@mairie-lyon.fr"]
+    bourg_id = client.http.get("/agents", headers=auth(agent)).json_body["items"][0]["id"]
+    assert client.http.delete(f"/agents/{bourg_id}", headers=auth(lyon)).status_code == 404

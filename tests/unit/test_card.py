@@ -1,0 +1,276 @@
+"""The card preview: ID-1 JPEG, every French letter drawn (no missing-glyph box), long names kept inside the card."""
+
+import datetime
+import io
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageStat
+
+from chalicelib.imaging import card as card_module
+from chalicelib.imaging import typography
+from chalicelib.imaging.card import (PHOTO_BOX, PREVIEW_SIZE, CardData, layout_card, missing_glyphs,
+                                     render_card_preview)
+from chalicelib.imaging.photo import normalize_photo
+from tests.unit import photo_corpus as corpus
+
+# Every letter that a French name may carry, in both cases, with both apostrophes and hyphens.
+FRENCH_LETTERS = "ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆàâäçéèêëîïôöùûüÿœæ"
+
+
+def make_card(**overrides) -> CardData:
+    fields = dict(
+        last_name="Lefèvre-Œuvray d’Ÿvoire",
+        first_name="Élodie Ève-Maëlle",
+        function_label="Adjointe au maire",
+        commune_name="Saint-Étienne-de-Crossey",
+        department_label="Isère (38)",
+        mandate_start=datetime.date(2026, 3, 15),
+        card_number="SPÉCIMEN",
+        photo_jpeg=None,
+    )
+    fields.update(overrides)
+    return CardData(**fields)
+
+
+ACCENTED_CARDS = {
+    "accents": make_card(),
+    "ligatures": make_card(last_name="Bœuf-Lætitia", first_name="Æsa Ïlona Ÿvette Çécile Ëve Êmma Èric",
+                           commune_name="L'Haÿ-les-Roses", department_label="Val-de-Marne (94)",
+                           function_label="Maire déléguée"),
+    "every letter": make_card(last_name=FRENCH_LETTERS, first_name=FRENCH_LETTERS, commune_name=FRENCH_LETTERS),
+    "apostrophes": make_card(last_name="d'Orléans d’Hérouville", first_name="Jean-Noël",
+                             commune_name="Villeneuve-d'Ascq", department_label="Nord (59)",
+                             function_label="Maire d’arrondissement"),
+}
+
+LONG = "Marie-Christine Françoise Bénédicte Anne-Sophie Éléonore Ægidia Hermengarde Philomène"
+LONG_CARDS = {
+    "long compound names": make_card(
+        last_name="de La Rochefoucauld-Montmorency-Laval-Bourbon-Condé d'Hautefeuille-Saint-Aignan",
+        first_name=LONG,
+        function_label="Maire déléguée de la commune déléguée de Saint-Germain-sur-Avre-et-Bois",
+        commune_name="Saint-Remy-en-Bouzemont-Saint-Genest-et-Isson",
+        department_label="Seine-Saint-Denis (93)",
+        card_number="2026-000123456789-ABCDEFGH"),
+    "one endless word everywhere": make_card(
+        last_name="W" * 200, first_name="M" * 200, function_label="Œ" * 200, commune_name="É" * 200,
+        department_label="Ÿ" * 200, card_number="0" * 200),
+    "many short words": make_card(last_name=" ".join(["Lé"] * 80), first_name=" ".join(["Ïa"] * 80),
+                                  function_label=" ".join(["de"] * 80), commune_name=" ".join(["Ça"] * 80)),
+    "empty and blank": make_card(last_name="", first_name="   ", function_label="", commune_name="\t",
+                                 department_label="", card_number=""),
+}
+
+
+@pytest.fixture(scope="module")
+def pattern_photo() -> bytes:
+    """A normalised 413 x 531 photo of the asymmetric pattern (red top, blue bottom-left, green bottom-right)."""
+    return normalize_photo(corpus.oriented_pattern_jpeg(1), corpus.full_crop((700, 900)))
+
+
+def decode(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data), formats=["JPEG"])
+    im.load()
+    return im
+
+
+def drawn_text(card: CardData) -> str:
+    return "\n".join(item.text for item in layout_card(card))
+
+
+def overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Format
+# ----------------------------------------------------------------------------------------------------------------------
+
+def test_preview_is_an_id1_jpeg_without_metadata(pattern_photo):
+    data = render_card_preview(make_card(photo_jpeg=pattern_photo))
+    im = decode(data)
+    assert PREVIEW_SIZE == (1011, 638)
+    assert (im.format, im.size, im.mode) == ("JPEG", PREVIEW_SIZE, "RGB")
+    for key in ("exif", "icc_profile", "comment", "xmp"):
+        assert key not in im.info
+    assert {m for m in corpus.jpeg_markers(data) if 0xFFE0 <= m <= 0xFFEF or m == 0xFFFE} <= {0xFFE0}
+
+
+def test_printed_fields():
+    card = make_card(function_label="Adjointe au maire", mandate_start=datetime.date(2026, 3, 5))
+    lines = drawn_text(card).split("\n")
+    for expected in ("RÉPUBLIQUE", "FRANÇAISE", "CARTE D’IDENTITÉ", "LEFÈVRE-ŒUVRAY D’ŸVOIRE", "Élodie Ève-Maëlle",
+                     "Adjointe au maire", "Saint-Étienne-de-Crossey — Isère (38)", "Mandat depuis le 05/03/2026",
+                     "N° SPÉCIMEN"):
+        assert expected in lines
+
+
+def test_tricolour_band_in_the_upper_left_corner():
+    im = decode(render_card_preview(make_card()))
+    left, top, right, bottom = card_module.FLAG_BOX
+    stripe = (right - left) // 3
+    middle = (top + bottom) // 2
+    colours = [im.getpixel((left + stripe * index + stripe // 2, middle)) for index in range(3)]
+    for actual, expected in zip(colours, [(0x00, 0x00, 0x91), (0xFF, 0xFF, 0xFF), (0xE1, 0x00, 0x0F)]):
+        assert all(abs(a - e) <= 12 for a, e in zip(actual, expected)), (actual, expected)
+    assert right < PREVIEW_SIZE[0] / 3 and bottom < PREVIEW_SIZE[1] / 5
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Glyphs
+# ----------------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("card", ACCENTED_CARDS.values(), ids=ACCENTED_CARDS.keys())
+def test_no_missing_glyph_in_any_text_drawn(card):
+    items = layout_card(card)
+    for item in items:
+        assert missing_glyphs(item.text, item.font_path) == set(), item
+    drawn = "".join(item.text for item in items)
+    # Drawn as given, not replaced: every special letter of the input is on the card.
+    for char in set(card.last_name.upper() + card.first_name + card.commune_name) - set(" "):
+        assert char in drawn, char
+    render_card_preview(card)
+
+
+def test_fonts_cover_latin_1_and_latin_extended_a():
+    letters = [chr(code) for code in range(0xA0, 0x180)]
+    for path in (typography.REGULAR_FONT, typography.BOLD_FONT):
+        assert missing_glyphs("".join(letters) + "’‘«»–—…€", path) == set(), path
+
+
+def test_missing_glyphs_finds_what_the_font_lacks():
+    assert missing_glyphs("中\ue000É\n") == {"中", "\ue000", "\n"}
+    assert missing_glyphs("") == set()
+
+
+def test_missing_glyphs_agrees_with_what_pillow_draws():
+    """Cross-check of the 'cmap' reading: a character is missing iff Pillow draws it as the .notdef box."""
+    pillow_font = typography.font(False, 40)
+
+    def drawn(char: str) -> bytes:
+        im = Image.new("L", (80, 80))
+        ImageDraw.Draw(im).text((10, 10), char, font=pillow_font, fill=255)
+        return im.tobytes()
+
+    notdef = drawn("\ue000")
+    assert notdef.strip(b"\x00"), "the .notdef glyph of DejaVu is a visible box"
+    sample = ([chr(code) for code in range(0x21, 0x7F)] + [chr(code) for code in range(0xA1, 0x250)]
+              + list("中文字\ue001\ue123ᐁ᠀"))
+    for char in sample:
+        drawn_as_box = drawn(char) == notdef
+        assert (char in missing_glyphs(char)) == drawn_as_box, (char, hex(ord(char)))
+
+
+def test_text_is_cleaned_before_drawing():
+    card = make_card(last_name="Le\u0301ger\u200b", first_name="Jean\tPierre\n", commune_name="中村 Ville")
+    lines = drawn_text(card).split("\n")
+    assert "LÉGER" in lines  # NFD "E + combining acute" drawn as the single glyph É; zero-width space dropped
+    assert "Jean Pierre" in lines
+    assert "?? Ville — Isère (38)" in lines  # no box: an unknown character is visibly replaced
+    for item in layout_card(card):
+        assert missing_glyphs(item.text, item.font_path) == set()
+
+
+def test_default_bitmap_font_is_never_used():
+    source = open(card_module.__file__, encoding="utf-8").read() + open(typography.__file__, encoding="utf-8").read()
+    assert "load_default" not in source
+    for path in (typography.REGULAR_FONT, typography.BOLD_FONT):
+        assert os.path.isfile(path)
+    assert os.path.isfile(os.path.join(typography.FONTS_DIR, "LICENSE.txt"))
+
+
+def test_fonts_are_loaded_lazily():
+    code = ("import chalicelib.imaging.card, chalicelib.imaging.photo; from chalicelib.imaging import typography;"
+            "assert typography.font.cache_info().currsize == 0;"
+            "assert typography._character_map.cache_info().currsize == 0")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Long names
+# ----------------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("card", list(LONG_CARDS.values()) + list(ACCENTED_CARDS.values()),
+                         ids=list(LONG_CARDS.keys()) + list(ACCENTED_CARDS.keys()))
+def test_text_stays_in_its_place(card):
+    items = layout_card(card)
+    width, height = PREVIEW_SIZE
+    margin = card_module.MARGIN
+    for item in items:
+        left, top, right, bottom = item.bbox
+        assert margin <= left and right <= width - margin and 0 < top and bottom < height, item
+        assert not overlaps(item.bbox, PHOTO_BOX) or item.text == "PHOTO", item
+        assert missing_glyphs(item.text, item.font_path) == set(), item
+    # The identity column ends above the footer band.
+    column = [item for item in items if item.xy[0] == card_module.COLUMN_LEFT]
+    assert column and max(item.bbox[3] for item in column) <= card_module.COLUMN_BOTTOM
+    for index, a in enumerate(items):
+        for b in items[index + 1:]:
+            assert not overlaps(a.bbox, b.bbox), (a, b)
+
+
+@pytest.mark.parametrize("card", LONG_CARDS.values(), ids=LONG_CARDS.keys())
+def test_rendered_ink_stays_inside_the_margins(card):
+    im = decode(render_card_preview(card)).convert("L")
+    width, height = PREVIEW_SIZE
+    margin = card_module.MARGIN
+    # Right margin of the body and of the footer: no text ink there (text is #161616; the light card edge and
+    # JPEG ringing stay far above 160).
+    for box in ((width - margin + 3, card_module.HEADER_RULE_Y + 5, width - 3, card_module.FOOTER_TOP - 5),
+                (width - margin + 3, card_module.FOOTER_TOP + 5, width - 3, height - 3),
+                (card_module.COLUMN_LEFT, card_module.COLUMN_BOTTOM + 2, width - 3, card_module.FOOTER_TOP - 2)):
+        assert ImageStat.Stat(im.crop(box)).extrema[0][0] >= 160, box
+
+
+def test_long_names_are_shrunk_then_wrapped():
+    short = {item.text: item for item in layout_card(make_card(last_name="Dupont"))}
+    longer = {item.text: item for item in layout_card(make_card(last_name="Dupont-Lajoie-Montmorency"))}
+    assert longer["DUPONT-LAJOIE-MONTMORENCY"].size < short["DUPONT"].size
+    lines = [item.text for item in layout_card(LONG_CARDS["long compound names"])]
+    # Wrapped at spaces rather than inside "Anne-Sophie" when that is enough...
+    assert "Marie-Christine Françoise Bénédicte Anne-Sophie" in lines
+    # ... and after a hyphen when a compound word must break.
+    assert "DE LA ROCHEFOUCAULD-" in lines
+    # Too long even on two lines: the end is replaced by an ellipsis, so the cut is visible.
+    assert any(line.startswith("MONTMORENCY-LAVAL") and line.endswith("…") for line in lines)
+
+
+def test_absurdly_long_text_is_laid_out_quickly():
+    card = make_card(last_name="Ÿ" * 20000, first_name="a " * 20000, function_label="-" * 20000,
+                     commune_name="É-" * 20000)
+    started = time.perf_counter()
+    items = layout_card(card)
+    assert time.perf_counter() - started < 1.0
+    assert all(item.bbox[2] <= PREVIEW_SIZE[0] - card_module.MARGIN for item in items)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Photo
+# ----------------------------------------------------------------------------------------------------------------------
+
+def test_photo_area_shows_the_photo(pattern_photo):
+    im = decode(render_card_preview(make_card(photo_jpeg=pattern_photo)))
+    area = im.crop(PHOTO_BOX)
+    assert area.size[0] * 45 == area.size[1] * 35  # 35:45, not distorted
+    expected = decode(pattern_photo).resize(area.size, Image.Resampling.LANCZOS)
+    difference = ImageStat.Stat(ImageChops.difference(area, expected)).mean
+    assert max(difference) < 6, difference
+    w, h = area.size
+    assert_colour = lambda box, colour: all(  # noqa: E731
+        abs(a - e) <= 15 for a, e in zip(ImageStat.Stat(area.crop(box)).mean, colour))
+    assert assert_colour((10, 10, w - 10, h // 2 - 10), corpus.TOP)
+    assert assert_colour((10, h // 2 + 10, w // 2 - 10, h - 10), corpus.BOTTOM_LEFT)
+    assert assert_colour((w // 2 + 10, h // 2 + 10, w - 10, h - 10), corpus.BOTTOM_RIGHT)
+
+
+def test_without_photo_a_placeholder_is_drawn():
+    im = decode(render_card_preview(make_card(photo_jpeg=None)))
+    left, top, right, bottom = PHOTO_BOX
+    corner = ImageStat.Stat(im.crop((left + 10, top + 10, left + 60, top + 60))).mean
+    assert all(abs(channel - 0xEE) <= 6 for channel in corner)
+    assert "PHOTO" in drawn_text(make_card(photo_jpeg=None)).split("\n")

@@ -1,0 +1,293 @@
+"""The ID photo pipeline against hostile and odd uploads (corpus generated in memory by photo_corpus)."""
+
+import io
+
+import pytest
+from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat
+
+from chalicelib.imaging import photo
+from chalicelib.imaging.photo import OUTPUT_SIZE, PhotoRejected, normalize_photo, original_size
+from tests.unit import photo_corpus as corpus
+
+PATTERN_SIZE = (700, 900)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------------------------------------
+
+def assert_clean_id_photo(data: bytes) -> Image.Image:
+    """413 x 531 RGB baseline JPEG with no metadata at all; returns the decoded image."""
+    im = Image.open(io.BytesIO(data), formats=["JPEG"])
+    im.load()
+    assert (im.format, im.size, im.mode) == ("JPEG", OUTPUT_SIZE, "RGB")
+    for key in ("exif", "icc_profile", "comment", "xmp", "progressive", "progression", "adobe", "mp"):
+        assert key not in im.info, key
+    markers = corpus.jpeg_markers(data)
+    assert 0xFFC0 in markers, "baseline SOF0 expected"
+    assert not {0xFFC1, 0xFFC2} & set(markers), "progressive/extended SOF"
+    assert 0xFFFE not in markers, "COM marker"
+    app_markers = {m for m in markers if 0xFFE0 <= m <= 0xFFEF}
+    assert app_markers <= {0xFFE0}, f"APPn markers besides JFIF: {sorted(hex(m) for m in app_markers)}"
+    return im
+
+
+def mean_colour(im: Image.Image, box) -> tuple[float, ...]:
+    return tuple(ImageStat.Stat(im.crop(box)).mean)
+
+
+def assert_colour(im: Image.Image, box, expected, tolerance=12):
+    actual = mean_colour(im, box)
+    assert all(abs(a - e) <= tolerance for a, e in zip(actual, expected)), (box, actual, expected)
+
+
+def assert_upright_pattern(im: Image.Image):
+    """The asymmetric pattern, upright: red top half, blue bottom-left, green bottom-right (margins avoid seams)."""
+    w, h = im.size
+    assert_colour(im, (20, 20, w - 20, h // 2 - 20), corpus.TOP)
+    assert_colour(im, (20, h // 2 + 20, w // 2 - 20, h - 20), corpus.BOTTOM_LEFT)
+    assert_colour(im, (w // 2 + 20, h // 2 + 20, w - 20, h - 20), corpus.BOTTOM_RIGHT)
+
+
+def reference(data: bytes, crop: dict) -> Image.Image:
+    """The naive pipeline (full decode, exif_transpose, crop, LANCZOS) that normalize_photo must match."""
+    im = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    box = (crop["x"], crop["y"], crop["x"] + crop["width"], crop["y"] + crop["height"])
+    return im.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box)
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return max(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean)
+
+
+def rejection(data: bytes, crop: dict | None = None) -> PhotoRejected:
+    with pytest.raises(PhotoRejected) as caught:
+        normalize_photo(data, crop if crop is not None else corpus.full_crop(PATTERN_SIZE))
+    return caught.value
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Valid uploads
+# ----------------------------------------------------------------------------------------------------------------------
+
+def test_phone_photo_is_cropped_to_the_id_format_without_metadata():
+    data = corpus.phone_jpeg()
+    assert original_size(data) == corpus.PHONE_SIZE
+    crop = {"x": 1000, "y": 0, "width": 2331, "height": 2997}  # 35:45 within 1 %, offset from the centre
+    out = assert_clean_id_photo(normalize_photo(data, crop))
+    # Decoded at 1/2 scale (draft): the result must still match a full decode of the same crop.
+    assert mean_difference(out, reference(data, crop)) < 3
+
+
+def test_draft_keeps_at_least_twice_the_output_resolution():
+    big = corpus.jpeg_bytes(corpus.pattern((3500, 4500)))
+    crop = corpus.full_crop((3500, 4500))
+    im = photo._open_jpeg(big)
+    factor = photo._decode_reduced(im, photo._parse_crop(crop))
+    assert factor == 4
+    assert crop["width"] / factor >= 2 * OUTPUT_SIZE[0] and crop["height"] / factor >= 2 * OUTPUT_SIZE[1]
+    out = assert_clean_id_photo(normalize_photo(big, crop))
+    assert mean_difference(out, reference(big, crop)) < 3
+
+
+def test_small_crop_is_decoded_at_full_resolution():
+    im = photo._open_jpeg(corpus.phone_jpeg())
+    assert photo._decode_reduced(im, photo._parse_crop({"x": 0, "y": 0, "width": 1050, "height": 1350})) == 1
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_is_applied_before_cropping(orientation):
+    data = corpus.oriented_pattern_jpeg(orientation, PATTERN_SIZE)
+    assert original_size(data) == PATTERN_SIZE
+    assert_upright_pattern(assert_clean_id_photo(normalize_photo(data, corpus.full_crop(PATTERN_SIZE))))
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_crop_coordinates_are_those_of_the_upright_image(orientation):
+    # A crop of the bottom-right quadrant of the upright image must be all green, however the file is stored;
+    # the image is large enough for the draft (1/2) path as well.
+    size = (3500, 4500)
+    data = corpus.oriented_pattern_jpeg(orientation, size)
+    assert original_size(data) == size
+    crop = {"x": 1750, "y": 2250, "width": 1750, "height": 2250}
+    out = assert_clean_id_photo(normalize_photo(data, crop))
+    assert_colour(out, (5, 5, OUTPUT_SIZE[0] - 5, OUTPUT_SIZE[1] - 5), corpus.BOTTOM_RIGHT)
+
+
+def test_exif_orientation_6_comes_out_upright():
+    data = corpus.oriented_pattern_jpeg(6, PATTERN_SIZE)
+    stored = Image.open(io.BytesIO(data))
+    assert stored.size == (900, 700)  # stored sideways, as a phone held upright does
+    out = assert_clean_id_photo(normalize_photo(data, corpus.full_crop(PATTERN_SIZE)))
+    assert_colour(out, (20, 20, OUTPUT_SIZE[0] - 20, 200), corpus.TOP)
+
+
+def test_gps_exif_icc_comment_and_xmp_are_all_dropped():
+    data = corpus.gps_jpeg(PATTERN_SIZE)
+    source = Image.open(io.BytesIO(data))
+    assert {"exif", "icc_profile", "comment", "xmp"} <= set(source.info)  # the corpus does carry them
+    out_bytes = normalize_photo(data, corpus.full_crop(PATTERN_SIZE))
+    assert_upright_pattern(assert_clean_id_photo(out_bytes))
+    for leak in (b"Exif", b"GPS", b"PhoneMaker", b"Mairie", b"xmpmeta", b"ICC_PROFILE"):
+        assert leak not in out_bytes, leak
+
+
+@pytest.mark.parametrize("make", [corpus.cmyk_jpeg, corpus.mismatched_icc_cmyk_jpeg])
+def test_cmyk_is_converted_to_rgb(make):
+    out = assert_clean_id_photo(normalize_photo(make(PATTERN_SIZE), corpus.full_crop(PATTERN_SIZE)))
+    assert_colour(out, (20, 20, 393, 240), (0, 255, 255), tolerance=20)  # cyan
+    assert_colour(out, (20, 290, 393, 511), (255, 0, 255), tolerance=20)  # magenta
+
+
+def test_grayscale_is_converted_to_rgb():
+    out = assert_clean_id_photo(normalize_photo(corpus.grayscale_jpeg(PATTERN_SIZE), corpus.full_crop(PATTERN_SIZE)))
+    r, g, b = out.split()
+    assert max(ImageStat.Stat(ImageChops.difference(r, g)).mean + ImageStat.Stat(ImageChops.difference(g, b)).mean) < 2
+
+
+def test_progressive_jpeg_is_accepted_and_stored_baseline():
+    data = corpus.progressive_jpeg((1400, 1800))
+    assert Image.open(io.BytesIO(data)).info.get("progressive")
+    assert_upright_pattern(assert_clean_id_photo(normalize_photo(data, corpus.full_crop((1400, 1800)))))
+
+
+def test_multi_picture_jpeg_uses_the_first_picture():
+    out = normalize_photo(corpus.mpo_jpeg(PATTERN_SIZE), corpus.full_crop(PATTERN_SIZE))
+    assert_upright_pattern(assert_clean_id_photo(out))
+
+
+def test_srgb_profile_is_applied_and_dropped():
+    data = corpus.gps_jpeg(PATTERN_SIZE)  # carries an sRGB profile: colours unchanged
+    out = assert_clean_id_photo(normalize_photo(data, corpus.full_crop(PATTERN_SIZE)))
+    assert mean_difference(out, reference(data, corpus.full_crop(PATTERN_SIZE))) < 3
+
+
+def test_unreadable_icc_profile_is_ignored():
+    data = corpus.bad_icc_jpeg(PATTERN_SIZE)
+    assert_upright_pattern(assert_clean_id_photo(normalize_photo(data, corpus.full_crop(PATTERN_SIZE))))
+
+
+def test_broken_exif_does_not_make_a_good_photo_unusable():
+    data = corpus.broken_exif_jpeg(PATTERN_SIZE)
+    assert original_size(data) == PATTERN_SIZE
+    assert_upright_pattern(assert_clean_id_photo(normalize_photo(data, corpus.full_crop(PATTERN_SIZE))))
+
+
+@pytest.mark.parametrize("crop", [
+    {"x": 0, "y": 0, "width": 413, "height": 531},  # exactly the output size
+    {"x": 10, "y": 20, "width": 420, "height": 531},  # 1.7 % wider than 35:45: within tolerance
+    {"x": 287, "y": 369, "width": 413, "height": 531},  # touching the bottom-right corner
+])
+def test_acceptable_crops(crop):
+    assert_clean_id_photo(normalize_photo(corpus.small_jpeg(PATTERN_SIZE), crop))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Refusals
+# ----------------------------------------------------------------------------------------------------------------------
+
+# Files whose refusal needs the pixels: their headers are fine, so original_size (headers only) accepts them.
+NEEDS_DECODING = {corpus.truncated_jpeg, corpus.header_only_jpeg}
+
+
+@pytest.mark.parametrize("make, code", [
+    (corpus.empty, "empty_file"),
+    (corpus.oversized_jpeg, "too_large_file"),
+    (corpus.png_named_jpg, "not_jpeg"),
+    (corpus.gif_named_jpg, "not_jpeg"),
+    (corpus.tiff_named_jpg, "not_jpeg"),
+    (corpus.webp_named_jpg, "not_jpeg"),
+    (corpus.text_named_jpg, "not_jpeg"),
+    (corpus.html_named_jpg, "not_jpeg"),
+    (corpus.soi_only, "unreadable"),
+    (corpus.truncated_jpeg, "unreadable"),
+    (corpus.header_only_jpeg, "unreadable"),
+    (lambda: corpus.huge_declared_jpeg(60000, 60000), "too_many_pixels"),  # Pillow's DecompressionBombError
+    (lambda: corpus.huge_declared_jpeg(10000, 10000), "too_many_pixels"),  # Pillow's DecompressionBombWarning
+    (lambda: corpus.huge_declared_jpeg(8000, 7000), "too_many_pixels"),  # 56 MP: our own cap
+    (lambda: corpus.huge_declared_jpeg(100, 0), "unreadable"),
+], ids=lambda value: getattr(value, "__name__", value))
+def test_bad_files_are_refused(make, code):
+    data = make()
+    assert rejection(data).code == code
+    if make in NEEDS_DECODING:
+        return
+    with pytest.raises(PhotoRejected) as caught:
+        original_size(data)
+    assert caught.value.code == code
+
+
+def test_pixel_cap_is_checked_before_decoding(monkeypatch):
+    def no_decoding(self):
+        raise AssertionError("pixels decoded")
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert rejection(corpus.huge_declared_jpeg(8000, 7000)).code == "too_many_pixels"
+
+
+def test_a_phone_photo_is_under_the_caps():
+    assert 4032 * 3024 <= photo.MAX_PIXELS
+    assert len(corpus.phone_jpeg()) <= photo.MAX_UPLOAD_BYTES
+
+
+@pytest.mark.parametrize("crop, code", [
+    ({"x": -1, "y": 0, "width": 413, "height": 531}, "crop_outside_image"),
+    ({"x": 0, "y": -5, "width": 413, "height": 531}, "crop_outside_image"),
+    ({"x": 288, "y": 0, "width": 413, "height": 531}, "crop_outside_image"),  # one pixel past the right edge
+    ({"x": 0, "y": 370, "width": 413, "height": 531}, "crop_outside_image"),  # one pixel past the bottom
+    ({"x": 0, "y": 0, "width": 7000, "height": 9000}, "crop_outside_image"),
+    ({"x": 10 ** 30, "y": 0, "width": 413, "height": 531}, "crop_outside_image"),
+    ({"x": 0, "y": 0, "width": 350, "height": 450}, "crop_too_small"),
+    ({"x": 0, "y": 0, "width": 412, "height": 530}, "crop_too_small"),
+    ({"x": 0, "y": 0, "width": 600, "height": 600}, "invalid_crop"),  # square
+    ({"x": 0, "y": 0, "width": 700, "height": 540}, "invalid_crop"),  # landscape
+    ({"x": 0, "y": 0, "width": 430, "height": 531}, "invalid_crop"),  # 4 % off 35:45
+    ({"x": 0, "y": 0, "width": 0, "height": 531}, "invalid_crop"),
+    ({"x": 0, "y": 0, "width": -413, "height": -531}, "invalid_crop"),
+    ({"x": 0.0, "y": 0, "width": 413, "height": 531}, "invalid_crop"),
+    ({"x": "0", "y": 0, "width": 413, "height": 531}, "invalid_crop"),
+    ({"x": None, "y": 0, "width": 413, "height": 531}, "invalid_crop"),
+    ({"x": True, "y": 0, "width": 413, "height": 531}, "invalid_crop"),
+    ({"y": 0, "width": 413, "height": 531}, "invalid_crop"),
+    ([0, 0, 413, 531], "invalid_crop"),
+])
+def test_bad_crops_are_refused(crop, code):
+    assert rejection(corpus.small_jpeg(PATTERN_SIZE), crop).code == code
+
+
+def test_crop_is_checked_against_the_upright_size():
+    # Stored 900 x 700, displayed 700 x 900: a crop 900 px tall fits only once the orientation is applied,
+    # and one 800 px wide only before.
+    data = corpus.oriented_pattern_jpeg(6, PATTERN_SIZE)
+    assert_clean_id_photo(normalize_photo(data, {"x": 0, "y": 0, "width": 700, "height": 900}))
+    assert rejection(data, {"x": 0, "y": 0, "width": 800, "height": 1028}).code == "crop_outside_image"
+
+
+def test_corrupted_jpegs_are_refused_or_normalised_never_crash():
+    outcomes = set()
+    for data in corpus.mutated_jpegs(240):
+        try:
+            assert_clean_id_photo(normalize_photo(data, corpus.full_crop((480, 620))))
+            outcomes.add("ok")
+        except PhotoRejected as rejected:
+            assert rejected.code in {"unreadable", "not_jpeg", "too_many_pixels", "crop_outside_image"}
+            outcomes.add(rejected.code)
+    assert {"ok", "unreadable"} <= outcomes
+
+
+def test_truncated_files_are_refused_at_every_length():
+    data = corpus.small_jpeg((480, 620))
+    for cut in range(0, len(data) - 2, max(1, len(data) // 97)):
+        with pytest.raises(PhotoRejected):
+            normalize_photo(data[:cut], corpus.full_crop((480, 620)))
+
+
+def test_truncated_images_are_not_loaded_leniently():
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_every_rejection_has_a_french_message():
+    for code, message in photo._MESSAGES.items():
+        rejected = PhotoRejected(code)
+        assert rejected.code == code and rejected.message == message
+        assert message[0].isupper() and message.endswith(".")
+    assert PhotoRejected("not_jpeg").message == "Le fichier n'est pas une image JPEG."
