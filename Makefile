@@ -6,7 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test clean
+SITE_DEPS := site/vendor/.installed
+
+.PHONY: run test browser clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,13 +16,22 @@ $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# The site's front-end packages (DSFR, cropper, axe-core) from npm, copied into site/vendor/ (not committed).
+$(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
+	bash scripts/install-site-deps.sh
+	touch $@
+
+# Debian's Chromium for the browser tests.
+browser:
+	bash scripts/install-browser.sh
+
 ## run: the whole portal locally (AWS emulation, API, S3 triggers, site, demo data). Ctrl-C stops it.
-run: $(INSTALLED)
+run: $(INSTALLED) $(SITE_DEPS)
 	exec $(PY) -m local.stack
 
 ## test: the whole test suite.
-test: $(INSTALLED)
+test: $(INSTALLED) $(SITE_DEPS) browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules site/vendor

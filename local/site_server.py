@@ -1,14 +1,20 @@
-"""Serves site/ as a static site, with the headers production's CloudFront adds, and the API address in /config.json."""
+"""Serves site/ like production's CloudFront: static files with the site's security headers, and `/api/*` passed to the
+API, so that the site and the API share one origin (no CORS to open) exactly as in production."""
 import functools
+import http.client
 import json
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
+
+API_PREFIX = "/api"
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 SITE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {api} {files}; "
-        "font-src 'self'; connect-src 'self' {api} {files}; form-action 'self'; frame-ancestors 'none'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {files}; "
+        "font-src 'self'; connect-src 'self' {files}; form-action 'self'; frame-ancestors 'none'; "
         "base-uri 'none'; object-src 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -18,12 +24,51 @@ SITE_HEADERS = {
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args, config: dict, headers: dict, **kwargs):
+    def __init__(self, *args, config: dict, headers: dict, api_url: str, **kwargs):
         self._config = config
         self._extra_headers = headers
+        self._api = urlsplit(api_url)
         super().__init__(*args, **kwargs)
 
+    def _is_api(self) -> bool:
+        return self.path == API_PREFIX or self.path.startswith(API_PREFIX + "/")
+
+    def _proxy(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        connection = http.client.HTTPConnection(self._api.hostname, self._api.port, timeout=120)
+        try:
+            connection.request(self.command, self.path[len(API_PREFIX):] or "/", body=body, headers=headers)
+            answer = connection.getresponse()
+            payload = answer.read()
+        finally:
+            connection.close()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self._proxied = True
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_POST(self):
+        self._proxy() if self._is_api() else self.send_error(405)
+
+    def do_PUT(self):
+        self._proxy() if self._is_api() else self.send_error(405)
+
+    def do_PATCH(self):
+        self._proxy() if self._is_api() else self.send_error(405)
+
+    def do_DELETE(self):
+        self._proxy() if self._is_api() else self.send_error(405)
+
     def do_GET(self):
+        if self._is_api():
+            self._proxy()
+            return
         if self.path.split("?")[0] == "/config.json":
             body = json.dumps(self._config).encode()
             self.send_response(200)
@@ -35,9 +80,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
         super().do_GET()
 
     def end_headers(self):
-        for name, value in self._extra_headers.items():
-            self.send_header(name, value)
-        self.send_header("Cache-Control", "no-cache")
+        if not getattr(self, "_proxied", False):  # the API sets its own headers
+            for name, value in self._extra_headers.items():
+                self.send_header(name, value)
+            self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
     def log_message(self, format, *args):  # noqa: A002 - the stack prints its own summary; keep the console calm
@@ -46,7 +92,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
 def start_site_server(site_dir: Path, host: str, port: int, api_url: str, files_url: str) -> ThreadingHTTPServer:
     headers = {name: value.format(api=api_url, files=files_url) for name, value in SITE_HEADERS.items()}
-    handler = functools.partial(SiteHandler, directory=str(site_dir), config={"api_url": api_url}, headers=headers)
+    handler = functools.partial(SiteHandler, directory=str(site_dir), config={"api_url": API_PREFIX},
+                                headers=headers, api_url=api_url)
     server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name="site", daemon=True).start()
     return server
