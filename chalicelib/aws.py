@@ -23,6 +23,17 @@ def client(service: str):
         return _clients[service]
 
 
+_queue_urls: dict[str, str] = {}
+
+
+def queue_url(name: str) -> str:
+    """The URL of a queue of this account and region, looked up once per container."""
+    if name not in _queue_urls:
+        _queue_urls[name] = client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+    return _queue_urls[name]
+
+
 def reset_clients() -> None:
     with _lock:
         _clients.clear()
+        _queue_urls.clear()

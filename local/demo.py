@@ -9,7 +9,8 @@ MANUFACTURER = {"email": "fabricant@cartes-elus.example.fr", "password": "presse
                 "first_name": "Farid", "last_name": "Fabre"}
 PREFECTURE = {"email": "prefecture-ain@cartes-elus.example.fr", "password": "guichet des élus de l'Ain",
               "first_name": "Pauline", "last_name": "Préfet", "department_code": "01"}
-REFERENCE_FILES = (("communes", "communes.csv"), ("prefectures", "prefectures.csv"))
+REFERENCE_FILES = (("communes", "communes.csv"), ("prefectures", "prefectures.csv"),
+                   ("rne_cm", "elus-conseillers-municipaux-cm.csv"), ("rne_maires", "elus-maires-mai.csv"))
 
 
 class DemoError(RuntimeError):

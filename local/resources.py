@@ -3,15 +3,15 @@ the verified sender. Used by the local stack and by the tests."""
 import json
 
 from chalicelib import aws
-from chalicelib.events.uploads import IMPORTS_QUEUE
+from chalicelib.store.queues import IMPORTS_QUEUE, PHOTOS_QUEUE
 from chalicelib.settings import Settings
-from chalicelib.store.files import IMPORTS_PREFIX
+from chalicelib.store.files import IMPORTS_PREFIX, PHOTOS_PREFIX
 from chalicelib.store.tables import create_missing_tables
 
 # Which queue receives the S3 events of which prefix; the production template declares the same filters.
-NOTIFICATIONS = {IMPORTS_QUEUE: IMPORTS_PREFIX}
+NOTIFICATIONS = {IMPORTS_QUEUE: IMPORTS_PREFIX, PHOTOS_QUEUE: PHOTOS_PREFIX}
 # Which Lambda handler consumes which queue (the relay's routing table).
-HANDLERS_BY_QUEUE = {IMPORTS_QUEUE: "import_reference_file"}
+HANDLERS_BY_QUEUE = {IMPORTS_QUEUE: "import_reference_file", PHOTOS_QUEUE: "process_photo_event"}
 DEAD_LETTER_SUFFIX = "-dlq"
 MAX_RECEIVES = 3
 

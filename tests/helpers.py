@@ -118,3 +118,50 @@ def registered_agent(client, settings, operator_token: str, email_address: str =
     response = post_json(client, "/password", {"token": token, "password": AGENT_PASSWORD})
     assert response.status_code == 204, response.json_body
     return log_in(client, email_address, AGENT_PASSWORD)
+
+
+PHOTOS_HANDLER = "process_photo_event"
+
+
+def load_directory(client, operator_token: str, shared_data: Path) -> None:
+    for kind, name in (("rne_cm", "elus-conseillers-municipaux-cm.csv"), ("rne_maires", "elus-maires-mai.csv")):
+        result = import_file(client, operator_token, kind, (shared_data / name).read_bytes())
+        assert result["status"] == "done" and result["rejected"] == 0, result
+
+
+def deliver_photo_events(client) -> int:
+    from chalicelib.store.queues import PHOTOS_QUEUE
+
+    return deliver_s3_events(client, queue=PHOTOS_QUEUE, handler=PHOTOS_HANDLER)
+
+
+def directory_entry(client, token: str, last_name: str) -> dict:
+    items = client.http.get("/directory", headers=auth(token)).json_body["items"]
+    return next(item for item in items if item["last_name"] == last_name)
+
+
+def register_official(client, token: str, last_name: str, function: str):
+    entry = directory_entry(client, token, last_name)
+    return post_json(client, "/officials", {"directory_id": entry["id"], "function": function}, token)
+
+
+def upload_photo(client, token: str, official_id: str, content: bytes, crop: dict, deliver: bool = True):
+    started = post_json(client, f"/officials/{official_id}/photo-uploads", {"crop": crop}, token)
+    assert started.status_code == 201, started.json_body
+    post_file(started.json_body, content, "photo.jpg")
+    if deliver:
+        deliver_photo_events(client)
+    return client.http.get(f"/officials/{official_id}", headers=auth(token)).json_body
+
+
+def other_commune_agent(client, settings, siren: str, email_address: str, password: str) -> str:
+    """Register another commune of the sample reference file (code issued directly) and log its agent in."""
+    from chalicelib.services.accounts import issue_activation_code
+
+    code = issue_activation_code(siren)["activation_code"]
+    response = post_json(client, "/registrations", {"siren": siren, "activation_code": code, "last_name": "Agent",
+                                                    "first_name": "Autre", "email": email_address})
+    assert response.status_code == 201, response.json_body
+    token = link_token(outbox_messages(Path(settings.outbox_dir), email_address)[-1])
+    assert post_json(client, "/password", {"token": token, "password": password}).status_code == 204
+    return log_in(client, email_address, password)

@@ -57,7 +57,7 @@ AGENT = obj({"id": {"type": "string"}, "email": {"type": "string"}, "first_name"
              "last_name": {"type": "string"}, "password_set": {"type": "boolean"}, "created_at": TIME},
             ["id", "email", "first_name", "last_name"])
 
-IMPORT_KINDS = ["communes", "prefectures"]
+IMPORT_KINDS = ["communes", "prefectures", "rne_cm", "rne_maires"]
 IMPORT_NEW = obj({"kind": {"type": "string", "enum": IMPORT_KINDS}}, ["kind"])
 UPLOAD = obj({"url": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
              ["url", "fields"])
@@ -81,3 +81,38 @@ ACTIVATION_CODE = obj({"siren": {"type": "string"}, "commune_name": {"type": "st
                        "activation_code": {"type": "string"}, "expires_at": TIME},
                       ["siren", "activation_code", "expires_at"])
 HEALTH = obj({"status": {"type": "string"}}, ["status"])
+
+FUNCTION_CODES = ["maire", "adjoint", "maire_delegue", "maire_arrondissement"]
+FUNCTION_CHOICE = obj({"code": {"type": "string", "enum": FUNCTION_CODES}, "label": {"type": "string"}},
+                      ["code", "label"])
+DIRECTORY_ENTRY = obj({
+    "id": {"type": "string"}, "last_name": {"type": "string"}, "first_name": {"type": "string"},
+    "sex": {"type": "string", "enum": ["M", "F"]}, "birth_date": {"type": "string", "format": "date"},
+    "mandate_start": {"type": "string", "format": "date"},
+    "rne_functions": {"type": "array", "items": {"type": "string"}},
+    "eligible_functions": {"type": "array", "items": FUNCTION_CHOICE}, "registered": {"type": "boolean"},
+}, ["id", "last_name", "first_name", "sex", "birth_date", "rne_functions", "eligible_functions", "registered"])
+CROP = obj({"x": {"type": "integer", "minimum": 0, "maximum": 100000},
+            "y": {"type": "integer", "minimum": 0, "maximum": 100000},
+            "width": {"type": "integer", "minimum": 1, "maximum": 100000},
+            "height": {"type": "integer", "minimum": 1, "maximum": 100000}}, ["x", "y", "width", "height"])
+OFFICIAL_NEW = obj({"directory_id": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "function": {"type": "string", "enum": FUNCTION_CODES}}, ["directory_id", "function"])
+OFFICIAL_CHANGE = obj({"function": {"type": "string", "enum": FUNCTION_CODES}}, ["function"])
+PHOTO_UPLOAD_NEW = obj({"crop": CROP}, ["crop"])
+PHOTO_CROP = obj({"crop": CROP}, ["crop"])
+OFFICIAL = obj({
+    "id": {"type": "string"}, "directory_id": {"type": "string"}, "last_name": {"type": "string"},
+    "first_name": {"type": "string"}, "sex": {"type": "string"}, "birth_date": {"type": "string"},
+    "mandate_start": {"type": "string"}, "function": {"type": "string", "enum": FUNCTION_CODES},
+    "function_label": {"type": "string"}, "eligible_functions": {"type": "array", "items": FUNCTION_CHOICE},
+    "photo": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready", "rejected"]},
+                  "reason": {"type": "string"}, "url": {"type": "string"}, "crop": {"oneOf": [CROP, {"type": "null"}]},
+                  "ready": {"type": "boolean"}}, ["status", "ready"]),
+    "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
+                    "url": {"type": "string"}}, ["status"]),
+    "card_in_progress": {"type": "boolean"}, "created_at": TIME,
+}, ["id", "directory_id", "last_name", "first_name", "sex", "function", "function_label", "photo", "preview"])
+PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
+                    "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])

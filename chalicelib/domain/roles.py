@@ -16,3 +16,4 @@ class Principal:
     siren: str | None  # commune agents
     department_code: str | None  # préfecture agents
     token_hash: str
+    insee_code: str | None = None  # commune agents: their commune's partition of the directory

@@ -11,14 +11,11 @@ from urllib.parse import unquote_plus
 from chalice import Blueprint
 
 from ..services import reference_imports
+from ..store.queues import IMPORTS_QUEUE, PHOTOS_QUEUE
 
 log = logging.getLogger(__name__)
 
 events = Blueprint(__name__)
-
-# Queue names are fixed here (decorator arguments are read at import time, before any configuration); each stage
-# lives in its own AWS account, as AWS recommends, so the names need no stage suffix.
-IMPORTS_QUEUE = "carteselus-reference-imports"
 
 
 def s3_object_keys(sqs_body: str) -> list[tuple[str, str]]:
@@ -45,3 +42,26 @@ def import_reference_file(event):
     for record in event:
         for _bucket, key in s3_object_keys(record.body):
             reference_imports.run_import(key)
+
+
+@events.on_sqs_message(queue=PHOTOS_QUEUE, batch_size=1)
+def process_photo_event(event):
+    """The image function: photos arriving in S3, and re-crop / re-render requests from the API."""
+    from ..services import photos
+
+    for record in event:
+        message = _json(record.body)
+        if isinstance(message, dict) and message.get("action") == "recrop":
+            photos.recrop(message["siren"], message["official_id"], message["attempt_id"], message["crop"])
+        elif isinstance(message, dict) and message.get("action") == "render_preview":
+            photos.rerender_preview(message["siren"], message["official_id"])
+        else:
+            for _bucket, key in s3_object_keys(record.body):
+                photos.process_upload(key)
+
+
+def _json(body: str):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None

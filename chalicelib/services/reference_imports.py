@@ -42,9 +42,15 @@ class Writer(ABC):
     def flush(self) -> None:
         """Write what is buffered; called every PROGRESS_EVERY rows and at the end."""
 
+    def finish(self) -> None:
+        """Called once every row is written (e.g. to mark what the file no longer contains)."""
+
 
 class CommuneWriter(Writer):
     layouts = COMMUNE_LAYOUTS
+
+    def __init__(self, import_id: str):
+        self.import_id = import_id
 
     def write(self, row: CommuneRow) -> None:
         # An update, not a put: the registration state and activation code of the commune must survive a re-import.
@@ -58,7 +64,8 @@ class CommuneWriter(Writer):
 class PrefectureWriter(Writer):
     layouts = PREFECTURE_LAYOUTS
 
-    def __init__(self):
+    def __init__(self, import_id: str):
+        self.import_id = import_id
         self._batch = Prefecture.batch_write()
 
     def write(self, row: PrefectureRow) -> None:
@@ -69,14 +76,21 @@ class PrefectureWriter(Writer):
         self._batch.commit()
 
 
-WRITERS: dict[str, Callable[[], Writer]] = {
+def _directory_writer(kind: str) -> Callable[[str], Writer]:
+    def factory(import_id: str) -> Writer:
+        from .directory import DirectoryWriter
+
+        return DirectoryWriter(kind, import_id)
+
+    return factory
+
+
+WRITERS: dict[str, Callable[[str], Writer]] = {
     "communes": CommuneWriter,
     "prefectures": PrefectureWriter,
+    "rne_cm": _directory_writer("rne_cm"),
+    "rne_maires": _directory_writer("rne_maires"),
 }
-
-
-def register_writer(kind: str, factory: Callable[[], Writer]) -> None:
-    WRITERS[kind] = factory
 
 
 # --- API side -----------------------------------------------------------------------------------------------------
@@ -140,7 +154,7 @@ def run_import(key: str) -> None:
         if obj["ContentLength"] > MAX_FILE_BYTES:
             _finish(item, failure=f"Fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo).")
             return
-        _import_rows(item, WRITERS[kind](), obj["Body"].iter_lines(keepends=True))
+        _import_rows(item, WRITERS[kind](import_id), obj["Body"].iter_lines(keepends=True))
     except BadHeader as refused:
         _finish(item, failure=str(refused))
     except Exception:
@@ -185,6 +199,7 @@ def _import_rows(item: ReferenceImport, writer: Writer, lines: Iterable[bytes]) 
             _progress(item, rows, imported, rejected, errors)
     writer.flush()
     _progress(item, rows, imported, rejected, errors)
+    writer.finish()
     _finish(item)
 
 

@@ -12,7 +12,7 @@ from ..domain.roles import Principal
 from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
 from ..store import counters
-from ..store.tables import Account, Token
+from ..store.tables import Account, Commune, Token
 from . import limits
 
 IDLE = timedelta(minutes=30)
@@ -53,6 +53,8 @@ def _find_account(email: str) -> Account | None:
 
 def open_session(account: Account) -> dict:
     now = clock.now()
+    # The commune's INSEE code travels with the session: directory requests then need no commune lookup.
+    insee_code = Commune.get(account.siren).insee_code if account.siren else None
     token = new_token()
     expires_at = now + ABSOLUTE
     Token(
@@ -62,6 +64,7 @@ def open_session(account: Account) -> dict:
         role=account.role,
         siren=account.siren,
         department_code=account.department_code,
+        insee_code=insee_code,
         created_at=now,
         expires_at=expires_at,
         idle_expires_at=now + IDLE,
@@ -94,7 +97,7 @@ def authenticate(token: str) -> Principal:
             )
         except UpdateError:
             raise unauthenticated() from None  # logged out meanwhile
-    return Principal(session.email, session.role, session.siren, session.department_code, digest)
+    return Principal(session.email, session.role, session.siren, session.department_code, digest, session.insee_code)
 
 
 def log_out(principal: Principal) -> None:

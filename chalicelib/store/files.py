@@ -31,3 +31,48 @@ def presigned_post(key: str, max_bytes: int, content_type: str | None, lifetime:
 
 def open_object(key: str) -> dict:
     return aws.client("s3").get_object(Bucket=get_settings().data_bucket, Key=key)
+
+
+PHOTOS_PREFIX = "incoming/photos/"
+OFFICIALS_PREFIX = "officials/"
+URL_LIFETIME = timedelta(minutes=10)
+
+
+def presigned_get(key: str) -> str:
+    return aws.client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": get_settings().data_bucket, "Key": key},
+        ExpiresIn=int(URL_LIFETIME.total_seconds()),
+    )
+
+
+def read_object(key: str, max_bytes: int) -> bytes | None:
+    """The object's bytes, or None if it is larger than max_bytes (checked before reading: never load a huge file)."""
+    obj = open_object(key)
+    if obj["ContentLength"] > max_bytes:
+        obj["Body"].close()
+        return None
+    return obj["Body"].read(max_bytes + 1)
+
+
+def put_object(key: str, data: bytes, content_type: str) -> None:
+    aws.client("s3").put_object(Bucket=get_settings().data_bucket, Key=key, Body=data, ContentType=content_type)
+
+
+def copy_object(source_key: str, target_key: str) -> None:
+    bucket = get_settings().data_bucket
+    aws.client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key})
+
+
+def delete_objects(keys) -> None:
+    keys = [k for k in keys if k]
+    if keys:
+        aws.client("s3").delete_objects(Bucket=get_settings().data_bucket,
+                                        Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+
+
+def delete_prefix(prefix: str) -> None:
+    s3 = aws.client("s3")
+    bucket = get_settings().data_bucket
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        delete_objects(obj["Key"] for obj in page.get("Contents", []))
+

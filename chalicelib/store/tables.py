@@ -140,6 +140,7 @@ class Token(PortalModel):
     role = UnicodeAttribute()
     siren = UnicodeAttribute(null=True)
     department_code = UnicodeAttribute(null=True)
+    insee_code = UnicodeAttribute(null=True)  # commune agents' sessions: the commune's directory partition
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()  # absolute end
     idle_expires_at = UTCDateTimeAttribute(null=True)  # sessions: pushed forward while used
@@ -187,10 +188,104 @@ class ReferenceImport(PortalModel):
     rejected = NumberAttribute(default=0)
     errors = ListAttribute(of=ImportError_, default=list)
     failure = UnicodeAttribute(null=True)  # why the whole file was refused
-    object_etag = UnicodeAttribute(null=True)
+    latest_import_id = UnicodeAttribute(null=True)  # on the "latest:<kind>" item: the last completed import
 
 
-ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport]
+class DirectoryGenerationIndex(GlobalSecondaryIndex):
+    """Rows written by one import, spread over a few shards so no index partition runs hot during an import."""
+
+    class Meta:
+        index_name = "by-generation"
+        projection = KeysOnlyProjection()
+
+    generation = UnicodeAttribute(hash_key=True)
+    row_key = UnicodeAttribute(range_key=True)
+
+
+class DirectoryItem(PortalModel):
+    """The national directory (RNE), partitioned by commune (INSEE code): one item per published row, plus one
+    ``registered#<person>`` marker per official that the commune has registered, so that a single query on the commune
+    gives both the directory and what is already registered."""
+
+    BASE_NAME = "directory"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    insee_code = UnicodeAttribute(hash_key=True)
+    row_key = UnicodeAttribute(range_key=True)  # <person>#<source>#<function> or registered#<person>
+    person_key = UnicodeAttribute()
+    source = UnicodeAttribute(null=True)  # rne_cm | rne_maires
+    last_name = UnicodeAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)
+    sex = UnicodeAttribute(null=True)
+    birth_date = UnicodeAttribute(null=True)  # ISO date
+    mandate_start = UnicodeAttribute(null=True)  # ISO date
+    function_label = UnicodeAttribute(null=True)
+    department_code = UnicodeAttribute(null=True)
+    department_label = UnicodeAttribute(null=True)
+    commune_label = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # active | ended
+    ended_at = UTCDateTimeAttribute(null=True)
+    generation = UnicodeAttribute(null=True)
+    by_generation = DirectoryGenerationIndex()
+
+
+class Official(PortalModel):
+    """An elected official that a commune registered for a card, with their photo and card preview."""
+
+    BASE_NAME = "officials"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    siren = UnicodeAttribute(hash_key=True)
+    official_id = UnicodeAttribute(range_key=True)  # the person's directory key: registering twice is impossible
+    insee_code = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    sex = UnicodeAttribute()
+    birth_date = UnicodeAttribute()
+    mandate_start = UnicodeAttribute()
+    function = UnicodeAttribute()
+    eligible_functions = ListAttribute(of=UnicodeAttribute)
+    commune_label = UnicodeAttribute()
+    department_label = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    photo_status = UnicodeAttribute(default="missing")  # missing | processing | ready | rejected (latest attempt)
+    photo_reason = UnicodeAttribute(null=True)
+    processing_id = UnicodeAttribute(null=True)  # the attempt being processed
+    photo_id = UnicodeAttribute(null=True)  # time-ordered id of the kept photo: older events never replace it
+    photo_key = UnicodeAttribute(null=True)
+    original_key = UnicodeAttribute(null=True)
+    crop = MapAttribute(null=True)
+    preview_status = UnicodeAttribute(default="missing")  # missing | processing | ready
+    preview_key = UnicodeAttribute(null=True)
+    active_order_id = UnicodeAttribute(null=True)  # the card order in progress, if any
+
+
+class PhotoUpload(PortalModel):
+    """A presigned upload handed to the browser, keyed by its S3 key: the crop chosen in the browser waits here for
+    the file."""
+
+    BASE_NAME = "photo-uploads"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    object_key = UnicodeAttribute(hash_key=True)
+    siren = UnicodeAttribute()
+    official_id = UnicodeAttribute()
+    attempt_id = UnicodeAttribute()
+    crop = MapAttribute()
+    created_at = UTCDateTimeAttribute()
+    purge_at = TTLAttribute()
+
+
+ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, DirectoryItem, Official, PhotoUpload]
 
 
 def create_missing_tables() -> None:

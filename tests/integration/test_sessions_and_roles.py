@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib import clock
 from tests.conftest import SHARED_DATA
-from tests.helpers import (AGENT_PASSWORD, auth, link_token, load_reference_data, log_in, outbox_messages,
-                           post_json, registered_agent)
+from tests.helpers import (AGENT_PASSWORD, auth, link_token, load_reference_data, log_in, other_commune_agent,
+                           outbox_messages, post_json, registered_agent)
 
 
 @pytest.fixture
@@ -187,14 +187,7 @@ def test_a_removed_agent_is_logged_out(client, aws, agent):
 
 
 def test_agents_of_another_commune_are_invisible(client, aws, operator, agent):
-    from chalicelib.services.accounts import issue_activation_code
-
-    code = issue_activation_code("216901231")["activation_code"]  # Lyon
-    post_json(client, "/registrations", {"siren": "216901231", "activation_code": code, "last_name": "Rhône",
-                                         "first_name": "Lina", "email": "agent@mairie-lyon.fr"})
-    token = link_token(outbox_messages(Path(aws.outbox_dir), "agent@mairie-lyon.fr")[-1])
-    post_json(client, "/password", {"token": token, "password": "traboules et bouchons du vieux quartier"})
-    lyon = log_in(client, "agent@mairie-lyon.fr", "traboules et bouchons du vieux quartier")
+    lyon = other_commune_agent(client, aws, "216901231", "agent@mairie-lyon.fr", "traboules et bouchons du vieux quartier")
     lyon_items = client.http.get("/agents", headers=auth(lyon)).json_body["items"]
     assert [a["email"] for a in lyon_items] == ["agent@mairie-lyon.fr"]
     bourg_id = client.http.get("/agents", headers=auth(agent)).json_body["items"][0]["id"]

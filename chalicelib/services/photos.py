@@ -1,0 +1,158 @@
+"""The image function's work: a photo arrived in S3, a photo must be re-cropped, a preview must be redrawn.
+
+Uploads are hostile until proven otherwise and the emulation does not enforce the presigned POST's conditions, so
+everything is checked here again (size before reading, JPEG by content, pixel cap before decoding: see
+``imaging.photo``). Each attempt has a time-ordered id; the official keeps the newest good photo, so a duplicated
+event, or an older event arriving after a newer one, leaves one consistent result, and a rejected photo never
+replaces a good one. Pillow is imported here only: the API functions never load it.
+"""
+import logging
+from datetime import date
+
+from pynamodb.exceptions import UpdateError
+
+from ..store import files
+from ..store.tables import Commune, Official, PhotoUpload
+from .officials import MAX_PHOTO_BYTES, official_prefix
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER_CARD_NUMBER = "SPÉCIMEN"
+
+
+def _newer_than_kept(attempt: str):
+    return Official.photo_id.does_not_exist() | (Official.photo_id < attempt)
+
+
+def process_upload(key: str) -> None:
+    """A browser finished a presigned POST: turn the file into the official's ID photo, or say why not."""
+    try:
+        upload = PhotoUpload.get(key, consistent_read=True)
+    except PhotoUpload.DoesNotExist:
+        log.info("photo event without a pending upload (already processed, or unknown): ignored")
+        return
+    try:
+        official = Official.get(upload.siren, upload.official_id, consistent_read=True)
+    except Official.DoesNotExist:
+        files.delete_objects([key])  # the official was deleted meanwhile
+        upload.delete()
+        return
+    attempt = upload.attempt_id
+    try:
+        official.update(actions=[Official.photo_status.set("processing"), Official.processing_id.set(attempt),
+                                 Official.photo_reason.remove()],
+                        condition=_newer_than_kept(attempt))
+    except UpdateError:
+        log.info("older photo event after a newer photo: ignored")
+        files.delete_objects([key])
+        upload.delete()
+        return
+    data = files.read_object(key, MAX_PHOTO_BYTES)
+    # The original is kept (private) so that the agent can re-crop without sending the file again.
+    original_key = f"{official_prefix(upload.siren, upload.official_id)}{attempt}-original.jpg"
+    if data is not None:
+        files.copy_object(key, original_key)
+    if not _make_photo(official, attempt, data, upload.crop.as_dict() if upload.crop else {}, original_key):
+        files.delete_objects([original_key])
+    files.delete_objects([key])
+    upload.delete()
+
+
+def recrop(siren: str, official_id: str, attempt: str, crop: dict) -> None:
+    try:
+        official = Official.get(siren, official_id, consistent_read=True)
+    except Official.DoesNotExist:
+        return
+    if not official.original_key:
+        return
+    official.update(actions=[Official.processing_id.set(attempt)], condition=_newer_than_kept(attempt))
+    data = files.read_object(official.original_key, MAX_PHOTO_BYTES)
+    _make_photo(official, attempt, data, crop, official.original_key)
+
+
+def _make_photo(official: Official, attempt: str, data: bytes | None, crop: dict, original_key: str) -> bool:
+    """Normalise, store the photo and its preview, then switch the official to them. True if the photo was kept."""
+    from ..imaging.photo import MAX_UPLOAD_BYTES, PhotoRejected, normalize_photo
+
+    try:
+        if data is None:
+            raise PhotoRejected("too_large_file", f"Le fichier dépasse la taille maximale de "
+                                                  f"{MAX_UPLOAD_BYTES // (1024 * 1024)} Mo.")
+        photo = normalize_photo(data, crop)
+    except PhotoRejected as rejected:
+        _reject(official, attempt, rejected.message)
+        return False
+    prefix = official_prefix(official.siren, official.official_id)
+    photo_key = f"{prefix}{attempt}-photo.jpg"
+    preview_key = f"{prefix}{attempt}-preview.jpg"
+    files.put_object(photo_key, photo, "image/jpeg")
+    files.put_object(preview_key, render_preview(official, photo), "image/jpeg")
+    replaced = [official.photo_key, official.preview_key]
+    if official.original_key != original_key:
+        replaced.append(official.original_key)
+    try:
+        official.update(
+            actions=[Official.photo_id.set(attempt), Official.photo_status.set("ready"),
+                     Official.photo_reason.remove(), Official.photo_key.set(photo_key),
+                     Official.original_key.set(original_key), Official.crop.set(crop),
+                     Official.preview_key.set(preview_key), Official.preview_status.set("ready")],
+            condition=_newer_than_kept(attempt),
+        )
+    except UpdateError:
+        files.delete_objects([photo_key, preview_key])  # a newer photo won the race: ours is dropped
+        return False
+    files.delete_objects(k for k in replaced if k)
+    return True
+
+
+def _reject(official: Official, attempt: str, reason: str) -> None:
+    """Record why this attempt failed; the kept photo (if any) stays as it is."""
+    try:
+        official.update(
+            actions=[Official.photo_status.set("rejected"), Official.photo_reason.set(reason)],
+            condition=Official.processing_id == attempt,  # a newer attempt in progress has the last word
+        )
+    except UpdateError:
+        pass
+
+
+def render_preview(official: Official, photo: bytes | None) -> bytes:
+    from ..domain.functions import function_label
+    from ..imaging.card import CardData, render_card_preview
+
+    commune = Commune.get(official.siren)
+    department = f"{official.department_label} ({commune.department_code})" if official.department_label \
+        else commune.department_code
+    return render_card_preview(CardData(
+        last_name=official.last_name, first_name=official.first_name,
+        function_label=function_label(official.function, official.sex), commune_name=commune.name,
+        department_label=department, mandate_start=date.fromisoformat(official.mandate_start),
+        card_number=PLACEHOLDER_CARD_NUMBER, photo_jpeg=photo,
+    ))
+
+
+def rerender_preview(siren: str, official_id: str) -> None:
+    """The function changed: redraw the preview from the kept photo."""
+    try:
+        official = Official.get(siren, official_id, consistent_read=True)
+    except Official.DoesNotExist:
+        return
+    if not official.photo_key:
+        return
+    photo = files.read_object(official.photo_key, MAX_PHOTO_BYTES)
+    key = f"{official_prefix(siren, official_id)}{_attempt()}-preview.jpg"
+    files.put_object(key, render_preview(official, photo), "image/jpeg")
+    old = official.preview_key
+    try:
+        official.update(actions=[Official.preview_key.set(key), Official.preview_status.set("ready")],
+                        condition=Official.photo_key == official.photo_key)
+    except UpdateError:
+        files.delete_objects([key])  # a new photo arrived meanwhile, with its own preview
+        return
+    files.delete_objects([old])
+
+
+def _attempt() -> str:
+    from .officials import attempt_id
+
+    return attempt_id()
