@@ -8,7 +8,9 @@ INSTALLED := $(VENV)/.installed
 
 SITE_DEPS := site/vendor/.installed
 
-.PHONY: run test browser clean
+.PHONY: run test browser package clean
+
+STAGE ?= prod
 
 $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,10 @@ run: $(INSTALLED) $(SITE_DEPS)
 ## test: the whole test suite.
 test: $(INSTALLED) $(SITE_DEPS) browser
 	$(PY) -m pytest
+
+## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
+package: $(INSTALLED)
+	$(PY) -m infra.package --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules site/vendor
