@@ -7,6 +7,7 @@ from chalicelib.api.admin import admin
 from chalicelib.api.agents import agents
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.officials import officials
+from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
 from chalicelib.events.uploads import events
@@ -15,6 +16,6 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, admin, docs, events):
+for blueprint in (public, agents, officials, orders, admin, docs, events):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

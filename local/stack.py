@@ -66,6 +66,9 @@ class LocalStack:
     def start(self) -> dict:
         from moto.server import ThreadedMotoServer
 
+        from local.emulation import make_dynamodb_atomic
+
+        make_dynamodb_atomic()
         host = self.args.host
         ports = {name: pick_port(host, port, self.args.free_ports) for name, port in PREFERRED_PORTS.items()}
         moto = ThreadedMotoServer(ip_address=host, port=ports["aws"], verbose=False)

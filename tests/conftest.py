@@ -38,6 +38,9 @@ def aws(tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SITE_URL", "https://site.test")
     monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
+    from local.emulation import make_dynamodb_atomic
+
+    make_dynamodb_atomic()
     with mock_aws():
         from chalicelib.settings import get_settings, reset_settings
         from local.resources import create_resources

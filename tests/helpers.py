@@ -165,3 +165,24 @@ def other_commune_agent(client, settings, siren: str, email_address: str, passwo
     token = link_token(outbox_messages(Path(settings.outbox_dir), email_address)[-1])
     assert post_json(client, "/password", {"token": token, "password": password}).status_code == 204
     return log_in(client, email_address, password)
+
+
+def commune_with_ready_officials(client, settings, operator: str, shared_data: Path, names=("MARCHAND", "GIRAUD")):
+    """The demo commune registered, its directory loaded, some officials registered with a ready photo."""
+    from tests.unit import photo_corpus as corpus
+
+    load_directory(client, operator, shared_data)
+    agent = registered_agent(client, settings, operator)
+    functions = {"MARCHAND": "maire"}
+    ids = []
+    for name in names:
+        official = register_official(client, agent, name, functions.get(name, "adjoint")).json_body
+        ready = upload_photo(client, agent, official["id"], corpus.small_jpeg((700, 900)), corpus.full_crop((700, 900)))
+        assert ready["photo"]["status"] == "ready", ready
+        ids.append(official["id"])
+    return agent, ids
+
+
+def transition(client, token: str, order_id: str, to: str, reason: str | None = None):
+    body = {"to": to} if reason is None else {"to": to, "reason": reason}
+    return post_json(client, f"/admin/orders/{order_id}/transitions", body, token)

@@ -116,3 +116,43 @@ OFFICIAL = obj({
 PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
                     "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])
+
+STATUS_CODES = ["brouillon", "en_preparation", "annulee", "en_production", "rejetee", "en_livraison", "livree",
+                "remise"]
+ORDER_NEW = obj({"official_ids": {"type": "array", "minItems": 1, "maxItems": 99, "uniqueItems": True,
+                                  "items": {"type": "string", "minLength": 1, "maxLength": 64}}}, ["official_ids"])
+ORDER_SUBMIT = obj({"preview_acknowledged": {"type": "boolean"}}, ["preview_acknowledged"])
+ORDER_CANCEL = obj({})
+TRANSITION = obj({"to": {"type": "string", "enum": STATUS_CODES},
+                  "reason": {"type": "string", "maxLength": 500}}, ["to"])
+ORDER = obj({
+    "id": {"type": "string"}, "status": {"type": "string", "enum": STATUS_CODES}, "status_label": {"type": "string"},
+    "siren": {"type": "string"}, "commune_name": {"type": "string"}, "department_code": {"type": "string"},
+    "created_at": TIME, "updated_at": TIME,
+    "cards": {"type": "array", "items": obj({
+        "official_id": {"type": "string"}, "last_name": {"type": "string"}, "first_name": {"type": "string"},
+        "function": {"type": "string"}, "function_label": {"type": "string"},
+        "preview": obj({"status": {"type": "string"}, "url": {"type": "string"}}, ["status"]),
+        "card_number": {"type": "string"}, "photo_url": {"type": "string"}, "card_url": {"type": "string"},
+    }, ["official_id", "last_name", "first_name", "function_label", "preview"])},
+    "delivery_address": {"oneOf": [ADDRESS, {"type": "null"}]},
+    "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
+                                               "at": TIME, "by_role": {"type": "string"},
+                                               "reason": {"type": "string"}}, ["status", "at", "by_role"])},
+    "allowed_moves": {"type": "array", "items": obj({"to": {"type": "string"}, "label": {"type": "string"},
+                                                     "reason_required": {"type": "boolean"}}, ["to", "label"])},
+}, ["id", "status", "status_label", "created_at", "cards", "delivery_address", "history"])
+DOCUMENT = obj({"url": {"type": "string"}, "expires_at": TIME, "pages": {"type": "integer"}}, ["url", "expires_at"])
+LETTERS_NEW = obj({"department_code": DEPARTMENT,
+                   "sirens": {"type": "array", "minItems": 1, "maxItems": 1000, "uniqueItems": True,
+                              "items": {"type": "string", "minLength": 1, "maxLength": 20}}})
+LETTERS = obj({"url": {"type": "string"}, "expires_at": TIME, "letters": {"type": "integer"},
+               "skipped": {"type": "array", "items": obj({"siren": {"type": "string"}, "reason": {"type": "string"}},
+                                                        ["siren", "reason"])}}, ["url", "letters", "skipped"])
+MONTHLY = obj({"month": {"type": "string"}, "department_code": {"type": "string"},
+               "communes": {"type": "array", "items": obj({
+                   "siren": {"type": "string"}, "commune_name": {"type": "string"}, "ordered": {"type": "integer"},
+                   "delivered": {"type": "integer"}, "handed_over": {"type": "integer"},
+                   "rejected": {"type": "integer"}}, ["siren", "commune_name", "ordered", "delivered", "handed_over",
+                                                      "rejected"])},
+               "totals": {"type": "object"}}, ["month", "department_code", "communes", "totals"])

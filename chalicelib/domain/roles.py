@@ -14,6 +14,6 @@ class Principal:
     email: str
     role: str
     siren: str | None  # commune agents
-    department_code: str | None  # préfecture agents
+    department_code: str | None  # a préfecture agent's département, or a commune agent's commune's
     token_hash: str
     insee_code: str | None = None  # commune agents: their commune's partition of the directory

@@ -2,10 +2,12 @@
 
 Tokens carry 256 bits from the OS CSPRNG and are stored only as their SHA-256 (a fast hash is enough for a
 high-entropy secret). Activation codes are typed from a paper letter, so they use an unambiguous alphabet
-(Crockford base32: no I, L, O, U) in groups of four; they are hashed like passwords since they carry fewer bits.
+(Crockford base32: no I, L, O, U) in groups of four; they carry fewer bits than tokens, so they are hashed with
+Argon2id.
 """
 import hashlib
 import secrets
+from functools import lru_cache
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_GROUPS = 3
@@ -33,3 +35,32 @@ def canonical_activation_code(typed: str) -> str:
     cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
     size = CODE_GROUP_LENGTH
     return "-".join(cleaned[i : i + size] for i in range(0, len(cleaned), size))
+
+
+@lru_cache(maxsize=1)
+def _code_hasher():
+    from argon2 import PasswordHasher
+
+    # Lighter than passwords (a few ms): a code is 60 random bits, its guessing is locked after 5 tries, and the
+    # card maker issues codes for a whole département in one request. Still Argon2id, so a leaked table is useless.
+    return PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+
+
+def hash_activation_code(code: str) -> str:
+    return _code_hasher().hash(canonical_activation_code(code))
+
+
+def activation_code_matches(stored_hash: str | None, typed: str) -> bool:
+    """Same work whether or not there is a code to compare with: an unknown SIREN costs what a wrong code costs."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        ok = _code_hasher().verify(stored_hash or _dummy_code_hash(), canonical_activation_code(typed))
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and stored_hash is not None
+
+
+@lru_cache(maxsize=1)
+def _dummy_code_hash() -> str:
+    return _code_hasher().hash("no commune has this code")

@@ -55,6 +55,8 @@ def process_photo_event(event):
             photos.recrop(message["siren"], message["official_id"], message["attempt_id"], message["crop"])
         elif isinstance(message, dict) and message.get("action") == "render_preview":
             photos.rerender_preview(message["siren"], message["official_id"])
+        elif isinstance(message, dict) and message.get("action") == "render_cards":
+            photos.render_order_cards(message["siren"], message["order_id"])
         else:
             for _bucket, key in s3_object_keys(record.body):
                 photos.process_upload(key)

@@ -75,3 +75,17 @@ def set_password_mail(to: str, first_name: str, commune_name: str | None, link: 
         text=_text(paragraphs, link) + "\n" + outro + "\n",
         html=_html(paragraphs + [outro], link, "Créer mon mot de passe"),
     )
+
+
+def order_moved_mail(to: str, commune_name: str, order_label: str, status_label: str, cards: list[str],
+                     reason: str | None, link: str) -> Mail:
+    paragraphs = [
+        "Bonjour,",
+        f"La demande de cartes {order_label} de la commune de {commune_name} est maintenant : {status_label}.",
+        "Cartes concernées : " + ", ".join(cards) + ".",
+    ]
+    if reason:
+        paragraphs.append(f"Motif : {reason}")
+    paragraphs.append("Vous pouvez suivre toutes vos demandes sur le portail, page « Demandes ».")
+    return Mail(to=to, subject=f"Demande de cartes : {status_label}", text=_text(paragraphs, link),
+                html=_html(paragraphs, link, "Voir la demande"))

@@ -11,7 +11,8 @@ from stdnum.fr import siren as siren_number
 from .. import clock
 from ..domain import passwords, roles
 from ..domain.roles import Principal
-from ..domain.secrets_codes import canonical_activation_code, new_activation_code, new_token, token_digest
+from ..domain.secrets_codes import (activation_code_matches, hash_activation_code, new_activation_code, new_token,
+                                    token_digest)
 from ..errors import PortalError
 from ..mail import sender
 from ..mail.messages import set_password_mail
@@ -103,8 +104,7 @@ def _activation_code_matches(commune: Commune | None, typed: str) -> bool:
     stored = commune.activation_code_hash if commune else None
     if commune is not None and commune.activation_code_expires_at and commune.activation_code_expires_at <= clock.now():
         stored = None
-    # verify_password does the same Argon2 work with no stored hash: unknown SIREN and wrong code cost the same.
-    return passwords.verify_password(stored, canonical_activation_code(typed))
+    return activation_code_matches(stored, typed)
 
 
 # --- passwords ----------------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def issue_activation_code(siren: str) -> dict:
     expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
     try:
         # Overwriting the hash is what makes any earlier code stop working.
-        commune.update(actions=[Commune.activation_code_hash.set(passwords.hash_password(code)),
+        commune.update(actions=[Commune.activation_code_hash.set(hash_activation_code(code)),
                                 Commune.activation_code_expires_at.set(expires_at)],
                        condition=Commune.registered_at.does_not_exist())
     except UpdateError:

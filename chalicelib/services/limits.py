@@ -32,3 +32,10 @@ def count_attempt(limit: Limit, subject: str) -> None:
     """Count an attempt that is limited whether it succeeds or not (e.g. reset requests)."""
     refuse_if_locked(limit, subject)
     record_failure(limit, subject)
+
+
+def clear_activation_lock(siren: str) -> None:
+    """A new code was issued: the failures counted against the old one no longer matter."""
+    from ..store.counters import clear
+
+    clear(ACTIVATION_CODE, siren)

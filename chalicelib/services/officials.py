@@ -146,7 +146,9 @@ def _valid_crop(crop: dict) -> dict:
 
 
 def start_photo_upload(principal: Principal, official_id: str, crop: dict | None) -> dict:
-    get_official(principal, official_id)
+    official = get_official(principal, official_id)
+    if official.active_order_id:
+        raise card_in_progress()  # the card is made from the photo the commune acknowledged
     crop = _valid_crop(crop) if crop else None
     limits.count_attempt(UPLOADS, principal.siren)
     attempt = attempt_id()
@@ -163,6 +165,8 @@ def recrop(principal: Principal, official_id: str, crop: dict) -> dict:
     official = get_official(principal, official_id)
     if not official.original_key:
         raise PortalError(409, "no_original", "Aucune photo n'a encore été envoyée pour cet élu.")
+    if official.active_order_id:
+        raise card_in_progress()
     crop = _valid_crop(crop)
     official.update(actions=[Official.photo_status.set("processing"), Official.photo_reason.remove()])
     queues.send(queues.PHOTOS_QUEUE, {"action": "recrop", "siren": principal.siren, "official_id": official_id,

@@ -96,10 +96,13 @@ def _make_photo(official: Official, attempt: str, data: bytes | None, crop: dict
                      Official.photo_reason.remove(), Official.photo_key.set(photo_key),
                      Official.original_key.set(original_key), Official.crop.set(crop),
                      Official.preview_key.set(preview_key), Official.preview_status.set("ready")],
-            condition=_newer_than_kept(attempt),
+            # An order made meanwhile holds the acknowledged photo: it cannot change under it.
+            condition=_newer_than_kept(attempt) & Official.active_order_id.does_not_exist(),
         )
     except UpdateError:
-        files.delete_objects([photo_key, preview_key])  # a newer photo won the race: ours is dropped
+        files.delete_objects([photo_key, preview_key])  # a newer photo, or an order, won the race: ours is dropped
+        _reject(official, attempt, "Une carte a été commandée avec la photo précédente pendant l'envoi : "
+                                   "cette nouvelle photo n'a pas été retenue.")
         return False
     files.delete_objects(k for k in replaced if k)
     return True
@@ -150,6 +153,36 @@ def rerender_preview(siren: str, official_id: str) -> None:
         files.delete_objects([key])  # a new photo arrived meanwhile, with its own preview
         return
     files.delete_objects([old])
+
+
+def render_order_cards(siren: str, order_id: str) -> None:
+    """Production started: draw each card with its number, for the card maker."""
+    from ..domain.functions import function_label
+    from ..imaging.card import CardData, render_card_preview
+    from ..store.tables import CardOrder
+
+    try:
+        order = CardOrder.get(siren, order_id, consistent_read=True)
+    except CardOrder.DoesNotExist:
+        return
+    commune = Commune.get(siren)
+    changed = False
+    for card in order.cards:
+        if card.card_key or not card.card_number:
+            continue
+        photo = files.read_object(card.photo_key, MAX_PHOTO_BYTES)
+        key = f"orders/{siren}/{order_id}/{card.card_number}.jpg"
+        files.put_object(key, render_card_preview(CardData(
+            last_name=card.last_name, first_name=card.first_name,
+            function_label=function_label(card.function, card.sex), commune_name=commune.name,
+            department_label=f"{card.department_label} ({commune.department_code})" if card.department_label
+            else commune.department_code,
+            mandate_start=date.fromisoformat(card.mandate_start), card_number=card.card_number, photo_jpeg=photo,
+        )), "image/jpeg")
+        card.card_key = key
+        changed = True
+    if changed:
+        order.update(actions=[CardOrder.cards.set(order.cards)])
 
 
 def _attempt() -> str:

@@ -53,8 +53,8 @@ def _find_account(email: str) -> Account | None:
 
 def open_session(account: Account) -> dict:
     now = clock.now()
-    # The commune's INSEE code travels with the session: directory requests then need no commune lookup.
-    insee_code = Commune.get(account.siren).insee_code if account.siren else None
+    # The commune's INSEE code and département travel with the session: requests then need no commune lookup.
+    commune = Commune.get(account.siren) if account.siren else None
     token = new_token()
     expires_at = now + ABSOLUTE
     Token(
@@ -63,8 +63,8 @@ def open_session(account: Account) -> dict:
         email=account.email,
         role=account.role,
         siren=account.siren,
-        department_code=account.department_code,
-        insee_code=insee_code,
+        department_code=commune.department_code if commune else account.department_code,
+        insee_code=commune.insee_code if commune else None,
         created_at=now,
         expires_at=expires_at,
         idle_expires_at=now + IDLE,

@@ -110,7 +110,7 @@ class Account(PortalModel):
     first_name = UnicodeAttribute()
     last_name = UnicodeAttribute()
     siren = UnicodeAttribute(null=True)  # commune agents only
-    department_code = UnicodeAttribute(null=True)  # préfecture agents only
+    department_code = UnicodeAttribute(null=True)  # préfecture agents: their département
     password_hash = UnicodeAttribute(null=True)  # None until the person sets it from the emailed link
     created_at = UTCDateTimeAttribute()
     by_siren = AccountSirenIndex()
@@ -285,7 +285,88 @@ class PhotoUpload(PortalModel):
     purge_at = TTLAttribute()
 
 
-ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, DirectoryItem, Official, PhotoUpload]
+class OrderStatusIndex(GlobalSecondaryIndex):
+    """The card maker's work queues: orders of one status across communes, oldest first."""
+
+    class Meta:
+        index_name = "by-status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+
+
+class OrderDepartmentStatusIndex(GlobalSecondaryIndex):
+    """A préfecture's orders of one status (or the card maker's, filtered by département)."""
+
+    class Meta:
+        index_name = "by-department-status"
+        projection = AllProjection()
+
+    department_status = UnicodeAttribute(hash_key=True)  # <département>#<status>
+    order_id = UnicodeAttribute(range_key=True)
+
+
+class OrderDepartmentIndex(GlobalSecondaryIndex):
+    """Every order of a département, in time order (monthly checks)."""
+
+    class Meta:
+        index_name = "by-department"
+        projection = AllProjection()
+
+    department_code = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+
+
+class CardLine(MapAttribute):
+    official_id = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    sex = UnicodeAttribute()
+    function = UnicodeAttribute()
+    mandate_start = UnicodeAttribute()
+    department_label = UnicodeAttribute()
+    photo_key = UnicodeAttribute()
+    preview_key = UnicodeAttribute(null=True)
+    card_number = UnicodeAttribute(null=True)
+    card_key = UnicodeAttribute(null=True)  # the final card, drawn with its number when production starts
+
+
+class HistoryEntry(MapAttribute):
+    status = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by_role = UnicodeAttribute()
+    by = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+
+
+class CardOrder(PortalModel):
+    """One order of cards by a commune, and every move it went through."""
+
+    BASE_NAME = "orders"
+
+    class Meta:
+        table_name = "unbound"
+        billing_mode = "PAY_PER_REQUEST"
+
+    siren = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)  # time-ordered: a query in reverse gives the newest first
+    status = UnicodeAttribute()
+    department_code = UnicodeAttribute()
+    department_status = UnicodeAttribute()
+    commune_name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    cards = ListAttribute(of=CardLine)
+    history = ListAttribute(of=HistoryEntry)
+    delivery_address = MapAttribute(null=True)
+    by_status = OrderStatusIndex()
+    by_department_status = OrderDepartmentStatusIndex()
+    by_department = OrderDepartmentIndex()
+
+
+ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, DirectoryItem, Official, PhotoUpload,
+              CardOrder]
 
 
 def create_missing_tables() -> None:

@@ -1,0 +1,87 @@
+"""« Commander les cartes d'identité des élus enregistrés », and the back office that moves orders on."""
+from chalice import Blueprint
+
+from ..services import documents, orders as service
+from . import schemas as s
+from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
+
+orders = Blueprint(__name__)
+
+CURSOR = {"cursor": {"type": "string", "maxLength": 2000}}
+
+
+@endpoint(orders, "/orders", "POST", roles={COMMUNE}, status=201, summary="Nouvelle demande de cartes",
+          request=s.ORDER_NEW, response=s.ORDER, errors={422: ["officials_not_ready"]})
+def create_order(call):
+    return service.create_order(call.principal, call.body["official_ids"])
+
+
+@endpoint(orders, "/orders", "GET", roles={COMMUNE}, summary="Liste des demandes de ma commune (les plus récentes "
+          "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]})
+def list_orders(call):
+    return service.list_orders(call.principal, call.query.get("cursor"))
+
+
+@endpoint(orders, "/orders/{order_id}", "GET", roles={COMMUNE}, summary="Une demande et son historique",
+          response=s.ORDER, errors={404: ["not_found"]})
+def get_order(call, order_id):
+    return service.view(service.load(call.principal, order_id), call.principal.role)
+
+
+@endpoint(orders, "/orders/{order_id}/submit", "POST", roles={COMMUNE}, summary="Valider la demande après la "
+          "prévisualisation", request=s.ORDER_SUBMIT, response=s.ORDER,
+          errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["preview_not_acknowledged"]})
+def submit_order(call, order_id):
+    return service.submit(call.principal, order_id, call.body["preview_acknowledged"])
+
+
+@endpoint(orders, "/orders/{order_id}/cancel", "POST", roles={COMMUNE}, summary="Annuler la demande",
+          request=s.ORDER_CANCEL, response=s.ORDER, errors={404: ["not_found"], 409: ["invalid_transition"]})
+def cancel_order(call, order_id):
+    return service.move(call.principal, service.load(call.principal, order_id), "annulee", None)
+
+
+@endpoint(orders, "/admin/orders", "GET", roles={MANUFACTURER, PREFECTURE},
+          summary="Demandes par statut (toutes pour le fabricant, celles du département pour la préfecture)",
+          response=s.page_of(s.ORDER), errors={400: ["invalid_cursor", "invalid_request"]},
+          query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **CURSOR})
+def admin_list_orders(call):
+    q = call.query
+    return service.admin_list(call.principal, q.get("status"), q.get("department"), q.get("cursor"))
+
+
+@endpoint(orders, "/admin/orders/{order_id}", "GET", roles={MANUFACTURER, PREFECTURE}, summary="Une demande",
+          response=s.ORDER, errors={404: ["not_found"]})
+def admin_get_order(call, order_id):
+    return service.view(service.load(call.principal, order_id), call.principal.role)
+
+
+@endpoint(orders, "/admin/orders/{order_id}/transitions", "POST", roles={MANUFACTURER, PREFECTURE},
+          summary="Faire avancer une demande (production, livraison, réception, remise, rejet)",
+          request=s.TRANSITION, response=s.ORDER,
+          errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["reason_required"]})
+def transition(call, order_id):
+    order = service.load(call.principal, order_id)
+    return service.move(call.principal, order, call.body["to"], call.body.get("reason"))
+
+
+@endpoint(orders, "/admin/orders/{order_id}/receipt", "GET", roles={PREFECTURE, MANUFACTURER},
+          summary="Récépissé de remise à imprimer (PDF, une page par carte)", response=s.DOCUMENT,
+          errors={404: ["not_found"], 409: ["not_delivered"]})
+def receipt(call, order_id):
+    return documents.hand_over_receipt(service.load(call.principal, order_id))
+
+
+@endpoint(orders, "/admin/reports/monthly", "GET", roles={PREFECTURE, MANUFACTURER},
+          summary="Contrôle mensuel : cartes commandées, livrées, remises et rejetées par commune",
+          response=s.MONTHLY, errors={400: ["invalid_request"]},
+          query={"month": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}, "department": s.DEPARTMENT})
+def monthly_report(call):
+    return documents.monthly_report(call.principal, call.query.get("month"), call.query.get("department"))
+
+
+@endpoint(orders, "/admin/activation-letters", "POST", roles={MANUFACTURER}, status=201,
+          summary="Lettres d'activation (PDF) pour un département ou une liste de SIREN ; émet de nouveaux codes",
+          request=s.LETTERS_NEW, response=s.LETTERS, errors={400: ["invalid_request"], 404: ["not_found"]})
+def activation_letters(call):
+    return documents.activation_letters(call.body.get("department_code"), call.body.get("sirens"))

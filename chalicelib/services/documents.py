@@ -1,0 +1,118 @@
+"""Documents for the back office: the hand-over receipt, activation letters, the monthly check of a département.
+
+PDFs are written to the private bucket and handed out through short-lived URLs, never streamed through the API.
+"""
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+
+from .. import clock
+from ..domain import orders as lifecycle
+from ..domain.functions import function_label
+from ..domain.roles import MANUFACTURER, Principal
+from ..domain.secrets_codes import hash_activation_code, new_activation_code
+from ..errors import PortalError
+from ..settings import get_settings
+from ..store import files
+from ..store.tables import CardOrder, Commune, Prefecture
+from . import accounts, limits
+from .accounts import ACTIVATION_CODE_LIFETIME
+
+DOCUMENTS_PREFIX = "documents/"
+
+
+def _publish(kind: str, pdf: bytes) -> dict:
+    key = f"{DOCUMENTS_PREFIX}{kind}/{clock.now():%Y/%m}/{uuid.uuid4().hex}.pdf"
+    files.put_object(key, pdf, "application/pdf")
+    return {"url": files.presigned_get(key), "expires_at": clock.iso(clock.now() + files.URL_LIFETIME)}
+
+
+def hand_over_receipt(order: CardOrder) -> dict:
+    from ..printing.pdf import ReceiptCard, hand_over_receipt as draw
+
+    if order.status not in (lifecycle.LIVREE, lifecycle.REMISE):
+        raise PortalError(409, "not_delivered", "Le récépissé est disponible une fois les cartes livrées en préfecture.")
+    handed = next((h.at for h in reversed(order.history) if h.status == lifecycle.REMISE), None)
+    try:
+        prefecture = Prefecture.get(order.department_code).name
+    except Prefecture.DoesNotExist:
+        prefecture = f"Préfecture ({order.department_code})"
+    cards = [ReceiptCard(c.last_name, c.first_name, function_label(c.function, c.sex), order.commune_name,
+                         f"{c.department_label} ({order.department_code})", c.card_number or "",
+                         handed.date() if handed else None) for c in order.cards]
+    return {**_publish("receipts", draw(cards, prefecture)), "pages": len(cards)}
+
+
+def activation_letters(department_code: str | None, sirens: list[str] | None) -> dict:
+    from ..printing.pdf import ActivationLetter, activation_letters as draw
+
+    if bool(department_code) == bool(sirens):
+        raise PortalError(400, "invalid_request", "Indiquez soit un département, soit une liste de SIREN.")
+    if department_code:
+        sirens = [c.siren for c in Commune.by_department.query(department_code)]
+        if not sirens:
+            raise PortalError(404, "not_found", "Aucune commune de ce département dans le référentiel.")
+    else:
+        sirens = [accounts.valid_siren(s) for s in sirens]
+    found = {c.siren: c for c in Commune.batch_get(sirens)}
+    letters, skipped = [], []
+    expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+    for siren in sirens:
+        commune = found.get(siren)
+        if commune is None:
+            skipped.append({"siren": siren, "reason": "Commune absente du référentiel."})
+            continue
+        if commune.registered_at is not None:
+            skipped.append({"siren": siren, "reason": "Commune déjà inscrite."})
+            continue
+        code = new_activation_code()
+        # Issuing the letter's code replaces any earlier code of the commune.
+        commune.update(actions=[Commune.activation_code_hash.set(hash_activation_code(code)),
+                                Commune.activation_code_expires_at.set(expires_at)],
+                       condition=Commune.registered_at.does_not_exist())
+        limits.clear_activation_lock(siren)
+        letters.append(ActivationLetter(commune.name, commune.department_code, siren, code, expires_at.date()))
+    if not letters:
+        raise PortalError(404, "not_found", "Aucune commune à qui écrire : toutes sont inscrites ou inconnues.",
+                          details=skipped)
+    letters.sort(key=lambda letter: letter.commune_name)
+    published = _publish("activation-letters", draw(letters, get_settings().site_url))
+    return {**published, "letters": len(letters), "skipped": skipped}
+
+
+def monthly_report(principal: Principal, month: str | None, department: str | None) -> dict:
+    """Per commune of the département: cards ordered (submitted), delivered, handed over and rejected in the month."""
+    if principal.role != MANUFACTURER:
+        department = principal.department_code
+    if not department:
+        raise PortalError(400, "invalid_request", "Précisez le département.",
+                          details={"department": "Département requis."})
+    start, end = _month_bounds(month)
+    events = {lifecycle.EN_PREPARATION: "ordered", lifecycle.LIVREE: "delivered", lifecycle.REMISE: "handed_over",
+              lifecycle.REJETEE: "rejected"}
+    rows: dict[str, dict] = {}
+    totals = defaultdict(int)
+    # Orders submitted up to a year before the month can still be delivered in it; older ones are long closed.
+    since = f"{int((start - timedelta(days=365)).timestamp() * 1000):013d}"
+    for order in CardOrder.by_department.query(department, CardOrder.order_id >= since):
+        for entry in order.history:
+            column = events.get(entry.status)
+            if column and start <= entry.at < end:
+                row = rows.setdefault(order.siren, {"siren": order.siren, "commune_name": order.commune_name,
+                                                    "ordered": 0, "delivered": 0, "handed_over": 0, "rejected": 0})
+                row[column] += len(order.cards)
+                totals[column] += len(order.cards)
+    return {"month": f"{start:%Y-%m}", "department_code": department,
+            "communes": sorted(rows.values(), key=lambda r: r["commune_name"]),
+            "totals": {k: totals[k] for k in ("ordered", "delivered", "handed_over", "rejected")}}
+
+
+def _month_bounds(month: str | None) -> tuple[datetime, datetime]:
+    now = clock.now()
+    try:
+        year, number = (int(part) for part in month.split("-")) if month else (now.year, now.month)
+        start = datetime(year, number, 1, tzinfo=timezone.utc)
+    except ValueError:
+        raise PortalError(400, "invalid_request", "Mois invalide (format AAAA-MM).") from None
+    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=timezone.utc)
+    return start, end

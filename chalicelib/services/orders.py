@@ -1,0 +1,286 @@
+"""Card orders: a commune orders cards for some of its officials; the card maker and the préfecture move them on.
+
+Every move is one conditional write (the order's status must still be the one the move starts from) or one
+transaction when officials are taken or released, so two concurrent moves give one success and one 409, never a lost
+update. An official belongs to at most one order that is neither cancelled, rejected nor handed over: creating an
+order sets ``active_order_id`` on each official under the condition that it has none, in the same transaction.
+"""
+import base64
+import json
+import logging
+import secrets
+import time
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from .. import clock
+from ..domain import functions, orders as lifecycle
+from ..domain.roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
+from ..errors import PortalError
+from ..store import files, queues
+from ..store.tables import CardLine, CardOrder, Counter, HistoryEntry, Official, Prefecture, transaction
+from . import notifications
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("portal.audit")
+
+MAX_CARDS = 99  # a DynamoDB transaction holds 100 writes: the order and one per official
+PAGE_SIZE = 50
+PREFECTURE_CACHE_SECONDS = 600
+_prefectures: dict[str, tuple[float, dict | None]] = {}
+
+
+def not_found() -> PortalError:
+    return PortalError(404, "not_found", "Cette demande n'existe pas.")
+
+
+def public_id(order: CardOrder) -> str:
+    return f"{order.siren}-{order.order_id}"
+
+
+def new_order_id() -> str:
+    return f"{time.time_ns() // 1_000_000:013d}{secrets.token_hex(4)}"
+
+
+def delivery_address(department_code: str) -> dict | None:
+    """The préfecture's address, cached for a few minutes per container: it changes once in years."""
+    cached = _prefectures.get(department_code)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    try:
+        p = Prefecture.get(department_code)
+        address = {"name": p.name, "address": p.address, "postal_code": p.postal_code, "city": p.city}
+    except Prefecture.DoesNotExist:
+        address = None
+    _prefectures[department_code] = (time.monotonic() + PREFECTURE_CACHE_SECONDS, address)
+    return address
+
+
+# --- views --------------------------------------------------------------------------------------------------------
+
+def view(order: CardOrder, role: str) -> dict:
+    cards = []
+    for card in order.cards:
+        entry = {
+            "official_id": card.official_id, "last_name": card.last_name, "first_name": card.first_name,
+            "function": card.function, "function_label": functions.function_label(card.function, card.sex),
+            "preview": {"status": "ready", "url": files.presigned_get(card.preview_key)} if card.preview_key
+            else {"status": "missing"},
+        }
+        if card.card_number:
+            entry["card_number"] = card.card_number
+        if role == MANUFACTURER:
+            entry["photo_url"] = files.presigned_get(card.photo_key)
+            if card.card_key:
+                entry["card_url"] = files.presigned_get(card.card_key)
+        cards.append(entry)
+    return {
+        "id": public_id(order), "status": order.status, "status_label": lifecycle.LABELS[order.status],
+        "siren": order.siren, "commune_name": order.commune_name, "department_code": order.department_code,
+        "created_at": clock.iso(order.created_at), "updated_at": clock.iso(order.updated_at),
+        "cards": cards, "delivery_address": order.delivery_address.as_dict() if order.delivery_address else None,
+        "history": [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
+                     "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history],
+        "allowed_moves": [{"to": m, "label": lifecycle.LABELS[m], "reason_required": lifecycle.MOVES[m].reason_required}
+                          for m in lifecycle.allowed_moves(order.status, role)],
+    }
+
+
+def _history(status: str, principal: Principal, reason: str | None = None) -> HistoryEntry:
+    return HistoryEntry(status=status, at=clock.now(), by_role=principal.role, by=principal.email,
+                        reason=reason.strip() if reason else None)
+
+
+# --- finding an order ---------------------------------------------------------------------------------------------
+
+def load(principal: Principal, order_public_id: str) -> CardOrder:
+    """The order if the principal may see it: its own commune's, its département's, or any for the card maker."""
+    siren, _, order_id = order_public_id.partition("-")
+    if not siren or not order_id or len(order_public_id) > 64:
+        raise not_found()
+    if principal.role == COMMUNE and siren != principal.siren:
+        raise not_found()
+    try:
+        order = CardOrder.get(siren, order_id, consistent_read=True)
+    except CardOrder.DoesNotExist:
+        raise not_found() from None
+    if principal.role == PREFECTURE and order.department_code != principal.department_code:
+        raise not_found()
+    return order
+
+
+# --- commune side -------------------------------------------------------------------------------------------------
+
+def create_order(principal: Principal, official_ids: list[str]) -> dict:
+    official_ids = list(dict.fromkeys(official_ids))
+    if not 1 <= len(official_ids) <= MAX_CARDS:
+        raise PortalError(400, "invalid_request", f"Une demande compte de 1 à {MAX_CARDS} élus.")
+    found = {o.official_id: o for o in Official.batch_get([(principal.siren, oid) for oid in official_ids])}
+    problems = []
+    for oid in official_ids:
+        official = found.get(oid)
+        if official is None:
+            problems.append({"official_id": oid, "code": "not_found", "message": "Élu inconnu dans votre commune."})
+        elif not official.photo_key:
+            problems.append({"official_id": oid, "code": "photo_not_ready",
+                             "message": f"{official.first_name} {official.last_name} : la photo n'est pas prête."})
+        elif official.active_order_id:
+            problems.append({"official_id": oid, "code": "card_in_progress",
+                             "message": f"{official.first_name} {official.last_name} : une carte est déjà en cours."})
+    if problems:
+        raise _not_ready(problems)
+    officials = [found[oid] for oid in official_ids]
+    department_code = principal.department_code
+    now = clock.now()
+    order = CardOrder(
+        principal.siren, new_order_id(), status=lifecycle.BROUILLON, department_code=department_code,
+        department_status=f"{department_code}#{lifecycle.BROUILLON}", commune_name=officials[0].commune_label,
+        created_at=now, updated_at=now,
+        cards=[CardLine(official_id=o.official_id, last_name=o.last_name, first_name=o.first_name, sex=o.sex,
+                        function=o.function, mandate_start=o.mandate_start, department_label=o.department_label,
+                        photo_key=o.photo_key, preview_key=o.preview_key) for o in officials],
+        history=[_history(lifecycle.BROUILLON, principal)],
+        delivery_address=delivery_address(department_code),
+    )
+    try:
+        with transaction() as writes:
+            writes.save(order, condition=CardOrder.order_id.does_not_exist())
+            for official in officials:
+                writes.update(official, actions=[Official.active_order_id.set(public_id(order))],
+                              condition=Official.active_order_id.does_not_exist()
+                              & (Official.photo_key == official.photo_key))
+    except TransactWriteError:
+        # Another order took one of these officials, or a photo changed, between our read and our write.
+        raise _not_ready([{"official_id": o.official_id, "code": "card_in_progress",
+                           "message": f"{o.first_name} {o.last_name} : une carte vient d'être demandée ou sa photo "
+                                      "a changé."} for o in officials]) from None
+    _audit(order, principal, None)
+    return view(order, principal.role)
+
+
+def _not_ready(problems: list[dict]) -> PortalError:
+    return PortalError(422, "officials_not_ready", "Certains élus ne peuvent pas être commandés pour l'instant.",
+                       details=problems)
+
+
+def list_orders(principal: Principal, cursor: str | None) -> dict:
+    query = CardOrder.query(principal.siren, scan_index_forward=False, limit=PAGE_SIZE,
+                            last_evaluated_key=_decode_cursor(cursor, siren=principal.siren))
+    return _page(query, principal.role)
+
+
+def submit(principal: Principal, order_public_id: str, acknowledged: bool) -> dict:
+    order = load(principal, order_public_id)
+    if acknowledged is not True:
+        raise PortalError(422, "preview_not_acknowledged",
+                          "Cochez la case confirmant que vous avez vu la prévisualisation des cartes.",
+                          details={"preview_acknowledged": "Confirmation obligatoire."})
+    return move(principal, order, lifecycle.EN_PREPARATION, None)
+
+
+# --- every move ---------------------------------------------------------------------------------------------------
+
+def move(principal: Principal, order: CardOrder, target: str, reason: str | None) -> dict:
+    try:
+        lifecycle.check_move(order.status, target, principal.role, reason)
+    except lifecycle.MoveRefused as refused:
+        raise PortalError(409 if refused.code == "invalid_transition" else 422, refused.code, str(refused)) from None
+    source = order.status
+    entry = _history(target, principal, reason)
+    actions = [CardOrder.status.set(target), CardOrder.department_status.set(f"{order.department_code}#{target}"),
+               CardOrder.updated_at.set(entry.at), CardOrder.history.set(CardOrder.history.append([entry]))]
+    if target == lifecycle.EN_PRODUCTION:
+        actions.append(CardOrder.cards.set(_numbered_cards(order)))
+    condition = CardOrder.status == source
+    try:
+        if target in lifecycle.FINAL:
+            # Releasing the officials is part of the same all-or-nothing write.
+            with transaction() as writes:
+                writes.update(order, actions=actions, condition=condition)
+                for card in order.cards:
+                    writes.update(Official(order.siren, card.official_id),
+                                  actions=[Official.active_order_id.remove()],
+                                  condition=Official.active_order_id == public_id(order))
+        else:
+            order.update(actions=actions, condition=condition)
+    except (UpdateError, TransactWriteError):
+        raise PortalError(409, "invalid_transition",
+                          "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page.") from None
+    if target in lifecycle.FINAL:
+        order = CardOrder.get(order.siren, order.order_id, consistent_read=True)
+    if target == lifecycle.EN_PRODUCTION:
+        queues.send(queues.PHOTOS_QUEUE, {"action": "render_cards", "siren": order.siren,
+                                          "order_id": order.order_id})
+    _audit(order, principal, source)
+    notifications.order_moved(order, reason)
+    return view(order, principal.role)
+
+
+def _numbered_cards(order: CardOrder) -> list[CardLine]:
+    """Card numbers, unique nationwide: <year>-<sequence>, taken in one atomic counter update for the whole order."""
+    year = clock.now().year
+    counter = Counter(f"card-number#{year}")
+    counter.update(actions=[Counter.count.add(len(order.cards))])
+    last = int(counter.count)
+    first = last - len(order.cards) + 1
+    for offset, card in enumerate(order.cards):
+        card.card_number = f"{year}-{first + offset:07d}"
+    return list(order.cards)
+
+
+def _audit(order: CardOrder, principal: Principal, source: str | None) -> None:
+    audit.info("order moved", extra={"order": public_id(order), "from": source, "to": order.status,
+                                     "role": principal.role, "siren": order.siren})
+
+
+# --- back office --------------------------------------------------------------------------------------------------
+
+def admin_list(principal: Principal, status: str | None, department: str | None, cursor: str | None) -> dict:
+    if principal.role == PREFECTURE:
+        department = principal.department_code
+    if status and status not in lifecycle.LABELS:
+        raise PortalError(400, "invalid_request", "Statut inconnu.", details={"status": "Valeur non autorisée."})
+    if department and status:
+        start = _decode_cursor(cursor, department_status=f"{department}#{status}")
+        query = CardOrder.by_department_status.query(f"{department}#{status}", limit=PAGE_SIZE,
+                                                     last_evaluated_key=start)
+    elif department:
+        start = _decode_cursor(cursor, department_code=department)
+        query = CardOrder.by_department.query(department, limit=PAGE_SIZE, last_evaluated_key=start,
+                                              scan_index_forward=False)
+    elif status:
+        query = CardOrder.by_status.query(status, limit=PAGE_SIZE, last_evaluated_key=_decode_cursor(cursor,
+                                                                                                     status=status))
+    else:
+        raise PortalError(400, "invalid_request", "Précisez un statut ou un département.",
+                          details={"status": "Statut ou département requis."})
+    return _page(query, principal.role)
+
+
+def _page(query, role: str) -> dict:
+    items = [view(order, role) for order in query]
+    return {"items": items, "next": _encode_cursor(query.last_evaluated_key)}
+
+
+def _encode_cursor(key: dict | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, **partition) -> dict | None:
+    """The start key of the next page; refused unless it is a key of the very partition being listed, so a forged
+    cursor can neither reach another commune's or département's orders nor make DynamoDB fail."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(key, dict) or not all(isinstance(v, dict) and set(v) == {"S"} for v in key.values()):
+            raise ValueError
+        if any(key.get(name, {}).get("S") != value for name, value in partition.items()):
+            raise ValueError
+        if not {"siren", "order_id"} <= set(key):
+            raise ValueError
+        return key
+    except (ValueError, UnicodeDecodeError):
+        raise PortalError(400, "invalid_cursor", "Le curseur de pagination est invalide.") from None

@@ -1,0 +1,295 @@
+"""Card orders: the commune orders, the card maker produces and ships, the préfecture receives and hands over."""
+import io
+from pathlib import Path
+
+import pytest
+
+from chalicelib.domain import orders as lifecycle
+from chalicelib.store.tables import Official
+from tests.conftest import SHARED_DATA
+from tests.helpers import (auth, commune_with_ready_officials, load_reference_data, log_in, other_commune_agent,
+                           outbox_messages, post_json, register_official, transition)
+
+PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
+
+
+@pytest.fixture
+def operator(client):
+    return load_reference_data(client, SHARED_DATA)
+
+
+@pytest.fixture
+def commune(client, aws, operator):
+    return commune_with_ready_officials(client, aws, operator, SHARED_DATA)
+
+
+@pytest.fixture
+def prefecture(client, operator):
+    from chalicelib.services.accounts import create_operator
+
+    create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=PREFECTURE_PASSWORD)
+    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD)
+
+
+def new_order(client, agent, official_ids):
+    response = post_json(client, "/orders", {"official_ids": official_ids}, agent)
+    assert response.status_code == 201, response.json_body
+    return response.json_body
+
+
+def submitted(client, agent, official_ids):
+    order = new_order(client, agent, official_ids)
+    response = post_json(client, f"/orders/{order['id']}/submit", {"preview_acknowledged": True}, agent)
+    assert response.status_code == 200, response.json_body
+    return response.json_body
+
+
+def test_an_order_shows_each_card_preview_and_the_prefecture_address(client, commune):
+    agent, ids = commune
+    order = new_order(client, agent, ids)
+    assert order["status"] == "brouillon" and order["status_label"] == "Brouillon"
+    assert [c["official_id"] for c in order["cards"]] == ids
+    assert all(c["preview"]["status"] == "ready" and c["preview"]["url"] for c in order["cards"])
+    assert [c["function_label"] for c in order["cards"]] == ["Maire", "Adjoint au maire"]
+    assert order["delivery_address"]["name"] == "Préfecture de l'Ain"
+    assert order["history"][0]["status"] == "brouillon" and order["history"][0]["by_role"] == "commune"
+
+
+def test_officials_that_cannot_be_ordered_are_reported_one_by_one(client, commune):
+    agent, ids = commune
+    fontaine = register_official(client, agent, "FONTAINE", "adjoint").json_body  # no photo
+    new_order(client, agent, [ids[0]])
+    response = post_json(client, "/orders", {"official_ids": [ids[0], fontaine["id"], "inconnu"]}, agent)
+    assert response.status_code == 422 and response.json_body["code"] == "officials_not_ready"
+    codes = {d["official_id"]: d["code"] for d in response.json_body["details"]}
+    assert codes == {ids[0]: "card_in_progress", fontaine["id"]: "photo_not_ready", "inconnu": "not_found"}
+    assert new_order(client, agent, [ids[1]])["status"] == "brouillon"  # orders never block each other
+
+
+def test_submitting_needs_the_preview_acknowledged_and_happens_once(client, commune):
+    agent, ids = commune
+    order = new_order(client, agent, ids)
+    refused = post_json(client, f"/orders/{order['id']}/submit", {"preview_acknowledged": False}, agent)
+    assert refused.status_code == 422 and refused.json_body["code"] == "preview_not_acknowledged"
+    first = post_json(client, f"/orders/{order['id']}/submit", {"preview_acknowledged": True}, agent)
+    assert first.status_code == 200 and first.json_body["status_label"] == "En préparation"
+    second = post_json(client, f"/orders/{order['id']}/submit", {"preview_acknowledged": True}, agent)
+    assert second.status_code == 409 and second.json_body["code"] == "invalid_transition"
+
+
+def test_the_whole_path_to_hand_over_with_card_numbers_emails_and_receipt(client, aws, commune, operator, prefecture):
+    agent, ids = commune
+    order = submitted(client, agent, ids)
+    produced = transition(client, operator, order["id"], "en_production")
+    assert produced.status_code == 200
+    numbers = [c["card_number"] for c in produced.json_body["cards"]]
+    assert len(set(numbers)) == 2 and all(n.startswith("2026-") or n[:4].isdigit() for n in numbers)
+    for to in ("en_livraison",):
+        assert transition(client, operator, order["id"], to).status_code == 200
+    for to in ("livree", "remise"):
+        assert transition(client, prefecture, order["id"], to).status_code == 200, to
+    final = client.http.get(f"/orders/{order['id']}", headers=auth(agent)).json_body
+    assert final["status_label"] == "Remise à l'élu"
+    assert [h["status"] for h in final["history"]] == ["brouillon", "en_preparation", "en_production",
+                                                       "en_livraison", "livree", "remise"]
+    assert [h["by_role"] for h in final["history"]] == ["commune", "commune", "manufacturer", "manufacturer",
+                                                        "prefecture", "prefecture"]
+    assert all(c["card_number"] in numbers for c in final["cards"])
+    subjects = [m["Subject"] for m in outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")]
+    for label in ("En préparation", "En production", "En livraison", "Livrée en préfecture", "Remise à l'élu"):
+        assert f"Demande de cartes : {label}" in subjects
+    # the officials are free again: a new card can be ordered
+    assert all(Official.get("210100533", oid).active_order_id is None for oid in ids)
+    receipt = client.http.get(f"/admin/orders/{order['id']}/receipt", headers=auth(prefecture))
+    assert receipt.status_code == 200 and receipt.json_body["pages"] == 2
+    pages = render_pdf(receipt.json_body["url"])
+    assert len(pages) == 2 and pages[0].size[0] > 500
+    assert text_of_pdf(receipt.json_body["url"]).count("Signature de l'élu(e)") == 2
+
+
+def render_pdf(url):
+    import pypdfium2
+    import requests
+
+    document = pypdfium2.PdfDocument(requests.get(url, timeout=30).content)
+    return [page.render(scale=1).to_pil() for page in document]
+
+
+def text_of_pdf(url):
+    import pypdfium2
+    import requests
+
+    document = pypdfium2.PdfDocument(requests.get(url, timeout=30).content)
+    return "\n".join(page.get_textpage().get_text_range() for page in document)
+
+
+def test_production_draws_each_card_with_its_number(client, commune, operator):
+    from tests.helpers import deliver_photo_events
+
+    agent, ids = commune
+    order = submitted(client, agent, ids)
+    transition(client, operator, order["id"], "en_production")
+    deliver_photo_events(client)
+    view = client.http.get(f"/admin/orders/{order['id']}", headers=auth(operator)).json_body
+    import requests
+    from PIL import Image
+
+    for card in view["cards"]:
+        image = Image.open(io.BytesIO(requests.get(card["card_url"], timeout=30).content))
+        assert image.size == (1011, 638)
+
+
+def test_rejection_needs_a_reason_and_frees_the_officials(client, aws, commune, operator):
+    agent, ids = commune
+    order = submitted(client, agent, ids)
+    missing = transition(client, operator, order["id"], "rejetee")
+    assert missing.status_code == 422 and missing.json_body["code"] == "reason_required"
+    rejected = transition(client, operator, order["id"], "rejetee", "photo non conforme")
+    assert rejected.status_code == 200
+    assert rejected.json_body["history"][-1]["reason"] == "photo non conforme"
+    mail = outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1]
+    assert "photo non conforme" in mail.get_body(preferencelist=("plain",)).get_content()
+    assert new_order(client, agent, ids)["status"] == "brouillon"
+
+
+def test_cancelling_frees_the_officials_but_not_once_in_production(client, commune, operator):
+    agent, ids = commune
+    order = new_order(client, agent, ids)
+    assert post_json(client, f"/orders/{order['id']}/cancel", {}, agent).json_body["status"] == "annulee"
+    order = submitted(client, agent, ids)
+    transition(client, operator, order["id"], "en_production")
+    refused = post_json(client, f"/orders/{order['id']}/cancel", {}, agent)
+    assert refused.status_code == 409
+
+
+def test_photo_and_function_are_frozen_while_a_card_is_in_progress(client, commune):
+    from tests.unit import photo_corpus as corpus
+
+    agent, ids = commune
+    new_order(client, agent, ids)
+    started = post_json(client, f"/officials/{ids[0]}/photo-uploads", {"crop": corpus.full_crop((700, 900))}, agent)
+    assert started.status_code == 409 and started.json_body["code"] == "card_in_progress"
+    assert client.http.delete(f"/officials/{ids[0]}", headers=auth(agent)).status_code == 409
+
+
+@pytest.mark.parametrize("role", ["commune", "manufacturer", "prefecture"])
+def test_every_move_not_in_the_table_is_refused_and_changes_nothing(client, commune, operator, prefecture, role):
+    """For each status an order can be in, every target by this role that the lifecycle does not allow -> 409."""
+    agent, ids = commune
+    tokens = {"commune": agent, "manufacturer": operator, "prefecture": prefecture}
+    path = {"brouillon": [], "en_preparation": [("commune", "submit")],
+            "en_production": [("commune", "submit"), ("manufacturer", "en_production")],
+            "en_livraison": [("commune", "submit"), ("manufacturer", "en_production"),
+                             ("manufacturer", "en_livraison")]}
+    for status, steps in path.items():
+        order = new_order(client, agent, [ids[0]])
+        for who, step in steps:
+            if step == "submit":
+                post_json(client, f"/orders/{order['id']}/submit", {"preview_acknowledged": True}, agent)
+            else:
+                transition(client, tokens[who], order["id"], step)
+        for target in lifecycle.STATUSES:
+            move = lifecycle.MOVES.get(target)
+            if move and move.role == role and status in move.sources:
+                continue
+            if role == "commune":
+                continue  # the commune has no transitions route; its moves are submit and cancel
+            response = transition(client, tokens[role], order["id"], target, "motif")
+            assert response.status_code == 409, (status, role, target, response.json_body)
+            assert response.json_body["code"] == "invalid_transition"
+        current = client.http.get(f"/orders/{order['id']}", headers=auth(agent)).json_body
+        assert current["status"] == status
+        post_json(client, f"/orders/{order['id']}/cancel", {}, agent) if status in ("brouillon", "en_preparation") \
+            else transition(client, operator, order["id"], "rejetee", "fin du test")
+    if role == "commune":
+        response = client.http.post("/admin/orders/x-y/transitions", headers=auth(agent), body=b'{"to": "remise"}')
+        assert response.status_code == 403
+
+
+def test_prefectures_see_only_their_departement(client, aws, commune, operator, prefecture):
+    agent, ids = commune
+    order = submitted(client, agent, ids)
+    from chalicelib.services.accounts import create_operator
+
+    create_operator("guichet@isere.gouv.fr", "Iris", "Isère", "prefecture", "38", password=PREFECTURE_PASSWORD)
+    isere = log_in(client, "guichet@isere.gouv.fr", PREFECTURE_PASSWORD)
+    assert client.http.get(f"/admin/orders/{order['id']}", headers=auth(isere)).status_code == 404
+    assert transition(client, isere, order["id"], "livree").status_code == 404
+    assert client.http.get("/admin/orders?status=en_preparation", headers=auth(isere)).json_body["items"] == []
+    mine = client.http.get("/admin/orders?status=en_preparation", headers=auth(prefecture)).json_body["items"]
+    assert [o["id"] for o in mine] == [order["id"]]
+    # a préfecture cannot widen its view with the department parameter
+    widened = client.http.get("/admin/orders?status=en_preparation&department=01", headers=auth(isere))
+    assert widened.json_body["items"] == []
+
+
+def test_communes_never_see_each_others_orders(client, aws, commune, operator):
+    agent, ids = commune
+    order = new_order(client, agent, ids)
+    lyon = other_commune_agent(client, aws, "216901231", "agent@mairie-lyon.fr", "la colline de fourvière au loin")
+    assert client.http.get(f"/orders/{order['id']}", headers=auth(lyon)).status_code == 404
+    assert post_json(client, f"/orders/{order['id']}/cancel", {}, lyon).status_code == 404
+    assert client.http.get("/orders", headers=auth(lyon)).json_body["items"] == []
+    refused = post_json(client, "/orders", {"official_ids": ids}, lyon)
+    assert refused.status_code == 422
+    assert {d["code"] for d in refused.json_body["details"]} == {"not_found"}
+
+
+def test_back_office_lists_are_paginated_queries_with_checked_cursors(client, commune, operator, monkeypatch):
+    from chalicelib.services import orders as service
+    from tests.dynamodb_calls import count_dynamodb_calls
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 1)
+    agent, ids = commune
+    first = submitted(client, agent, [ids[0]])
+    second = submitted(client, agent, [ids[1]])
+    with count_dynamodb_calls() as calls:
+        page = client.http.get("/admin/orders?status=en_preparation", headers=auth(operator)).json_body
+    assert "Scan" not in calls and calls.count("Query") == 1
+    assert len(page["items"]) == 1 and page["next"]
+    rest = client.http.get(f"/admin/orders?status=en_preparation&cursor={page['next']}", headers=auth(operator))
+    seen = [page["items"][0]["id"]] + [o["id"] for o in rest.json_body["items"]]
+    assert sorted(seen) == sorted([first["id"], second["id"]])
+    forged = client.http.get(f"/admin/orders?status=en_livraison&cursor={page['next']}", headers=auth(operator))
+    assert forged.status_code == 400 and forged.json_body["code"] == "invalid_cursor"
+    garbage = client.http.get("/orders?cursor=%%%", headers=auth(agent))
+    assert garbage.status_code == 400
+
+
+def test_monthly_report_counts_cards_per_commune(client, commune, operator, prefecture):
+    agent, ids = commune
+    order = submitted(client, agent, ids)
+    for to in ("en_production", "en_livraison"):
+        transition(client, operator, order["id"], to)
+    transition(client, prefecture, order["id"], "livree")
+    report = client.http.get("/admin/reports/monthly", headers=auth(prefecture)).json_body
+    assert report["department_code"] == "01"
+    assert report["communes"] == [{"siren": "210100533", "commune_name": "Bourg-en-Bresse", "ordered": 2,
+                                   "delivered": 2, "handed_over": 0, "rejected": 0}]
+    assert report["totals"]["ordered"] == 2
+
+
+def test_activation_letters_issue_new_codes_in_one_pdf(client, aws, operator):
+    from chalicelib.services.accounts import issue_activation_code
+
+    old = issue_activation_code("210102836")["activation_code"]  # Oyonnax
+    response = post_json(client, "/admin/activation-letters", {"department_code": "01"}, operator)
+    assert response.status_code == 201, response.json_body
+    assert response.json_body["letters"] == 2  # Bourg-en-Bresse and Oyonnax
+    text = text_of_pdf(response.json_body["url"])
+    assert "Démarrer l'inscription" in text and "210102836" in text
+    assert old not in text
+    refused = post_json(client, "/registrations", {"siren": "210102836", "activation_code": old, "last_name": "A",
+                                                   "first_name": "B", "email": "a@mairie-oyonnax.fr"})
+    assert refused.status_code == 403
+    import re
+
+    codes = re.findall(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text)
+    assert len(set(codes)) == 2 and old not in codes
+    assert len(render_pdf(response.json_body["url"])) == 2
+    oyonnax_page = next(page for page in text.split("Objet :") if "210102836" in page)
+    [new_code] = re.findall(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", oyonnax_page)
+    accepted = post_json(client, "/registrations", {"siren": "210102836", "activation_code": new_code,
+                                                    "last_name": "A", "first_name": "B",
+                                                    "email": "a@mairie-oyonnax.fr"})
+    assert accepted.status_code == 201

@@ -1,0 +1,134 @@
+"""Property-based test of the order lifecycle: random moves by random roles, invariants checked after each step."""
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from chalicelib.domain import orders as lifecycle
+from chalicelib.errors import PortalError
+from chalicelib.services import orders as service
+from chalicelib.services.sessions import authenticate
+from chalicelib.store.tables import CardOrder, Official
+from tests.conftest import SHARED_DATA
+from tests.helpers import commune_with_ready_officials, load_reference_data, log_in
+
+SIREN = "210100533"
+
+
+@pytest.fixture
+def actors(client, aws):
+    from chalicelib.services.accounts import create_operator
+
+    operator = load_reference_data(client, SHARED_DATA)
+    agent, ids = commune_with_ready_officials(client, aws, operator, SHARED_DATA)
+    create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password="le guichet de l'Ain ouvre")
+    prefecture = log_in(client, "guichet@ain.gouv.fr", "le guichet de l'Ain ouvre")
+    principals = {"commune": authenticate(agent), "manufacturer": authenticate(operator),
+                  "prefecture": authenticate(prefecture)}
+    return principals, ids
+
+
+def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
+    principals, official_ids = actors
+    # Emails are tested elsewhere; here they would only slow every step down.
+    monkeypatch.setattr(service.notifications, "order_moved", lambda order, reason: None)
+
+    class Lifecycle(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.orders: list[str] = []
+            self.moves_done = 0
+
+        @rule(officials=st.lists(st.sampled_from(official_ids), min_size=1, max_size=2, unique=True))
+        def create(self, officials):
+            try:
+                order = service.create_order(principals["commune"], officials)
+            except PortalError as error:
+                assert error.code == "officials_not_ready"
+                held = [Official.get(SIREN, oid).active_order_id for oid in officials]
+                assert any(held), "refused although every official was free"
+                return
+            self.orders.append(order["id"])
+
+        @rule(data=st.data(), role=st.sampled_from(["commune", "manufacturer", "prefecture"]),
+              to=st.sampled_from(lifecycle.STATUSES), with_reason=st.booleans())
+        def move(self, data, role, to, with_reason):
+            if not self.orders:
+                return
+            Lifecycle._move(self, data, role, to, with_reason, data.draw(st.sampled_from(self.orders)))
+
+        def _move(self, data, role, target, with_reason, order_id):
+            principal = principals[role]
+            before = service.load(principal, order_id)
+            allowed = target in lifecycle.allowed_moves(before.status, role)
+            needs_reason = lifecycle.MOVES.get(target) and lifecycle.MOVES[target].reason_required
+            try:
+                if role == "commune" and target == lifecycle.EN_PREPARATION:
+                    result = service.submit(principal, order_id, True)
+                else:
+                    result = service.move(principal, before, target, "photo non conforme" if with_reason else None)
+            except PortalError as error:
+                assert not allowed or (needs_reason and not with_reason), (before.status, role, target, error.code)
+                after = service.load(principal, order_id)
+                assert after.status == before.status and len(after.history) == len(before.history)
+                return
+            assert allowed, (before.status, role, target)
+            assert result["status"] == target
+            self.moves_done += 1
+
+        @rule(data=st.data())
+        def allowed_move(self, data):
+            """Random moves are mostly refused; this rule walks orders down the lifecycle too."""
+            if not self.orders:
+                return
+            order_id = data.draw(st.sampled_from(self.orders))
+            status = service.load(principals["manufacturer"], order_id).status
+            choices = [(role, to) for role in principals for to in lifecycle.allowed_moves(status, role)]
+            if not choices:
+                return
+            role, to = data.draw(st.sampled_from(choices))
+            Lifecycle._move(self, data, role, to, True, order_id)
+
+        @invariant()
+        def histories_follow_the_lifecycle(self):
+            for order in CardOrder.query(SIREN):
+                steps = [h.status for h in order.history]
+                assert steps[0] == lifecycle.BROUILLON and steps[-1] == order.status
+                for (source, entry) in zip(steps, order.history[1:]):
+                    move = lifecycle.MOVES[entry.status]
+                    assert source in move.sources and entry.by_role == move.role
+                    assert not move.reason_required or entry.reason
+
+        @invariant()
+        def each_official_is_held_by_at_most_its_one_open_order(self):
+            open_orders: dict[str, list[str]] = {}
+            for order in CardOrder.query(SIREN):
+                if order.status not in lifecycle.FINAL:
+                    for card in order.cards:
+                        open_orders.setdefault(card.official_id, []).append(f"{order.siren}-{order.order_id}")
+            for official_id in official_ids:
+                holders = open_orders.get(official_id, [])
+                assert len(holders) <= 1
+                assert Official.get(SIREN, official_id).active_order_id == (holders[0] if holders else None)
+
+        def teardown(self):
+            moves_done.append(self.moves_done)
+            # Close what is open so that the next example starts with free officials.
+            for order in CardOrder.query(SIREN):
+                if order.status in (lifecycle.BROUILLON, lifecycle.EN_PREPARATION):
+                    service.move(principals["commune"], order, lifecycle.ANNULEE, None)
+                elif order.status == lifecycle.EN_PRODUCTION:
+                    service.move(principals["manufacturer"], order, lifecycle.REJETEE, "fin de l'exemple")
+                elif order.status == lifecycle.EN_LIVRAISON:
+                    service.move(principals["prefecture"], order, lifecycle.LIVREE, None)
+                    service.move(principals["prefecture"], service.load(principals["prefecture"],
+                                                                        f"{order.siren}-{order.order_id}"),
+                                 lifecycle.REMISE, None)
+                elif order.status == lifecycle.LIVREE:
+                    service.move(principals["prefecture"], order, lifecycle.REMISE, None)
+
+    moves_done: list[int] = []
+    run_state_machine_as_test(Lifecycle, settings=settings(
+        max_examples=15, stateful_step_count=25, deadline=None, derandomize=True,
+        suppress_health_check=list(HealthCheck)))
+    assert sum(moves_done) >= 20, moves_done  # the lifecycle was really walked, not only refused
