@@ -17,6 +17,7 @@ def _document():
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
+    pdf.set_margins(20, 15, 20)
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_creator("Portail des cartes d'identité des élus")
@@ -30,6 +31,9 @@ def _letterhead(pdf) -> None:
     pdf.rect(26, 15, 6, 14, style="F")
     pdf.set_fill_color(*RED)
     pdf.rect(32, 15, 6, 14, style="F")
+    pdf.set_draw_color(200, 200, 200)
+    pdf.rect(20, 15, 18, 14)  # the white band needs an edge on white paper
+    pdf.set_draw_color(0, 0, 0)
     pdf.set_xy(42, 15)
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(80, 5, "RÉPUBLIQUE\nFRANÇAISE")
@@ -110,7 +114,8 @@ def activation_letters(letters: list[ActivationLetter], site_url: str) -> bytes:
         _letterhead(pdf)
         pdf.set_xy(115, 45)
         pdf.set_font("DejaVu", "", 11)
-        pdf.multi_cell(80, 5.5, f"Madame, Monsieur le Maire\nMairie de {letter.commune_name}\n{letter.department}")
+        pdf.multi_cell(80, 5.5, f"Madame, Monsieur le Maire\nMairie de {letter.commune_name}\n"
+                               f"Département {letter.department}")
         pdf.set_xy(20, 80)
         pdf.set_font("DejaVu", "B", 11)
         pdf.multi_cell(170, 6, "Objet : votre code d'activation pour commander les cartes d'identité des élus")
