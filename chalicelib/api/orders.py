@@ -85,3 +85,11 @@ def monthly_report(call):
           request=s.LETTERS_NEW, response=s.LETTERS, errors={400: ["invalid_request"], 404: ["not_found"]})
 def activation_letters(call):
     return documents.activation_letters(call.body.get("department_code"), call.body.get("sirens"))
+
+
+@endpoint(orders, "/admin/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER},
+          summary="Cartes livrées dont le mandat a pris fin, à restituer à la préfecture",
+          response=s.page_of(s.ORDER), errors={400: ["invalid_cursor", "invalid_request"]},
+          query={"department": s.DEPARTMENT, **CURSOR})
+def cards_to_return(call):
+    return service.cards_to_return(call.principal, call.query.get("department"), call.query.get("cursor"))

@@ -111,7 +111,7 @@ OFFICIAL = obj({
                   "ready": {"type": "boolean"}}, ["status", "ready"]),
     "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
                     "url": {"type": "string"}}, ["status"]),
-    "card_in_progress": {"type": "boolean"}, "created_at": TIME,
+    "card_in_progress": {"type": "boolean"}, "mandate_ended": {"type": "boolean"}, "created_at": TIME,
 }, ["id", "directory_id", "last_name", "first_name", "sex", "function", "function_label", "photo", "preview"])
 PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
@@ -139,6 +139,9 @@ ORDER = obj({
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
                                                "at": TIME, "by_role": {"type": "string"},
                                                "reason": {"type": "string"}}, ["status", "at", "by_role"])},
+    "alerts": {"type": "array", "items": obj({"official_id": {"type": "string"}, "code": {"type": "string"},
+                                              "message": {"type": "string"}, "at": TIME},
+                                             ["official_id", "code", "message"])},
     "allowed_moves": {"type": "array", "items": obj({"to": {"type": "string"}, "label": {"type": "string"},
                                                      "reason_required": {"type": "boolean"}}, ["to", "label"])},
 }, ["id", "status", "status_label", "created_at", "cards", "delivery_address", "history"])

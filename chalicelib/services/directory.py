@@ -72,6 +72,7 @@ class DirectoryWriter(Writer):
     def _end_rows_of(self, previous_import: str) -> int:
         ended = 0
         now = clock.now()
+        persons: set[tuple[str, str]] = set()
         for shard in range(SHARDS):
             stale_generation = f"{self.source}#{previous_import}#{shard}"
             for key in DirectoryItem.by_generation.query(stale_generation):
@@ -82,8 +83,13 @@ class DirectoryWriter(Writer):
                         & (DirectoryItem.status == "active"),
                     )
                     ended += 1
+                    persons.add((key.insee_code, key.row_key.split("#", 1)[0]))
                 except UpdateError:
                     pass  # rewritten by this import meanwhile (index lag) or already ended
+        if persons:
+            from .mandates import review
+
+            review(persons)
         return ended
 
 

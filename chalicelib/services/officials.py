@@ -61,6 +61,7 @@ def view(official: Official) -> dict:
         "eligible_functions": [{"code": f, "label": functions.function_label(f, official.sex)}
                                for f in official.eligible_functions],
         "photo": photo, "preview": preview, "card_in_progress": official.active_order_id is not None,
+        "mandate_ended": official.mandate_ended_at is not None,
         "created_at": clock.iso(official.created_at),
     }
 
@@ -84,7 +85,7 @@ def register_official(principal: Principal, directory_id_: str, function: str) -
         created_at=clock.now(),
     )
     marker = DirectoryItem(person["insee_code"], directory.REGISTERED_PREFIX + person["person_key"],
-                           person_key=person["person_key"])
+                           person_key=person["person_key"], siren=principal.siren)
     try:
         with transaction() as writes:
             writes.save(official, condition=Official.official_id.does_not_exist())

@@ -81,6 +81,8 @@ def view(order: CardOrder, role: str) -> dict:
         "cards": cards, "delivery_address": order.delivery_address.as_dict() if order.delivery_address else None,
         "history": [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
                      "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history],
+        "alerts": [{"official_id": a.official_id, "code": a.code, "message": a.message, "at": clock.iso(a.at)}
+                   for a in order.alerts or []],
         "allowed_moves": [{"to": m, "label": lifecycle.LABELS[m], "reason_required": lifecycle.MOVES[m].reason_required}
                           for m in lifecycle.allowed_moves(order.status, role)],
     }
@@ -198,8 +200,10 @@ def move(principal: Principal, order: CardOrder, target: str, reason: str | None
             with transaction() as writes:
                 writes.update(order, actions=actions, condition=condition)
                 for card in order.cards:
-                    writes.update(Official(order.siren, card.official_id),
-                                  actions=[Official.active_order_id.remove()],
+                    released = [Official.active_order_id.remove()]
+                    if target == lifecycle.REMISE:
+                        released.append(Official.delivered_order_id.set(public_id(order)))
+                    writes.update(Official(order.siren, card.official_id), actions=released,
                                   condition=Official.active_order_id == public_id(order))
         else:
             order.update(actions=actions, condition=condition)
@@ -254,6 +258,18 @@ def admin_list(principal: Principal, status: str | None, department: str | None,
     else:
         raise PortalError(400, "invalid_request", "Précisez un statut ou un département.",
                           details={"status": "Statut ou département requis."})
+    return _page(query, principal.role)
+
+
+def cards_to_return(principal: Principal, department: str | None, cursor: str | None) -> dict:
+    """Delivered cards whose mandate ended: the préfecture gets them back."""
+    if principal.role == PREFECTURE:
+        department = principal.department_code
+    if not department:
+        raise PortalError(400, "invalid_request", "Précisez le département.",
+                          details={"department": "Département requis."})
+    query = CardOrder.by_return.query(department, limit=PAGE_SIZE,
+                                      last_evaluated_key=_decode_cursor(cursor, return_department=department))
     return _page(query, principal.role)
 
 

@@ -229,6 +229,7 @@ class DirectoryItem(PortalModel):
     status = UnicodeAttribute(null=True)  # active | ended
     ended_at = UTCDateTimeAttribute(null=True)
     generation = UnicodeAttribute(null=True)
+    siren = UnicodeAttribute(null=True)  # on registered# markers: the commune that registered the person
     by_generation = DirectoryGenerationIndex()
 
 
@@ -264,6 +265,8 @@ class Official(PortalModel):
     preview_status = UnicodeAttribute(default="missing")  # missing | processing | ready
     preview_key = UnicodeAttribute(null=True)
     active_order_id = UnicodeAttribute(null=True)  # the card order in progress, if any
+    delivered_order_id = UnicodeAttribute(null=True)  # the order whose card was last handed over
+    mandate_ended_at = UTCDateTimeAttribute(null=True)  # the directory no longer holds the card's function
 
 
 class PhotoUpload(PortalModel):
@@ -318,6 +321,24 @@ class OrderDepartmentIndex(GlobalSecondaryIndex):
     order_id = UnicodeAttribute(range_key=True)
 
 
+class OrderReturnIndex(GlobalSecondaryIndex):
+    """Sparse: only orders holding a card to give back (the mandate ended), by département."""
+
+    class Meta:
+        index_name = "by-return"
+        projection = AllProjection()
+
+    return_department = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+
+
+class Alert(MapAttribute):
+    official_id = UnicodeAttribute()
+    code = UnicodeAttribute()  # mandate_ended | card_to_return
+    message = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
 class CardLine(MapAttribute):
     official_id = UnicodeAttribute()
     last_name = UnicodeAttribute()
@@ -360,9 +381,12 @@ class CardOrder(PortalModel):
     cards = ListAttribute(of=CardLine)
     history = ListAttribute(of=HistoryEntry)
     delivery_address = MapAttribute(null=True)
+    alerts = ListAttribute(of=Alert, null=True)
+    return_department = UnicodeAttribute(null=True)
     by_status = OrderStatusIndex()
     by_department_status = OrderDepartmentStatusIndex()
     by_department = OrderDepartmentIndex()
+    by_return = OrderReturnIndex()
 
 
 ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, DirectoryItem, Official, PhotoUpload,

@@ -293,3 +293,32 @@ def test_activation_letters_issue_new_codes_in_one_pdf(client, aws, operator):
                                                     "last_name": "A", "first_name": "B",
                                                     "email": "a@mairie-oyonnax.fr"})
     assert accepted.status_code == 201
+
+
+def test_a_newer_directory_flags_orders_of_officials_whose_mandate_ended(client, aws, operator, prefecture):
+    from tests.helpers import import_file
+
+    agent, ids = commune_with_ready_officials(client, aws, operator, SHARED_DATA,
+                                              names=("MARCHAND", "GIRAUD", "FONTAINE"))
+    marchand, giraud, fontaine = ids
+    delivered = submitted(client, agent, [giraud])
+    for token, to in ((operator, "en_production"), (operator, "en_livraison"), (prefecture, "livree"),
+                      (prefecture, "remise")):
+        assert transition(client, token, delivered["id"], to).status_code == 200
+    pending = submitted(client, agent, [fontaine])
+    untouched = submitted(client, agent, [marchand])
+    lines = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
+    newer = "\n".join(line for line in lines if "GIRAUD" not in line and "FONTAINE" not in line) + "\n"
+    assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
+
+    seen_by_commune = client.http.get(f"/orders/{pending['id']}", headers=auth(agent)).json_body
+    assert [a["code"] for a in seen_by_commune["alerts"]] == ["mandate_ended"]
+    assert "FONTAINE" in seen_by_commune["alerts"][0]["message"]
+    seen_by_maker = client.http.get(f"/admin/orders/{pending['id']}", headers=auth(operator)).json_body
+    assert seen_by_maker["alerts"] == seen_by_commune["alerts"]
+    assert client.http.get(f"/orders/{untouched['id']}", headers=auth(agent)).json_body["alerts"] == []
+    to_return = client.http.get("/admin/cards-to-return", headers=auth(prefecture)).json_body["items"]
+    assert [o["id"] for o in to_return] == [delivered["id"]]
+    assert to_return[0]["alerts"][0]["code"] == "card_to_return"
+    official = client.http.get(f"/officials/{fontaine}", headers=auth(agent)).json_body
+    assert official["mandate_ended"] is True
