@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 
 SITE_DEPS := site/vendor/.installed
 
-.PHONY: run test browser package clean
+.PHONY: run test browser package bench security clean
 
 STAGE ?= prod
 
@@ -38,6 +38,15 @@ test: $(INSTALLED) $(SITE_DEPS) browser
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
 package: $(INSTALLED)
 	$(PY) -m infra.package --stage $(STAGE)
+
+## bench: the benchmarks (ratios against references measured in the same run); writes var/bench.json.
+bench: $(INSTALLED)
+	$(PY) -m bench.run
+
+## security: API fuzzing, isolation matrix, abuse limits, upload fuzzing against a fresh local stack;
+## rewrites docs/security.md with the figures.
+security: $(INSTALLED) $(SITE_DEPS)
+	$(PY) -m tests.security.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache node_modules site/vendor
