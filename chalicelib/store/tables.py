@@ -18,14 +18,20 @@ from pynamodb.models import Model
 from ..settings import get_settings
 
 
+class TableMeta:
+    """Each model's Meta derives from this; the table name is bound from the settings at first use."""
+
+    table_name = "unbound"
+    billing_mode = "PAY_PER_REQUEST"
+
+
 class PortalModel(Model):
     """Binds the table name, region and endpoint from the settings at first use, never at import time."""
 
     BASE_NAME = ""
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     @classmethod
     def _get_connection(cls):
@@ -56,9 +62,8 @@ class Commune(PortalModel):
 
     BASE_NAME = "communes"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     siren = UnicodeAttribute(hash_key=True)
     insee_code = UnicodeAttribute()
@@ -75,9 +80,8 @@ class Prefecture(PortalModel):
 
     BASE_NAME = "prefectures"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     department_code = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -100,9 +104,8 @@ class Account(PortalModel):
 
     BASE_NAME = "accounts"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     email = UnicodeAttribute(hash_key=True)  # normalised: stripped, lower case
     account_id = UnicodeAttribute()
@@ -130,9 +133,8 @@ class Token(PortalModel):
 
     BASE_NAME = "tokens"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     token_hash = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()  # session | password
@@ -153,9 +155,8 @@ class Counter(PortalModel):
 
     BASE_NAME = "counters"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
@@ -173,9 +174,8 @@ class ReferenceImport(PortalModel):
 
     BASE_NAME = "imports"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     import_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()
@@ -209,9 +209,8 @@ class DirectoryItem(PortalModel):
 
     BASE_NAME = "directory"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     insee_code = UnicodeAttribute(hash_key=True)
     row_key = UnicodeAttribute(range_key=True)  # <person>#<source>#<function> or registered#<person>
@@ -238,9 +237,8 @@ class Official(PortalModel):
 
     BASE_NAME = "officials"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     siren = UnicodeAttribute(hash_key=True)
     official_id = UnicodeAttribute(range_key=True)  # the person's directory key: registering twice is impossible
@@ -275,9 +273,8 @@ class PhotoUpload(PortalModel):
 
     BASE_NAME = "photo-uploads"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     object_key = UnicodeAttribute(hash_key=True)
     siren = UnicodeAttribute()
@@ -366,9 +363,8 @@ class CardOrder(PortalModel):
 
     BASE_NAME = "orders"
 
-    class Meta:
-        table_name = "unbound"
-        billing_mode = "PAY_PER_REQUEST"
+    class Meta(TableMeta):
+        pass
 
     siren = UnicodeAttribute(hash_key=True)
     order_id = UnicodeAttribute(range_key=True)  # time-ordered: a query in reverse gives the newest first
