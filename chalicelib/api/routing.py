@@ -169,5 +169,10 @@ def _parse_body(request_, schema: dict | None) -> dict:
 
 
 def _source_ip(request_) -> str:
+    """The caller's address. Behind CloudFront, API Gateway sees the edge's address; the distribution forwards the
+    viewer's as ``CloudFront-Viewer-Address: <ip>:<port>``."""
+    viewer = request_.headers.get("cloudfront-viewer-address")
+    if viewer:
+        return viewer.rsplit(":", 1)[0].strip("[]")
     identity = (request_.context or {}).get("identity") or {}
     return identity.get("sourceIp") or "unknown"

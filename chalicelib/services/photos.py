@@ -171,7 +171,7 @@ def render_order_cards(siren: str, order_id: str) -> None:
         if card.card_key or not card.card_number:
             continue
         photo = files.read_object(card.photo_key, MAX_PHOTO_BYTES)
-        key = f"orders/{siren}/{order_id}/{card.card_number}.jpg"
+        key = f"{files.CARDS_PREFIX}{siren}/{order_id}/{card.card_number}.jpg"
         files.put_object(key, render_card_preview(CardData(
             last_name=card.last_name, first_name=card.first_name,
             function_label=function_label(card.function, card.sex), commune_name=commune.name,

@@ -34,7 +34,8 @@ def open_object(key: str) -> dict:
 
 
 PHOTOS_PREFIX = "incoming/photos/"
-OFFICIALS_PREFIX = "officials/"
+OFFICIALS_PREFIX = "officials/"  # kept photos, originals and previews of each official
+CARDS_PREFIX = "orders/"  # final cards drawn with their number when production starts
 URL_LIFETIME = timedelta(minutes=10)
 
 

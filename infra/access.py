@@ -1,0 +1,99 @@
+"""What each Lambda function may do: the only hand-written part of the IAM policies.
+
+Each function gets its own role whose policy is generated from its entry below, on the resources of its stage only
+(tables and indexes by name, S3 objects by prefix, queues by name, the SES identity of the sender). When a use case
+starts calling a new DynamoDB operation, S3 prefix or queue, its function's entry here must say so:
+`tests/infra/test_least_privilege.py` runs the portal's journeys on the emulation and fails on any AWS call that the
+generated policy of the calling function would refuse, and on any function that has no entry.
+
+DynamoDB transactions need the item actions they contain (PutItem, UpdateItem, DeleteItem, ConditionCheckItem);
+batch writes need BatchWriteItem. S3 CopyObject needs GetObject on the source and PutObject on the target; a presigned
+POST or GET is allowed by the signer's PutObject or GetObject.
+"""
+from dataclasses import dataclass, field
+
+from chalicelib.services.documents import DOCUMENTS_PREFIX
+from chalicelib.store import files
+from chalicelib.store.queues import PHOTOS_QUEUE
+from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
+                                     Prefecture, ReferenceImport, Token)
+
+CARDS_PREFIX = files.CARDS_PREFIX
+
+
+@dataclass(frozen=True)
+class Access:
+    tables: dict = field(default_factory=dict)  # model -> DynamoDB actions on its table
+    indexes: dict = field(default_factory=dict)  # (model, index name) -> DynamoDB actions on that index
+    objects: dict = field(default_factory=dict)  # S3 key prefix of the data bucket -> S3 object actions
+    list_prefixes: tuple = ()  # prefixes it may list (s3:ListBucket with an s3:prefix condition)
+    sends_to: tuple = ()  # queues it sends messages to
+    sends_mail: bool = False  # ses:SendRawEmail from the stage's sender
+
+
+ACCESS = {
+    # The HTTP API: every route of app.py.
+    "api_handler": Access(
+        tables={
+            Commune: ("GetItem", "BatchGetItem", "UpdateItem"),
+            Prefecture: ("GetItem",),
+            Account: ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            Token: ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
+            Counter: ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            ReferenceImport: ("GetItem", "PutItem"),
+            DirectoryItem: ("Query", "PutItem", "DeleteItem"),
+            Official: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+            PhotoUpload: ("PutItem",),
+            CardOrder: ("GetItem", "Query", "PutItem", "UpdateItem"),
+        },
+        indexes={
+            (Commune, "by-department"): ("Query",),
+            (Account, "by-siren"): ("Query",),
+            (Token, "by-email"): ("Query",),
+            (CardOrder, "by-status"): ("Query",),
+            (CardOrder, "by-department-status"): ("Query",),
+            (CardOrder, "by-department"): ("Query",),
+            (CardOrder, "by-return"): ("Query",),
+        },
+        objects={
+            files.IMPORTS_PREFIX: ("PutObject",),  # presigned POST of reference files
+            files.PHOTOS_PREFIX: ("PutObject", "DeleteObject"),  # presigned POST of photos; deleting an official
+            files.OFFICIALS_PREFIX: ("GetObject", "DeleteObject"),  # presigned GET of photos and previews
+            CARDS_PREFIX: ("GetObject",),  # presigned GET of the numbered cards
+            DOCUMENTS_PREFIX: ("PutObject", "GetObject"),  # PDFs written, then handed out by presigned GET
+        },
+        list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
+        sends_to=(PHOTOS_QUEUE,),  # re-crop and re-render requests to the image function
+        sends_mail=True,
+    ),
+    # Reference files: S3 -> imports queue -> here.
+    "import_reference_file": Access(
+        tables={
+            ReferenceImport: ("GetItem", "PutItem", "UpdateItem"),
+            Commune: ("UpdateItem",),
+            Prefecture: ("BatchWriteItem",),
+            DirectoryItem: ("BatchWriteItem", "UpdateItem", "GetItem", "Query"),
+            # A newer directory that ends a registered official's function flags the official and their orders.
+            Official: ("GetItem", "UpdateItem"),
+            CardOrder: ("GetItem", "UpdateItem"),
+        },
+        indexes={(DirectoryItem, "by-generation"): ("Query",)},
+        objects={files.IMPORTS_PREFIX: ("GetObject",)},
+    ),
+    # The image function: photos arriving in S3, and the API's requests (re-crop, re-render a preview, draw the cards
+    # of an order going into production), through the photos queue.
+    "process_photo_event": Access(
+        tables={
+            PhotoUpload: ("GetItem", "DeleteItem"),
+            Official: ("GetItem", "UpdateItem"),
+            Commune: ("GetItem",),
+            CardOrder: ("GetItem", "UpdateItem"),
+        },
+        objects={
+            files.PHOTOS_PREFIX: ("GetObject", "DeleteObject"),
+            files.OFFICIALS_PREFIX: ("GetObject", "PutObject", "DeleteObject"),
+            CARDS_PREFIX: ("PutObject",),
+        },
+    ),
+}
+

@@ -1,0 +1,98 @@
+"""`python -m infra.publish_site --stage prod`: the static site to the stage's site bucket, then a CloudFront refresh.
+
+Uploads site/ (with its front-end packages in site/vendor/, installed by `make run` / `make test`, or
+`bash scripts/install-site-deps.sh`) and the site's config.json (the API on the same origin, as the local site server
+serves it), removes what the new version no longer has, then invalidates CloudFront's copies. The bucket and the
+distribution are read from the stack's outputs. Uses the caller's AWS credentials: s3:ListBucket, s3:PutObject and
+s3:DeleteObject on the site bucket, cloudformation:DescribeStacks, cloudfront:CreateInvalidation.
+"""
+import argparse
+import json
+import mimetypes
+import sys
+import time
+from pathlib import Path
+
+from .project import PROJECT_DIR, load_stage, site_config
+
+SITE_DIR = PROJECT_DIR / "site"
+# Loaded by the browser tests only.
+NOT_PUBLISHED = ("vendor/axe-core/",)
+TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
+         ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8",
+         ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ico": "image/x-icon",
+         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8"}
+
+
+def stack_name(stage_name: str) -> str:
+    stage = load_stage(stage_name)
+    return f"{stage.app_name}-{stage.name}"
+
+
+def stack_outputs(cloudformation, name: str) -> dict[str, str]:
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def site_files(site_dir: Path = SITE_DIR) -> dict[str, Path]:
+    """Object key -> file: everything under site/ but dotfiles and test-only packages."""
+    if not (site_dir / "vendor" / "dsfr").is_dir():
+        raise SystemExit("site/vendor/ is missing: run `bash scripts/install-site-deps.sh` (or `make run`) first")
+    found = {}
+    for path in sorted(site_dir.rglob("*")):
+        key = path.relative_to(site_dir).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in key.split("/")) \
+                and not key.startswith(NOT_PUBLISHED):
+            found[key] = path
+    return found
+
+
+def content_type(key: str) -> str:
+    suffix = Path(key).suffix.lower()
+    return TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def publish(s3, bucket: str, site_dir: Path = SITE_DIR, log=print) -> dict:
+    files = site_files(site_dir)
+    for key, path in files.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=content_type(key),
+                      CacheControl="no-cache")
+    # The browser reads it before any API call (site/js/api.js): the API is on the same origin.
+    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(site_config()).encode(),
+                  ContentType=content_type("config.json"), CacheControl="no-cache")
+    keep = set(files) | {"config.json"}
+    stale = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+             for obj in page.get("Contents", []) if obj["Key"] not in keep]
+    for start in range(0, len(stale), 1000):
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in stale[start:start + 1000]],
+                                                 "Quiet": True})
+    log(f"s3://{bucket}: {len(keep)} files published, {len(stale)} removed")
+    return {"published": sorted(keep), "removed": stale}
+
+
+def invalidate(cloudfront, distribution_id: str, log=print) -> str:
+    answer = cloudfront.create_invalidation(DistributionId=distribution_id, InvalidationBatch={
+        "Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": f"publish-{time.time_ns()}"})
+    log(f"CloudFront {distribution_id}: invalidation {answer['Invalidation']['Id']} (a few minutes)")
+    return answer["Invalidation"]["Id"]
+
+
+def main(argv=None) -> int:
+    import boto3
+
+    parser = argparse.ArgumentParser(description="Publish site/ to a deployed stage.")
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--stack", help="CloudFormation stack name (default: carteselus-<stage>)")
+    parser.add_argument("--region", help="the stack's region (default: AWS_REGION, else the stage's)")
+    args = parser.parse_args(argv)
+    region = args.region or boto3.session.Session().region_name or load_stage(args.stage).options.region
+    outputs = stack_outputs(boto3.client("cloudformation", region_name=region), args.stack or stack_name(args.stage))
+    publish(boto3.client("s3", region_name=region), outputs["SiteBucketName"])
+    invalidate(boto3.client("cloudfront"), outputs["SiteDistributionId"])
+    print(f"{outputs['SiteUrl']} serves the new version once the invalidation completes.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

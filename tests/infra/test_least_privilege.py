@@ -1,0 +1,202 @@
+"""Least privilege: one role per function, no wildcard action or resource, and each role allows exactly enough.
+
+"Enough" is checked by running the portal's journeys on the emulation and evaluating every AWS call each function makes
+against that function's generated policy: a use case that starts calling a new operation, table, index, prefix or
+queue fails here until `infra/access.py` grants it.
+"""
+import json
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+
+from chalicelib import clock
+from infra import checks
+from infra.project import deployable_stages
+from tests.conftest import SHARED_DATA
+from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, import_file, load_reference_data,
+                           log_in, post_json, register_official, transition, upload_photo)
+from tests.infra import aws_calls
+from tests.unit import photo_corpus as corpus
+
+
+def statements(template: dict, stage, function: str) -> list[dict]:
+    role = checks.function_roles(template, stage)[function]
+    return checks.role_statements(role, template)
+
+
+def actions_of(template, stage, function) -> set[str]:
+    found = set()
+    for statement in statements(template, stage, function):
+        found.update([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    return found
+
+
+def test_each_function_has_its_own_role_with_no_wildcard(template, stage):
+    assert checks.least_privilege_problems(template, stage) == []
+    roles = checks.function_roles(template, stage)
+    assert len({id(r) for r in roles.values()}) == len(stage.functions) >= 3
+
+
+def test_only_the_api_sends_mail_and_only_from_the_stage_sender(template, stage):
+    for function in stage.functions:
+        mail = [s for s in statements(template, stage, function.name)
+                if any(a.startswith("ses:") for a in s["Action"])]
+        if function.name != "api_handler":
+            assert mail == [], function.name
+            continue
+        assert len(mail) == 1 and mail[0]["Action"] == ["ses:SendRawEmail"]
+        assert mail[0]["Resource"] == f"arn:aws:ses:eu-west-3:{checks.FAKE_ACCOUNT}:identity/{stage.mail_domain}"
+        assert mail[0]["Condition"] == {"StringEquals": {"ses:FromAddress": stage.mail_sender}}
+
+
+def test_queues_are_read_only_by_their_consumer_and_written_only_by_the_api(template, stage):
+    from chalicelib.store.queues import PHOTOS_QUEUE
+
+    for function in stage.functions:
+        for statement in statements(template, stage, function.name):
+            sqs = [a for a in statement["Action"] if a.startswith("sqs:")]
+            if not sqs:
+                continue
+            queue = statement["Resource"].rsplit(":", 1)[-1]
+            if "sqs:ReceiveMessage" in sqs:
+                assert queue == function.queue and set(sqs) == {"sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                                                "sqs:GetQueueAttributes"}
+            else:
+                assert function.name == "api_handler" and queue == PHOTOS_QUEUE
+                assert set(sqs) == {"sqs:GetQueueUrl", "sqs:SendMessage"}
+
+
+def test_the_import_function_reads_reference_files_only(template, stage):
+    from chalicelib.store.files import IMPORTS_PREFIX
+
+    s3 = [s for s in statements(template, stage, "import_reference_file") if s["Action"][0].startswith("s3:")]
+    assert s3 == [{"Sid": s3[0]["Sid"], "Effect": "Allow", "Action": ["s3:GetObject"],
+                   "Resource": f"arn:aws:s3:::{stage.data_bucket}/{IMPORTS_PREFIX}*"}]
+
+
+def test_no_function_may_scan_or_administer_anything(template, stage):
+    forbidden = ("dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:CreateTable", "dynamodb:UpdateTable",
+                 "s3:PutBucketPolicy", "s3:DeleteBucket", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "iam:")
+    for function in stage.functions:
+        granted = actions_of(template, stage, function.name)
+        assert not [a for a in granted if a.startswith(forbidden)], function.name
+        assert not [a for a in granted if a.split(":")[0] not in ("logs", "dynamodb", "s3", "sqs", "ses")]
+
+
+# --- enough: the journeys ---------------------------------------------------------------------------------------
+
+def run_journeys(client, settings) -> None:
+    """Most of what the portal does, through its API and its event handlers, as in the integration tests."""
+    from chalicelib.services.accounts import create_operator
+
+    operator = load_reference_data(client, SHARED_DATA)  # reference imports: API + import function
+    agent, ids = commune_with_ready_officials(client, settings, operator, SHARED_DATA)  # directory, photos
+    for path in ("/me", "/directory", "/officials", f"/officials/{ids[0]}", "/agents", "/openapi.json"):
+        assert client.http.get(path, headers=auth(agent)).status_code == 200, path
+    for official_id in ids:  # a change of function re-draws the preview (API -> photos queue -> image function)
+        official = client.http.get(f"/officials/{official_id}", headers=auth(agent)).json_body
+        other = [f["code"] for f in official["eligible_functions"] if f["code"] != official["function"]]
+        if other:
+            response = client.http.patch(f"/officials/{official_id}", headers=auth(agent),
+                                         body=json.dumps({"function": other[0]}))
+            assert response.status_code == 200, response.json_body
+    crop = corpus.full_crop((700, 900))
+    response = client.http.put(f"/officials/{ids[0]}/photo/crop", headers=auth(agent), body=json.dumps({"crop": crop}))
+    assert response.status_code == 202, response.json_body
+    deliver_photo_events(client)
+    # An official registered, photographed, sent a second photo not yet processed, then removed with their photos.
+    extra = register_official(client, agent, "FONTAINE", "adjoint").json_body
+    upload_photo(client, agent, extra["id"], corpus.small_jpeg((700, 900)), crop)
+    upload_photo(client, agent, extra["id"], corpus.small_jpeg((700, 900)), crop, deliver=False)
+    assert client.http.delete(f"/officials/{extra['id']}", headers=auth(agent)).status_code == 204
+    deliver_photo_events(client)  # the late event of the removed official's upload
+    # Agents.
+    invited = post_json(client, "/agents", {"email": "second@mairie-bourg.fr", "last_name": "Durand",
+                                            "first_name": "Alix"}, agent)
+    assert invited.status_code == 201, invited.json_body
+    assert client.http.delete(f"/agents/{invited.json_body['id']}", headers=auth(agent)).status_code == 204
+    # An order, from the commune to the hand-over, with the cards drawn by the image function.
+    prefecture_password = "le guichet des élus de l'Ain"
+    create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=prefecture_password)
+    prefecture = log_in(client, "guichet@ain.gouv.fr", prefecture_password)
+    order = post_json(client, "/orders", {"official_ids": ids}, agent)
+    assert order.status_code == 201, order.json_body
+    order_id = order.json_body["id"]
+    assert post_json(client, f"/orders/{order_id}/submit", {"preview_acknowledged": True}, agent).status_code == 200
+    assert transition(client, operator, order_id, "en_production").status_code == 200
+    deliver_photo_events(client)
+    for token, target in ((operator, "en_livraison"), (prefecture, "livree"), (prefecture, "remise")):
+        assert transition(client, token, order_id, target).status_code == 200, target
+    for token, path in ((agent, "/orders"), (agent, f"/orders/{order_id}"), (operator, f"/admin/orders/{order_id}"),
+                        (operator, "/admin/orders?status=remise"), (operator, "/admin/orders?department=01"),
+                        (prefecture, "/admin/orders?status=remise"), (prefecture, f"/admin/orders/{order_id}/receipt"),
+                        (prefecture, "/admin/reports/monthly")):
+        assert client.http.get(path, headers=auth(token)).status_code == 200, path
+    # A newer directory without GIRAUD: their rows end, their delivered card is to be returned.
+    lines = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
+    newer = "\n".join(line for line in lines if "GIRAUD" not in line) + "\n"
+    assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
+    to_return = client.http.get("/admin/cards-to-return", headers=auth(prefecture)).json_body["items"]
+    assert [o["id"] for o in to_return] == [order_id]
+    letters = post_json(client, "/admin/activation-letters", {"department_code": "01"}, operator)
+    assert letters.status_code == 201, letters.json_body
+    code = client.http.post("/admin/communes/210102836/activation-code", headers=auth(operator))
+    assert code.status_code == 201, code.json_body
+    # Sessions and passwords: a failed login (rate-limit counters), a reset link, a logout.
+    assert post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": "faux"}).status_code == 401
+    assert post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"}).status_code == 202
+    later = clock.now() + timedelta(minutes=2)  # a session used again after a while is extended
+    with mock.patch.object(clock, "now", lambda: later):
+        assert client.http.get("/me", headers=auth(agent)).status_code == 200
+    assert client.http.delete("/sessions/current", headers=auth(agent)).status_code == 204
+
+
+@pytest.fixture
+def journeys(client, aws):
+    with aws_calls.recording() as recorder:
+        run_journeys(client, aws)
+    return recorder.requests, aws
+
+
+# Granted for the Lambda service itself (logging, polling the function's queue), never called by the code.
+RUNTIME_ONLY = ("logs:CreateLogStream", "logs:PutLogEvents", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes")
+
+
+def _as_stage(request: aws_calls.Request, settings, stage) -> aws_calls.Request:
+    """The emulation runs the local stage: the same request on the given stage's tables, bucket and sender."""
+    resource = request.resource.replace(f":table/{settings.table_prefix}", f":table/{stage.table_prefix}")
+    resource = resource.replace(f":::{settings.data_bucket}", f":::{stage.data_bucket}")
+    context = dict(request.context)
+    if request.action.startswith("ses:"):
+        resource = resource.replace(f"identity/{settings.mail_sender.split('@')[1]}", f"identity/{stage.mail_domain}")
+        if "ses:FromAddress" in context:
+            context["ses:FromAddress"] = stage.mail_sender
+    return aws_calls.Request(request.function, request.action, resource, context, request.operation)
+
+
+def test_the_policies_allow_what_the_journeys_do_and_nothing_more(packaged, journeys):
+    """Every AWS call each function makes is allowed by its own policy; every permission granted (but those the
+    Lambda service uses) is used by some call. Keep the journeys covering what the code does."""
+    requests, settings = journeys
+    functions = {r.function for r in requests}
+    assert {"api_handler", "import_reference_file", "process_photo_event"} <= functions
+    for stage_name in deployable_stages():
+        stage, template = packaged[stage_name]["stage"], packaged[stage_name]["template"]
+        assert functions <= {f.name for f in stage.functions}
+        refused = sorted({str(request) for request in (_as_stage(r, settings, stage) for r in requests)
+                          if not aws_calls.allowed(statements(template, stage, request.function), request)})
+        assert not refused, f"{stage_name}: refused by the generated policies (grant them in infra/access.py):\n" + \
+            "\n".join(refused)
+
+        unused = []
+        as_stage = [_as_stage(r, settings, stage) for r in requests]
+        for function in stage.functions:
+            for statement in statements(template, stage, function.name):
+                for action in statement["Action"]:
+                    single = dict(statement, Action=[action])
+                    if action not in RUNTIME_ONLY and not any(
+                            r.function == function.name and aws_calls.allowed([single], r) for r in as_stage):
+                        unused.append(f"{function.name}: {action} on {statement['Resource']}")
+        assert not unused, f"{stage_name}: granted but used by no journey:\n" + "\n".join(unused)
