@@ -1,0 +1,203 @@
+// Manufacturer's back office: reference files (upload + follow-up), activation codes, operator accounts.
+import { api, uploadFile } from "../api.js";
+import { openSpace, showLoadError } from "../espace.js";
+import {
+  checkRequired, clearErrors, el, formatDateTime, formatNumber, formValues, onSubmit, showAlert, showFormError,
+  whileBusy,
+} from "../ui.js";
+
+// --- reference files -------------------------------------------------------------------------------------------------
+
+const STATUS = {
+  pending: { label: "En attente", badge: "fr-badge--new" },
+  running: { label: "En cours", badge: "fr-badge--info" },
+  done: { label: "Terminé", badge: "fr-badge--success" },
+  failed: { label: "Échec", badge: "fr-badge--error" },
+};
+const POLL_EVERY_MS = 1000;
+const MAX_POLL_FAILURES = 5;
+
+const importForm = document.getElementById("form-import");
+const importAlert = document.getElementById("alerte-import");
+const progressBox = document.getElementById("envoi");
+const progressBar = document.getElementById("envoi-progression");
+const progressText = document.getElementById("envoi-pourcentage");
+const follow = document.getElementById("suivi");
+let polling = null;
+
+function setProgress(fraction) {
+  const percent = Math.round(fraction * 100);
+  progressBar.value = percent;
+  progressBar.textContent = `${percent} %`;
+  progressText.textContent = `${percent} %`;
+}
+
+function showImport(state) {
+  const status = STATUS[state.status] || { label: state.status, badge: "" };
+  const statusLine = document.getElementById("suivi-statut");
+  const badge = el("span", { class: `fr-badge ${status.badge}`, text: status.label });
+  if (statusLine.dataset.status !== state.status) {
+    statusLine.replaceChildren("Statut\u00a0: ", badge);
+    statusLine.dataset.status = state.status;
+  }
+  document.getElementById("compte-lignes").textContent = formatNumber(state.rows);
+  document.getElementById("compte-importees").textContent = formatNumber(state.imported);
+  document.getElementById("compte-rejetees").textContent = formatNumber(state.rejected);
+  const failure = document.getElementById("suivi-echec");
+  if (state.status === "failed") {
+    failure.dataset.heading = "h4";
+    showAlert(failure, { title: "L'import a échoué", message: state.failure || "Le fichier n'a pas pu être importé.",
+      focus: false });
+  } else {
+    failure.hidden = true;
+  }
+  const errors = state.errors || [];
+  document.getElementById("table-erreurs").hidden = errors.length === 0;
+  document.getElementById("liste-erreurs").replaceChildren(...errors.map((error) => el("tr", {},
+    el("td", { text: String(error.line) }), el("td", { text: error.reason }))));
+  follow.hidden = false;
+}
+
+function stopPolling() {
+  if (polling) clearTimeout(polling);
+  polling = null;
+}
+
+/** Follow the import every second until it is done or failed; resolves with its last state. */
+function followImport(id) {
+  stopPolling();
+  let failures = 0;
+  return new Promise((resolve, reject) => {
+    const poll = async () => {
+      try {
+        const state = await api.get(`/admin/reference-imports/${encodeURIComponent(id)}`);
+        failures = 0;
+        showImport(state);
+        if (state.status === "done" || state.status === "failed") {
+          polling = null;
+          resolve(state);
+          return;
+        }
+      } catch (error) {
+        failures += 1;
+        if (failures >= MAX_POLL_FAILURES) {
+          polling = null;
+          reject(error);
+          return;
+        }
+      }
+      polling = setTimeout(poll, POLL_EVERY_MS);
+    };
+    poll();
+  });
+}
+
+onSubmit(importForm, async () => {
+  clearErrors(importForm);
+  if (!checkRequired(importForm)) return;
+  const { kind } = formValues(importForm);
+  const file = importForm.elements.file.files[0];
+  stopPolling();
+  follow.hidden = true;
+  await whileBusy(importForm, async () => {
+    try {
+      const started = await api.post("/admin/reference-imports", { kind });
+      setProgress(0);
+      progressBox.hidden = false;
+      await uploadFile(started.upload, file, setProgress);
+      const state = await followImport(started.id);
+      if (state.status === "done") {
+        showAlert(importAlert, {
+          type: state.rejected ? "warning" : "success",
+          title: state.rejected ? "Import terminé avec des lignes rejetées" : "Import terminé",
+          message: `${file.name}\u00a0: ${formatNumber(state.imported)} ligne(s) importée(s), ` +
+            `${formatNumber(state.rejected)} rejetée(s).`,
+        });
+      } else {
+        document.getElementById("suivi-echec").focus(); // the reason is shown under the follow-up
+      }
+    } catch (error) {
+      showFormError(importForm, error, { title: "L'import n'a pas abouti" });
+    }
+  });
+});
+
+// --- activation codes ------------------------------------------------------------------------------------------------
+
+const codeForm = document.getElementById("form-code");
+
+onSubmit(codeForm, async () => {
+  clearErrors(codeForm);
+  if (!checkRequired(codeForm)) return;
+  const siren = formValues(codeForm).siren.replace(/\s/g, "");
+  await whileBusy(codeForm, async () => {
+    try {
+      const issued = await api.post(`/admin/communes/${encodeURIComponent(siren)}/activation-code`, {});
+      const commune = issued.commune_name ? `${issued.commune_name} (SIREN ${issued.siren})` : `SIREN ${issued.siren}`;
+      const validUntil = formatDateTime(issued.expires_at);
+      document.getElementById("liste-codes").prepend(el("tr", {},
+        el("td", { text: issued.commune_name || "" }), el("td", { text: issued.siren }),
+        el("td", {}, el("span", { class: "app-code app-code--sm", text: issued.activation_code })),
+        el("td", { text: validUntil })));
+      document.getElementById("table-codes").hidden = false;
+      showAlert(document.getElementById("alerte-code"), {
+        type: "success",
+        title: `Code d'activation émis pour ${commune}`,
+        extra: el("div", {},
+          el("p", { class: "fr-mb-1w" }, "Code d'activation\u00a0: ",
+            el("strong", { class: "app-code", text: issued.activation_code })),
+          el("p", { class: "fr-mb-1w", text: `Valable jusqu'au ${validUntil}.` }),
+          el("p", { text: "Tout code émis auparavant pour cette commune ne fonctionne plus. Envoyez ce code " +
+            "par courrier à la mairie." })),
+      });
+    } catch (error) {
+      showFormError(codeForm, error, {
+        title: "Le code n'a pas été émis",
+        fieldOfCode: { invalid_siren: "siren", not_found: "siren", already_registered: "siren" },
+      });
+    }
+  });
+});
+
+// --- operator accounts -----------------------------------------------------------------------------------------------
+
+const operatorForm = document.getElementById("form-operateur");
+const departmentBlock = document.getElementById("operateur-departement-bloc");
+const departmentInput = document.getElementById("operateur-departement");
+
+function syncDepartment() {
+  const prefecture = operatorForm.elements.role.value === "prefecture";
+  departmentBlock.hidden = !prefecture;
+  departmentInput.disabled = !prefecture;
+}
+operatorForm.addEventListener("change", (event) => {
+  if (event.target.name === "role") syncDepartment();
+});
+syncDepartment();
+
+onSubmit(operatorForm, async () => {
+  clearErrors(operatorForm);
+  if (!checkRequired(operatorForm)) return;
+  const values = formValues(operatorForm);
+  const body = { email: values.email, first_name: values.first_name, last_name: values.last_name, role: values.role };
+  if (values.role === "prefecture") body.department_code = values.department_code.toUpperCase();
+  await whileBusy(operatorForm, async () => {
+    try {
+      const created = await api.post("/admin/operators", body);
+      const who = created.role === "prefecture"
+        ? `un agent de la préfecture (département ${created.department_code})` : "une personne du fabricant";
+      operatorForm.reset();
+      syncDepartment();
+      showAlert(document.getElementById("alerte-operateur"), {
+        type: "success",
+        title: "Compte créé",
+        message: `Le compte de ${values.first_name} ${values.last_name}, ${who}, est créé. Un e-mail avec un lien ` +
+          `pour créer son mot de passe a été envoyé à ${created.email}.`,
+      });
+    } catch (error) {
+      showFormError(operatorForm, error, { title: "Le compte n'a pas été créé", fieldOfCode: { invalid_email: "email" } });
+    }
+  });
+});
+
+openSpace(["manufacturer"]).catch(showLoadError);

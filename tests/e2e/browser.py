@@ -1,0 +1,143 @@
+"""Browser tests of the site: Playwright (sync API) driving Debian's Chromium against the real local stack.
+
+A test works as a person would: it opens pages, clicks what is shown, types in fields found by their label, reads what
+the page shows, and reads its emails in the stack's outbox. Every page a test looks at is also checked with axe-core
+(no serious or critical violation) and saved as a screenshot in var/screenshots/ (not committed).
+
+Import the fixtures into a test module: ``from tests.e2e.browser import browser, site  # noqa: F401``.
+"""
+import email
+import email.policy
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+AXE = PROJECT_DIR / "site" / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = PROJECT_DIR / "var" / "screenshots"
+SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="module")  # module, like the stack: one Playwright at a time
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `bash scripts/install-browser.sh` (or `make browser`).")
+    if not AXE.exists():
+        pytest.fail("site/vendor is missing: run `bash scripts/install-site-deps.sh`.")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Person:
+    """One person's browser (own cookies and sessionStorage) on the site."""
+
+    def __init__(self, browser: Browser, site_url: str, prefix: str):
+        self.site_url = site_url
+        self.prefix = prefix
+        self.context = browser.new_context(base_url=site_url, locale="fr-FR", timezone_id="Europe/Paris",
+                                           viewport={"width": 1280, "height": 900})
+        self.page: Page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
+        self._shots = 0
+        for old in SCREENSHOTS.glob(f"{prefix}-[0-9][0-9]-*.png"):
+            old.unlink()
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        # An API answering 4xx is logged by Chromium as "Failed to load resource": that is the test's business.
+        if "/api/" in url and message.text.startswith("Failed to load resource"):
+            return
+        self.problems.append(f"console: {message.text} ({url})")
+
+    def open(self, path: str = "/") -> Page:
+        self.page.goto(path)
+        return self.page
+
+    def check(self, step: str) -> None:
+        """Axe-core finds no serious or critical violation on the page as it is now; a screenshot is saved."""
+        page = self.page
+        page.wait_for_load_state("load")
+        self._shots += 1
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{self.prefix}-{self._shots:02d}-{step}.png"), full_page=True)
+        violations = audit(page)
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert not serious, f"accessibility violations on {page.url} ({step}):\n" + "\n".join(
+            f"- {v['impact']} {v['id']}: {v['help']} -> {v['nodes']}" for v in serious)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def audit(page: Page) -> list[dict]:
+    """Run axe-core in the page. The pages' CSP (script-src 'self') refuses an injected <script> element, so axe's
+    source is evaluated through the DevTools protocol, which the CSP does not govern."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    return page.evaluate("""async () => {
+        const result = await window.axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}));
+    }""")
+
+
+@pytest.fixture
+def site(browser, stack):
+    """``site("name")`` opens a new person's browser on the stack's site; checked for console errors at the end."""
+    people: list[Person] = []
+
+    def open_person(prefix: str) -> Person:
+        person = Person(browser, stack.state["site_url"], prefix)
+        people.append(person)
+        return person
+
+    yield open_person
+    problems = [p for person in people for p in person.problems]
+    for person in people:
+        person.close()
+    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+class Outbox:
+    """The emails the stack sent (one .eml file each)."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def _messages(self):
+        paths = sorted(self.directory.glob("*.eml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+        for path in paths:
+            yield path, email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+    def seen(self) -> set[str]:
+        return {path.name for path in self.directory.glob("*.eml")}
+
+    def wait_for(self, to: str, seen: set[str] | None = None, timeout: float = 15) -> email.message.EmailMessage:
+        """The newest email to ``to`` (that was not already in ``seen``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [message for path, message in self._messages()
+                     if message["To"] == to and (seen is None or path.name not in seen)]
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        raise AssertionError(f"no email for {to} in {self.directory}")
+
+
+def link_in(message: email.message.EmailMessage) -> str:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return re.search(r"https?://\S+?\?token=[A-Za-z0-9_\-]+", text).group(0)
