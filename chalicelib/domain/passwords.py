@@ -43,8 +43,8 @@ def check_strength(password: str, personal_words: list[str]) -> None:
     for word in words:
         if word in folded:
             raise WeakPassword(
-                "Le mot de passe ne doit pas contenir le nom de la commune, le SIREN, ni vos nom, prénom ou adresse "
-                "e-mail."
+                "Le mot de passe ne doit contenir ni vos nom, prénom ou adresse e-mail, ni le nom ou le SIREN de "
+                "votre commune."
             )
     from zxcvbn import zxcvbn  # imported here: only the password routes pay for its dictionaries
 

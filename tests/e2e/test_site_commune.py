@@ -92,7 +92,7 @@ def test_a_town_hall_registers_sets_its_password_logs_in_and_out(site, stack):
     page.get_by_label("Confirmation du mot de passe", exact=True).fill("Bourg-en-Bresse 2026 !")
     page.get_by_role("button", name="Enregistrer le mot de passe").click()
     password = page.get_by_label("Mot de passe", exact=True)
-    expect(password).to_have_accessible_description(re.compile("ne doit pas contenir le nom de la commune"))
+    expect(password).to_have_accessible_description(re.compile("ni le nom ou le SIREN de votre commune"))
     expect(password).to_have_value("Bourg-en-Bresse 2026 !")
     person.check("mot-de-passe-faible")
     page.get_by_label("Afficher le mot de passe", exact=True).check(force=True)  # its visible label « Afficher » takes the click

@@ -127,7 +127,7 @@ def test_forged_password_token_is_refused(client, operator):
     ("court", "au moins 12 caractères"),
     ("motdepasse123", "trop facile à deviner"),
     ("azertyuiop123456", "trop facile à deviner"),
-    ("Bourg-en-Bresse 2026 !", "nom de la commune"),
+    ("Bourg-en-Bresse 2026 !", "votre commune"),
     ("ma commune 210100533", "SIREN"),
     ("x" * 257, "256 caractères"),
 ])
