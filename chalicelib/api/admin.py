@@ -30,7 +30,7 @@ def create_operator(call):
 
 
 @endpoint(admin, "/admin/communes/{siren}/activation-code", "POST", roles={MANUFACTURER}, status=201,
-          summary="Émettre un nouveau code d'activation", response=s.ACTIVATION_CODE,
+          summary="Émettre un nouveau code d'activation", request=s.obj({}), response=s.ACTIVATION_CODE,
           errors={404: ["not_found"], 409: ["already_registered"]})
 def issue_activation_code(call, siren):
     return accounts.issue_activation_code(siren)

@@ -1,11 +1,16 @@
 """« Commander les cartes d'identité des élus enregistrés », and the back office that moves orders on."""
+import logging
+
 from chalice import Blueprint
+
+from .. import clock
 
 from ..services import documents, orders as service
 from . import schemas as s
 from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
 
 orders = Blueprint(__name__)
+audit = logging.getLogger("portal.audit")
 
 CURSOR = {"cursor": {"type": "string", "maxLength": 2000}}
 
@@ -53,7 +58,12 @@ def admin_list_orders(call):
 @endpoint(orders, "/admin/orders/{order_id}", "GET", roles={MANUFACTURER, PREFECTURE}, summary="Une demande",
           response=s.ORDER, errors={404: ["not_found"]})
 def admin_get_order(call, order_id):
-    return service.view(service.load(call.principal, order_id), call.principal.role)
+    order = service.load(call.principal, order_id)
+    if call.principal.role == MANUFACTURER:
+        service.redraw_missing_cards(order)
+        audit.info("photo_access", extra={"event": "photo_access", "by": call.principal.email, "order": order_id,
+                                          "cards": len(order.cards), "at": clock.iso(clock.now())})
+    return service.view(order, call.principal.role)
 
 
 @endpoint(orders, "/admin/orders/{order_id}/transitions", "POST", roles={MANUFACTURER, PREFECTURE},

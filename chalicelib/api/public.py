@@ -20,7 +20,7 @@ def health(call):
 def register(call):
     b = call.body
     return accounts.register_commune(b["siren"], b["activation_code"], b["last_name"].strip(),
-                                     b["first_name"].strip(), b["email"])
+                                     b["first_name"].strip(), b["email"], call.source_ip)
 
 
 @endpoint(public, "/password", "POST", status=204, summary="Choisir son mot de passe depuis le lien reçu",
@@ -32,7 +32,7 @@ def set_password(call):
 @endpoint(public, "/password-resets", "POST", status=202, summary="Recevoir un lien pour changer de mot de passe",
           request=s.PASSWORD_RESET, errors={429: ["too_many_attempts"]})
 def request_password_reset(call):
-    accounts.request_password_reset(call.body["email"])
+    accounts.request_password_reset(call.body["email"], call.source_ip)
     return {"message": "Si un compte existe pour cette adresse, un e-mail avec un lien vient de lui être envoyé."}
 
 

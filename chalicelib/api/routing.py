@@ -114,8 +114,11 @@ def unavailable() -> PortalError:
                        headers={"Retry-After": "5"})
 
 
-TRANSIENT_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                   "InternalServerError", "ServiceUnavailable", "SlowDown", "TransactionConflictException"}
+TRANSIENT_CODES = {"ProvisionedThroughputExceededException", "ThrottlingException", "Throttling", "ThrottledException",
+                   "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException",
+                   "SlowDown", "TransactionConflictException", "TransactionInProgressException",
+                   "InternalServerError", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
+                   "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"}
 
 
 def _is_transient(error: Exception) -> bool:
@@ -127,8 +130,12 @@ def _is_transient(error: Exception) -> bool:
         if isinstance(cause, BotoConnectionError):
             return True
         if isinstance(cause, ClientError):
-            return cause.response.get("Error", {}).get("Code") in TRANSIENT_CODES
+            status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            return cause.response.get("Error", {}).get("Code") in TRANSIENT_CODES or status >= 500
         code = getattr(cause, "cause_response_code", None)
+        if code == "TransactionCanceledException":
+            reasons = {r.code for r in (getattr(cause, "cancellation_reasons", None) or []) if r is not None}
+            return bool(reasons & {"ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"})
         if code:
             return code in TRANSIENT_CODES
         cause = getattr(cause, "cause", None) or cause.__cause__
@@ -148,6 +155,9 @@ def _authorise(request_, roles: frozenset) -> Principal | None:
         raise sessions.unauthenticated()
     principal = sessions.authenticate(token.strip())
     if principal.role not in roles:
+        logging.getLogger("portal.audit").warning(
+            "forbidden", extra={"event": "forbidden", "by": principal.email, "role": principal.role,
+                                "path": request_.context.get("resourcePath"), "at": _now_iso()})
         raise PortalError(403, "forbidden", "Votre profil ne donne pas accès à cette fonction.")
     return principal
 
@@ -166,6 +176,12 @@ def _parse_body(request_, schema: dict | None) -> dict:
 
         validate(data, schema)
     return data if isinstance(data, dict) else {}
+
+
+def _now_iso() -> str:
+    from .. import clock
+
+    return clock.iso(clock.now())
 
 
 def _source_ip(request_) -> str:

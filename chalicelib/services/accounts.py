@@ -18,7 +18,7 @@ from ..mail import sender
 from ..mail.messages import set_password_mail
 from ..settings import get_settings
 from ..store import counters
-from ..store.tables import Account, Commune, Prefecture, Token, transaction
+from ..store.tables import Account, Commune, Prefecture, Token, is_condition_failure, transaction
 from . import limits
 from .sessions import normalise_email, revoke_tokens
 
@@ -62,17 +62,22 @@ def email_taken() -> PortalError:
 
 # --- registration -------------------------------------------------------------------------------------------------
 
-def register_commune(siren: str, activation_code: str, last_name: str, first_name: str, email: str) -> dict:
+def register_commune(siren: str, activation_code: str, last_name: str, first_name: str, email: str,
+                     source_ip: str = "unknown") -> dict:
     siren = valid_siren(siren)
     email = valid_email(email)
+    limits.refuse_if_locked(limits.REGISTRATION_SOURCE, source_ip)
     limits.refuse_if_locked(limits.ACTIVATION_CODE, siren)
     commune = _find(Commune, siren)
     if commune is not None and commune.registered_at is not None:
+        if _resend_first_link(email, siren, commune.name, "registration"):
+            return {"siren": siren, "commune_name": commune.name, "email": email}
         raise PortalError(409, "already_registered",
                           "Cette commune est déjà inscrite. Connectez-vous, ou demandez à un agent déjà inscrit de "
                           "vous ajouter.")
     if not _activation_code_matches(commune, activation_code):
         counters.record_failure(limits.ACTIVATION_CODE, siren)
+        counters.record_failure(limits.REGISTRATION_SOURCE, source_ip)
         raise invalid_activation_code()
     if _find(Account, email) is not None:
         raise email_taken()
@@ -92,12 +97,26 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
             )
             writes.save(account, condition=Account.email.does_not_exist())
             writes.save(link)
-    except TransactWriteError:
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
         raise PortalError(409, "already_registered", "Cette commune vient d'être inscrite par une autre personne.") \
             from None
-    counters.clear(limits.ACTIVATION_CODE, siren)
+    limits.forget(limits.ACTIVATION_CODE, siren)
+    # If sending fails (503), the same registration sent again resends the link (_resend_first_link).
     _send_password_mail(account, link_token, "registration", commune.name)
     return {"siren": siren, "commune_name": commune.name, "email": email}
+
+
+def _resend_first_link(email: str, siren: str, commune_name: str, reason: str) -> bool:
+    """The same person registering (or invited) again before setting a password: their first email was lost or a
+    503 interrupted the request after the account was made. Send a new link rather than refuse."""
+    account = _find(Account, email)
+    if account is None or account.siren != siren or account.password_hash is not None:
+        return False
+    limits.count_attempt(limits.PASSWORD_RESET, email)
+    send_password_link(account, reason, commune_name)
+    return True
 
 
 def _activation_code_matches(commune: Commune | None, typed: str) -> bool:
@@ -147,15 +166,18 @@ def set_password(token: str, password: str) -> None:
         passwords.check_strength(password, _personal_words(account))
     except passwords.WeakPassword as weak:
         raise PortalError(400, "weak_password", str(weak), details={"password": str(weak)}) from None
+    # A new password ends every session and every other link of the account: first, so that a failure after the
+    # password changed cannot leave an old session alive.
+    revoke_tokens(account.email, keep=link.token_hash)
     try:
         with transaction() as writes:
             writes.delete(link, condition=Token.token_hash.exists())  # single use, even when sent twice at once
             writes.update(account, actions=[Account.password_hash.set(passwords.hash_password(password))],
-                               condition=Account.email.exists())
-    except TransactWriteError:
+                          condition=Account.email.exists())
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
         raise invalid_token() from None
-    # A new password ends every session and every other link of the account.
-    revoke_tokens(account.email)
 
 
 def _personal_words(account: Account) -> list[str]:
@@ -166,8 +188,9 @@ def _personal_words(account: Account) -> list[str]:
     return words
 
 
-def request_password_reset(email: str) -> None:
+def request_password_reset(email: str, source_ip: str = "unknown") -> None:
     email = normalise_email(email)
+    limits.count_attempt(limits.RESET_SOURCE, source_ip)
     limits.count_attempt(limits.PASSWORD_RESET, email)
     account = _find(Account, email) if email else None
     if account is None:
@@ -223,10 +246,13 @@ def list_agents(principal: Principal) -> dict:
 
 def invite_agent(principal: Principal, email: str, last_name: str, first_name: str) -> dict:
     email = valid_email(email)
+    limits.count_attempt(limits.INVITATIONS, principal.siren)
+    commune = Commune.get(principal.siren)
+    if _resend_first_link(email, principal.siren, commune.name, "invitation"):
+        return _agent_view(Account.get(email))
     account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
                       last_name=last_name, siren=principal.siren, created_at=clock.now())
     _create_account(account)
-    commune = Commune.get(principal.siren)
     send_password_link(account, "invitation", commune.name)
     return _agent_view(account)
 
@@ -245,7 +271,9 @@ def remove_agent(principal: Principal, agent_id: str) -> None:
 def _create_account(account: Account) -> None:
     try:
         account.save(condition=Account.email.does_not_exist())
-    except PutError:
+    except PutError as error:
+        if not is_condition_failure(error):
+            raise
         raise email_taken() from None
 
 
@@ -287,9 +315,11 @@ def issue_activation_code(siren: str) -> dict:
         commune.update(actions=[Commune.activation_code_hash.set(hash_activation_code(code)),
                                 Commune.activation_code_expires_at.set(expires_at)],
                        condition=Commune.registered_at.does_not_exist())
-    except UpdateError:
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
         raise already from None
-    counters.clear(limits.ACTIVATION_CODE, siren)
+    limits.forget(limits.ACTIVATION_CODE, siren)
     return {"siren": siren, "commune_name": commune.name, "activation_code": code, "expires_at": clock.iso(expires_at)}
 
 

@@ -17,7 +17,7 @@ from ..domain.names import matches, search_key
 from ..domain.rne import RNE_CM_LAYOUTS, RNE_MAIRES_LAYOUTS, DirectoryRow
 from ..domain.roles import Principal
 from ..errors import PortalError
-from ..store.tables import DirectoryItem, ReferenceImport
+from ..store.tables import DirectoryItem, ReferenceImport, is_condition_failure
 from .reference_imports import Writer
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,10 @@ class DirectoryWriter(Writer):
                     )
                     ended += 1
                     persons.add((key.insee_code, key.row_key.split("#", 1)[0]))
-                except UpdateError:
-                    pass  # rewritten by this import meanwhile (index lag) or already ended
+                except UpdateError as error:
+                    if not is_condition_failure(error):
+                        raise
+                    # rewritten by this import meanwhile (index lag) or already ended
         if persons:
             from .mandates import review
 

@@ -10,6 +10,12 @@ LOGIN_ACCOUNT = Limit("login-account", attempts=10, window_seconds=900, lock_sec
 LOGIN_SOURCE = Limit("login-source", attempts=100, window_seconds=900, lock_seconds=900)
 # 5 password-reset requests per email per hour: stops flooding someone's inbox.
 PASSWORD_RESET = Limit("reset", attempts=5, window_seconds=3600, lock_seconds=3600)
+# One source address may fail 20 registrations an hour whatever the SIREN (guessing codes across communes).
+REGISTRATION_SOURCE = Limit("registration-source", attempts=20, window_seconds=3600, lock_seconds=3600)
+# One source address may ask 30 password resets an hour whatever the email (mail bombing, SES costs).
+RESET_SOURCE = Limit("reset-source", attempts=30, window_seconds=3600, lock_seconds=3600)
+# A commune may invite 50 agents a day.
+INVITATIONS = Limit("invitations", attempts=50, window_seconds=86400, lock_seconds=86400)
 
 
 def too_many_attempts(seconds: int) -> PortalError:
@@ -28,6 +34,18 @@ def refuse_if_locked(limit: Limit, subject: str) -> None:
         raise too_many_attempts(seconds)
 
 
+def forget(limit: Limit, subject: str) -> None:
+    """Best effort: the work is done; a counter left behind only expires later."""
+    from ..store.counters import clear
+
+    try:
+        clear(limit, subject)
+    except Exception:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("rate-limit counter not cleared", exc_info=True)
+
+
 def count_attempt(limit: Limit, subject: str) -> None:
     """Count an attempt that is limited whether it succeeds or not (e.g. reset requests)."""
     refuse_if_locked(limit, subject)
@@ -36,6 +54,4 @@ def count_attempt(limit: Limit, subject: str) -> None:
 
 def clear_activation_lock(siren: str) -> None:
     """A new code was issued: the failures counted against the old one no longer matter."""
-    from ..store.counters import clear
-
-    clear(ACTIVATION_CODE, siren)
+    forget(ACTIVATION_CODE, siren)

@@ -17,11 +17,10 @@ def order_moved(order, reason: str | None) -> None:
     link = f"{get_settings().site_url}/demande.html?id={public_id}"
     cards = [f"{c.first_name} {c.last_name} ({function_label(c.function, c.sex)})" for c in order.cards]
     label = f"du {order.created_at.strftime('%d/%m/%Y')}"
-    for agent in Account.by_siren.query(order.siren):
-        if agent.role != COMMUNE:
-            continue
-        try:
-            sender.send(order_moved_mail(agent.email, order.commune_name, label, lifecycle.LABELS[order.status],
-                                         cards, reason, link))
-        except Exception:  # noqa: BLE001 - the move is recorded; a lost notification must not undo or fail it
-            log.exception("order notification not sent", extra={"order": public_id})
+    try:
+        for agent in Account.by_siren.query(order.siren):
+            if agent.role == COMMUNE:
+                sender.send(order_moved_mail(agent.email, order.commune_name, label, lifecycle.LABELS[order.status],
+                                             cards, reason, link))
+    except Exception:  # noqa: BLE001 - the move is recorded; a lost notification must not undo or fail it
+        log.exception("order notification not sent", extra={"order": public_id})

@@ -3,7 +3,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
 from ..domain import functions
@@ -11,7 +11,7 @@ from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store import files, queues
 from ..store.counters import Limit
-from ..store.tables import DirectoryItem, Official, PhotoUpload, transaction
+from ..store.tables import DirectoryItem, Official, PhotoUpload, is_condition_failure, transaction
 from . import directory, limits
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # stated to the browser in the presigned POST and checked again by the trigger
@@ -90,7 +90,9 @@ def register_official(principal: Principal, directory_id_: str, function: str) -
         with transaction() as writes:
             writes.save(official, condition=Official.official_id.does_not_exist())
             writes.save(marker)
-    except TransactWriteError:
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
         raise PortalError(409, "already_registered", "Cet élu est déjà enregistré.") from None
     return view(official)
 
@@ -105,32 +107,42 @@ def change_function(principal: Principal, official_id: str, function: str) -> di
     official = get_official(principal, official_id)
     _check_function(function, official.eligible_functions, official.sex)
     if official.function == function:
+        if official.photo_key and official.preview_status == "processing":
+            _request_preview(principal.siren, official_id)  # a request interrupted after the change: finish it
         return view(official)
     actions = [Official.function.set(function)]
     if official.photo_key:
         actions.append(Official.preview_status.set("processing"))
     try:
         official.update(actions=actions, condition=Official.active_order_id.does_not_exist())
-    except Exception as error:  # noqa: BLE001
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
-            raise card_in_progress() from None
-        raise
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
+        raise card_in_progress() from None
     if official.photo_key:
-        queues.send(queues.PHOTOS_QUEUE, {"action": "render_preview", "siren": principal.siren,
-                                          "official_id": official_id})
+        _request_preview(principal.siren, official_id)
     return view(official)
+
+
+def _request_preview(siren: str, official_id: str) -> None:
+    queues.send(queues.PHOTOS_QUEUE, {"action": "render_preview", "siren": siren, "official_id": official_id})
 
 
 def delete_official(principal: Principal, official_id: str) -> None:
     official = get_official(principal, official_id)
+    if official.active_order_id:
+        raise card_in_progress()
+    # Photos first: if anything fails midway the official is still there, and deleting again finishes the work.
+    files.delete_prefix(official_prefix(principal.siren, official_id))
+    files.delete_prefix(f"{files.PHOTOS_PREFIX}{principal.siren}/{official_id}/")
     try:
         with transaction() as writes:
             writes.delete(official, condition=Official.active_order_id.does_not_exist())
             writes.delete(DirectoryItem(official.insee_code, directory.REGISTERED_PREFIX + official_id))
-    except TransactWriteError:
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
         raise card_in_progress() from None
-    files.delete_prefix(official_prefix(principal.siren, official_id))
-    files.delete_prefix(f"{files.PHOTOS_PREFIX}{principal.siren}/{official_id}/")
 
 
 def official_prefix(siren: str, official_id: str) -> str:

@@ -18,7 +18,8 @@ from ..domain import functions, orders as lifecycle
 from ..domain.roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
 from ..errors import PortalError
 from ..store import files, queues
-from ..store.tables import CardLine, CardOrder, Counter, HistoryEntry, Official, Prefecture, transaction
+from ..store.tables import (CardLine, CardOrder, Counter, HistoryEntry, Official, Prefecture, is_condition_failure,
+                            transaction)
 from . import notifications
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def view(order: CardOrder, role: str) -> dict:
         if card.card_number:
             entry["card_number"] = card.card_number
         if role == MANUFACTURER:
-            entry["photo_url"] = files.presigned_get(card.photo_key)
+            entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
             if card.card_key:
                 entry["card_url"] = files.presigned_get(card.card_key)
         cards.append(entry)
@@ -151,7 +152,9 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
                 writes.update(official, actions=[Official.active_order_id.set(public_id(order))],
                               condition=Official.active_order_id.does_not_exist()
                               & (Official.photo_key == official.photo_key))
-    except TransactWriteError:
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
         # Another order took one of these officials, or a photo changed, between our read and our write.
         raise _not_ready([{"official_id": o.official_id, "code": "card_in_progress",
                            "message": f"{o.first_name} {o.last_name} : une carte vient d'être demandée ou sa photo "
@@ -207,17 +210,37 @@ def move(principal: Principal, order: CardOrder, target: str, reason: str | None
                                   condition=Official.active_order_id == public_id(order))
         else:
             order.update(actions=actions, condition=condition)
-    except (UpdateError, TransactWriteError):
+    except (UpdateError, TransactWriteError) as error:
+        if not is_condition_failure(error):
+            raise
         raise PortalError(409, "invalid_transition",
                           "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page.") from None
     if target in lifecycle.FINAL:
-        order = CardOrder.get(order.siren, order.order_id, consistent_read=True)
-    if target == lifecycle.EN_PRODUCTION:
-        queues.send(queues.PHOTOS_QUEUE, {"action": "render_cards", "siren": order.siren,
-                                          "order_id": order.order_id})
+        # The transaction returns nothing: the new state, as written, without reading it back.
+        order.status, order.updated_at = target, entry.at
+        order.department_status = f"{order.department_code}#{target}"
+        order.history = list(order.history) + [entry]
     _audit(order, principal, source)
+    # The move is recorded: what follows must not turn it into a failure.
+    if target == lifecycle.EN_PRODUCTION:
+        request_card_drawing(order)
     notifications.order_moved(order, reason)
     return view(order, principal.role)
+
+
+def request_card_drawing(order: CardOrder) -> None:
+    try:
+        queues.send(queues.PHOTOS_QUEUE, {"action": "render_cards", "siren": order.siren, "order_id": order.order_id})
+    except Exception:  # noqa: BLE001 - the card maker's view asks again for cards still undrawn
+        log.exception("card drawing not requested", extra={"order": public_id(order)})
+
+
+def redraw_missing_cards(order: CardOrder) -> None:
+    """Production started a while ago and some cards are still undrawn (the request was lost): ask again."""
+    if order.status in (lifecycle.EN_PRODUCTION, lifecycle.EN_LIVRAISON) and \
+            any(card.card_number and not card.card_key for card in order.cards) and \
+            (clock.now() - order.updated_at).total_seconds() > 120:
+        request_card_drawing(order)
 
 
 def _numbered_cards(order: CardOrder) -> list[CardLine]:
@@ -233,8 +256,9 @@ def _numbered_cards(order: CardOrder) -> list[CardLine]:
 
 
 def _audit(order: CardOrder, principal: Principal, source: str | None) -> None:
-    audit.info("order moved", extra={"order": public_id(order), "from": source, "to": order.status,
-                                     "role": principal.role, "siren": order.siren})
+    audit.info("order moved", extra={"event": "order_moved", "order": public_id(order), "from": source,
+                                     "to": order.status, "role": principal.role, "by": principal.email,
+                                     "siren": order.siren, "at": clock.iso(clock.now())})
 
 
 # --- back office --------------------------------------------------------------------------------------------------

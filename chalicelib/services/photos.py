@@ -12,7 +12,7 @@ from datetime import date
 from pynamodb.exceptions import UpdateError
 
 from ..store import files
-from ..store.tables import Commune, Official, PhotoUpload
+from ..store.tables import Commune, Official, PhotoUpload, is_condition_failure
 from .officials import MAX_PHOTO_BYTES, official_prefix
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,13 @@ def process_upload(key: str) -> None:
         official.update(actions=[Official.photo_status.set("processing"), Official.processing_id.set(attempt),
                                  Official.photo_reason.remove()],
                         condition=_newer_than_kept(attempt))
-    except UpdateError:
-        log.info("older photo event after a newer photo: ignored")
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise  # throttled: the message comes back and the work is done then
+        if official.photo_id == attempt:
+            _remove_stale_objects(official)  # this very photo was kept; a failure stopped the clean-up
+        else:
+            log.info("older photo event after a newer photo: ignored")
         files.delete_objects([key])
         upload.delete()
         return
@@ -65,7 +70,12 @@ def recrop(siren: str, official_id: str, attempt: str, crop: dict) -> None:
         return
     if not official.original_key:
         return
-    official.update(actions=[Official.processing_id.set(attempt)], condition=_newer_than_kept(attempt))
+    try:
+        official.update(actions=[Official.processing_id.set(attempt)], condition=_newer_than_kept(attempt))
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
+        return  # a newer photo is already kept
     data = files.read_object(official.original_key, MAX_PHOTO_BYTES)
     _make_photo(official, attempt, data, crop, official.original_key)
 
@@ -99,7 +109,9 @@ def _make_photo(official: Official, attempt: str, data: bytes | None, crop: dict
             # An order made meanwhile holds the acknowledged photo: it cannot change under it.
             condition=_newer_than_kept(attempt) & Official.active_order_id.does_not_exist(),
         )
-    except UpdateError:
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
         files.delete_objects([photo_key, preview_key])  # a newer photo, or an order, won the race: ours is dropped
         _reject(official, attempt, "Une carte a été commandée avec la photo précédente pendant l'envoi : "
                                    "cette nouvelle photo n'a pas été retenue.")
@@ -115,8 +127,16 @@ def _reject(official: Official, attempt: str, reason: str) -> None:
             actions=[Official.photo_status.set("rejected"), Official.photo_reason.set(reason)],
             condition=Official.processing_id == attempt,  # a newer attempt in progress has the last word
         )
-    except UpdateError:
-        pass
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
+
+
+def _remove_stale_objects(official: Official) -> None:
+    """Delete the official's stored objects that are no longer its photo, original or preview."""
+    keep = {official.photo_key, official.original_key, official.preview_key}
+    prefix = official_prefix(official.siren, official.official_id)
+    files.delete_objects(k for k in files.list_keys(prefix) if k not in keep)
 
 
 def render_preview(official: Official, photo: bytes | None) -> bytes:
@@ -149,7 +169,9 @@ def rerender_preview(siren: str, official_id: str) -> None:
     try:
         official.update(actions=[Official.preview_key.set(key), Official.preview_status.set("ready")],
                         condition=Official.photo_key == official.photo_key)
-    except UpdateError:
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
         files.delete_objects([key])  # a new photo arrived meanwhile, with its own preview
         return
     files.delete_objects([old])

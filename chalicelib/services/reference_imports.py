@@ -19,7 +19,7 @@ from ..domain.reference_files import COMMUNE_LAYOUTS, PREFECTURE_LAYOUTS, Commun
 from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store import files
-from ..store.tables import Commune, ImportError_, Prefecture, ReferenceImport
+from ..store.tables import Commune, ImportError_, Prefecture, ReferenceImport, is_condition_failure
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,9 @@ def _claim(import_id: str, kind: str) -> ReferenceImport | None:
             & ((ReferenceImport.status == "pending")
                | ((ReferenceImport.status == "running") & (ReferenceImport.updated_at < now - STALE_AFTER))),
         )
-    except UpdateError:
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
         log.info("import already claimed, finished or unknown: event ignored", extra={"import_id": import_id})
         return None
     return item

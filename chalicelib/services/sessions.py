@@ -2,6 +2,7 @@
 
 Sessions last 30 minutes without activity and 12 hours at most. Tokens are random (256 bits) and stored as SHA-256.
 """
+import logging
 from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError, UpdateError
@@ -12,8 +13,10 @@ from ..domain.roles import Principal
 from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
 from ..store import counters
-from ..store.tables import Account, Commune, Token
+from ..store.tables import Account, Commune, Token, is_condition_failure
 from . import limits
+
+audit = logging.getLogger("portal.audit")
 
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
@@ -39,9 +42,14 @@ def log_in(email: str, password: str, source_ip: str) -> dict:
     if not verify_password(password_hash, password):
         counters.record_failure(limits.LOGIN_ACCOUNT, email)
         counters.record_failure(limits.LOGIN_SOURCE, source_ip)
+        audit.warning("login_failed", extra={"event": "login_failed", "by": email, "source": source_ip,
+                                             "at": clock.iso(clock.now())})
         raise PortalError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
-    counters.clear(limits.LOGIN_ACCOUNT, email)
-    return open_session(account)
+    limits.forget(limits.LOGIN_ACCOUNT, email)
+    session = open_session(account)
+    audit.info("login", extra={"event": "login", "by": email, "role": account.role, "source": source_ip,
+                               "at": clock.iso(clock.now())})
+    return session
 
 
 def _find_account(email: str) -> Account | None:
@@ -95,7 +103,9 @@ def authenticate(token: str) -> Principal:
                 actions=[Token.idle_expires_at.set(min(now + IDLE, session.expires_at))],
                 condition=Token.token_hash.exists(),
             )
-        except UpdateError:
+        except UpdateError as error:
+            if not is_condition_failure(error):
+                raise
             raise unauthenticated() from None  # logged out meanwhile
     return Principal(session.email, session.role, session.siren, session.department_code, digest, session.insee_code)
 
@@ -103,7 +113,9 @@ def authenticate(token: str) -> Principal:
 def log_out(principal: Principal) -> None:
     try:
         Token(principal.token_hash).delete(condition=Token.token_hash.exists())
-    except DeleteError:
+    except DeleteError as error:
+        if not is_condition_failure(error):
+            raise
         raise unauthenticated() from None
 
 

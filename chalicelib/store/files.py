@@ -71,6 +71,13 @@ def delete_objects(keys) -> None:
                                         Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
 
 
+def list_keys(prefix: str) -> list[str]:
+    s3 = aws.client("s3")
+    bucket = get_settings().data_bucket
+    return [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for obj in page.get("Contents", [])]
+
+
 def delete_prefix(prefix: str) -> None:
     s3 = aws.client("s3")
     bucket = get_settings().data_bucket

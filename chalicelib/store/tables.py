@@ -403,3 +403,16 @@ def transaction():
 
     settings = get_settings()
     return TransactWrite(connection=Connection(region=settings.region, host=settings.aws_endpoint_url))
+
+
+def is_condition_failure(error: Exception) -> bool:
+    """True when DynamoDB refused a write because its condition did not hold (a business answer: 409, 422, ...),
+    False for anything else — throttling, a service error — which must propagate (the API answers 503)."""
+    code = getattr(error, "cause_response_code", None)
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = [r.code for r in (getattr(error, "cancellation_reasons", None) or []) if r is not None]
+        return bool(reasons) and all(reason in ("ConditionalCheckFailed", "None") for reason in reasons) \
+            and "ConditionalCheckFailed" in reasons
+    return False

@@ -1,0 +1,96 @@
+"""Card previews against the ID-photo pipeline: one preview, and the 40 cards of one order.
+
+A 40-card order is what ``services.photos.render_order_cards`` draws when production starts: 40 different officials
+(names, functions, accents and hyphens as in the national directory, from ``bench.generate_rne``'s lists), each with
+its normalised 413 x 531 photo, numbered cards. Fonts are loaded once per container (cached): the first preview's
+extra cost is reported apart. S3 reads and writes are not part of the figure (the same for any renderer).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import random
+import time
+
+from .common import interleaved, median
+from . import photo as photo_bench
+
+ORDER_SIZE = 40
+
+
+def cards(photo_jpeg: bytes, count: int = ORDER_SIZE, seed: int = 3) -> list:
+    from chalicelib.domain.functions import function_label
+    from chalicelib.imaging.card import CardData
+
+    from .generate_rne import FEMALE_FIRST_NAMES, LAST_NAMES, MALE_FIRST_NAMES
+
+    rng = random.Random(seed)
+    result = []
+    for index in range(count):
+        sex = rng.choice("MF")
+        function = "maire" if index == 0 else ("adjoint" if index < 15 else "maire_delegue")
+        result.append(CardData(
+            last_name=rng.choice(LAST_NAMES) + (f"-{rng.choice(LAST_NAMES)}" if rng.random() < 0.2 else ""),
+            first_name=rng.choice(FEMALE_FIRST_NAMES if sex == "F" else MALE_FIRST_NAMES),
+            function_label=function_label(function, sex), commune_name="Bourg-en-Bresse",
+            department_label="Ain (01)", mandate_start=datetime.date(2026, 3, 15),
+            card_number=f"2026-{index + 1:07d}", photo_jpeg=photo_jpeg,
+        ))
+    return result
+
+
+def first_preview_ms(photo_jpeg: bytes) -> float:
+    """One preview with cold font caches (what the first card of a fresh container costs)."""
+    from chalicelib.imaging import card as card_module, typography
+
+    typography.font.cache_clear()
+    started = time.perf_counter()
+    card_module.render_card_preview(cards(photo_jpeg, 1)[0])
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(rounds: int = 9) -> dict:
+    """The 40-card order is timed card by card, a photo pipeline run after every 8 cards, so that the order and its
+    reference share the same moments of the shared machine; the order's time is the sum of each card's median."""
+    from chalicelib.imaging.card import render_card_preview
+
+    data = photo_bench.photo_bytes()
+    photo_jpeg = photo_bench.ours(data)
+    order = cards(photo_jpeg)
+    cold_ms = first_preview_ms(photo_jpeg)
+    without_photo = [dataclasses.replace(card, photo_jpeg=None) for card in order]
+    functions = {}
+    for index, card in enumerate(order):
+        if index % 8 == 0:
+            functions[f"pipeline{index // 8}"] = lambda: photo_bench.ours(data)
+        functions[f"card{index}"] = lambda card=card: render_card_preview(card)
+    # Where a card's time goes: the photo (decode the 413 x 531 JPEG, LANCZOS to the 280 x 360 box), and the rest.
+    functions["photo_in_card"] = lambda: _card_photo(photo_jpeg)
+    functions["card_without_photo"] = lambda: render_card_preview(without_photo[1])
+    times = interleaved(functions, rounds, warmup=1)
+    pipeline_ms = median([t for name, values in times.items() if name.startswith("pipeline") for t in values]) * 1000
+    card_ms = [median(times[f"card{index}"]) * 1000 for index in range(len(order))]
+    order_ms = sum(card_ms)
+    return {
+        "time_ms": {"pipeline": round(pipeline_ms, 2), "preview": round(card_ms[0], 2), "order40": round(order_ms, 1),
+                    "photo_in_card": round(median(times["photo_in_card"]) * 1000, 2),
+                    "card_without_photo": round(median(times["card_without_photo"]) * 1000, 2)},
+        "first_preview_ms": round(cold_ms, 1),
+        "runs": rounds,
+        "preview_vs_photo": card_ms[0] / pipeline_ms,
+        "previews40_vs_photo": order_ms / pipeline_ms,
+        "per_card_ms": round(order_ms / ORDER_SIZE, 2),
+    }
+
+
+def _card_photo(photo_jpeg: bytes):
+    """What ``card._draw_photo`` does with the photo before pasting it."""
+    import io
+
+    from PIL import Image
+
+    from chalicelib.imaging.card import PHOTO_BOX
+
+    with Image.open(io.BytesIO(photo_jpeg), formats=["JPEG"]) as photo:
+        return photo.convert("RGB").resize((PHOTO_BOX[2] - PHOTO_BOX[0], PHOTO_BOX[3] - PHOTO_BOX[1]),
+                                           Image.Resampling.LANCZOS)

@@ -1,0 +1,527 @@
+"""Photo assistant: find the face in an uploaded ID photo, propose the 35:45 framing of the ANTS norm, and list what
+is wrong with the photo as checks for the town-hall agent.
+
+Face *detection* only (``imaging.faces``: OpenCV's bundled Haar cascades): the boxes and the verdicts are all that is
+computed; nothing describing who the person is. OpenCV and numpy are imported inside the functions: importing this
+module costs nothing, and only the image trigger ever calls it.
+
+Public API (see ``docs/photo-assistant.md``):
+
+- ``analyse(image, crop=None) -> Analysis``: ``image`` is an upright RGB PIL image at its original size; ``crop`` the
+  agent's rectangle ``{"x", "y", "width", "height"}`` in its pixels, or None to evaluate the proposed one.
+- ``analyse_jpeg(data, crop=None) -> Analysis``: the same from the uploaded bytes (EXIF orientation applied, reduced
+  decode with ``Image.draft``); coordinates are those of the upright original, as for ``normalize_photo``.
+- ``proposed_crop_for(data) -> (crop, Analysis)``: the crop to apply to an upload that came without one.
+
+The norm (``shared/design/domain.md``, ANTS): 35 x 45 mm, face 32-36 mm from the bottom of the chin to the top of the
+skull (hair excluded), i.e. 70-80 % of the height; plain light background; sharp; well exposed; 413 x 531 px at 300 dpi.
+
+How the head is measured: the Haar face box is not a stable measure of the head (it depends on the person's face
+shape: on the calibration set the skull-to-chin height is 1.25 to 1.65 times the box), while the distance between the
+eyes is (anthropometry: eyes about half-way between the top of the skull and the chin, the eye-to-chin distance about
+1.7 times the distance between the eyes). So the eyes are searched in the face box; the crown and the chin are put at
+``CROWN_PER_EYES`` and ``CHIN_PER_EYES`` eye distances above and below the eye line, along the face's axis. Without
+eyes, the box gives a rougher estimate (``EYE_DISTANCE_PER_BOX``, ``EYES_BELOW_BOX_CENTRE``). Constants calibrated on
+the labelled set of ``tests/unit/assistant_set.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+# --------------------------------------------------------------------------------------------------------------------
+# The norm
+# --------------------------------------------------------------------------------------------------------------------
+OUTPUT_SIZE = (413, 531)  # 35 x 45 mm at 300 dpi; a smaller crop would be enlarged, i.e. printed under 300 dpi
+ASPECT = 35 / 45
+RATIO_MIN, RATIO_MAX = 0.70, 0.80  # chin-to-crown height / photo height (32-36 mm of 45 mm)
+
+# --------------------------------------------------------------------------------------------------------------------
+# Framing proposed (fractions of the crop's height)
+# --------------------------------------------------------------------------------------------------------------------
+TARGET_RATIO = 0.75  # the middle of the band: the estimate's error is symmetric
+TOP_MARGIN = 0.09  # from the top of the photo to the top of the skull: room for the hair, eyes at 46.5 % from the top
+
+# --------------------------------------------------------------------------------------------------------------------
+# Head geometry from the detection (calibrated on the labelled set, see docs/photo-assistant.md)
+# --------------------------------------------------------------------------------------------------------------------
+CROWN_PER_EYES = 1.74  # eye line -> top of the skull, in eye distances
+CHIN_PER_EYES = 1.715  # eye line -> bottom of the chin, in eye distances
+EYE_DISTANCE_PER_BOX = 0.41  # without eyes found: eye distance as a fraction of the Haar box side
+EYES_BELOW_BOX_CENTRE = -0.12  # without eyes found: eye line relative to the box centre (negative: above)
+HEAD_HALF_WIDTH = 0.55  # half-width of head + hair, in head heights (background band excludes it)
+HAIR_ABOVE_CROWN = 0.15  # hair above the skull, in head heights (background band excludes it)
+BAND_BOTTOM = 0.6  # the background band stops at this fraction of the head below the crown (nose): no shoulders
+
+# --------------------------------------------------------------------------------------------------------------------
+# Detection
+# --------------------------------------------------------------------------------------------------------------------
+ANALYSIS_SIDE = 640  # faces are searched in a grayscale copy whose longest side is at most this
+DECODE_SIDE = 1600  # analyse_jpeg decodes at a reduced scale (Image.draft) down to this longest side at least
+SEVERAL_FACES_MIN_SIZE = 0.5  # another face counts when its box is at least this fraction of the main face's
+
+# --------------------------------------------------------------------------------------------------------------------
+# Thresholds of the checks (chosen from precision/recall on the labelled set: docs/photo-assistant.md)
+# --------------------------------------------------------------------------------------------------------------------
+# Face size: the estimate has a typical error of +-5 % (person to person), so a ratio just outside 70-80 % is a
+# warning (have a look), and only a ratio far outside is an error (the card maker would surely refuse it).
+SIZE_WARNING_LOW, SIZE_WARNING_HIGH = 0.67, 0.83
+SIZE_ERROR_LOW, SIZE_ERROR_HIGH = 0.60, 0.90
+OFF_CENTRE_MAX = 0.07  # horizontal offset of the head from the middle, fraction of the crop's width
+TOP_MARGIN_MIN, TOP_MARGIN_MAX = 0.0, 0.20  # skull top from the crop's top, fraction of its height
+BOTTOM_MARGIN_MIN = 0.0  # chin from the crop's bottom, fraction of its height
+TILT_MAX = 8.0  # degrees of the eye line
+# Background band (half the output scale): texture = mean gradient (grey levels per pixel) after a 1 px Gaussian,
+# catches grain, patterns, edges; spread = 95th - 5th percentile of the smoothed luminance, catches objects and
+# blotches. A studio gradient or vignette has neither.
+BACKGROUND_TEXTURE_MAX = 1.0
+BACKGROUND_SPREAD_MAX = 30.0
+BACKGROUND_LUMINANCE_MIN = 110.0  # mean grey level of the background band
+# Sharpness of the face (see _face_measures): under the warning it looks soft, under the error it is plainly blurred.
+SHARPNESS_WARNING = 2.2
+SHARPNESS_ERROR = 1.0
+FACE_PATCH_WIDTH = 128  # the face box is resampled to this width before measuring sharpness and exposure
+OVEREXPOSED_CLIPPED = 0.06  # fraction of the face's pixels at 250 or more (burnt out)
+OVEREXPOSED_MEAN = 225.0  # mean luminance of the face
+# Under-exposed when nothing in the picture is bright: neither the face's highlights (95th percentile) nor the
+# background. Judging on the face alone would flag a dark-skinned person correctly lit in front of a light background.
+UNDEREXPOSED_BRIGHTEST = 145.0
+
+ERROR, WARNING = "error", "warning"
+
+MESSAGES = {
+    "no_face": "Aucun visage n'a été détecté dans le cadrage de la photo. La photo doit montrer le visage de l'élu, "
+               "de face.",
+    "several_faces": "Plusieurs visages ont été détectés : la photo ne doit montrer que l'élu. Recadrez-la sur son "
+                     "seul visage ou choisissez une autre photo.",
+    "face_too_small": "Le visage est trop petit dans le cadrage : du menton au sommet du crâne, il doit occuper de 70 "
+                      "à 80 % de la hauteur de la photo (32 à 36 mm). Resserrez le cadrage.",
+    "face_too_large": "Le visage est trop grand dans le cadrage : du menton au sommet du crâne, il doit occuper de 70 "
+                      "à 80 % de la hauteur de la photo (32 à 36 mm). Élargissez le cadrage ou choisissez une photo "
+                      "prise de plus loin.",
+    "face_off_centre": "Le visage n'est pas centré dans le cadrage : la tête entière, du menton au sommet du crâne, "
+                       "doit être visible et au milieu de la photo.",
+    "face_tilted": "La tête semble penchée : elle doit être droite, les yeux à la même hauteur.",
+    "background_not_plain": "Le fond ne semble pas uni : il doit être uni et de couleur claire (bleu clair ou gris "
+                            "clair), sans motif ni objet.",
+    "background_too_dark": "Le fond semble trop sombre : il doit être uni et de couleur claire (bleu clair ou gris "
+                           "clair).",
+    "blurred": "La photo semble floue : le visage doit être parfaitement net.",
+    "overexposed": "La photo semble surexposée (trop claire) : les détails du visage doivent rester visibles.",
+    "underexposed": "La photo semble sous-exposée (trop sombre) : le visage doit être bien éclairé.",
+    "resolution_too_low": f"La définition de la photo est insuffisante : le cadrage doit mesurer au moins "
+                          f"{OUTPUT_SIZE[0]} x {OUTPUT_SIZE[1]} pixels (300 dpi pour 35 x 45 mm). Utilisez une "
+                          f"photo de meilleure qualité.",
+}
+
+CHECK_CODES = tuple(MESSAGES)
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    level: str  # "error" blocks ordering, "warning" informs
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "level": self.level, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def as_dict(self) -> dict:
+        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}
+
+
+@dataclass
+class Analysis:
+    """What the assistant found. Coordinates are pixels of the upright original photo.
+
+    - ``image_size``: (width, height) of the upright original;
+    - ``faces``: the detected faces' boxes, largest first (only boxes: nothing that identifies anyone);
+    - ``proposed_crop``: the 35:45 crop that frames the main face as the norm asks (or, with no face, the largest
+      centred 35:45 crop), clipped to the image;
+    - ``crop``: the crop the checks were evaluated on (the agent's, else the proposed one);
+    - ``checks``: what is wrong, errors first;
+    - ``measures``: the figures the checks were decided on (face ratio, offsets, tilt, sharpness, ...), for the logs
+      and the docs; not meant to be stored with the official;
+    - ``seconds``: time spent (decode excluded for ``analyse``, included for ``analyse_jpeg``).
+    """
+    image_size: tuple[int, int]
+    faces: list[Box]
+    proposed_crop: dict
+    crop: dict
+    checks: list[Check]
+    measures: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def codes(self) -> set[str]:
+        return {check.code for check in self.checks}
+
+    @property
+    def blocking(self) -> bool:
+        """True when an error-level check forbids ordering a card with this photo."""
+        return any(check.level == ERROR for check in self.checks)
+
+    def level_of(self, code: str) -> str | None:
+        return next((check.level for check in self.checks if check.code == code), None)
+
+    def as_dict(self) -> dict:
+        """What the photos service stores with the official: boxes, crops and verdicts only."""
+        return {
+            "faces": [box.as_dict() for box in self.faces],
+            "proposed_crop": dict(self.proposed_crop),
+            "crop": dict(self.crop),
+            "checks": [check.as_dict() for check in self.checks],
+        }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------------------------
+
+def analyse(image: Image.Image, crop: dict | None = None) -> Analysis:
+    """Analyse an upright photo at its original size; ``crop`` in its pixels, or None for the proposed framing."""
+    start = time.perf_counter()
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    analysis = _analyse(image, crop, 1.0, image.size)
+    analysis.seconds = time.perf_counter() - start
+    return analysis
+
+
+def analyse_jpeg(data: bytes, crop: dict | None = None) -> Analysis:
+    """Analyse an uploaded JPEG (the bytes ``normalize_photo`` takes). ``crop`` in pixels of the upright original.
+
+    Raises ``imaging.photo.PhotoRejected`` for a file ``normalize_photo`` would refuse before decoding (not a JPEG,
+    too large, unreadable).
+    """
+    start = time.perf_counter()
+    image, scale, size = _decode_upright(data)
+    analysis = _analyse(image, crop, scale, size)
+    analysis.seconds = time.perf_counter() - start
+    return analysis
+
+
+def proposed_crop_for(data: bytes) -> tuple[dict, Analysis]:
+    """For an upload that came without a crop: the crop to apply, and the analysis evaluated on it."""
+    analysis = analyse_jpeg(data)
+    return dict(analysis.proposed_crop), analysis
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------------------------------------------------
+
+def _decode_upright(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
+    """The photo upright, decoded at a reduced scale; the scale (original pixels per decoded pixel); original size."""
+    from PIL import ImageOps
+
+    from .photo import _DECODE_ERRORS, PhotoRejected, _open_jpeg, original_size
+
+    size = original_size(data)  # every check normalize_photo makes before decoding
+    im = _open_jpeg(data)
+    longest = max(im.size)
+    if longest > DECODE_SIDE:
+        wanted = tuple(max(1, side * DECODE_SIDE // longest) for side in im.size)
+        im.draft("RGB", wanted)  # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below ``wanted``
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # corrupt EXIF: the orientation is then ignored, as photo.py does
+            try:
+                upright = ImageOps.exif_transpose(im)
+            except _DECODE_ERRORS:
+                upright = im
+            upright.load()
+    except _DECODE_ERRORS:
+        raise PhotoRejected("unreadable") from None
+    upright = upright.convert("RGB")
+    return upright, size[0] / upright.size[0], size
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The analysis
+# --------------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Head:
+    """The main face's geometry in analysed-image pixels: eye line, crown, chin, tilt."""
+    frame: object  # faces.FaceFrame
+    eyes_found: bool
+    tilt: float | None  # degrees, None when unknown (no eyes, upright detection)
+    crown: tuple[float, float]
+    chin: tuple[float, float]
+
+    @property
+    def height(self) -> float:
+        return math.dist(self.crown, self.chin)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.crown[0] + self.chin[0]) / 2, (self.crown[1] + self.chin[1]) / 2
+
+
+def _analyse(image: Image.Image, crop: dict | None, scale: float, size: tuple[int, int]) -> Analysis:
+    """``image``: upright RGB, ``scale`` original pixels per image pixel, ``size`` the original's (width, height)."""
+    import numpy as np
+
+    from . import faces as detector
+
+    measures: dict = {}
+    started = time.perf_counter()
+    reduced, factor = _reduced_gray(image)
+    detections = detector.detect(image, np.asarray(reduced), factor)
+    measures["detect_seconds"] = round(time.perf_counter() - started, 4)
+    frames = [detection.frame for detection in detections]
+    boxes = [_to_box(frame, scale) for frame in frames]
+
+    used = _parse_crop(crop, scale) if crop is not None else None
+    candidates = detections if used is None else [d for d in detections if _inside(d.frame.cx, d.frame.cy, used)]
+    main = candidates[0] if candidates else None
+    head = _head(main) if main is not None else None
+    proposed = _crop_dict(_frame_head(head, image.size, scale) if head is not None else _largest_centred(image.size),
+                          scale, size)
+    evaluated = dict(crop) if crop is not None else dict(proposed)
+    if used is None:
+        used = _parse_crop(proposed, scale)
+
+    checks: list[Check] = []
+    if head is None:
+        checks.append(_check("no_face", ERROR))
+    else:
+        # With the agent's crop, only the faces inside it count; with the proposed one, any face of the photo (we
+        # cannot tell which one is the official's).
+        others = [f for f in frames if f is not main.frame and f.size >= SEVERAL_FACES_MIN_SIZE * main.frame.size
+                  and (crop is None or _inside(f.cx, f.cy, used))]
+        if others:
+            checks.append(_check("several_faces", ERROR))
+        checks += _framing_checks(head, used, measures)
+        checks += _quality_checks(image, head, used, measures)
+    if evaluated["width"] < OUTPUT_SIZE[0] or evaluated["height"] < OUTPUT_SIZE[1]:
+        checks.append(_check("resolution_too_low", ERROR))
+    checks.sort(key=lambda check: (check.level != ERROR, CHECK_CODES.index(check.code)))
+    return Analysis(image_size=size, faces=boxes, proposed_crop=proposed, crop=evaluated, checks=checks,
+                    measures=measures)
+
+
+def _check(code: str, level: str) -> Check:
+    return Check(code, level, MESSAGES[code])
+
+
+def _reduced_gray(image: Image.Image):
+    """Grayscale copy with its longest side at most ANALYSIS_SIDE, and the factor back to ``image``'s pixels."""
+    longest = max(image.size)
+    gray = image.convert("L")
+    if longest <= ANALYSIS_SIDE:
+        return gray, 1.0
+    ratio = ANALYSIS_SIDE / longest
+    small = gray.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))),
+                        Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return small, image.width / small.width
+
+
+def _to_box(frame, scale: float) -> Box:
+    x, y, w, h = frame.box
+    return Box(round(x * scale), round(y * scale), round(w * scale), round(h * scale))
+
+
+def _inside(x: float, y: float, rect) -> bool:
+    return rect[0] <= x <= rect[0] + rect[2] and rect[1] <= y <= rect[1] + rect[3]
+
+
+def _parse_crop(crop: dict, scale: float) -> tuple[float, float, float, float]:
+    try:
+        values = [float(crop[key]) / scale for key in ("x", "y", "width", "height")]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("crop must have numeric x, y, width and height") from None
+    if values[2] <= 0 or values[3] <= 0:
+        raise ValueError("crop must have a positive width and height")
+    return tuple(values)
+
+
+def _crop_dict(rect, scale: float, size: tuple[int, int]) -> dict:
+    """Integer crop in original pixels, inside the image, with the 35:45 aspect (well within normalize_photo's 2 %)."""
+    width_limit, height_limit = size
+    height = min(height_limit, max(1, round(rect[3] * scale)))
+    width = min(width_limit, max(1, round(height * ASPECT)))
+    if width == width_limit:
+        height = min(height, max(1, round(width / ASPECT)))
+    x = min(max(0, round(rect[0] * scale)), width_limit - width)
+    y = min(max(0, round(rect[1] * scale)), height_limit - height)
+    return {"x": x, "y": y, "width": width, "height": height}
+
+
+def _head(detection) -> _Head:
+    frame, eyes = detection.frame, detection.eyes
+    if eyes is not None:
+        distance, (mx, my), tilt = eyes.distance, eyes.middle, eyes.angle
+    else:
+        rad = math.radians(frame.angle)
+        distance = EYE_DISTANCE_PER_BOX * frame.size
+        # The eye line is EYES_BELOW_BOX_CENTRE box sides along the face's "down" direction (-sin, cos).
+        mx = frame.cx - math.sin(rad) * EYES_BELOW_BOX_CENTRE * frame.size
+        my = frame.cy + math.cos(rad) * EYES_BELOW_BOX_CENTRE * frame.size
+        tilt = frame.angle if frame.angle else None
+    rad = math.radians(tilt or 0.0)
+    down = (-math.sin(rad), math.cos(rad))  # the face's "down" direction in the image
+    crown = (mx - down[0] * CROWN_PER_EYES * distance, my - down[1] * CROWN_PER_EYES * distance)
+    chin = (mx + down[0] * CHIN_PER_EYES * distance, my + down[1] * CHIN_PER_EYES * distance)
+    return _Head(frame, eyes is not None, tilt, crown, chin)
+
+
+def _frame_head(head: _Head, size: tuple[int, int], scale: float) -> tuple[float, float, float, float]:
+    """The 35:45 rectangle that puts the head at TARGET_RATIO of the height, centred, crown TOP_MARGIN below the top;
+    reduced and shifted as little as possible to stay inside the image, and never below the 300 dpi size when the
+    image allows it (the face is then smaller than the norm asks, which the checks say)."""
+    width_limit, height_limit = size
+    height = head.height / TARGET_RATIO
+    minimum = OUTPUT_SIZE[1] / scale  # in the analysed image's pixels
+    if height < minimum and height_limit * scale >= OUTPUT_SIZE[1] and width_limit * scale >= OUTPUT_SIZE[0]:
+        height = minimum
+    height = min(height, height_limit, width_limit / ASPECT)
+    width = height * ASPECT
+    cx, cy = head.centre
+    x = cx - width / 2
+    y = cy - (TOP_MARGIN + TARGET_RATIO / 2) * height
+    x = min(max(0.0, x), width_limit - width)
+    y = min(max(0.0, y), height_limit - height)
+    return x, y, width, height
+
+
+def _largest_centred(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    width_limit, height_limit = size
+    height = min(height_limit, width_limit / ASPECT)
+    width = height * ASPECT
+    return (width_limit - width) / 2, (height_limit - height) / 2, width, height
+
+
+def _framing_checks(head: _Head, rect, measures: dict) -> list[Check]:
+    x, y, width, height = rect
+    ratio = head.height / height
+    offset = (head.centre[0] - (x + width / 2)) / width
+    top = (head.crown[1] - y) / height
+    bottom = (y + height - head.chin[1]) / height
+    measures.update(face_ratio=round(ratio, 4), horizontal_offset=round(offset, 4), top_margin=round(top, 4),
+                    bottom_margin=round(bottom, 4), eyes_found=head.eyes_found,
+                    tilt=None if head.tilt is None else round(head.tilt, 2))
+    checks = []
+    # Without the eyes the size comes from the face box alone (+-30 %): a warning at most.
+    sure = head.eyes_found
+    if ratio < SIZE_WARNING_LOW:
+        checks.append(_check("face_too_small", ERROR if sure and ratio < SIZE_ERROR_LOW else WARNING))
+    elif ratio > SIZE_WARNING_HIGH:
+        checks.append(_check("face_too_large", ERROR if sure and ratio > SIZE_ERROR_HIGH else WARNING))
+    if abs(offset) > OFF_CENTRE_MAX or not TOP_MARGIN_MIN <= top <= TOP_MARGIN_MAX or bottom < BOTTOM_MARGIN_MIN:
+        checks.append(_check("face_off_centre", WARNING))
+    if head.tilt is not None and abs(head.tilt) > TILT_MAX:
+        checks.append(_check("face_tilted", WARNING))
+    return checks
+
+
+def _quality_checks(image: Image.Image, head: _Head, rect, measures: dict) -> list[Check]:
+    import numpy as np
+
+    checks = []
+    # Background: the crop at half the output scale, the band around the head above the chin.
+    sharpness, luminance = _face_measures(image, head)
+    band_luminance, band_texture, band_spread = _background(image, head, rect)
+    # A plainly blurred photo spreads the hair's edge into the band: its background cannot be judged (and the photo
+    # is refused for its blur anyway).
+    if band_luminance is not None and sharpness >= SHARPNESS_ERROR:
+        measures.update(background_luminance=round(band_luminance, 1), background_texture=round(band_texture, 2),
+                        background_spread=round(band_spread, 1))
+        if band_texture > BACKGROUND_TEXTURE_MAX or band_spread > BACKGROUND_SPREAD_MAX:
+            checks.append(_check("background_not_plain", WARNING))
+        if band_luminance < BACKGROUND_LUMINANCE_MIN:
+            checks.append(_check("background_too_dark", WARNING))
+    # Face: eyes, nose and mouth, in the face's frame, at a fixed scale.
+    clipped = float((luminance >= 250).mean())
+    brightest = float(np.percentile(luminance, 95))
+    measures.update(sharpness=round(sharpness, 2), face_luminance=round(float(luminance.mean()), 1),
+                    face_clipped=round(clipped, 4), face_p95=round(brightest, 1))
+    if sharpness < SHARPNESS_WARNING:
+        checks.append(_check("blurred", ERROR if sharpness < SHARPNESS_ERROR else WARNING))
+    if clipped > OVEREXPOSED_CLIPPED or luminance.mean() > OVEREXPOSED_MEAN:
+        checks.append(_check("overexposed", WARNING))
+    elif measures.setdefault("brightest", round(max(brightest, band_luminance or 0.0), 1)) < UNDEREXPOSED_BRIGHTEST:
+        checks.append(_check("underexposed", WARNING))
+    return checks
+
+
+def _face_measures(image: Image.Image, head: _Head):
+    """Sharpness and luminance of the inner face (eyes, nose, mouth), on a patch taken in the face's frame in which
+    the face box is FACE_PATCH_WIDTH pixels wide, so that neither depends on the photo's resolution.
+
+    Sharpness: variance of the Laplacian of the lightly smoothed patch (Gaussian 0.6 px: sensor noise would otherwise
+    pass for detail), divided by the variance of the patch itself (contrast: a dark photo is not a blurred one),
+    times 100.
+    """
+    import cv2
+    import numpy as np
+
+    from . import faces as detector
+
+    frame = head.frame
+    if head.tilt is not None and head.tilt != frame.angle:
+        frame = detector.FaceFrame(frame.cx, frame.cy, frame.size, head.tilt)
+    region = (-0.3, -0.25, 0.3, 0.35)
+    patch = detector.face_patch(image, frame, region, round(FACE_PATCH_WIDTH * (region[2] - region[0])), mode="RGB")
+    rgb = patch.astype(np.float32)
+    luminance = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    laplacian = cv2.Laplacian(cv2.GaussianBlur(luminance, (0, 0), 0.6), cv2.CV_32F, ksize=1)
+    sharpness = float(laplacian[2:-2, 2:-2].var()) / max(1.0, float(luminance.var())) * 100
+    return sharpness, luminance
+
+
+def _background(image: Image.Image, head: _Head, rect):
+    """Mean luminance, texture (mean gradient, lightly smoothed) and clutter (spread of the smoothed luminance) of the
+    background band of the crop: above the nose, outside the head (an ellipse around skull, hair and ears), at half
+    the output scale. (None, None, None) when the band is too small to judge (a face filling the crop)."""
+    import cv2
+    import numpy as np
+
+    x, y, width, height = rect
+    out_w, out_h = OUTPUT_SIZE[0] // 2, OUTPUT_SIZE[1] // 2
+    # The agent's crop was checked by normalize_photo; clamp anyway, so that a stray one cannot break the analysis.
+    box = (max(0.0, x), max(0.0, y), min(float(image.width), x + width), min(float(image.height), y + height))
+    if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+        return None, None, None
+    x, y, width, height = box[0], box[1], box[2] - box[0], box[3] - box[1]
+    gray = np.asarray(image.resize((out_w, out_h), Image.Resampling.BILINEAR, box=box, reducing_gap=2.0)
+                      .convert("L"), dtype=np.float32)
+    k, kx = out_h / height, out_w / width  # band pixels per image pixel (equal for a 35:45 crop)
+    hx, hy = (head.centre[0] - x) * kx, (head.centre[1] - y) * k
+    head_h = head.height * k
+    limit = (head.crown[1] - y) * k + BAND_BOTTOM * head_h
+    rows, cols = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
+    rad = math.radians(head.tilt or 0.0)
+    dx, dy = cols - hx, rows - (hy - HAIR_ABOVE_CROWN * head_h / 2)
+    u = dx * math.cos(rad) + dy * math.sin(rad)
+    v = -dx * math.sin(rad) + dy * math.cos(rad)
+    semi_x = HEAD_HALF_WIDTH * head_h
+    semi_y = (1 + HAIR_ABOVE_CROWN) * head_h / 2 + 0.03 * head_h
+    band = ((u / semi_x) ** 2 + (v / semi_y) ** 2 > 1) & (rows < limit)
+    # Ignore the outermost pixel ring (resampling edge) of the crop.
+    band[:1, :] = band[-1:, :] = False
+    band[:, :1] = band[:, -1:] = False
+    if band.sum() < 0.02 * out_w * out_h:
+        return None, None, None
+    smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8
+    gradient = np.hypot(gx, gy)
+    values = smooth[band]
+    spread = float(np.percentile(values, 95) - np.percentile(values, 5))
+    return float(gray[band].mean()), float(gradient[band].mean()), spread
