@@ -2,9 +2,6 @@
 import re
 from dataclasses import dataclass
 
-from stdnum.fr import siren as siren_number
-from stdnum.exceptions import ValidationError
-
 from .csv_rows import RowInvalid
 
 COMMUNES_HEADER = ("siren", "code_insee", "nom", "code_departement")
@@ -34,6 +31,9 @@ class PrefectureRow:
 
 def valid_siren(value: str) -> str:
     """The SIREN in its compact 9-digit form, or RowInvalid (format and Luhn checked by python-stdnum)."""
+    from stdnum.exceptions import ValidationError
+    from stdnum.fr import siren as siren_number
+
     try:
         return siren_number.validate(value)
     except ValidationError:

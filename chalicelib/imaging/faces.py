@@ -260,6 +260,7 @@ def find_eyes(image, face: FaceFrame) -> Eyes | None:
             break
     if pair is None:
         return None
+    pair = tuple((x + w / 2, y + h / 2) for (x, y, w, h) in pair)  # box centres (the darkest spot, tried, was worse)
     # Back from the patch (face frame, EYE_PATCH_WIDTH px per box side) to image pixels.
     per_unit = EYE_PATCH_WIDTH  # patch pixels per face-box side
     rad = math.radians(face.angle)
@@ -275,8 +276,8 @@ def find_eyes(image, face: FaceFrame) -> Eyes | None:
 
 
 def _best_pair(found):
-    """The most plausible (left, right) pair among eye detections in the patch, or None."""
-    centres = [(x + w / 2, y + h / 2, w) for (x, y, w, h) in found]
+    """The most plausible (left, right) pair of eye boxes among the detections in the patch, or None."""
+    centres = [(x + w / 2, y + h / 2, w, (x, y, w, h)) for (x, y, w, h) in found]
     middle = EYE_PATCH_WIDTH / 2
     best, best_score = None, None
     for i, a in enumerate(centres):
@@ -291,5 +292,5 @@ def _best_pair(found):
                 continue
             score = abs((left[0] + right[0]) / 2 - middle) / EYE_PATCH_WIDTH + abs(dy) / dx
             if best_score is None or score < best_score:
-                best, best_score = (left[:2], right[:2]), score
+                best, best_score = (left[3], right[3]), score
     return best

@@ -3,10 +3,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from stdnum.exceptions import ValidationError
-from stdnum.fr import siren as siren_number
 
 from .. import clock
 from ..domain import passwords, roles
@@ -37,6 +34,10 @@ def invalid_activation_code() -> PortalError:
 
 
 def valid_siren(value: str) -> str:
+    # Imported here: the validators compile their rules at import, a cost the other routes need not pay at cold start.
+    from stdnum.exceptions import ValidationError
+    from stdnum.fr import siren as siren_number
+
     try:
         return siren_number.validate(value)
     except ValidationError:
@@ -47,6 +48,8 @@ def valid_siren(value: str) -> str:
 
 
 def valid_email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return normalise_email(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError:
