@@ -9,8 +9,9 @@ Public API (see ``docs/photo-assistant.md``):
 
 - ``analyse(image, crop=None) -> Analysis``: ``image`` is an upright RGB PIL image at its original size; ``crop`` the
   agent's rectangle ``{"x", "y", "width", "height"}`` in its pixels, or None to evaluate the proposed one.
-- ``analyse_jpeg(data, crop=None) -> Analysis``: the same from the uploaded bytes (EXIF orientation applied, reduced
-  decode with ``Image.draft``); coordinates are those of the upright original, as for ``normalize_photo``.
+- ``analyse_jpeg(data, crop=None) -> Analysis``: the same from the uploaded bytes (EXIF orientation applied as
+  ``imaging.photo`` does, reduced decode with ``Image.draft``); coordinates are those of the upright original, as for
+  ``normalize_photo``.
 - ``proposed_crop_for(data) -> (crop, Analysis)``: the crop to apply to an upload that came without one.
 
 The norm (``shared/design/domain.md``, ANTS): 35 x 45 mm, face 32-36 mm from the bottom of the chin to the top of the
@@ -27,10 +28,8 @@ the labelled set of ``tests/unit/assistant_set.py``.
 
 from __future__ import annotations
 
-import io
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -96,17 +95,17 @@ UNDEREXPOSED_BRIGHTEST = 145.0
 ERROR, WARNING = "error", "warning"
 
 MESSAGES = {
-    "no_face": "Aucun visage n'a été détecté dans le cadrage de la photo. La photo doit montrer le visage de l'élu, "
-               "de face.",
-    "several_faces": "Plusieurs visages ont été détectés : la photo ne doit montrer que l'élu. Recadrez-la sur son "
-                     "seul visage ou choisissez une autre photo.",
-    "face_too_small": "Le visage est trop petit dans le cadrage : du menton au sommet du crâne, il doit occuper de 70 "
-                      "à 80 % de la hauteur de la photo (32 à 36 mm). Resserrez le cadrage.",
-    "face_too_large": "Le visage est trop grand dans le cadrage : du menton au sommet du crâne, il doit occuper de 70 "
-                      "à 80 % de la hauteur de la photo (32 à 36 mm). Élargissez le cadrage ou choisissez une photo "
-                      "prise de plus loin.",
-    "face_off_centre": "Le visage n'est pas centré dans le cadrage : la tête entière, du menton au sommet du crâne, "
-                       "doit être visible et au milieu de la photo.",
+    "no_face": "Aucun visage n'a été détecté dans le cadrage de la photo. La photo doit montrer le visage de "
+               "l'élu(e), de face.",
+    "several_faces": "Plusieurs visages ont été détectés : la photo ne doit montrer que l'élu(e). Recadrez-la sur "
+                     "son seul visage ou choisissez une autre photo.",
+    "face_too_small": "Le visage est trop petit dans le cadrage : du menton au sommet du crâne, il doit occuper de "
+                      "70 à 80 % de la hauteur de la photo (32 à 36 mm). Resserrez le cadrage.",
+    "face_too_large": "Le visage est trop grand dans le cadrage : du menton au sommet du crâne, il doit occuper de "
+                      "70 à 80 % de la hauteur de la photo (32 à 36 mm). Élargissez le cadrage ou choisissez une "
+                      "photo prise de plus loin.",
+    "face_off_centre": "Le visage n'est pas centré dans le cadrage : la tête entière, du menton au sommet du "
+                       "crâne, doit être visible et au milieu de la photo.",
     "face_tilted": "La tête semble penchée : elle doit être droite, les yeux à la même hauteur.",
     "background_not_plain": "Le fond ne semble pas uni : il doit être uni et de couleur claire (bleu clair ou gris "
                             "clair), sans motif ni objet.",
@@ -226,28 +225,27 @@ def proposed_crop_for(data: bytes) -> tuple[dict, Analysis]:
 # --------------------------------------------------------------------------------------------------------------------
 
 def _decode_upright(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
-    """The photo upright, decoded at a reduced scale; the scale (original pixels per decoded pixel); original size."""
-    from PIL import ImageOps
+    """The photo upright, decoded at a reduced scale; the scale (original pixels per decoded pixel); original size.
 
-    from .photo import _DECODE_ERRORS, PhotoRejected, _open_jpeg, original_size
+    The file checks, the EXIF orientation and its transpositions are imaging.photo's own, so that the coordinates are
+    exactly those in which normalize_photo reads a crop.
+    """
+    from .photo import _DECODE_ERRORS, _TRANSPOSE, PhotoRejected, _open_jpeg, _orientation, _oriented_size
 
-    size = original_size(data)  # every check normalize_photo makes before decoding
-    im = _open_jpeg(data)
+    im = _open_jpeg(data)  # size, JPEG by content, pixel cap: before any pixel is decoded
+    orientation = _orientation(im)
+    size = _oriented_size(im.size, orientation)
     longest = max(im.size)
     if longest > DECODE_SIDE:
-        wanted = tuple(max(1, side * DECODE_SIDE // longest) for side in im.size)
-        im.draft("RGB", wanted)  # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below ``wanted``
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below the size asked for.
+        im.draft("RGB", tuple(max(1, side * DECODE_SIDE // longest) for side in im.size))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # corrupt EXIF: the orientation is then ignored, as photo.py does
-            try:
-                upright = ImageOps.exif_transpose(im)
-            except _DECODE_ERRORS:
-                upright = im
-            upright.load()
+        im.load()
+        if orientation in _TRANSPOSE:
+            im = im.transpose(_TRANSPOSE[orientation])
+        upright = im.convert("RGB")
     except _DECODE_ERRORS:
         raise PhotoRejected("unreadable") from None
-    upright = upright.convert("RGB")
     return upright, size[0] / upright.size[0], size
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 # Detection on the reduced copy -----------------------------------------------------------------------------------
 SCALE_FACTOR = 1.1  # image pyramid step of detectMultiScale
 MIN_NEIGHBOURS = 5  # overlapping raw detections needed to accept a face: fewer gives false faces in textures
-# Smallest face searched, as a fraction of the reduced image's shorter side. An ID photo's face is large: a face box
-# under 8 % of the shorter side of a 12 MP photo (about 240 px) could not fill a 300 dpi crop at 70 % anyway.
+# Smallest face searched, as a fraction of the reduced image's shorter side. An ID photo's face is large in its
+# picture: 8 % of a 12 MP photo's shorter side is a 240 px face box, about the smallest whose head (1.2 to 1.6 boxes)
+# can still fill 70 % of a 531 px (300 dpi) crop. Smaller would only add false faces and time.
 MIN_FACE_FRACTION = 0.08
 MIN_FACE_PIXELS = 24
 # When the plain search finds nothing, the search is repeated on the histogram-equalised copy (a dark or washed-out

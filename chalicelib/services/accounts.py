@@ -16,7 +16,7 @@ from ..mail.messages import set_password_mail
 from ..settings import get_settings
 from ..store import counters
 from ..store.tables import Account, Commune, Prefecture, Token, is_condition_failure, transaction
-from . import limits
+from . import limits, orders
 from .sessions import normalise_email, revoke_tokens
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,8 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
         raise email_taken()
     now = clock.now()
     account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
-                      last_name=last_name, siren=siren, created_at=now)
+                      last_name=last_name, siren=siren, department_code=commune.department_code,
+                      insee_code=commune.insee_code, created_at=now)
     link_token, link = _password_link(account, now)
     try:
         with transaction() as writes:
@@ -219,19 +220,11 @@ def describe_me(principal: Principal) -> dict:
             "name": commune.name,
             "insee_code": commune.insee_code,
             "department_code": commune.department_code,
-            "delivery_address": delivery_address(commune.department_code),
+            "delivery_address": orders.delivery_address(commune.department_code),
         }
     if account.role == roles.PREFECTURE:
         me["department_code"] = account.department_code
     return me
-
-
-def delivery_address(department_code: str) -> dict | None:
-    prefecture = _find(Prefecture, department_code)
-    if prefecture is None:
-        return None
-    return {"name": prefecture.name, "address": prefecture.address, "postal_code": prefecture.postal_code,
-            "city": prefecture.city}
 
 
 # --- agents of a commune ------------------------------------------------------------------------------------------
@@ -254,7 +247,8 @@ def invite_agent(principal: Principal, email: str, last_name: str, first_name: s
     if _resend_first_link(email, principal.siren, commune.name, "invitation"):
         return _agent_view(Account.get(email))
     account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
-                      last_name=last_name, siren=principal.siren, created_at=clock.now())
+                      last_name=last_name, siren=principal.siren, department_code=commune.department_code,
+                      insee_code=commune.insee_code, created_at=clock.now())
     _create_account(account)
     send_password_link(account, "invitation", commune.name)
     return _agent_view(account)

@@ -50,9 +50,9 @@ def delivery_address(department_code: str) -> dict | None:
         return cached[1]
     try:
         p = Prefecture.get(department_code)
-        address = {"name": p.name, "address": p.address, "postal_code": p.postal_code, "city": p.city}
     except Prefecture.DoesNotExist:
-        address = None
+        return None  # not cached: the préfecture may be loaded any minute
+    address = {"name": p.name, "address": p.address, "postal_code": p.postal_code, "city": p.city}
     _prefectures[department_code] = (time.monotonic() + PREFECTURE_CACHE_SECONDS, address)
     return address
 

@@ -35,8 +35,11 @@ def normalise_email(email: str) -> str:
 def log_in(email: str, password: str, source_ip: str) -> dict:
     email = normalise_email(email)
     # Same checks and the same work whether the account exists or not: no way to tell them apart.
-    limits.refuse_if_locked(limits.LOGIN_SOURCE, source_ip)
-    limits.refuse_if_locked(limits.LOGIN_ACCOUNT, email)
+    counters_now = counters.current([(limits.LOGIN_SOURCE, source_ip), (limits.LOGIN_ACCOUNT, email)])
+    for limit, subject in ((limits.LOGIN_SOURCE, source_ip), (limits.LOGIN_ACCOUNT, email)):
+        seconds = counters.wait_for(limit, counters_now.get((limit.name, subject)))
+        if seconds:
+            raise limits.too_many_attempts(seconds)
     account = _find_account(email) if email else None
     password_hash = account.password_hash if account else None
     if not verify_password(password_hash, password):
@@ -45,7 +48,8 @@ def log_in(email: str, password: str, source_ip: str) -> dict:
         audit.warning("login_failed", extra={"event": "login_failed", "by": email, "source": source_ip,
                                              "at": clock.iso(clock.now())})
         raise PortalError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
-    limits.forget(limits.LOGIN_ACCOUNT, email)
+    if (limits.LOGIN_ACCOUNT.name, email) in counters_now:
+        limits.forget(limits.LOGIN_ACCOUNT, email)
     session = open_session(account)
     audit.info("login", extra={"event": "login", "by": email, "role": account.role, "source": source_ip,
                                "at": clock.iso(clock.now())})
@@ -62,7 +66,8 @@ def _find_account(email: str) -> Account | None:
 def open_session(account: Account) -> dict:
     now = clock.now()
     # The commune's INSEE code and département travel with the session: requests then need no commune lookup.
-    commune = Commune.get(account.siren) if account.siren else None
+    # They are copied on the account; accounts made before that copy existed read the commune.
+    commune = Commune.get(account.siren) if account.siren and not account.insee_code else None
     token = new_token()
     expires_at = now + ABSOLUTE
     Token(
@@ -72,7 +77,7 @@ def open_session(account: Account) -> dict:
         role=account.role,
         siren=account.siren,
         department_code=commune.department_code if commune else account.department_code,
-        insee_code=commune.insee_code if commune else None,
+        insee_code=commune.insee_code if commune else account.insee_code,
         created_at=now,
         expires_at=expires_at,
         idle_expires_at=now + IDLE,

@@ -25,6 +25,21 @@ def retry_after(limit: Limit, subject: str) -> int | None:
         counter = Counter.get(_key(limit, subject), consistent_read=True)
     except Counter.DoesNotExist:
         return None
+    return _wait(limit, counter)
+
+
+def current(checks: list[tuple[Limit, str]]) -> dict[tuple[str, str], "Counter"]:
+    """The counters of several (limit, subject) pairs in one read (BatchGetItem)."""
+    found = {c.key: c for c in Counter.batch_get([_key(limit, subject) for limit, subject in checks])}
+    return {(limit.name, subject): found[_key(limit, subject)] for limit, subject in checks
+            if _key(limit, subject) in found}
+
+
+def wait_for(limit: Limit, counter: "Counter | None") -> int | None:
+    return _wait(limit, counter) if counter is not None else None
+
+
+def _wait(limit: Limit, counter: Counter) -> int | None:
     now = clock.now().timestamp()
     if counter.count >= limit.attempts and counter.window_ends_at > now:
         return max(1, int(counter.window_ends_at - now))

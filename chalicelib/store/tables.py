@@ -113,7 +113,8 @@ class Account(PortalModel):
     first_name = UnicodeAttribute()
     last_name = UnicodeAttribute()
     siren = UnicodeAttribute(null=True)  # commune agents only
-    department_code = UnicodeAttribute(null=True)  # préfecture agents: their département
+    department_code = UnicodeAttribute(null=True)  # a préfecture agent's département, or a commune agent's commune's
+    insee_code = UnicodeAttribute(null=True)  # commune agents: their commune's, copied so a login reads one item
     password_hash = UnicodeAttribute(null=True)  # None until the person sets it from the emailed link
     created_at = UTCDateTimeAttribute()
     by_siren = AccountSirenIndex()
