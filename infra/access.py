@@ -39,7 +39,7 @@ ACCESS = {
             Prefecture: ("GetItem",),
             Account: ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
             Token: ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
-            Counter: ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            Counter: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
             ReferenceImport: ("GetItem", "PutItem"),
             DirectoryItem: ("Query", "PutItem", "DeleteItem"),
             Official: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
