@@ -99,7 +99,7 @@ CROP = obj({"x": {"type": "integer", "minimum": 0, "maximum": 100000},
 OFFICIAL_NEW = obj({"directory_id": {"type": "string", "minLength": 1, "maxLength": 100},
                     "function": {"type": "string", "enum": FUNCTION_CODES}}, ["directory_id", "function"])
 OFFICIAL_CHANGE = obj({"function": {"type": "string", "enum": FUNCTION_CODES}}, ["function"])
-PHOTO_UPLOAD_NEW = obj({"crop": CROP}, ["crop"])
+PHOTO_UPLOAD_NEW = obj({"crop": CROP}, [])  # without a crop, the photo assistant frames the photo
 PHOTO_CROP = obj({"crop": CROP}, ["crop"])
 OFFICIAL = obj({
     "id": {"type": "string"}, "directory_id": {"type": "string"}, "last_name": {"type": "string"},
@@ -108,7 +108,11 @@ OFFICIAL = obj({
     "function_label": {"type": "string"}, "eligible_functions": {"type": "array", "items": FUNCTION_CHOICE},
     "photo": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready", "rejected"]},
                   "reason": {"type": "string"}, "url": {"type": "string"}, "crop": {"oneOf": [CROP, {"type": "null"}]},
-                  "ready": {"type": "boolean"}}, ["status", "ready"]),
+                  "ready": {"type": "boolean"}, "blocking": {"type": "boolean"},
+                  "proposed_crop": CROP,
+                  "checks": {"type": "array", "items": obj({
+                      "code": {"type": "string"}, "level": {"type": "string", "enum": ["error", "warning"]},
+                      "message": {"type": "string"}}, ["code", "level", "message"])}}, ["status", "ready"]),
     "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
                     "url": {"type": "string"}}, ["status"]),
     "card_in_progress": {"type": "boolean"}, "mandate_ended": {"type": "boolean"}, "created_at": TIME,

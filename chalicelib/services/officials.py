@@ -49,6 +49,11 @@ def view(official: Official) -> dict:
         photo["url"] = files.presigned_get(official.photo_key)
         photo["crop"] = dict(official.crop.as_dict()) if official.crop else None
     photo["ready"] = official.photo_key is not None
+    if official.photo_checks is not None and official.photo_key:
+        photo["checks"] = [dict(c) for c in official.photo_checks]
+        photo["blocking"] = any(c["level"] == "error" for c in official.photo_checks)
+    if official.proposed_crop:
+        photo["proposed_crop"] = official.proposed_crop.as_dict()
     preview = {"status": official.preview_status}
     if official.preview_key and official.preview_status == "ready":
         preview["url"] = files.presigned_get(official.preview_key)
@@ -167,7 +172,7 @@ def start_photo_upload(principal: Principal, official_id: str, crop: dict | None
     attempt = attempt_id()
     key = f"{files.PHOTOS_PREFIX}{principal.siren}/{official_id}/{attempt}.jpg"
     now = clock.now()
-    PhotoUpload(key, siren=principal.siren, official_id=official_id, attempt_id=attempt, crop=crop or {},
+    PhotoUpload(key, siren=principal.siren, official_id=official_id, attempt_id=attempt, crop=crop,
                 created_at=now, purge_at=now + timedelta(days=2)).save()
     post = files.presigned_post(key, MAX_PHOTO_BYTES, "image/jpeg", UPLOAD_LIFETIME)
     return {"upload_id": attempt, "url": post["url"], "fields": post["fields"], "expires_at": post["expires_at"],

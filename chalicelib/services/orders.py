@@ -130,6 +130,11 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
         elif official.active_order_id:
             problems.append({"official_id": oid, "code": "card_in_progress",
                              "message": f"{official.first_name} {official.last_name} : une carte est déjà en cours."})
+        elif any(check["level"] == "error" for check in official.photo_checks or []):
+            reasons = " ".join(c["message"] for c in official.photo_checks if c["level"] == "error")
+            problems.append({"official_id": oid, "code": "photo_not_conforming",
+                             "message": f"{official.first_name} {official.last_name} : la photo ne convient pas. "
+                                        f"{reasons}"})
     if problems:
         raise _not_ready(problems)
     officials = [found[oid] for oid in official_ids]

@@ -88,6 +88,7 @@ def _make_photo(official: Official, attempt: str, data: bytes | None, crop: dict
         if data is None:
             raise PhotoRejected("too_large_file", f"Le fichier dépasse la taille maximale de "
                                                   f"{MAX_UPLOAD_BYTES // (1024 * 1024)} Mo.")
+        crop, analysis = _frame_and_check(data, crop or None)
         photo = normalize_photo(data, crop)
     except PhotoRejected as rejected:
         _reject(official, attempt, rejected.message)
@@ -105,7 +106,9 @@ def _make_photo(official: Official, attempt: str, data: bytes | None, crop: dict
             actions=[Official.photo_id.set(attempt), Official.photo_status.set("ready"),
                      Official.photo_reason.remove(), Official.photo_key.set(photo_key),
                      Official.original_key.set(original_key), Official.crop.set(crop),
-                     Official.preview_key.set(preview_key), Official.preview_status.set("ready")],
+                     Official.preview_key.set(preview_key), Official.preview_status.set("ready")]
+            + ([Official.photo_checks.set(analysis["checks"]), Official.proposed_crop.set(analysis["proposed_crop"])]
+               if analysis else [Official.photo_checks.remove(), Official.proposed_crop.remove()]),
             # An order made meanwhile holds the acknowledged photo: it cannot change under it.
             condition=_newer_than_kept(attempt) & Official.active_order_id.does_not_exist(),
         )
@@ -118,6 +121,31 @@ def _make_photo(official: Official, attempt: str, data: bytes | None, crop: dict
         return False
     files.delete_objects(k for k in replaced if k)
     return True
+
+
+def _frame_and_check(data: bytes, crop: dict | None) -> tuple[dict, dict | None]:
+    """The crop to apply and the photo assistant's verdicts (checks and proposed framing), or None when the
+    assistant is not installed (it needs OpenCV, see docs/photo-assistant.md) or failed: the photo is then kept
+    without verdicts, as long as the agent chose a crop."""
+    from ..imaging.photo import PhotoRejected
+
+    try:
+        from ..imaging.assistant import analyse_jpeg
+    except ImportError:
+        analyse_jpeg = None
+    analysis = None
+    if analyse_jpeg is not None:
+        try:
+            result = analyse_jpeg(data, crop)
+            analysis = {"checks": [c.as_dict() for c in result.checks], "proposed_crop": dict(result.proposed_crop)}
+            crop = crop or dict(result.proposed_crop)
+        except PhotoRejected:
+            raise
+        except Exception:  # noqa: BLE001 - verdicts help; they must never cost the agent the photo
+            log.exception("photo assistant failed: photo kept without verdicts")
+    if not crop:
+        raise PhotoRejected("invalid_crop", "Choisissez le cadrage de la photo avant de l'envoyer.")
+    return crop, analysis
 
 
 def _reject(official: Official, attempt: str, reason: str) -> None:

@@ -261,6 +261,8 @@ class Official(PortalModel):
     photo_key = UnicodeAttribute(null=True)
     original_key = UnicodeAttribute(null=True)
     crop = MapAttribute(null=True)
+    photo_checks = ListAttribute(null=True)  # the photo assistant's verdicts: [{code, level, message}]
+    proposed_crop = MapAttribute(null=True)  # the assistant's framing, offered in the cropper
     preview_status = UnicodeAttribute(default="missing")  # missing | processing | ready
     preview_key = UnicodeAttribute(null=True)
     active_order_id = UnicodeAttribute(null=True)  # the card order in progress, if any
@@ -281,7 +283,7 @@ class PhotoUpload(PortalModel):
     siren = UnicodeAttribute()
     official_id = UnicodeAttribute()
     attempt_id = UnicodeAttribute()
-    crop = MapAttribute()
+    crop = MapAttribute(null=True)  # none: the photo assistant proposes the framing
     created_at = UTCDateTimeAttribute()
     purge_at = TTLAttribute()
 
