@@ -33,7 +33,7 @@ run: $(INSTALLED) $(SITE_DEPS)
 
 ## test: the whole test suite.
 test: $(INSTALLED) $(SITE_DEPS) browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
 package: $(INSTALLED)
