@@ -213,7 +213,7 @@ def scenario(run: Run) -> dict:
     agent = run.login(AGENT_EMAIL, AGENT_PASSWORD)
 
     run.phase = "officials"
-    photo, crop = corpus.small_jpeg((700, 900)), corpus.full_crop((700, 900))
+    photo, crop = corpus.portrait_jpeg((700, 900)), corpus.full_crop((700, 900))
     entries = [e for e in run.call("GET", "/directory", token=agent)["items"] if e["eligible_functions"]]
     assert len(entries) == OFFICIALS, len(entries)
     ids = []

@@ -177,7 +177,7 @@ def commune_with_ready_officials(client, settings, operator: str, shared_data: P
     ids = []
     for name in names:
         official = register_official(client, agent, name, functions.get(name, "adjoint")).json_body
-        ready = upload_photo(client, agent, official["id"], corpus.small_jpeg((700, 900)), corpus.full_crop((700, 900)))
+        ready = upload_photo(client, agent, official["id"], corpus.portrait_jpeg((700, 900)), corpus.full_crop((700, 900)))
         assert ready["photo"]["status"] == "ready", ready
         ids.append(official["id"])
     return agent, ids

@@ -27,7 +27,7 @@ def test_two_officials_from_registration_to_hand_over(stack):
         upload = agent("POST", f"/officials/{official['id']}/photo-uploads", 201,
                        json={"crop": corpus.full_crop((700, 900))})
         requests.post(upload["url"], data=upload["fields"],
-                      files={"file": ("photo.jpg", corpus.small_jpeg((700, 900)), "image/jpeg")}, timeout=60)
+                      files={"file": ("photo.jpg", corpus.portrait_jpeg((700, 900)), "image/jpeg")}, timeout=60)
         wait_for(lambda: agent("GET", f"/officials/{official['id']}", 200)["photo"]["status"] == "ready")
         official_ids.append(official["id"])
 

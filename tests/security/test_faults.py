@@ -51,7 +51,7 @@ def fresh_official(world, tenant, photo: bool = False, functions: int = 1) -> st
     assert created.status_code == 201, created.json_body
     official_id = created.json_body["id"]
     if photo:
-        ready = upload_photo(world.client, tenant.token, official_id, corpus.small_jpeg(GOOD_SIZE), CROP)
+        ready = upload_photo(world.client, tenant.token, official_id, corpus.portrait_jpeg(GOOD_SIZE), CROP)
         assert ready["photo"]["status"] == "ready", ready
     return official_id
 

@@ -24,7 +24,7 @@ MARKER = b"PHOTO-SECRET-MARKER-7f3a9c"
 
 
 def photo_with_marker() -> bytes:
-    jpeg = corpus.small_jpeg((700, 900))
+    jpeg = corpus.portrait_jpeg((700, 900))
     comment = b"\xff\xfe" + (len(MARKER) + 2).to_bytes(2, "big") + MARKER
     return jpeg[:2] + comment + jpeg[2:]
 

@@ -113,7 +113,7 @@ def build_world(client, settings) -> World:
             official = register_official(client, tenant.token, name, FUNCTIONS.get(name, "adjoint"))
             assert official.status_code == 201, official.json_body
             official_id = official.json_body["id"]
-            ready = upload_photo(client, tenant.token, official_id, corpus.small_jpeg(GOOD_SIZE),
+            ready = upload_photo(client, tenant.token, official_id, corpus.portrait_jpeg(GOOD_SIZE),
                                  corpus.full_crop(GOOD_SIZE))
             assert ready["photo"]["status"] == "ready", ready
             tenant.officials[name] = official_id

@@ -294,3 +294,19 @@ def full_crop(size: tuple[int, int]) -> dict:
     crop_width = crop_height * 35 // 45
     return {"x": (width - crop_width) // 2, "y": (height - crop_height) // 2, "width": crop_width,
             "height": crop_height}
+
+
+@functools.lru_cache(maxsize=4)
+def portrait_jpeg(size: tuple[int, int] = (700, 900)) -> bytes:
+    """A real face (scikit-image's astronaut, cut out) framed as the ANTS norm asks for a crop of the whole picture:
+    the photo assistant finds one face at the right size, so this photo can be ordered. Cached: the cut-out costs."""
+    from tests.unit import assistant_set as aset
+
+    width, height = size
+    crop = full_crop(size)
+    head = 0.75 * crop["height"]  # chin to crown: the middle of the 70-80 % band
+    # Skull top 9 % below the photo's top, eyes 1.74 eye-distances below it (the assistant's own proportions).
+    eyes_y = crop["y"] + 0.09 * crop["height"] + head * 1.74 / (1.74 + 1.715)
+    sample = aset.Sample("portrait", canvas=size, background="plain:230,232,236",
+                         heads=(aset.Placement("astronaut", head, (width / 2, eyes_y)),))
+    return aset.jpeg(sample)
