@@ -51,6 +51,15 @@ function fieldOf(form, name) {
 }
 
 function labelOf(field) {
+  // A choice among radio buttons or boxes is named by its group's legend, not by its first option.
+  const group = (field.type === "radio" || field.type === "checkbox") && field.name
+    && field.form?.querySelectorAll(`[name="${CSS.escape(field.name)}"]`).length > 1
+    ? field.closest("fieldset")?.querySelector("legend") : null;
+  if (group) {
+    const copy = group.cloneNode(true);
+    copy.querySelectorAll(".fr-hint-text").forEach((hint) => hint.remove());
+    return copy.textContent.trim();
+  }
   const label = field.labels && field.labels[0];
   if (label) {
     const copy = label.cloneNode(true);

@@ -108,6 +108,10 @@ def site(browser, stack):
     yield open_person
     problems = [p for person in people for p in person.problems]
     for person in people:
+        try:  # the page as the test left it: what it showed when a step failed
+            person.page.screenshot(path=str(SCREENSHOTS / f"{person.prefix}-99-derniere-page.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - a closed page has nothing to show
+            pass
         person.close()
     assert not problems, "the browser reported problems:\n" + "\n".join(problems)
 
@@ -141,3 +145,20 @@ class Outbox:
 def link_in(message: email.message.EmailMessage) -> str:
     text = message.get_body(preferencelist=("plain",)).get_content()
     return re.search(r"https?://\S+?\?token=[A-Za-z0-9_\-]+", text).group(0)
+
+
+def choose_file(page: Page, button: str, path: str | Path) -> None:
+    """Click the button that opens the file chooser (« Parcourir ») and pick ``path`` in it, as a person does."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=button).click()
+    chooser.value.set_files(str(path))
+
+
+def portrait_jpeg(portrait: str = "grace", canvas: tuple[int, int] = (700, 900), head: float = 600) -> bytes:
+    """A photo of a face (from the photo assistant's labelled set: real portraits shipped in registry packages) on a
+    plain light background, the head ``head`` pixels high, the eyes at 45 % of the height: the cropper's default
+    frame on a 700 x 900 photo then holds the face as the ID norm wants it."""
+    from tests.unit import assistant_set
+
+    placement = assistant_set.Placement(portrait, head, (canvas[0] / 2, canvas[1] * 0.45))
+    return assistant_set.jpeg(assistant_set.Sample(f"{portrait}-{canvas}-{head}", canvas=canvas, heads=(placement,)))

@@ -1,0 +1,107 @@
+/**
+ * What the pages about card orders share, for the town hall and the back office: the status badge, the role names of
+ * the history, the delivery address, the cards' and the history's table rows.
+ */
+import { el, formatDateTime } from "./ui.js";
+
+/** The statuses in their order of the lifecycle, with the labels the API gives (status_label). */
+export const STATUSES = Object.freeze([
+  ["brouillon", "Brouillon"],
+  ["en_preparation", "En préparation"],
+  ["en_production", "En production"],
+  ["en_livraison", "En livraison"],
+  ["livree", "Livrée en préfecture"],
+  ["remise", "Remise à l'élu"],
+  ["rejetee", "Rejetée"],
+  ["annulee", "Annulée"],
+]);
+
+const BADGES = {
+  brouillon: "",
+  en_preparation: "fr-badge--new",
+  en_production: "fr-badge--info",
+  en_livraison: "fr-badge--info",
+  livree: "fr-badge--success",
+  remise: "fr-badge--success",
+  rejetee: "fr-badge--error",
+  annulee: "",
+};
+
+/** Who made a move, as the history shows it. */
+export const ROLE_LABELS = Object.freeze({
+  commune: "Mairie",
+  manufacturer: "Fabricant",
+  prefecture: "Préfecture",
+});
+
+export function statusBadge(item) {
+  return el("p", { class: `fr-badge fr-badge--sm fr-badge--no-icon ${BADGES[item.status] ?? ""}`.trim(),
+    text: item.status_label || item.status });
+}
+
+/** "Demande du 14 mai 2026 à 10:02": orders have no number a person would know, their date names them. */
+export function orderName(order) {
+  return `Demande du ${formatDateTime(order.created_at)}`;
+}
+
+export function cardCount(order) {
+  const count = order.cards.length;
+  return count > 1 ? `${count} cartes` : "1 carte";
+}
+
+export function personName(person) {
+  return `${person.first_name} ${person.last_name}`;
+}
+
+/** "MARCHAND Hélène, FONTAINE Gaëlle". */
+export function cardNames(order) {
+  return order.cards.map((card) => `${card.last_name} ${card.first_name}`).join(", ");
+}
+
+/** The préfecture's address as a postal block, or a sentence when the service does not know it yet. */
+export function addressBlock(address) {
+  if (!address) {
+    return el("p", { text: "L'adresse de la préfecture de votre département n'est pas encore connue du service." });
+  }
+  return el("address", {},
+    el("strong", { text: address.name }), el("br"),
+    address.address, el("br"),
+    `${address.postal_code} ${address.city}`);
+}
+
+/** The order's alerts (mandate ended, card to return) in one warning box, or null. */
+export function alertsBlock(order, { heading = "h2" } = {}) {
+  const alerts = order.alerts || [];
+  if (!alerts.length) return null;
+  const names = new Map(order.cards.map((card) => [card.official_id, personName(card)]));
+  return el("div", { class: "fr-alert fr-alert--warning fr-mb-4w" },
+    el(heading, { class: "fr-alert__title", text: alerts.length > 1 ? "Points d'attention" : "Point d'attention" }),
+    el("ul", {}, alerts.map((alert) => el("li", {},
+      names.has(alert.official_id) ? `${names.get(alert.official_id)}\u00a0: ${alert.message}` : alert.message))));
+}
+
+/** A picture that opens in full size in a new window (card previews and final cards are wide). */
+export function pictureLink(url, alt, className = "app-thumb") {
+  return el("a", { href: url, target: "_blank", rel: "noopener", title: `${alt} — agrandir dans une nouvelle fenêtre`,
+    class: "app-picture-link" }, el("img", { src: url, alt, class: className }));
+}
+
+/** Rows of the history table: status, date, who, reason. */
+export function historyRows(order) {
+  return order.history.map((entry) => el("tr", {},
+    el("td", {}, statusBadge(entry)),
+    el("td", { text: formatDateTime(entry.at) }),
+    el("td", { text: ROLE_LABELS[entry.by_role] || entry.by_role }),
+    el("td", { class: "fr-cell--multiline", text: entry.reason || "—" }),
+  ));
+}
+
+/** The reason of the last rejection, to show it where the status is. */
+export function rejection(order) {
+  const entry = [...order.history].reverse().find((item) => item.status === "rejetee");
+  return entry?.reason || null;
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}

@@ -1,0 +1,212 @@
+// One card order in the back office (GET /admin/orders/{id}), for the card maker and the préfecture: the moves the
+// role may make (allowed_moves, POST /admin/orders/{id}/transitions), the reason of a rejection, card numbers and final
+// cards once in production, the hand-over receipt once delivered (GET /admin/orders/{id}/receipt).
+import { HOME_OF_ROLE, api } from "../api.js";
+import { openSpace, showLoadError } from "../espace.js";
+import {
+  addressBlock, alertsBlock, cardCount, historyRows, orderName, personName, pictureLink, rejection, sleep, statusBadge,
+} from "../commandes.js";
+import { $, clearErrors, el, formatDateTime, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
+
+const pageAlert = $("#alerte-demande");
+const movesAlert = $("#alerte-transitions");
+const rejectForm = $("#form-rejet");
+let order = null;
+let role = null;
+let watching = false;
+
+function backLink() {
+  const link = $("#lien-retour");
+  if (role === "manufacturer") {
+    link.href = `fabricant-demandes.html?statut=${encodeURIComponent(order?.status || "en_preparation")}`;
+    link.textContent = "Retour aux demandes de cartes";
+  } else {
+    link.href = "prefecture.html#demandes";
+    link.textContent = "Retour à l'espace préfecture";
+  }
+}
+
+function cardRow(card) {
+  const name = personName(card);
+  const cells = [
+    el("th", { scope: "row", text: `${card.last_name} ${card.first_name}` }),
+    el("td", { text: card.function_label }),
+    el("td", { text: card.card_number || "—" }),
+    el("td", {}, card.preview.status === "ready" && card.preview.url
+      ? pictureLink(card.preview.url, `Prévisualisation de la carte de ${name}`)
+      : el("span", { class: "app-muted fr-text--sm", text: "Indisponible" })),
+  ];
+  if (role === "manufacturer") {
+    const files = [];
+    if (card.photo_url) {
+      files.push(el("li", {}, el("a", { class: "fr-link fr-text--sm", href: card.photo_url, target: "_blank", rel: "noopener",
+        text: "Photo d'identité", title: `Photo d'identité de ${name} — nouvelle fenêtre` })));
+    }
+    if (card.card_url) {
+      files.push(el("li", {}, el("a", { class: "fr-link fr-text--sm", href: card.card_url, target: "_blank", rel: "noopener",
+        text: "Carte définitive", title: `Carte définitive de ${name} (${card.card_number}) — nouvelle fenêtre` })));
+    } else if (card.card_number) {
+      files.push(el("li", { class: "fr-text--sm app-muted", text: "Carte définitive en préparation…" }));
+    }
+    cells.push(el("td", {}, el("ul", { class: "app-actions app-actions--column" }, files)));
+  }
+  return el("tr", { "data-carte": card.official_id }, cells);
+}
+
+function renderCards() {
+  $("#cartes").replaceChildren(...order.cards.map(cardRow));
+}
+
+function moveButton(move) {
+  const button = el("button", { type: "button", class: "fr-btn fr-icon-arrow-right-line fr-btn--icon-left",
+    text: `Passer à « ${move.label} »` });
+  button.addEventListener("click", () => makeMove(move, null, button));
+  return el("li", {}, button);
+}
+
+function renderMoves() {
+  const moves = order.allowed_moves || [];
+  const plain = moves.filter((move) => !move.reason_required);
+  const rejecting = moves.find((move) => move.reason_required);
+  $("#transitions").replaceChildren(...(plain.length
+    ? [el("ul", { class: "fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left" }, plain.map(moveButton))]
+    : []));
+  rejectForm.hidden = !rejecting;
+  if (rejecting) rejectForm.dataset.to = rejecting.to;
+  $("#section-transitions").hidden = !moves.length;
+  $("#aucune-transition").hidden = Boolean(moves.length);
+  $("#aucune-transition").textContent = moves.length ? "" : ({
+    en_preparation: "La demande attend le fabricant.",
+    en_production: "La demande est en fabrication.",
+    en_livraison: "Les cartes sont en cours de livraison à la préfecture.",
+    livree: "Les cartes sont à la préfecture, qui les remet aux élus.",
+    remise: "Les cartes ont été remises aux élus\u00a0: la demande est terminée.",
+    rejetee: "La demande a été rejetée\u00a0: elle est terminée.",
+    annulee: "La demande a été annulée par la mairie\u00a0: elle est terminée.",
+    brouillon: "La mairie n'a pas encore envoyé cette demande.",
+  }[order.status] || "Aucune action n'est possible sur cette demande avec votre profil.");
+}
+
+function renderReceipt() {
+  const box = $("#recepisse");
+  const available = ["livree", "remise"].includes(order.status);
+  box.hidden = !available;
+  if (!available) return;
+  const button = el("button", { type: "button", class: "fr-btn fr-btn--secondary fr-icon-file-pdf-line fr-btn--icon-left",
+    text: "Préparer le récépissé de remise" });
+  button.addEventListener("click", () => receipt(button));
+  $("#recepisse-action").replaceChildren(button);
+}
+
+async function receipt(button) {
+  button.disabled = true;
+  try {
+    const document_ = await api.get(`/admin/orders/${encodeURIComponent(order.id)}/receipt`);
+    const pages = document_.pages ? ` (PDF, ${document_.pages} page${document_.pages > 1 ? "s" : ""})` : " (PDF)";
+    const link = el("a", { class: "fr-link fr-icon-download-line fr-link--icon-left", href: document_.url, target: "_blank",
+      rel: "noopener", text: `Ouvrir le récépissé de remise${pages}`,
+      title: `Ouvrir le récépissé de remise${pages} — nouvelle fenêtre` });
+    $("#recepisse-action").replaceChildren(link,
+      el("p", { class: "fr-hint-text fr-mt-1w", text: `Lien valable jusqu'à ${formatDateTime(document_.expires_at)}.` }));
+    link.focus();
+  } catch (error) {
+    button.disabled = false;
+    showAlert(pageAlert, { title: "Le récépissé n'a pas pu être préparé", message: error.message });
+  }
+}
+
+function render() {
+  const name = `${orderName(order)} — ${order.commune_name}`;
+  $("#titre-demande").textContent = name;
+  document.title = `${name} — Cartes d'identité des élus`;
+  const facts = [
+    ["Statut de la demande", statusBadge(order)],
+    ["Commune", `${order.commune_name} (SIREN ${order.siren})`],
+    ["Département", order.department_code],
+    ["Date de la demande", formatDateTime(order.created_at)],
+    ["Dernière mise à jour", formatDateTime(order.updated_at || order.created_at)],
+    ["Nombre de cartes", cardCount(order)],
+  ];
+  const reason = order.status === "rejetee" ? rejection(order) : null;
+  if (reason) facts.push(["Motif du rejet", reason]);
+  $("#faits").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", {}, value)]));
+  const alerts = alertsBlock(order);
+  $("#alertes").replaceChildren(...(alerts ? [alerts] : []));
+  $("#colonne-fichiers").hidden = role !== "manufacturer";
+  renderCards();
+  $("#adresse-livraison").replaceChildren(addressBlock(order.delivery_address));
+  $("#historique").replaceChildren(...historyRows(order));
+  renderMoves();
+  renderReceipt();
+  backLink();
+  watchCards();
+}
+
+async function makeMove(move, reason, button) {
+  clearErrors(rejectForm);
+  hideAlert(movesAlert);
+  hideAlert(pageAlert);
+  if (button) button.disabled = true;
+  try {
+    order = await api.post(`/admin/orders/${encodeURIComponent(order.id)}/transitions`,
+      reason === null ? { to: move.to } : { to: move.to, reason });
+    render();
+    rejectForm.reset();
+    showAlert(pageAlert, { type: "success", title: `Demande passée à « ${order.status_label} »`,
+      message: move.to === "en_production"
+        ? "Les numéros de carte sont attribués et les cartes définitives sont en préparation."
+        : "La mairie en est informée par e-mail." });
+  } catch (error) {
+    if (button) button.disabled = false;
+    if (reason !== null) {
+      showFormError(rejectForm, error, { title: "La demande n'a pas été rejetée",
+        fieldOfCode: { reason_required: "reason" } });
+    } else {
+      showAlert(movesAlert, { title: "La demande n'a pas changé de statut", message: error.message });
+    }
+  }
+}
+
+onSubmit(rejectForm, async () => {
+  const { reason } = formValues(rejectForm);
+  await whileBusy(rejectForm, () => makeMove({ to: rejectForm.dataset.to || "rejetee" }, reason || "", null));
+});
+
+/** Once in production, the final cards are drawn in the background: look again until each has its file. */
+async function watchCards() {
+  if (watching || role !== "manufacturer") return;
+  watching = true;
+  try {
+    for (let round = 0; round < 30; round += 1) {
+      if (!order.cards.some((card) => card.card_number && !card.card_url)) return;
+      await sleep(1500);
+      const fresh = await api.get(`/admin/orders/${encodeURIComponent(order.id)}`);
+      if (fresh.status !== order.status) return;
+      order = fresh;
+      renderCards();
+    }
+  } catch {
+    // Reloading the page shows them.
+  } finally {
+    watching = false;
+  }
+}
+
+async function start(me) {
+  role = me.role;
+  document.querySelector(".fr-header__service a").href = HOME_OF_ROLE[role];
+  backLink();
+  const id = new URLSearchParams(location.search).get("id");
+  try {
+    if (!id) throw new Error("Aucune demande n'est indiquée dans l'adresse de la page.");
+    order = await api.get(`/admin/orders/${encodeURIComponent(id)}`);
+  } catch (error) {
+    $("#contenu-demande").hidden = true;
+    $("#titre-demande").textContent = "Demande introuvable";
+    showAlert(pageAlert, { title: "Cette demande n'a pas pu être affichée", message: error.message });
+    return;
+  }
+  render();
+}
+
+openSpace(["manufacturer", "prefecture"]).then(start, showLoadError);
