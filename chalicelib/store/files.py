@@ -79,8 +79,7 @@ def list_keys(prefix: str) -> list[str]:
 
 
 def delete_prefix(prefix: str) -> None:
-    s3 = aws.client("s3")
-    bucket = get_settings().data_bucket
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        delete_objects(obj["Key"] for obj in page.get("Contents", []))
+    keys = list_keys(prefix)
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys at most
+        delete_objects(keys[start:start + 1000])
 
