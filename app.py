@@ -1,5 +1,4 @@
 """The portal's Chalice app: a table of contents. The code lives in chalicelib/."""
-import logging
 
 from chalice import Chalice
 

@@ -2,7 +2,6 @@
 photo (also by keyboard, and with a photo a phone stored sideways), the refused file, the list « ELUS »."""
 import io
 import re
-from pathlib import Path
 
 import pytest
 import requests

@@ -68,7 +68,6 @@ def test_search_ignores_accents_case_and_apostrophes(client, agent):
 
 def test_a_person_with_two_functions_is_one_entry_eligible_for_both(client, aws, operator):
     load_directory(client, operator, SHARED_DATA)
-    from chalicelib.services.sessions import authenticate  # noqa: F401
     from chalicelib.services.directory import merge_persons, commune_partition
 
     rows, _ = commune_partition("74010")
