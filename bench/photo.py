@@ -14,6 +14,12 @@ no metadata.
   on our pipeline's pixels as handed to the JPEG encoder: encoding at quality 90, which every pipeline must do, costs
   far more SSIM on a detailed photo than resampling does, and would hide what the shortcut (draft decode) loses.
 
+The photo assistant (``chalicelib.imaging.assistant.analyse_jpeg``: face detection and the checks), which the image
+trigger runs on every upload besides the pipeline, is timed on the same photo and crop, apart: its figure is not in
+``photo_vs_vips`` but beside it (``assistant`` in the details), and what an upload costs with it
+(``photo_with_assistant_vs_vips``). When it cannot run (its detector missing or failing), it is reported as not
+measured and the rest of the figures stand.
+
 Memory: each pipeline runs in a fresh interpreter (``python -m bench.photo --memory-worker NAME PATH``) after the
 libraries are loaded and warmed up on a small image; the figure is the peak RSS that the photo adds (VmHWM - VmRSS
 before), with glibc's mmap threshold fixed so that freed buffers are returned at once (see ``_worker_environment``);
@@ -208,6 +214,13 @@ def naive(data: bytes, crop: dict = CROP) -> bytes:
 PIPELINE_FUNCTIONS = {"ours": ours, "vips": vips, "naive": naive, "ours_draft1": ours_draft1}
 
 
+def assistant(data: bytes, crop: dict = CROP):
+    """The photo assistant as the image trigger calls it on an upload with the agent's crop (public API only)."""
+    from chalicelib.imaging.assistant import analyse_jpeg
+
+    return analyse_jpeg(data, crop)
+
+
 def run_pipeline(name: str, data: bytes) -> bytes:
     return PIPELINE_FUNCTIONS[name](data)
 
@@ -283,6 +296,106 @@ def timings(data: bytes, rounds: int) -> dict[str, list[float]]:
     return interleaved({name: (lambda name=name: run_pipeline(name, data)) for name in names}, rounds)
 
 
+def stages(data: bytes, rounds: int) -> dict[str, float]:
+    """Where each pipeline's time goes (ms, medians of interleaved runs), the stages run one at a time on the previous
+    stage's kept result: ours (``photo``'s own steps: header checks and the 1/2 draft decode, the LANCZOS pass from
+    the crop box, the clean re-encode) and libvips' (decoding up to the crop's last row, as its sequential pipeline
+    does, the lanczos3 resize from memory, jpegsave); both whole pipelines take turns with them, so that the stages
+    can be set against the wholes of the same moments."""
+    import pyvips
+    from PIL import Image
+
+    from chalicelib.imaging import photo as module
+
+    _setup_vips()
+    rect = module._parse_crop(CROP)
+
+    def decode():
+        im = module._open_jpeg(data)
+        factor = module._decode_reduced(im, rect)
+        return im, factor
+
+    decoded, factor = decode()
+    box = tuple(coordinate / factor for coordinate in rect.box)
+    resized = decoded.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box)
+    shrink = jpeg_shrink(CROP)
+    left, top = round(CROP["x"] / shrink), round(CROP["y"] / shrink)
+    width, height = round(CROP["width"] / shrink), round(CROP["height"] / shrink)
+
+    def vips_decode():
+        image = pyvips.Image.new_from_buffer(data, "", shrink=shrink, access="sequential")
+        return image.crop(left, top, width, height).copy_memory()
+
+    vips_region = vips_decode()
+
+    def vips_resize():
+        return vips_region.resize(OUTPUT_SIZE[0] / width, vscale=OUTPUT_SIZE[1] / height,
+                                  kernel="lanczos3").copy_memory()
+
+    vips_resized = vips_resize()
+    times = interleaved({
+        "ours_decode": decode,
+        "ours_resample": lambda: decoded.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box),
+        "ours_encode": lambda: module._encode(resized),
+        "vips_decode": vips_decode,
+        "vips_resample": vips_resize,
+        "vips_encode": lambda: vips_resized.jpegsave_buffer(Q=QUALITY, keep="none", subsample_mode="off",
+                                                            optimize_coding=False, interlace=False),
+        "ours": lambda: ours(data),
+        "vips": lambda: vips(data),
+    }, rounds)
+    return {name: round(median(values) * 1000, 2) for name, values in times.items()}
+
+
+# A warm analysis slower than this is timed over fewer rounds, so that a slow detector does not stretch the run.
+ASSISTANT_SLOW_SECONDS = 0.5
+
+
+def assistant_timings(data: bytes, rounds: int) -> dict:
+    """The assistant's time on the bench photo, taking turns with our pipeline and libvips (so that its ratio to them
+    shares their moments), or ``{"measured": False, "reason": ...}`` when it cannot run."""
+    import time
+
+    try:
+        started = time.perf_counter()
+        first = assistant(data)
+        first_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        assistant(data)
+        warm_seconds = time.perf_counter() - started
+    except Exception as error:  # noqa: BLE001 - any failure of the assistant: reported, never fatal to the bench
+        return {"measured": False, "reason": f"{type(error).__name__}: {error}"[:300]}
+    if warm_seconds > ASSISTANT_SLOW_SECONDS:
+        rounds = max(5, rounds // 3)
+    detect_ms: list[float] = []
+
+    def run_assistant():
+        analysis = assistant(data)
+        detect = analysis.measures.get("detect_seconds") if isinstance(analysis.measures, dict) else None
+        if isinstance(detect, (int, float)):
+            detect_ms.append(detect * 1000)
+
+    try:
+        times = interleaved({"ours": lambda: ours(data), "assistant": run_assistant, "vips": lambda: vips(data)},
+                            rounds, warmup=1)
+    except Exception as error:  # noqa: BLE001
+        return {"measured": False, "reason": f"{type(error).__name__}: {error}"[:300]}
+    medians = {name: median(values) * 1000 for name, values in times.items()}
+    return {
+        "measured": True,
+        "runs": rounds,
+        "time_ms": {name: round(value, 2) for name, value in medians.items()},
+        # The assistant's own measure of its face search (the rest: its reduced decode, the checks).
+        "detect_ms": round(median(detect_ms), 2) if detect_ms else None,
+        "first_call_ms": round(first_ms, 1),  # imports, detector loading: once per container
+        "assistant_vs_pipeline": medians["assistant"] / medians["ours"],
+        "assistant_vs_vips": medians["assistant"] / medians["vips"],
+        "photo_with_assistant_vs_vips": (medians["ours"] + medians["assistant"]) / medians["vips"],
+        "faces": len(getattr(first, "faces", None) or []),
+        "checks": [getattr(check, "code", str(check)) for check in getattr(first, "checks", None) or []],
+    }
+
+
 def memory(path: Path, repeats: int) -> dict[str, list[float]]:
     """Extra peak RSS (MiB) of each pipeline, each run in a fresh interpreter, the pipelines taking turns."""
     names = PIPELINES + VARIANTS
@@ -324,6 +437,11 @@ def measure(rounds: int = 15, memory_repeats: int = 5) -> dict:
     data = path.read_bytes()
     times = timings(data, rounds)
     mem = memory(path, memory_repeats)
+    helper = assistant_timings(data, rounds)
+    try:
+        where = stages(data, rounds)
+    except Exception as error:  # noqa: BLE001 - the breakdown explains the figures; it must not cost them
+        where = {"error": f"{type(error).__name__}: {error}"[:300]}
     medians_ms = {name: median(values) * 1000 for name, values in times.items()}
     # The peak over the runs: what a function must be sized for. Ours is the same on every run; libvips' takes one of
     # two values (see the module's doc), and a median would pick one of them at random.
@@ -342,6 +460,11 @@ def measure(rounds: int = 15, memory_repeats: int = 5) -> dict:
         "photo_mem_vs_vips_lower_mode": mem_peaks["ours"] / min(mem["vips"]),
         "what_if_draft1": {"time_vs_vips": medians_ms["ours_draft1"] / medians_ms["vips"],
                            "mem_vs_vips": mem_peaks["ours_draft1"] / mem_peaks["vips"]},
+        "stages_ms": where,
+        # Pillow's decode alone against libvips' whole pipeline: the floor of photo_vs_vips with this decoder.
+        "decode_vs_vips": where["ours_decode"] / where["vips"] if "error" not in where else None,
+        "assistant": helper,
+        "photo_with_assistant_vs_vips": helper.get("photo_with_assistant_vs_vips"),
         "quality": quality(data),
         "outputs": output_checks(data),
         "vips_version": _vips_version(),

@@ -222,6 +222,8 @@ def information(results: dict) -> list[tuple[str, str]]:
         lines += [
             ("photo pipeline (ms, median)", f"ours {t['ours']:.0f}, libvips {t['vips']:.0f}, naive Pillow "
                                             f"{t['naive']:.0f} ({photo['photo_vs_naive']:.2f} x naive)"),
+            ("where the photo time goes (ms)", _stages_line(photo)),
+            ("photo assistant, same photo and crop", _assistant_line(photo.get("assistant"))),
             ("photo SSIM of the JPEG outputs", f"ours {photo['quality']['ours_jpeg']:.4f}, libvips "
                                               f"{photo['quality']['vips_jpeg']:.4f}, reference through q90 "
                                               f"{photo['quality']['reference_q90_jpeg']:.4f}"),
@@ -258,6 +260,33 @@ def information(results: dict) -> list[tuple[str, str]]:
              "m={memory_kib} KiB, t={time_cost}, p={parallelism}".format(**journey["login"]["argon2"])),
         ]
     return lines
+
+
+def _stages_line(photo: dict) -> str:
+    s = photo.get("stages_ms")
+    if not s or "error" in s:
+        return f"not measured ({s['error']})" if s else "not measured"
+    return (f"ours: decode at 1/2 {s['ours_decode']:.1f}, LANCZOS {s['ours_resample']:.1f}, encode "
+            f"{s['ours_encode']:.1f}; libvips: decode to the crop's last row {s['vips_decode']:.1f}, lanczos3 "
+            f"{s['vips_resample']:.1f}, encode {s['vips_encode']:.1f}; our decode alone is "
+            f"{photo['decode_vs_vips']:.2f} x libvips' whole pipeline (timed with them: ours {s['ours']:.0f}, "
+            f"libvips {s['vips']:.0f})")
+
+
+def _assistant_line(assistant: dict | None) -> str:
+    """The photo assistant's figure, apart from the pipeline's (the image trigger runs both on an upload)."""
+    if not assistant:
+        return "not measured"
+    if not assistant.get("measured"):
+        return f"not measured ({assistant.get('reason', 'unavailable')})"
+    t = assistant["time_ms"]
+    detect = f" (face search {assistant['detect_ms']:.0f})" if assistant.get("detect_ms") is not None else ""
+    found = f"{assistant['faces']} face{'s' if assistant['faces'] != 1 else ''} found"
+    if assistant.get("checks"):
+        found += ", checks " + ", ".join(assistant["checks"])
+    return (f"{t['assistant']:.0f} ms{detect}, {assistant['assistant_vs_pipeline']:.1f} x our pipeline; pipeline + "
+            f"assistant {t['ours'] + t['assistant']:.0f} ms = {assistant['photo_with_assistant_vs_vips']:.2f} x "
+            f"libvips alone; first call {assistant['first_call_ms']:.0f} ms; {found}")
 
 
 # --- output ---------------------------------------------------------------------------------------------------------

@@ -27,13 +27,15 @@ leaves the card or covers the photo; ``layout_card`` returns every text with its
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from chalicelib.imaging.typography import BOLD_FONT, REGULAR_FONT, font, missing_glyphs, printable
+from chalicelib.imaging.typography import (BOLD_FONT, REGULAR_FONT, line_height, missing_glyphs, printable,
+                                           text_bbox, text_mask)
 
 __all__ = ["PREVIEW_SIZE", "PHOTO_BOX", "CardData", "TextItem", "layout_card", "render_card_preview",
            "missing_glyphs"]
@@ -117,13 +119,14 @@ FOOTER_NUMBER = _Style(bold=True, size=25, min_size=14)
 
 def render_card_preview(card: CardData) -> bytes:
     """The card preview: a 1011 x 638 JPEG (quality 88) with no metadata."""
-    image = Image.new("RGB", PREVIEW_SIZE, WHITE)
+    # What every card has (background, flag, the State's header) is drawn once per container and copied; the texts
+    # that repeat from card to card (labels, commune, dates) are rendered once too (``typography.text_mask``).
+    # The pixels are those of drawing everything on a blank card: the header does not touch the photo's box.
+    image = _blank_card().copy()
     draw = ImageDraw.Draw(image)
-    _draw_background(draw)
-    _draw_flag(draw)
     _draw_photo(image, draw, card.photo_jpeg)
-    for item in layout_card(card):
-        draw.text(item.xy, item.text, font=font(item.bold, item.size), fill=item.fill, anchor="la")
+    for item in _body(card):
+        _draw_text(draw, item)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY)
     return out.getvalue()
@@ -131,8 +134,12 @@ def render_card_preview(card: CardData) -> bytes:
 
 def layout_card(card: CardData) -> list[TextItem]:
     """Every line of text of the card, fitted and placed. Pure computation: nothing is drawn."""
-    items = _header()
-    items += _identity_column(card)
+    return list(_header()) + _body(card)
+
+
+def _body(card: CardData) -> list[TextItem]:
+    """The lines that depend on the card (everything but the header)."""
+    items = _identity_column(card)
     items += _footer(card)
     if card.photo_jpeg is None:
         items += _photo_placeholder()
@@ -143,7 +150,13 @@ def layout_card(card: CardData) -> list[TextItem]:
 # Text blocks
 # ----------------------------------------------------------------------------------------------------------------------
 
-def _header() -> list[TextItem]:
+@functools.lru_cache(maxsize=1)
+def _header() -> tuple[TextItem, ...]:
+    """The same on every card (a tuple: callers cannot alter the cached value)."""
+    return tuple(_header_items())
+
+
+def _header_items() -> list[TextItem]:
     # "Bloc marque" of the State: flag, then RÉPUBLIQUE / FRANÇAISE in bold capitals on two lines.
     left = FLAG_BOX[2] + 16
     republique = _placed(["RÉPUBLIQUE"], HEADER, (left, FLAG_BOX[1] - 2))[0]
@@ -289,13 +302,12 @@ def _ellipsize(line: str, bold: bool, size: int, width: int) -> str:
 
 def _width(text: str, bold: bool, size: int) -> int:
     # The ink box, not the advance: a bold "É" or an italic overhang must stay inside.
-    left, _, right, _ = font(bold, size).getbbox(text, anchor="la")
+    left, _, right, _ = text_bbox(text, bold, size)
     return right - min(0, left)
 
 
 def _line_height(bold: bool, size: int) -> int:
-    ascent, descent = font(bold, size).getmetrics()
-    return ascent + descent
+    return line_height(bold, size)
 
 
 def _sized(style: _Style, size: int) -> _Style:
@@ -307,7 +319,7 @@ def _placed(lines: list[str], style: _Style, xy: tuple[int, int]) -> list[TextIt
     x, y = xy
     items = []
     for line in lines:
-        left, top, right, bottom = font(style.bold, style.size).getbbox(line, anchor="la")
+        left, top, right, bottom = text_bbox(line, style.bold, style.size)
         items.append(TextItem(line, style.bold, style.size, (x, y), style.fill,
                               (x + left, y + top, x + right, y + bottom)))
         y += _line_height(style.bold, style.size)
@@ -317,6 +329,27 @@ def _placed(lines: list[str], style: _Style, xy: tuple[int, int]) -> list[TextIt
 # ----------------------------------------------------------------------------------------------------------------------
 # Graphics
 # ----------------------------------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _blank_card() -> Image.Image:
+    """Background, flag and header: what is the same on every card. Built on first use (never at import); callers
+    draw on a copy."""
+    image = Image.new("RGB", PREVIEW_SIZE, WHITE)
+    draw = ImageDraw.Draw(image)
+    _draw_background(draw)
+    _draw_flag(draw)
+    for item in _header():
+        _draw_text(draw, item)
+    return image
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, item: TextItem) -> None:
+    """``draw.text(item.xy, item.text, anchor="la")`` with the item's font and colour, from the cached mask."""
+    rendered = text_mask(item.text, item.bold, item.size)
+    if rendered is not None:
+        mask, (left, top) = rendered
+        draw.bitmap((item.xy[0] + left, item.xy[1] + top), mask, fill=item.fill)
+
 
 def _draw_background(draw: ImageDraw.ImageDraw) -> None:
     width, height = PREVIEW_SIZE
@@ -344,6 +377,8 @@ def _draw_photo(image: Image.Image, draw: ImageDraw.ImageDraw, photo_jpeg: bytes
         return
     # The photo was normalised by chalicelib.imaging.photo (413 x 531 sRGB); any other size is fitted to the box.
     with Image.open(io.BytesIO(photo_jpeg), formats=["JPEG"]) as photo:
-        photo = photo.convert("RGB").resize(box_size, Image.Resampling.LANCZOS)
+        if photo.mode != "RGB":
+            photo = photo.convert("RGB")
+        photo = photo.resize(box_size, Image.Resampling.LANCZOS)
     image.paste(photo, PHOTO_BOX[:2])
     draw.rectangle((PHOTO_BOX[0] - 1, PHOTO_BOX[1] - 1, PHOTO_BOX[2], PHOTO_BOX[3]), outline=RULE, width=1)

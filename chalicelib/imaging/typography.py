@@ -14,7 +14,7 @@ import os
 import struct
 import unicodedata
 
-from PIL import ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 FONTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fonts")
 REGULAR_FONT = os.path.join(FONTS_DIR, "DejaVuSans.ttf")
@@ -29,6 +29,44 @@ def font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
     # BASIC layout (no Raqm): French needs no shaping, and the same metrics everywhere (Lambda, CI, a laptop) keep
     # the text-fitting decisions, and therefore the previews, identical.
     return ImageFont.truetype(BOLD_FONT if bold else REGULAR_FONT, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+# The cards of an order share most of their texts (labels, commune, mandate date, functions) and the fitting of one
+# text measures it at several sizes: measures and rendered masks are kept per container, bounded by an LRU.
+
+@functools.lru_cache(maxsize=4096)
+def text_bbox(text: str, bold: bool, size: int) -> tuple[int, int, int, int]:
+    """The ink box of ``text`` drawn at (0, 0) with anchor "la" (``FreeTypeFont.getbbox``), cached."""
+    return font(bold, size).getbbox(text, anchor="la")
+
+
+@functools.lru_cache(maxsize=64)
+def line_height(bold: bool, size: int) -> int:
+    ascent, descent = font(bold, size).getmetrics()
+    return ascent + descent
+
+
+@functools.lru_cache(maxsize=128)
+def text_mask(text: str, bold: bool, size: int) -> tuple[Image.Image, tuple[int, int]] | None:
+    """``text`` rendered once as an 8-bit coverage mask, and where its top-left goes relative to the text's anchor
+    point ("la"); None when nothing would be drawn. Drawing the mask with ``ImageDraw.bitmap`` at that offset gives
+    the very pixels ``ImageDraw.text`` draws (the same FreeType rendering, the same blending).
+
+    Cached (at most 128 masks, 2 to 40 KB each for a card's texts: a few MB at worst): the texts that repeat from
+    card to card are rendered once per container; a card's own (its names, its number) are evicted first.
+    """
+    left, top, right, bottom = text_bbox(text, bold, size)
+    if right <= left or bottom <= top:
+        return None
+    mask = Image.new("L", (right - left, bottom - top), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, font=font(bold, size), fill=255, anchor="la")
+    return mask, (left, top)
+
+
+def clear_caches() -> None:
+    """Forget every font, measure and mask (what a fresh container starts with)."""
+    for cached in (font, text_bbox, line_height, text_mask):
+        cached.cache_clear()
 
 
 # ----------------------------------------------------------------------------------------------------------------------

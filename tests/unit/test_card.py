@@ -186,7 +186,8 @@ def test_default_bitmap_font_is_never_used():
 def test_fonts_are_loaded_lazily():
     code = ("import chalicelib.imaging.card, chalicelib.imaging.photo; from chalicelib.imaging import typography;"
             "assert typography.font.cache_info().currsize == 0;"
-            "assert typography._character_map.cache_info().currsize == 0")
+            "assert typography._character_map.cache_info().currsize == 0;"
+            "assert chalicelib.imaging.card._blank_card.cache_info().currsize == 0")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
 
@@ -247,6 +248,46 @@ def test_absurdly_long_text_is_laid_out_quickly():
     items = layout_card(card)
     assert time.perf_counter() - started < 1.0
     assert all(item.bbox[2] <= PREVIEW_SIZE[0] - card_module.MARGIN for item in items)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Caches (constant part of the card, text measures and masks)
+# ----------------------------------------------------------------------------------------------------------------------
+
+def drawn_plainly(card: CardData) -> bytes:
+    """The card drawn the plain way, every time from scratch: blank card, background, flag, photo, then every text with
+    ImageDraw.text; the same JPEG settings."""
+    image = Image.new("RGB", PREVIEW_SIZE, card_module.WHITE)
+    draw = ImageDraw.Draw(image)
+    card_module._draw_background(draw)
+    card_module._draw_flag(draw)
+    card_module._draw_photo(image, draw, card.photo_jpeg)
+    for item in layout_card(card):
+        draw.text(item.xy, item.text, font=typography.font(item.bold, item.size), fill=item.fill, anchor="la")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=card_module.JPEG_QUALITY)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("card", list(ACCENTED_CARDS.values()) + list(LONG_CARDS.values()),
+                         ids=list(ACCENTED_CARDS.keys()) + list(LONG_CARDS.keys()))
+def test_cached_drawing_gives_the_very_same_card(card, pattern_photo):
+    for variant in (card, CardData(**{**card.__dict__, "photo_jpeg": pattern_photo})):
+        render_card_preview(variant)  # warm: the second card of a container draws from the caches
+        assert render_card_preview(variant) == drawn_plainly(variant)
+
+
+def test_cards_drawn_one_after_another_do_not_leak_into_each_other():
+    first, second = make_card(last_name="Dupont"), make_card(last_name="Martin", first_name="Jean", photo_jpeg=None)
+    render_card_preview(first)
+    assert render_card_preview(second) == drawn_plainly(second)
+    typography.clear_caches()
+    assert render_card_preview(first) == drawn_plainly(first)
+
+
+def test_text_caches_are_bounded():
+    for cached in (typography.text_bbox, typography.text_mask, typography.line_height, typography.font):
+        assert cached.cache_info().maxsize is not None
 
 
 # ----------------------------------------------------------------------------------------------------------------------
