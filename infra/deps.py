@@ -76,17 +76,47 @@ def locally_built(site_packages: Path) -> list[str]:
     return sorted(found)
 
 
+def installed_size(path: Path, skip=lambda path: False) -> int:
+    """Bytes of the regular files under ``path`` (or of ``path`` itself), as they would be once unzipped."""
+    path = Path(path)
+    if path.is_file():
+        return 0 if skip(path) else path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink() and not skip(f))
+
+
+def largest_packages(site_packages: Path, count: int = 6) -> list[tuple[str, int]]:
+    """The ``count`` largest top-level entries of a site-packages folder (a package with its ``.libs`` folder of
+    bundled shared libraries counted together), with their size in bytes, largest first."""
+    sizes: dict[str, int] = {}
+    for entry in Path(site_packages).iterdir():
+        if entry.name.endswith((".dist-info", ".data")) or entry.name == "__pycache__":
+            continue
+        name = entry.name.removesuffix(".libs")
+        if not (entry.parent / name).is_dir():  # pillow.libs belongs to PIL: left as it is
+            name = entry.name
+        sizes[name] = sizes.get(name, 0) + installed_size(entry)
+    return sorted(sizes.items(), key=lambda item: -item[1])[:count]
+
+
+def cached_dependencies(requirements: Path = PROJECT_DIR / "requirements.txt", runtime: str = LAMBDA_RUNTIME,
+                        cache_dir: Path = CACHE_DIR) -> Path | None:
+    """The already built site-packages for ``requirements``, or None (nothing is built or downloaded here)."""
+    target = cache_dir / f"lambda-deps-{_abi(runtime)}-{cache_key(requirements, runtime)}"
+    return target if target.with_name(target.name + COMPLETE_MARKER).exists() and target.is_dir() else None
+
+
 def build_dependencies(requirements: Path = PROJECT_DIR / "requirements.txt", runtime: str = LAMBDA_RUNTIME,
                        cache_dir: Path = CACHE_DIR, log=print) -> Path:
     """The site-packages for the Lambda runtime, from the cache or built now."""
     from chalice.deploy.packager import DependencyBuilder, MissingDependencyError, NoSuchPackageError
     from chalice.utils import OSUtils
 
+    cached = cached_dependencies(requirements, runtime, cache_dir)
+    if cached is not None:
+        log(f"Dependencies for {runtime}: reusing {cached}")
+        return cached
     target = cache_dir / f"lambda-deps-{_abi(runtime)}-{cache_key(requirements, runtime)}"
     complete = target.with_name(target.name + COMPLETE_MARKER)
-    if complete.exists() and target.is_dir():
-        log(f"Dependencies for {runtime}: reusing {target}")
-        return target
     partial = target.with_name(target.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

@@ -4,7 +4,9 @@
 2. Builds (or reuses) the Lambda dependencies for the Lambda runtime (`infra.deps`).
 3. Runs `chalice package --stage <stage> --pkg-format cloudformation --merge-template ...` on a clean copy of the app
    (app.py, chalicelib/ without bytecode, .chalice/), the dependencies given to Chalice as its `vendor/` folder.
-4. Checks the result: every override of a Chalice resource landed, the least-privilege rules, cfn-lint (0 errors).
+4. Checks the result: every override of a Chalice resource landed, the least-privilege rules, cfn-lint (0 errors),
+   and the code zip's unzipped size against Lambda's limit (250 MB for a function's code and layers together: the
+   zip is every function's code, dependencies included).
 
 Writes `<out>/sam.json` (the SAM template to deploy), `<out>/deployment.zip` (its code), `<out>/merge-template.json`.
 Deploying is `aws cloudformation package` + `deploy`: see docs/deploy.md.
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +26,10 @@ from . import checks, template
 from .project import PROJECT_DIR, load_stage
 
 CHALICE_CLI = "import sys; from chalice.cli import main; sys.exit(main())"
+# Lambda's quota for a function's unzipped code, layers included: "250 MB", i.e. 262,144,000 bytes (AWS's MB is
+# 1,048,576 bytes). A larger package is refused by CloudFormation at deployment time; it is refused here first.
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+MB = 1_048_576
 
 
 @dataclass
@@ -32,6 +39,31 @@ class PackageResult:
     merge_template_path: Path
     lint: checks.LintResult
     seconds: float
+    unzipped_bytes: int = 0
+
+
+class PackageTooLarge(SystemExit):
+    pass
+
+
+def unzipped_size(zip_path: Path) -> int:
+    """Bytes of the files in a zip once extracted (what Lambda counts against its limit)."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return sum(info.file_size for info in archive.infolist() if not info.is_dir())
+
+
+def check_unzipped_size(zip_path: Path, limit: int | None = None, log=print) -> int:
+    """The unzipped size of the code zip, printed; ``PackageTooLarge`` (a SystemExit) when it exceeds ``limit``
+    (default: ``LAMBDA_UNZIPPED_LIMIT``)."""
+    limit = LAMBDA_UNZIPPED_LIMIT if limit is None else limit
+    size = unzipped_size(zip_path)
+    line = (f"{Path(zip_path).name}: {size:,} bytes unzipped ({size / MB:.1f} MB of Lambda's {limit / MB:.0f} MB, "
+            f"{limit:,} bytes)")
+    if size > limit:
+        raise PackageTooLarge(f"{line}: too large, Lambda would refuse it. See docs/photo-assistant.md, "
+                              f"\"Package size\" for what weighs what.")
+    log(line)
+    return size
 
 
 def stage_project(target: Path, dependencies: Path | None) -> Path:
@@ -87,6 +119,12 @@ def package(stage_name: str, out_dir: Path, with_dependencies: bool = True, stri
             if destination.exists():
                 destination.unlink()
             shutil.move(str(produced), destination)
+    unzipped = check_unzipped_size(out_dir / "deployment.zip", log=log)
+    if dependencies is not None:
+        from .deps import largest_packages
+
+        log("Largest dependencies (unzipped): " + ", ".join(f"{name} {size / MB:.1f} MB"
+                                                             for name, size in largest_packages(dependencies)))
     template_path = out_dir / "sam.json"
     packaged = checks.load(template_path)
     problems = [f"not created by chalice, so not overridden: {name}" for name in checks.unmerged_overrides(packaged)]
@@ -101,7 +139,7 @@ def package(stage_name: str, out_dir: Path, with_dependencies: bool = True, stri
     seconds = time.monotonic() - started
     log(f"{template_path} and {out_dir / 'deployment.zip'}: cfn-lint 0 errors, {len(lint.warnings)} warnings "
         f"({seconds:.0f} s)")
-    return PackageResult(out_dir, template_path, merge_path, lint, seconds)
+    return PackageResult(out_dir, template_path, merge_path, lint, seconds, unzipped)
 
 
 def main(argv=None) -> int:

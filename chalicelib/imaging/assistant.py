@@ -1,9 +1,10 @@
 """Photo assistant: find the face in an uploaded ID photo, propose the 35:45 framing of the ANTS norm, and list what
 is wrong with the photo as checks for the town-hall agent.
 
-Face *detection* only (``imaging.faces``: OpenCV's bundled Haar cascades): the boxes and the verdicts are all that is
-computed; nothing describing who the person is. OpenCV and numpy are imported inside the functions: importing this
-module costs nothing, and only the image trigger ever calls it.
+Face *detection* only (``imaging.faces``: OpenCV's Haar cascades, evaluated with numpy): the boxes and the verdicts are
+all that is computed; nothing describing who the person is. numpy is imported inside the functions: importing this
+module costs nothing, and only the image trigger ever calls it. OpenCV is not used at run time (too large for the
+Lambda package): the few filters below are numpy versions of OpenCV's (same kernels, same borders).
 
 Public API (see ``docs/photo-assistant.md``):
 
@@ -466,7 +467,6 @@ def _face_measures(image: Image.Image, head: _Head):
     pass for detail), divided by the variance of the patch itself (contrast: a dark photo is not a blurred one),
     times 100.
     """
-    import cv2
     import numpy as np
 
     from . import faces as detector
@@ -478,7 +478,7 @@ def _face_measures(image: Image.Image, head: _Head):
     patch = detector.face_patch(image, frame, region, round(FACE_PATCH_WIDTH * (region[2] - region[0])), mode="RGB")
     rgb = patch.astype(np.float32)
     luminance = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-    laplacian = cv2.Laplacian(cv2.GaussianBlur(luminance, (0, 0), 0.6), cv2.CV_32F, ksize=1)
+    laplacian = _laplacian(_gaussian_blur(luminance, 0.6))
     sharpness = float(laplacian[2:-2, 2:-2].var()) / max(1.0, float(luminance.var())) * 100
     return sharpness, luminance
 
@@ -487,7 +487,6 @@ def _background(image: Image.Image, head: _Head, rect):
     """Mean luminance, texture (mean gradient, lightly smoothed) and clutter (spread of the smoothed luminance) of the
     background band of the crop: above the nose, outside the head (an ellipse around skull, hair and ears), at half
     the output scale. (None, None, None) when the band is too small to judge (a face filling the crop)."""
-    import cv2
     import numpy as np
 
     x, y, width, height = rect
@@ -516,10 +515,60 @@ def _background(image: Image.Image, head: _Head, rect):
     band[:, :1] = band[:, -1:] = False
     if band.sum() < 0.02 * out_w * out_h:
         return None, None, None
-    smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
-    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8
-    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8
+    smooth = _gaussian_blur(gray, 1.0)
+    gx, gy = _sobel(smooth)
+    gx, gy = gx / 8, gy / 8
     gradient = np.hypot(gx, gy)
     values = smooth[band]
     spread = float(np.percentile(values, 95) - np.percentile(values, 5))
     return float(gray[band].mean()), float(gradient[band].mean()), spread
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Filters (float32 images), as OpenCV's GaussianBlur, Laplacian and Sobel compute them: same kernels, borders mirrored
+# without repeating the edge pixel (OpenCV's default BORDER_REFLECT_101, numpy's "reflect")
+# --------------------------------------------------------------------------------------------------------------------
+
+def _correlate(image, kernel_x, kernel_y):
+    """Separable correlation of a 2-D float32 array with ``kernel_x`` along rows and ``kernel_y`` along columns."""
+    import numpy as np
+
+    half_x, half_y = len(kernel_x) // 2, len(kernel_y) // 2
+    padded = np.pad(image, ((half_y, half_y), (half_x, half_x)), mode="reflect")
+    height, width = image.shape
+    columns = np.zeros((height, padded.shape[1]), np.float32)
+    for i, weight in enumerate(kernel_y):
+        if weight:
+            columns += np.float32(weight) * padded[i: i + height]
+    out = np.zeros((height, width), np.float32)
+    for i, weight in enumerate(kernel_x):
+        if weight:
+            out += np.float32(weight) * columns[:, i: i + width]
+    return out
+
+
+def _gaussian_blur(image, sigma: float):
+    """``cv2.GaussianBlur(image, (0, 0), sigma)`` for a float32 image: round(8 sigma + 1) taps, made odd."""
+    import numpy as np
+
+    size = int(np.rint(sigma * 8 + 1)) | 1
+    x = np.arange(size) - (size - 1) / 2
+    kernel = np.exp(-0.5 / (sigma * sigma) * x * x)
+    kernel = (kernel / kernel.sum()).astype(np.float32)
+    return _correlate(image, kernel, kernel)
+
+
+def _laplacian(image):
+    """``cv2.Laplacian(image, cv2.CV_32F, ksize=1)``: the 4 neighbours less 4 times the pixel."""
+    import numpy as np
+
+    padded = np.pad(image, 1, mode="reflect")
+    return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+            - np.float32(4) * image).astype(np.float32)
+
+
+def _sobel(image):
+    """``cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)`` and ``(..., 0, 1, ksize=3)``: horizontal and vertical
+    derivatives (kernel (-1, 0, 1) along the derivative, (1, 2, 1) across)."""
+    derivative, smoothing = (-1.0, 0.0, 1.0), (1.0, 2.0, 1.0)
+    return _correlate(image, derivative, smoothing), _correlate(image, smoothing, derivative)

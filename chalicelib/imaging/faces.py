@@ -1,11 +1,14 @@
-"""Face *detection* (never recognition) with the Haar cascades that ship inside ``opencv-python-headless`` 4.x.
+"""Face *detection* (never recognition) with OpenCV's Haar cascades, evaluated with numpy (``imaging.cascade``).
 
 Only where faces and eyes are is computed: boxes, an eye line, an angle. Nothing describing *who* the person is (no
 template, no embedding, no matching) is computed, kept or returned.
 
-OpenCV and numpy are imported inside the functions, never at module import: this module is only reached from the image
-trigger (through ``imaging.assistant``), and even there the import cost is paid on first use only. The cascades are
-loaded once per process (``functools.lru_cache``).
+The cascades are OpenCV 4.x's own files, shipped in ``imaging/cascades/``; ``imaging.cascade`` evaluates them exactly
+as ``cv2.CascadeClassifier.detectMultiScale`` does, and reproduces the few other OpenCV operations used here
+(histogram equalisation, area shrink, rotation), bit for bit: OpenCV itself is not needed at run time (too large for
+the Lambda package, docs/photo-assistant.md). numpy and ``imaging.cascade`` are imported inside the functions, never at
+module import: this module is only reached from the image trigger (through ``imaging.assistant``), and even there the
+import cost is paid on first use only. The cascades are read once per process.
 
 Coordinates: every function works on numpy arrays or PIL images given by the caller and returns coordinates in the
 pixels of what it was given; ``imaging.assistant`` maps them back to the original photo.
@@ -13,7 +16,6 @@ pixels of what it was given; ``imaging.assistant`` maps them back to the origina
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -78,14 +80,11 @@ class Eyes:
         return math.degrees(math.atan2(self.right[1] - self.left[1], self.right[0] - self.left[0]))
 
 
-@functools.lru_cache(maxsize=None)
 def _cascade(name: str):
-    import cv2
+    """A cascade of ``imaging/cascades/``, read once per process; a missing or broken file raises (never "no face")."""
+    from . import cascade
 
-    classifier = cv2.CascadeClassifier(cv2.data.haarcascades + name)
-    if classifier.empty():  # a broken install must fail loudly, never answer "no face"
-        raise RuntimeError(f"OpenCV cascade {name} could not be loaded")
-    return classifier
+    return cascade.load(name)
 
 
 @dataclass(frozen=True)
@@ -105,18 +104,17 @@ def detect(image, gray, factor: float) -> list[Detection]:
     second frontal cascade (``alt``) finds a face at the same place: textures and animals that fool one cascade rarely
     fool both (on the labelled set: a cat, coins, grass). In the turned copies, the two eyes must be found as well.
     """
-    import cv2
+    from . import cascade
 
     kept = _verified(image, _detect_upright(gray), factor, gray, 0.0)
     if not kept:
-        equalised = cv2.equalizeHist(gray)
+        equalised = cascade.equalize_hist(gray)
         kept = _verified(image, _detect_upright(equalised), factor, equalised, 0.0)
     if not kept and RETRY_ANGLES:
         small, shrink = gray, 1.0
         if max(gray.shape[:2]) > RETRY_SIDE:
             shrink = max(gray.shape[:2]) / RETRY_SIDE
-            small = cv2.resize(gray, (round(gray.shape[1] / shrink), round(gray.shape[0] / shrink)),
-                               interpolation=cv2.INTER_AREA)
+            small = cascade.shrink_area(gray, (round(gray.shape[1] / shrink), round(gray.shape[0] / shrink)))
         for angle in RETRY_ANGLES:
             kept = _verified(image, _detect_rotated(small, angle), factor * shrink, small, angle)
             if kept:
@@ -139,12 +137,13 @@ def _verified(image, candidates: list[FaceFrame], factor: float, searched, angle
 
 def _confirmed(gray, candidate: FaceFrame, angle: float) -> bool:
     """The second cascade finds a face of about the same size around ``candidate`` (reduced-copy pixels)."""
-    import cv2
     import numpy as np
+
+    from . import cascade
 
     if angle:
         matrix, size = _rotation(gray, angle)
-        gray = cv2.warpAffine(gray, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        gray = cascade.warp_affine(gray, matrix, size)
         cx, cy = matrix @ np.array([candidate.cx, candidate.cy, 1.0])
     else:
         cx, cy = candidate.cx, candidate.cy
@@ -152,9 +151,9 @@ def _confirmed(gray, candidate: FaceFrame, angle: float) -> bool:
     height, width = gray.shape[:2]
     x0, y0 = int(max(0, cx - reach)), int(max(0, cy - reach))
     x1, y1 = int(min(width, cx + reach)), int(min(height, cy + reach))
-    found = _cascade("haarcascade_frontalface_alt.xml").detectMultiScale(
-        gray[y0:y1, x0:x1], scaleFactor=1.05, minNeighbors=3, minSize=(int(candidate.size * 0.6),) * 2,
-        maxSize=(int(candidate.size * 1.5),) * 2)
+    found = _cascade("haarcascade_frontalface_alt.xml").detect_multi_scale(
+        gray[y0:y1, x0:x1], scale_factor=1.05, min_neighbors=3, min_size=(int(candidate.size * 0.6),) * 2,
+        max_size=(int(candidate.size * 1.5),) * 2)
     return len(found) > 0
 
 
@@ -163,22 +162,19 @@ def _min_size(gray) -> int:
 
 
 def _detect_upright(gray) -> list[FaceFrame]:
-    import cv2
-
-    found = _cascade("haarcascade_frontalface_default.xml").detectMultiScale(
-        gray, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBOURS, minSize=(_min_size(gray),) * 2,
-        flags=cv2.CASCADE_SCALE_IMAGE)
+    found = _cascade("haarcascade_frontalface_default.xml").detect_multi_scale(
+        gray, scale_factor=SCALE_FACTOR, min_neighbors=MIN_NEIGHBOURS, min_size=(_min_size(gray),) * 2)
     return [FaceFrame(float(x + w / 2), float(y + h / 2), float(w)) for (x, y, w, h) in found]
 
 
 def _rotation(gray, angle: float):
     """Affine matrix turning ``gray`` by ``angle`` (tilt convention) so that a face tilted by ``angle`` is upright,
     with the canvas enlarged to keep every pixel, and the size of that canvas."""
-    import cv2
+    from . import cascade
 
     height, width = gray.shape[:2]
-    # cv2's positive angle turns the picture counter-clockwise on screen, which undoes a clockwise tilt.
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    # OpenCV's positive angle turns the picture counter-clockwise on screen, which undoes a clockwise tilt.
+    matrix = cascade.rotation_matrix((width / 2, height / 2), angle, 1.0)
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     new_width, new_height = int(height * sin + width * cos), int(height * cos + width * sin)
     matrix[0, 2] += new_width / 2 - width / 2
@@ -188,12 +184,13 @@ def _rotation(gray, angle: float):
 
 def _detect_rotated(gray, angle: float) -> list[FaceFrame]:
     """Candidates in the turned copy, mapped back to ``gray``'s pixels (frame angle = ``angle``)."""
-    import cv2
     import numpy as np
 
+    from . import cascade
+
     matrix, size = _rotation(gray, angle)
-    turned = cv2.warpAffine(gray, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    inverse = cv2.invertAffineTransform(matrix)
+    turned = cascade.warp_affine(gray, matrix, size)
+    inverse = cascade.invert_affine(matrix)
     faces = []
     for face in _detect_upright(turned):
         x, y = inverse @ np.array([face.cx, face.cy, 1.0])
@@ -255,8 +252,8 @@ def find_eyes(image, face: FaceFrame) -> Eyes | None:
     patch = face_patch(image, face, (-0.5, top - 0.5, 0.5, bottom - 0.5), EYE_PATCH_WIDTH)
     pair = None
     for name in ("haarcascade_eye.xml", "haarcascade_eye_tree_eyeglasses.xml"):
-        pair = _best_pair(_cascade(name).detectMultiScale(patch, scaleFactor=1.05, minNeighbors=3,
-                                                          minSize=(18, 18), maxSize=(80, 80)))
+        pair = _best_pair(_cascade(name).detect_multi_scale(patch, scale_factor=1.05, min_neighbors=3,
+                                                            min_size=(18, 18), max_size=(80, 80)))
         if pair is not None:
             break
     if pair is None:
