@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    # Microseconds kept: a session opened just after a password change must come after the revocation it made.
+    return datetime.now(timezone.utc)
 
 
 def iso(moment: datetime | None) -> str | None:

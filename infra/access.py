@@ -35,21 +35,20 @@ ACCESS = {
     # The HTTP API: every route of app.py.
     "api_handler": Access(
         tables={
-            Commune: ("GetItem", "BatchGetItem", "UpdateItem"),
-            Prefecture: ("GetItem",),
-            Account: ("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
-            Token: ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
-            Counter: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            Commune: ("BatchGetItem", "UpdateItem"),
+            Prefecture: ("GetItem", "BatchGetItem"),
+            Account: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            Token: ("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
+            Counter: ("BatchGetItem", "UpdateItem", "DeleteItem"),
             ReferenceImport: ("GetItem", "PutItem"),
             DirectoryItem: ("Query", "PutItem", "DeleteItem"),
             Official: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
             PhotoUpload: ("PutItem",),
-            CardOrder: ("GetItem", "Query", "PutItem", "UpdateItem"),
+            CardOrder: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
         },
         indexes={
             (Commune, "by-department"): ("Query",),
             (Account, "by-siren"): ("Query",),
-            (Token, "by-email"): ("Query",),
             (CardOrder, "by-status"): ("Query",),
             (CardOrder, "by-department-status"): ("Query",),
             (CardOrder, "by-department"): ("Query",),
@@ -84,9 +83,9 @@ ACCESS = {
     # of an order going into production), through the photos queue.
     "process_photo_event": Access(
         tables={
-            PhotoUpload: ("GetItem", "DeleteItem"),
-            Official: ("GetItem", "UpdateItem"),
-            Commune: ("GetItem",),
+            PhotoUpload: ("BatchGetItem", "DeleteItem"),
+            Official: ("BatchGetItem", "UpdateItem"),
+            Commune: ("BatchGetItem",),
             CardOrder: ("GetItem", "UpdateItem"),
         },
         objects={

@@ -90,7 +90,7 @@ def outbox_messages(outbox: Path, to: str | None = None) -> list[email.message.E
 
 def link_token(message) -> str:
     text = message.get_body(preferencelist=("plain",)).get_content()
-    match = re.search(r"\?token=([A-Za-z0-9_\-]+)", text)
+    match = re.search(r"\?token=([A-Za-z0-9_.\-]+)", text)
     assert match, text
     return match.group(1)
 

@@ -43,7 +43,7 @@ def submit_order(call, order_id):
 @endpoint(orders, "/orders/{order_id}/cancel", "POST", roles={COMMUNE}, summary="Annuler la demande",
           request=s.ORDER_CANCEL, response=s.ORDER, errors={404: ["not_found"], 409: ["invalid_transition"]})
 def cancel_order(call, order_id):
-    return service.move(call.principal, service.load(call.principal, order_id), "annulee", None)
+    return service.move(call.principal, order_id, "annulee", None)
 
 
 @endpoint(orders, "/admin/orders", "GET", roles={MANUFACTURER, PREFECTURE},
@@ -71,8 +71,7 @@ def admin_get_order(call, order_id):
           request=s.TRANSITION, response=s.ORDER,
           errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["reason_required"]})
 def transition(call, order_id):
-    order = service.load(call.principal, order_id)
-    return service.move(call.principal, order, call.body["to"], call.body.get("reason"))
+    return service.move(call.principal, order_id, call.body["to"], call.body.get("reason"))
 
 
 @endpoint(orders, "/admin/orders/{order_id}/receipt", "GET", roles={PREFECTURE, MANUFACTURER},

@@ -17,3 +17,5 @@ class Principal:
     department_code: str | None  # a préfecture agent's département, or a commune agent's commune's
     token_hash: str
     insee_code: str | None = None  # commune agents: their commune's partition of the directory
+    account_id: str | None = None
+    commune_name: str | None = None  # commune agents

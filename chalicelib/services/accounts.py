@@ -3,21 +3,21 @@ import logging
 import uuid
 from datetime import timedelta
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
 from ..domain import passwords, roles
 from ..domain.roles import Principal
-from ..domain.secrets_codes import (activation_code_matches, hash_activation_code, new_activation_code, new_token,
-                                    token_digest)
+from ..domain.secrets_codes import activation_code_matches, hash_activation_code, new_activation_code
 from ..errors import PortalError
 from ..mail import sender
 from ..mail.messages import set_password_mail
 from ..settings import get_settings
 from ..store import counters
+from ..store.batch import Wanted, get_many
 from ..store.tables import Account, Commune, Prefecture, Token, is_condition_failure, transaction
-from . import limits, orders
-from .sessions import normalise_email, revoke_tokens
+from . import limits, orders, sessions
+from .sessions import normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -69,25 +69,28 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
                      source_ip: str = "unknown") -> dict:
     siren = valid_siren(siren)
     email = valid_email(email)
-    limits.refuse_if_locked(limits.REGISTRATION_SOURCE, source_ip)
-    limits.refuse_if_locked(limits.ACTIVATION_CODE, siren)
-    commune = _find(Commune, siren)
+    # One read: the limits, the commune and whether the email has an account.
+    source_count, code_count, reset_count, commune, existing = get_many([
+        counters.wanted(limits.REGISTRATION_SOURCE, source_ip), counters.wanted(limits.ACTIVATION_CODE, siren),
+        counters.wanted(limits.PASSWORD_RESET, email), Wanted(Commune, siren), Wanted(Account, email)])
+    limits.check((limits.REGISTRATION_SOURCE, source_count), (limits.ACTIVATION_CODE, code_count))
     if commune is not None and commune.registered_at is not None:
-        if _resend_first_link(email, siren, commune.name, "registration"):
+        if _resend_first_link(existing, siren, "registration", reset_count):
             return {"siren": siren, "commune_name": commune.name, "email": email}
         raise PortalError(409, "already_registered",
                           "Cette commune est déjà inscrite. Connectez-vous, ou demandez à un agent déjà inscrit de "
                           "vous ajouter.")
     if not _activation_code_matches(commune, activation_code):
-        counters.record_failure(limits.ACTIVATION_CODE, siren)
-        counters.record_failure(limits.REGISTRATION_SOURCE, source_ip)
+        with transaction() as writes:
+            counters.count_in(writes, limits.ACTIVATION_CODE, siren)
+            counters.count_in(writes, limits.REGISTRATION_SOURCE, source_ip)
         raise invalid_activation_code()
-    if _find(Account, email) is not None:
+    if existing is not None:
         raise email_taken()
     now = clock.now()
     account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
                       last_name=last_name, siren=siren, department_code=commune.department_code,
-                      insee_code=commune.insee_code, created_at=now)
+                      insee_code=commune.insee_code, commune_name=commune.name, created_at=now)
     link_token, link = _password_link(account, now)
     try:
         with transaction() as writes:
@@ -95,7 +98,7 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
             writes.update(
                 commune,
                 actions=[Commune.registered_at.set(now), Commune.activation_code_hash.remove(),
-                         Commune.activation_code_expires_at.remove()],
+                         Commune.activation_code_expires_at.remove(), Commune.agent_emails.add({email})],
                 condition=Commune.registered_at.does_not_exist()
                 & (Commune.activation_code_hash == commune.activation_code_hash),
             )
@@ -106,20 +109,26 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
             raise
         raise PortalError(409, "already_registered", "Cette commune vient d'être inscrite par une autre personne.") \
             from None
-    limits.forget(limits.ACTIVATION_CODE, siren)
-    # If sending fails (503), the same registration sent again resends the link (_resend_first_link).
-    _send_password_mail(account, link_token, "registration", commune.name)
+    # If sending fails (503), the same registration sent again resends the link (_resend_first_link). The failed
+    # guesses of the spent code are left to expire with their window.
+    _send_password_mail(account, link_token, "registration")
     return {"siren": siren, "commune_name": commune.name, "email": email}
 
 
-def _resend_first_link(email: str, siren: str, commune_name: str, reason: str) -> bool:
+def _resend_first_link(account: Account | None, siren: str, reason: str, reset_count: dict | None,
+                       also_count: tuple | None = None) -> bool:
     """The same person registering (or invited) again before setting a password: their first email was lost or a
     503 interrupted the request after the account was made. Send a new link rather than refuse."""
-    account = _find(Account, email)
     if account is None or account.siren != siren or account.password_hash is not None:
         return False
-    limits.count_attempt(limits.PASSWORD_RESET, email)
-    send_password_link(account, reason, commune_name)
+    limits.check((limits.PASSWORD_RESET, reset_count))
+    token, link = _password_link(account, clock.now())
+    with transaction() as writes:
+        counters.count_in(writes, limits.PASSWORD_RESET, account.email)
+        if also_count:
+            counters.count_in(writes, *also_count)
+        writes.save(link)
+    _send_password_mail(account, token, reason)
     return True
 
 
@@ -133,24 +142,18 @@ def _activation_code_matches(commune: Commune | None, typed: str) -> bool:
 # --- passwords ----------------------------------------------------------------------------------------------------
 
 def _password_link(account: Account, now) -> tuple[str, Token]:
-    token = new_token()
+    token, digest = sessions.mint(account)
     expires_at = now + PASSWORD_LINK_LIFETIME
-    item = Token(token_digest(token), kind="password", email=account.email, role=account.role, siren=account.siren,
-                 department_code=account.department_code, created_at=now, expires_at=expires_at,
-                 purge_at=expires_at)
+    item = Token(digest, kind="password", account_id=account.account_id, email=account.email, role=account.role,
+                 siren=account.siren, department_code=account.department_code, created_at=now,
+                 expires_at=expires_at, purge_at=expires_at)
     return token, item
 
 
-def _send_password_mail(account: Account, token: str, reason: str, commune_name: str | None) -> None:
+def _send_password_mail(account: Account, token: str, reason: str) -> None:
     link = f"{get_settings().site_url}/mot-de-passe.html?token={token}"
     hours = int(PASSWORD_LINK_LIFETIME.total_seconds() // 3600)
-    sender.send(set_password_mail(account.email, account.first_name, commune_name, link, reason, hours))
-
-
-def send_password_link(account: Account, reason: str, commune_name: str | None = None) -> None:
-    token, item = _password_link(account, clock.now())
-    item.save()
-    _send_password_mail(account, token, reason, commune_name)
+    sender.send(set_password_mail(account.email, account.first_name, account.commune_name, link, reason, hours))
 
 
 def invalid_token() -> PortalError:
@@ -160,24 +163,23 @@ def invalid_token() -> PortalError:
 
 
 def set_password(token: str, password: str) -> None:
-    link = _find(Token, token_digest(token)) if 0 < len(token) <= 200 else None
+    link = sessions.read_token(token) if 0 < len(token) <= 200 else None
     if link is None or link.kind != "password" or link.expires_at <= clock.now():
         raise invalid_token()
     account = _find(Account, link.email)
-    if account is None:
+    if account is None or account.account_id != link.account_id:
         raise invalid_token()
     try:
         passwords.check_strength(password, _personal_words(account))
     except passwords.WeakPassword as weak:
         raise PortalError(400, "weak_password", str(weak), details={"password": str(weak)}) from None
-    # A new password ends every session and every other link of the account: first, so that a failure after the
-    # password changed cannot leave an old session alive.
-    revoke_tokens(account.email, keep=link.token_hash)
     try:
         with transaction() as writes:
             writes.delete(link, condition=Token.token_hash.exists())  # single use, even when sent twice at once
             writes.update(account, actions=[Account.password_hash.set(passwords.hash_password(password))],
-                          condition=Account.email.exists())
+                          condition=Account.account_id == account.account_id)
+            # A new password ends every session and every other link of the account, in the same write.
+            sessions.revoke_all(writes, account)
     except TransactWriteError as error:
         if not is_condition_failure(error):
             raise
@@ -187,40 +189,47 @@ def set_password(token: str, password: str) -> None:
 def _personal_words(account: Account) -> list[str]:
     words = [account.first_name, account.last_name, account.email.split("@")[0]]
     if account.siren:
-        commune = _find(Commune, account.siren)
-        words += [account.siren] + ([commune.name] if commune else [])
+        words += [account.siren] + ([account.commune_name] if account.commune_name else [])
     return words
 
 
 def request_password_reset(email: str, source_ip: str = "unknown") -> None:
     email = normalise_email(email)
-    limits.count_attempt(limits.RESET_SOURCE, source_ip)
-    limits.count_attempt(limits.PASSWORD_RESET, email)
-    account = _find(Account, email) if email else None
-    if account is None:
-        return  # same answer as for a known email: no enumeration
-    commune = _find(Commune, account.siren) if account.siren else None
-    send_password_link(account, "reset", commune.name if commune else None)
+    source_count, email_count, *found = get_many(
+        [counters.wanted(limits.RESET_SOURCE, source_ip), counters.wanted(limits.PASSWORD_RESET, email)]
+        + ([Wanted(Account, email)] if email else []))
+    limits.check((limits.RESET_SOURCE, source_count), (limits.PASSWORD_RESET, email_count))
+    account = found[0] if found else None
+    # Counted whether the email has an account or not: same work, same answer, no enumeration.
+    token, link = _password_link(account, clock.now()) if account else (None, None)
+    with transaction() as writes:
+        counters.count_in(writes, limits.RESET_SOURCE, source_ip)
+        counters.count_in(writes, limits.PASSWORD_RESET, email)
+        if link is not None:
+            writes.save(link)
+    if account is not None:
+        _send_password_mail(account, token, "reset")
 
 
 # --- who am I -----------------------------------------------------------------------------------------------------
 
 def describe_me(principal: Principal) -> dict:
-    account = _find(Account, principal.email)
+    wanted = [Wanted(Account, principal.email)]
+    if principal.role == roles.COMMUNE:
+        wanted += [Wanted(Commune, principal.siren), Wanted(Prefecture, principal.department_code)]
+    account, *commune_and_prefecture = get_many(wanted, consistent=False)
     if account is None:
-        from .sessions import unauthenticated
-
-        raise unauthenticated()
+        raise sessions.unauthenticated()
     me = {"email": account.email, "first_name": account.first_name, "last_name": account.last_name,
           "role": account.role, "role_label": roles.ROLE_LABELS[account.role]}
     if account.role == roles.COMMUNE:
-        commune = Commune.get(account.siren)
+        commune, prefecture = commune_and_prefecture
         me["commune"] = {
             "siren": commune.siren,
             "name": commune.name,
             "insee_code": commune.insee_code,
             "department_code": commune.department_code,
-            "delivery_address": orders.delivery_address(commune.department_code),
+            "delivery_address": orders.address_of(prefecture),
         }
     if account.role == roles.PREFECTURE:
         me["department_code"] = account.department_code
@@ -242,15 +251,31 @@ def list_agents(principal: Principal) -> dict:
 
 def invite_agent(principal: Principal, email: str, last_name: str, first_name: str) -> dict:
     email = valid_email(email)
-    limits.count_attempt(limits.INVITATIONS, principal.siren)
-    commune = Commune.get(principal.siren)
-    if _resend_first_link(email, principal.siren, commune.name, "invitation"):
-        return _agent_view(Account.get(email))
+    invitations, resets, existing = get_many([counters.wanted(limits.INVITATIONS, principal.siren),
+                                              counters.wanted(limits.PASSWORD_RESET, email), Wanted(Account, email)])
+    limits.check((limits.INVITATIONS, invitations))
+    if existing is not None:
+        if _resend_first_link(existing, principal.siren, "invitation", resets,
+                              also_count=(limits.INVITATIONS, principal.siren)):
+            return _agent_view(existing)
+        raise email_taken()
+    now = clock.now()
     account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
-                      last_name=last_name, siren=principal.siren, department_code=commune.department_code,
-                      insee_code=commune.insee_code, created_at=clock.now())
-    _create_account(account)
-    send_password_link(account, "invitation", commune.name)
+                      last_name=last_name, siren=principal.siren, department_code=principal.department_code,
+                      insee_code=principal.insee_code, commune_name=principal.commune_name, created_at=now)
+    token, link = _password_link(account, now)
+    try:
+        with transaction() as writes:
+            counters.count_in(writes, limits.INVITATIONS, principal.siren)
+            writes.save(account, condition=Account.email.does_not_exist())
+            writes.save(link)
+            writes.update(Commune(principal.siren), actions=[Commune.agent_emails.add({email})],
+                          condition=Commune.siren.exists())
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
+        raise email_taken() from None
+    _send_password_mail(account, token, "invitation")
     return _agent_view(account)
 
 
@@ -261,17 +286,15 @@ def remove_agent(principal: Principal, agent_id: str) -> None:
         raise PortalError(404, "not_found", "Cet agent n'existe pas.")
     if len(agents) <= 1:
         raise PortalError(409, "last_agent", "Impossible de retirer le dernier agent de la commune.")
-    target.delete(condition=Account.email.exists())
-    revoke_tokens(target.email)
-
-
-def _create_account(account: Account) -> None:
     try:
-        account.save(condition=Account.email.does_not_exist())
-    except PutError as error:
+        with transaction() as writes:
+            writes.delete(target, condition=Account.account_id == target.account_id)
+            sessions.revoke_all(writes, target)  # the agent's sessions and links end with the account
+            writes.update(Commune(principal.siren), actions=[Commune.agent_emails.delete({target.email})])
+    except TransactWriteError as error:
         if not is_condition_failure(error):
             raise
-        raise email_taken() from None
+        raise PortalError(404, "not_found", "Cet agent n'existe pas.") from None
 
 
 # --- back office --------------------------------------------------------------------------------------------------
@@ -286,38 +309,55 @@ def create_operator(email: str, first_name: str, last_name: str, role: str, depa
                               details={"department_code": "Département inconnu."})
     else:
         department_code = None
+    now = clock.now()
     account = Account(email, account_id=uuid.uuid4().hex, role=role, first_name=first_name, last_name=last_name,
-                      department_code=department_code, created_at=clock.now())
+                      department_code=department_code, created_at=now)
+    token, link = (None, None) if password is not None else _password_link(account, now)
     if password is not None:
         account.password_hash = passwords.hash_password(password)
-    _create_account(account)
-    if password is None:
-        send_password_link(account, "operator")
+    try:
+        with transaction() as writes:
+            writes.save(account, condition=Account.email.does_not_exist())
+            if link is not None:
+                writes.save(link)
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
+        raise email_taken() from None
+    if link is not None:
+        _send_password_mail(account, token, "operator")
     return {"id": account.account_id, "email": email, "role": role, "department_code": department_code}
 
 
 def issue_activation_code(siren: str) -> dict:
     siren = valid_siren(siren)
-    commune = _find(Commune, siren)
-    if commune is None:
-        raise PortalError(404, "not_found", "Aucune commune ne porte ce numéro SIREN dans le référentiel.")
-    already = PortalError(409, "already_registered",
-                          "Cette commune est déjà inscrite : ses agents peuvent en inviter d'autres.")
-    if commune.registered_at is not None:
-        raise already
     code = new_activation_code()
     expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+    commune = Commune(siren)
     try:
-        # Overwriting the hash is what makes any earlier code stop working.
+        # Overwriting the hash is what makes any earlier code stop working; the update returns the commune.
         commune.update(actions=[Commune.activation_code_hash.set(hash_activation_code(code)),
                                 Commune.activation_code_expires_at.set(expires_at)],
-                       condition=Commune.registered_at.does_not_exist())
+                       condition=Commune.siren.exists() & Commune.registered_at.does_not_exist())
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
-        raise already from None
-    limits.forget(limits.ACTIVATION_CODE, siren)
+        if get_many([Wanted(Commune, siren)])[0] is None:
+            raise PortalError(404, "not_found", "Aucune commune ne porte ce numéro SIREN dans le référentiel.") \
+                from None
+        raise PortalError(409, "already_registered",
+                          "Cette commune est déjà inscrite : ses agents peuvent en inviter d'autres.") from None
+    forget_code_failures(siren)
     return {"siren": siren, "commune_name": commune.name, "activation_code": code, "expires_at": clock.iso(expires_at)}
+
+
+def forget_code_failures(siren: str) -> None:
+    """A new code was issued: the wrong guesses of the old one no longer matter. Best effort: a counter left behind
+    only delays the commune until its window ends."""
+    try:
+        counters.clear(limits.ACTIVATION_CODE, siren)
+    except Exception:  # noqa: BLE001
+        log.warning("activation-code counter not cleared", exc_info=True)
 
 
 def _find(model, key):

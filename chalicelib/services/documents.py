@@ -13,8 +13,8 @@ from ..domain.roles import MANUFACTURER, Principal
 from ..domain.secrets_codes import hash_activation_code, new_activation_code
 from ..errors import PortalError
 from ..settings import get_settings
-from ..store import files
-from ..store.tables import CardOrder, Commune, Prefecture
+from ..store import counters, files
+from ..store.tables import CardOrder, Commune, Counter, Prefecture, is_condition_failure, transaction
 from . import accounts, limits
 from .accounts import ACTIVATION_CODE_LIFETIME
 
@@ -43,41 +43,78 @@ def hand_over_receipt(order: CardOrder) -> dict:
     return {**_publish("receipts", draw(cards, prefecture)), "pages": len(cards)}
 
 
+# Each commune's code is one update and one counter reset: 50 communes make a transaction of 100 writes.
+_LETTERS_PER_WRITE = 50
+
+
 def activation_letters(department_code: str | None, sirens: list[str] | None) -> dict:
     from ..printing.pdf import ActivationLetter, activation_letters as draw
 
     if bool(department_code) == bool(sirens):
         raise PortalError(400, "invalid_request", "Indiquez soit un département, soit une liste de SIREN.")
     if department_code:
-        sirens = [c.siren for c in Commune.by_department.query(department_code)]
+        # The index holds the whole commune: one query per page gives what the letters need.
+        found = {c.siren: c for c in Commune.by_department.query(department_code)}
+        sirens = sorted(found)
         if not sirens:
             raise PortalError(404, "not_found", "Aucune commune de ce département dans le référentiel.")
     else:
-        sirens = [accounts.valid_siren(s) for s in sirens]
-    found = {c.siren: c for c in Commune.batch_get(sirens)}
-    letters, skipped = [], []
-    expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+        sirens = list(dict.fromkeys(accounts.valid_siren(s) for s in sirens))
+        found = {c.siren: c for c in Commune.batch_get(sirens)}
+    skipped, waiting = [], []
     for siren in sirens:
         commune = found.get(siren)
         if commune is None:
             skipped.append({"siren": siren, "reason": "Commune absente du référentiel."})
-            continue
-        if commune.registered_at is not None:
+        elif commune.registered_at is not None:
             skipped.append({"siren": siren, "reason": "Commune déjà inscrite."})
-            continue
-        code = new_activation_code()
-        # Issuing the letter's code replaces any earlier code of the commune.
-        commune.update(actions=[Commune.activation_code_hash.set(hash_activation_code(code)),
-                                Commune.activation_code_expires_at.set(expires_at)],
-                       condition=Commune.registered_at.does_not_exist())
-        limits.clear_activation_lock(siren)
-        letters.append(ActivationLetter(commune.name, commune.department_code, siren, code, expires_at.date()))
+        else:
+            waiting.append(commune)
+    expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+    letters = []
+    for start in range(0, len(waiting), _LETTERS_PER_WRITE):
+        chunk = waiting[start:start + _LETTERS_PER_WRITE]
+        codes = {commune.siren: new_activation_code() for commune in chunk}
+        try:
+            _issue_codes(chunk, codes, expires_at)
+        except _RegisteredMeanwhile:
+            # A commune of this batch registered since we read it: one by one, so the others still get their code.
+            for commune in chunk:
+                try:
+                    _issue_codes([commune], codes, expires_at)
+                except _RegisteredMeanwhile:
+                    skipped.append({"siren": commune.siren, "reason": "Commune déjà inscrite."})
+                    codes.pop(commune.siren)
+        letters += [ActivationLetter(c.name, c.department_code, c.siren, codes[c.siren], expires_at.date())
+                    for c in chunk if c.siren in codes]
     if not letters:
         raise PortalError(404, "not_found", "Aucune commune à qui écrire : toutes sont inscrites ou inconnues.",
                           details=skipped)
     letters.sort(key=lambda letter: letter.commune_name)
     published = _publish("activation-letters", draw(letters, get_settings().site_url))
     return {**published, "letters": len(letters), "skipped": skipped}
+
+
+class _RegisteredMeanwhile(Exception):
+    pass
+
+
+def _issue_codes(communes: list[Commune], codes: dict[str, str], expires_at) -> None:
+    """Each commune's new code replaces any earlier one, and the wrong guesses of the old code are forgotten."""
+    from pynamodb.exceptions import TransactWriteError
+
+    try:
+        with transaction() as writes:
+            for commune in communes:
+                code_hash = hash_activation_code(codes[commune.siren])
+                writes.update(commune, actions=[Commune.activation_code_hash.set(code_hash),
+                                                Commune.activation_code_expires_at.set(expires_at)],
+                              condition=Commune.siren.exists() & Commune.registered_at.does_not_exist())
+                writes.delete(Counter(counters.key(limits.ACTIVATION_CODE, commune.siren)))
+    except TransactWriteError as error:
+        if not is_condition_failure(error):
+            raise
+        raise _RegisteredMeanwhile() from None
 
 
 def monthly_report(principal: Principal, month: str | None, department: str | None) -> dict:

@@ -9,7 +9,8 @@ from .. import clock
 from ..domain import functions
 from ..domain.roles import Principal
 from ..errors import PortalError
-from ..store import files, queues
+from ..store import counters, files, queues
+from ..store.batch import Wanted, get_many
 from ..store.counters import Limit
 from ..store.tables import DirectoryItem, Official, PhotoUpload, is_condition_failure, transaction
 from . import directory, limits
@@ -17,7 +18,7 @@ from . import directory, limits
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # stated to the browser in the presigned POST and checked again by the trigger
 UPLOAD_LIFETIME = timedelta(minutes=10)
 # A commune may start 300 photo uploads an hour (a large city registers its whole council in one sitting).
-UPLOADS = Limit("uploads", attempts=300, window_seconds=3600, lock_seconds=3600)
+UPLOADS = Limit("uploads", attempts=300, window_seconds=3600)
 
 
 def not_found() -> PortalError:
@@ -164,16 +165,21 @@ def _valid_crop(crop: dict) -> dict:
 
 
 def start_photo_upload(principal: Principal, official_id: str, crop: dict | None) -> dict:
-    official = get_official(principal, official_id)
+    crop = _valid_crop(crop) if crop else None
+    official, uploads = get_many([Wanted(Official, principal.siren, official_id),
+                                  counters.wanted(UPLOADS, principal.siren)], consistent=False)
+    if official is None:
+        raise not_found()
     if official.active_order_id:
         raise card_in_progress()  # the card is made from the photo the commune acknowledged
-    crop = _valid_crop(crop) if crop else None
-    limits.count_attempt(UPLOADS, principal.siren)
+    limits.check((UPLOADS, uploads))
     attempt = attempt_id()
     key = f"{files.PHOTOS_PREFIX}{principal.siren}/{official_id}/{attempt}.jpg"
     now = clock.now()
-    PhotoUpload(key, siren=principal.siren, official_id=official_id, attempt_id=attempt, crop=crop,
-                created_at=now, purge_at=now + timedelta(days=2)).save()
+    with transaction() as writes:
+        counters.count_in(writes, UPLOADS, principal.siren)
+        writes.save(PhotoUpload(key, siren=principal.siren, official_id=official_id, attempt_id=attempt, crop=crop,
+                                created_at=now, purge_at=now + timedelta(days=2)))
     post = files.presigned_post(key, MAX_PHOTO_BYTES, "image/jpeg", UPLOAD_LIFETIME)
     return {"upload_id": attempt, "url": post["url"], "fields": post["fields"], "expires_at": post["expires_at"],
             "max_bytes": MAX_PHOTO_BYTES}

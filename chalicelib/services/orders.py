@@ -18,8 +18,9 @@ from ..domain import functions, orders as lifecycle
 from ..domain.roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
 from ..errors import PortalError
 from ..store import files, queues
-from ..store.tables import (CardLine, CardOrder, Counter, HistoryEntry, Official, Prefecture, is_condition_failure,
-                            transaction)
+from ..store.batch import Wanted, get_many
+from ..store.tables import (CardLine, CardOrder, Commune, Counter, HistoryEntry, Official, Prefecture,
+                            is_condition_failure, transaction)
 from . import notifications
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,6 @@ audit = logging.getLogger("portal.audit")
 
 MAX_CARDS = 99  # a DynamoDB transaction holds 100 writes: the order and one per official
 PAGE_SIZE = 50
-PREFECTURE_CACHE_SECONDS = 600
-_prefectures: dict[str, tuple[float, dict | None]] = {}
 
 
 def not_found() -> PortalError:
@@ -43,18 +42,12 @@ def new_order_id() -> str:
     return f"{time.time_ns() // 1_000_000:013d}{secrets.token_hex(4)}"
 
 
-def delivery_address(department_code: str) -> dict | None:
-    """The préfecture's address, cached for a few minutes per container: it changes once in years."""
-    cached = _prefectures.get(department_code)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    try:
-        p = Prefecture.get(department_code)
-    except Prefecture.DoesNotExist:
-        return None  # not cached: the préfecture may be loaded any minute
-    address = {"name": p.name, "address": p.address, "postal_code": p.postal_code, "city": p.city}
-    _prefectures[department_code] = (time.monotonic() + PREFECTURE_CACHE_SECONDS, address)
-    return address
+def address_of(prefecture: Prefecture | None) -> dict | None:
+    """Where the cards of a département are delivered: its préfecture (None until the reference file has it)."""
+    if prefecture is None:
+        return None
+    return {"name": prefecture.name, "address": prefecture.address, "postal_code": prefecture.postal_code,
+            "city": prefecture.city}
 
 
 # --- views --------------------------------------------------------------------------------------------------------
@@ -96,20 +89,29 @@ def _history(status: str, principal: Principal, reason: str | None = None) -> Hi
 
 # --- finding an order ---------------------------------------------------------------------------------------------
 
-def load(principal: Principal, order_public_id: str) -> CardOrder:
-    """The order if the principal may see it: its own commune's, its département's, or any for the card maker."""
+def _key(principal: Principal, order_public_id: str) -> tuple[str, str]:
     siren, _, order_id = order_public_id.partition("-")
     if not siren or not order_id or len(order_public_id) > 64:
         raise not_found()
     if principal.role == COMMUNE and siren != principal.siren:
         raise not_found()
+    return siren, order_id
+
+
+def _visible(principal: Principal, order: CardOrder | None) -> CardOrder:
+    if order is None or (principal.role == PREFECTURE and order.department_code != principal.department_code):
+        raise not_found()
+    return order
+
+
+def load(principal: Principal, order_public_id: str) -> CardOrder:
+    """The order if the principal may see it: its own commune's, its département's, or any for the card maker."""
+    siren, order_id = _key(principal, order_public_id)
     try:
         order = CardOrder.get(siren, order_id, consistent_read=True)
     except CardOrder.DoesNotExist:
-        raise not_found() from None
-    if principal.role == PREFECTURE and order.department_code != principal.department_code:
-        raise not_found()
-    return order
+        order = None
+    return _visible(principal, order)
 
 
 # --- commune side -------------------------------------------------------------------------------------------------
@@ -118,7 +120,10 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
     official_ids = list(dict.fromkeys(official_ids))
     if not 1 <= len(official_ids) <= MAX_CARDS:
         raise PortalError(400, "invalid_request", f"Une demande compte de 1 à {MAX_CARDS} élus.")
-    found = {o.official_id: o for o in Official.batch_get([(principal.siren, oid) for oid in official_ids])}
+    # The officials and the préfecture's address in one read.
+    *read, prefecture = get_many([Wanted(Official, principal.siren, oid) for oid in official_ids]
+                                 + [Wanted(Prefecture, principal.department_code)], consistent=False)
+    found = {o.official_id: o for o in read if o is not None}
     problems = []
     for oid in official_ids:
         official = found.get(oid)
@@ -148,7 +153,7 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
                         function=o.function, mandate_start=o.mandate_start, department_label=o.department_label,
                         photo_key=o.photo_key, preview_key=o.preview_key) for o in officials],
         history=[_history(lifecycle.BROUILLON, principal)],
-        delivery_address=delivery_address(department_code),
+        delivery_address=address_of(prefecture),
     )
     try:
         with transaction() as writes:
@@ -180,30 +185,80 @@ def list_orders(principal: Principal, cursor: str | None) -> dict:
 
 
 def submit(principal: Principal, order_public_id: str, acknowledged: bool) -> dict:
-    order = load(principal, order_public_id)
     if acknowledged is not True:
+        _key(principal, order_public_id)  # an unknown order is a 404 before anything else
         raise PortalError(422, "preview_not_acknowledged",
                           "Cochez la case confirmant que vous avez vu la prévisualisation des cartes.",
                           details={"preview_acknowledged": "Confirmation obligatoire."})
-    return move(principal, order, lifecycle.EN_PREPARATION, None)
+    return move(principal, order_public_id, lifecycle.EN_PREPARATION, None)
 
 
 # --- every move ---------------------------------------------------------------------------------------------------
 
-def move(principal: Principal, order: CardOrder, target: str, reason: str | None) -> dict:
-    try:
-        lifecycle.check_move(order.status, target, principal.role, reason)
-    except lifecycle.MoveRefused as refused:
-        raise PortalError(409 if refused.code == "invalid_transition" else 422, refused.code, str(refused)) from None
+CARD_NUMBER_ATTEMPTS = 5
+
+
+def move(principal: Principal, order_public_id: str, target: str, reason: str | None) -> dict:
+    """One move of the lifecycle. One read (the order, its commune for the notification, and the card-number counter
+    when production starts) and one write (the order alone, or a transaction with the counter or the officials)."""
+    siren, order_id = _key(principal, order_public_id)
+    year = clock.now().year
+    for _attempt in range(CARD_NUMBER_ATTEMPTS):
+        wanted = [Wanted(CardOrder, siren, order_id), Wanted(Commune, siren)]
+        if target == lifecycle.EN_PRODUCTION:
+            wanted.append(Wanted(Counter, _card_counter_key(year)))
+        order, commune, *counter = get_many(wanted)
+        order = _visible(principal, order)
+        try:
+            lifecycle.check_move(order.status, target, principal.role, reason)
+        except lifecycle.MoveRefused as refused:
+            raise PortalError(409 if refused.code == "invalid_transition" else 422, refused.code, str(refused)) \
+                from None
+        try:
+            entry = _write_move(principal, order, target, reason, year, counter[0] if counter else None)
+            break
+        except _CounterMoved:
+            continue  # another order took card numbers between our read and our write: read again
+    else:
+        raise PortalError(503, "service_unavailable", "Le service est momentanément surchargé. Réessayez dans quelques secondes.",
+                          headers={"Retry-After": "5"})
     source = order.status
+    order.status, order.updated_at = target, entry.at
+    order.department_status = f"{order.department_code}#{target}"
+    order.history = list(order.history) + [entry]
+    _audit(order, principal, source)
+    # The move is recorded: what follows must not turn it into a failure.
+    if target == lifecycle.EN_PRODUCTION:
+        request_card_drawing(order)
+    notifications.order_moved(order, reason, commune.agent_emails if commune else None)
+    return view(order, principal.role)
+
+
+class _CounterMoved(Exception):
+    pass
+
+
+def _write_move(principal: Principal, order: CardOrder, target: str, reason: str | None, year: int,
+                counter: Counter | None) -> HistoryEntry:
+    """Writes the move under the condition that the order is still in the status it was read in."""
     entry = _history(target, principal, reason)
     actions = [CardOrder.status.set(target), CardOrder.department_status.set(f"{order.department_code}#{target}"),
                CardOrder.updated_at.set(entry.at), CardOrder.history.set(CardOrder.history.append([entry]))]
-    if target == lifecycle.EN_PRODUCTION:
-        actions.append(CardOrder.cards.set(_numbered_cards(order)))
-    condition = CardOrder.status == source
+    condition = CardOrder.status == order.status
     try:
-        if target in lifecycle.FINAL:
+        if target == lifecycle.EN_PRODUCTION:
+            # Card numbers, unique nationwide (<year>-<sequence>), taken in the same transaction as the move: the
+            # counter must still hold what we read, so two productions starting together cannot share numbers, and
+            # a refused move takes none.
+            taken = int(counter.count or 0) if counter else 0
+            for offset, card in enumerate(order.cards):
+                card.card_number = f"{year}-{taken + 1 + offset:07d}"
+            with transaction() as writes:
+                writes.update(order, actions=actions + [CardOrder.cards.set(list(order.cards))], condition=condition)
+                writes.update(Counter(_card_counter_key(year)),
+                              actions=[Counter.count.set(taken + len(order.cards))],
+                              condition=(Counter.count == taken) if counter else Counter.key.does_not_exist())
+        elif target in lifecycle.FINAL:
             # Releasing the officials is part of the same all-or-nothing write.
             with transaction() as writes:
                 writes.update(order, actions=actions, condition=condition)
@@ -218,19 +273,21 @@ def move(principal: Principal, order: CardOrder, target: str, reason: str | None
     except (UpdateError, TransactWriteError) as error:
         if not is_condition_failure(error):
             raise
+        if target == lifecycle.EN_PRODUCTION and _failed_on(error, 1):
+            raise _CounterMoved() from None
         raise PortalError(409, "invalid_transition",
                           "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page.") from None
-    if target in lifecycle.FINAL:
-        # The transaction returns nothing: the new state, as written, without reading it back.
-        order.status, order.updated_at = target, entry.at
-        order.department_status = f"{order.department_code}#{target}"
-        order.history = list(order.history) + [entry]
-    _audit(order, principal, source)
-    # The move is recorded: what follows must not turn it into a failure.
-    if target == lifecycle.EN_PRODUCTION:
-        request_card_drawing(order)
-    notifications.order_moved(order, reason)
-    return view(order, principal.role)
+    return entry
+
+
+def _failed_on(error: TransactWriteError, index: int) -> bool:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return len(reasons) > index and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed" \
+        and all(r is None or r.code != "ConditionalCheckFailed" for i, r in enumerate(reasons) if i != index)
+
+
+def _card_counter_key(year: int) -> str:
+    return f"card-number#{year}"
 
 
 def request_card_drawing(order: CardOrder) -> None:
@@ -246,18 +303,6 @@ def redraw_missing_cards(order: CardOrder) -> None:
             any(card.card_number and not card.card_key for card in order.cards) and \
             (clock.now() - order.updated_at).total_seconds() > 120:
         request_card_drawing(order)
-
-
-def _numbered_cards(order: CardOrder) -> list[CardLine]:
-    """Card numbers, unique nationwide: <year>-<sequence>, taken in one atomic counter update for the whole order."""
-    year = clock.now().year
-    counter = Counter(f"card-number#{year}")
-    counter.update(actions=[Counter.count.add(len(order.cards))])
-    last = int(counter.count)
-    first = last - len(order.cards) + 1
-    for offset, card in enumerate(order.cards):
-        card.card_number = f"{year}-{first + offset:07d}"
-    return list(order.cards)
 
 
 def _audit(order: CardOrder, principal: Principal, source: str | None) -> None:

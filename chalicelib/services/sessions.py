@@ -1,8 +1,11 @@
-"""Log in, resolve a bearer token to a principal, log out.
+"""Log in, resolve a bearer token to a principal, log out, end every session of an account.
 
-Sessions last 30 minutes without activity and 12 hours at most. Tokens are random (256 bits) and stored as SHA-256.
+Sessions last 30 minutes without activity and 12 hours at most. A token is ``<account id>.<secret>``: 256 random
+bits after the account's (opaque) id; only the SHA-256 of the whole token is stored. The account id lets a request
+read its session and the account's revocation mark in one call (see ``store.tables.Token``).
 """
 import logging
+import re
 from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError, UpdateError
@@ -13,7 +16,8 @@ from ..domain.roles import Principal
 from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
 from ..store import counters
-from ..store.tables import Account, Commune, Token, is_condition_failure
+from ..store.batch import Wanted, get_many
+from ..store.tables import Account, Counter, Token, is_condition_failure, transaction
 from . import limits
 
 audit = logging.getLogger("portal.audit")
@@ -22,6 +26,10 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 # Pushing the idle deadline forward costs a write; once a minute is plenty.
 REFRESH_AFTER = timedelta(minutes=1)
+# A revocation mark must outlive every token it voids: sessions (12 h) and set-password links (24 h).
+REVOCATION_LIFETIME = timedelta(hours=25)
+
+_TOKEN = re.compile(r"([0-9a-f]{32})\.[A-Za-z0-9_-]{40,60}")
 
 
 def unauthenticated() -> PortalError:
@@ -32,57 +40,84 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+# --- tokens -------------------------------------------------------------------------------------------------------
+
+def mint(account: Account) -> tuple[str, str]:
+    """A new token for the account, and the digest to store."""
+    token = f"{account.account_id}.{new_token()}"
+    return token, token_digest(token)
+
+
+def token_account_id(token: str) -> str | None:
+    """The account id a well-formed token names, or None: anything else is refused before any read."""
+    match = _TOKEN.fullmatch(token)
+    return match.group(1) if match else None
+
+
+def revocation_key(account_id: str) -> str:
+    return f"revoked#{account_id}"
+
+
+def read_token(token: str) -> Token | None:
+    """The stored token, if it exists and no revocation of its account came after it (one BatchGetItem)."""
+    account_id = token_account_id(token)
+    if account_id is None:
+        return None
+    stored, mark = get_many([Wanted(Token, token_digest(token)), Wanted(Token, revocation_key(account_id))])
+    if stored is None or stored.account_id != account_id:
+        return None
+    if mark is not None and stored.created_at <= mark.created_at:
+        return None
+    return stored
+
+
+def revoke_all(writes, account: Account) -> None:
+    """In the caller's transaction: every session and link of the account made until now stops working."""
+    now = clock.now()
+    writes.save(Token(revocation_key(account.account_id), kind="revocation", account_id=account.account_id,
+                      email=account.email, role=account.role, created_at=now, expires_at=now + REVOCATION_LIFETIME,
+                      purge_at=now + REVOCATION_LIFETIME))
+
+
+# --- logging in and out -------------------------------------------------------------------------------------------
+
 def log_in(email: str, password: str, source_ip: str) -> dict:
     email = normalise_email(email)
-    # Same checks and the same work whether the account exists or not: no way to tell them apart.
-    counters_now = counters.current([(limits.LOGIN_SOURCE, source_ip), (limits.LOGIN_ACCOUNT, email)])
-    for limit, subject in ((limits.LOGIN_SOURCE, source_ip), (limits.LOGIN_ACCOUNT, email)):
-        seconds = counters.wait_for(limit, counters_now.get((limit.name, subject)))
-        if seconds:
-            raise limits.too_many_attempts(seconds)
-    account = _find_account(email) if email else None
-    password_hash = account.password_hash if account else None
-    if not verify_password(password_hash, password):
-        counters.record_failure(limits.LOGIN_ACCOUNT, email)
-        counters.record_failure(limits.LOGIN_SOURCE, source_ip)
+    # Same checks and the same work whether the account exists or not: no way to tell them apart. The counters and
+    # the account come in one read.
+    wanted = [counters.wanted(limits.LOGIN_SOURCE, source_ip), counters.wanted(limits.LOGIN_ACCOUNT, email)]
+    source_count, account_count, *found = get_many(wanted + ([Wanted(Account, email)] if email else []))
+    limits.check((limits.LOGIN_SOURCE, source_count), (limits.LOGIN_ACCOUNT, account_count))
+    account = found[0] if found else None
+    if not verify_password(account.password_hash if account else None, password):
+        with transaction() as writes:
+            counters.count_in(writes, limits.LOGIN_ACCOUNT, email)
+            counters.count_in(writes, limits.LOGIN_SOURCE, source_ip)
         audit.warning("login_failed", extra={"event": "login_failed", "by": email, "source": source_ip,
                                              "at": clock.iso(clock.now())})
         raise PortalError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
-    if (limits.LOGIN_ACCOUNT.name, email) in counters_now:
-        limits.forget(limits.LOGIN_ACCOUNT, email)
-    session = open_session(account)
+    # A successful login forgets the account's failures (not the source's), in the same write as the session.
+    session = open_session(account, forget_failures=account_count is not None)
     audit.info("login", extra={"event": "login", "by": email, "role": account.role, "source": source_ip,
                                "at": clock.iso(clock.now())})
     return session
 
 
-def _find_account(email: str) -> Account | None:
-    try:
-        return Account.get(email)
-    except Account.DoesNotExist:
-        return None
-
-
-def open_session(account: Account) -> dict:
+def open_session(account: Account, forget_failures: bool = False) -> dict:
     now = clock.now()
-    # The commune's INSEE code and département travel with the session: requests then need no commune lookup.
-    # They are copied on the account; accounts made before that copy existed read the commune.
-    commune = Commune.get(account.siren) if account.siren and not account.insee_code else None
-    token = new_token()
+    token, digest = mint(account)
     expires_at = now + ABSOLUTE
-    Token(
-        token_digest(token),
-        kind="session",
-        email=account.email,
-        role=account.role,
-        siren=account.siren,
-        department_code=commune.department_code if commune else account.department_code,
-        insee_code=commune.insee_code if commune else account.insee_code,
-        created_at=now,
-        expires_at=expires_at,
-        idle_expires_at=now + IDLE,
-        purge_at=expires_at,
-    ).save()
+    # The commune's INSEE code, name and département travel with the session: requests need no commune lookup.
+    session = Token(digest, kind="session", account_id=account.account_id, email=account.email, role=account.role,
+                    siren=account.siren, department_code=account.department_code, insee_code=account.insee_code,
+                    commune_name=account.commune_name, created_at=now, expires_at=expires_at,
+                    idle_expires_at=now + IDLE, purge_at=expires_at)
+    if forget_failures:
+        with transaction() as writes:
+            writes.save(session)
+            writes.delete(Counter(counters.key(limits.LOGIN_ACCOUNT, account.email)))
+    else:
+        session.save()
     return {
         "token": token,
         "expires_at": clock.iso(expires_at),
@@ -92,15 +127,9 @@ def open_session(account: Account) -> dict:
 
 
 def authenticate(token: str) -> Principal:
-    if len(token) > 200:
-        raise unauthenticated()
-    digest = token_digest(token)
-    try:
-        session = Token.get(digest)
-    except Token.DoesNotExist:
-        raise unauthenticated() from None
+    session = read_token(token)
     now = clock.now()
-    if session.kind != "session" or now >= session.expires_at or now >= session.idle_expires_at:
+    if session is None or session.kind != "session" or now >= session.expires_at or now >= session.idle_expires_at:
         raise unauthenticated()
     if session.idle_expires_at - IDLE + REFRESH_AFTER <= now:
         try:
@@ -112,7 +141,8 @@ def authenticate(token: str) -> Principal:
             if not is_condition_failure(error):
                 raise
             raise unauthenticated() from None  # logged out meanwhile
-    return Principal(session.email, session.role, session.siren, session.department_code, digest, session.insee_code)
+    return Principal(session.email, session.role, session.siren, session.department_code, session.token_hash,
+                     session.insee_code, session.account_id, session.commune_name)
 
 
 def log_out(principal: Principal) -> None:
@@ -122,14 +152,3 @@ def log_out(principal: Principal) -> None:
         if not is_condition_failure(error):
             raise
         raise unauthenticated() from None
-
-
-def revoke_tokens(email: str, keep: str | None = None) -> int:
-    """End every session and link of an account (password changed, agent removed), except ``keep``."""
-    revoked = 0
-    with Token.batch_write() as batch:
-        for entry in Token.by_email.query(email):
-            if entry.token_hash != keep:
-                batch.delete(Token(entry.token_hash))
-                revoked += 1
-    return revoked

@@ -1,97 +1,95 @@
-"""Rate-limit counters: one atomic DynamoDB update per failure, no read-modify-write."""
-from dataclasses import dataclass
+"""Rate-limit counters: a sliding window in one item, read with the request's other reads, counted in its write.
 
-from pynamodb.exceptions import PutError, UpdateError
+One item per limited thing (``<limit>#<subject>``: a SIREN, an email, a source address) holds the attempts of the
+last window in 60 time buckets, one attribute each (``b<bucket number>``). Counting an attempt is a single
+``ADD b<now>`` that needs no read and no condition (it also drops a few buckets that just left the window; older ones
+are ignored and DynamoDB's TTL removes idle items), so it can ride in the request's own transaction; checking a
+limit reads the item in the request's first BatchGetItem. A subject is refused while the window holds ``attempts``
+attempts or more; ``Retry-After`` is the time until enough buckets leave the window, exact to a sixtieth of it.
+
+The check and the count are separate calls: attempts sent at the very same instant may all pass the check, so the
+limit can be overshot by the number of concurrent requests; that is the price of one read and no extra write, and a
+guessing attack is still bounded by it.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from pynamodb.expressions.operand import Path
 
 from .. import clock
+from .batch import Wanted
 from .tables import Counter
+
+BUCKETS = 60
+# Buckets dropped on each count, beyond the window: enough that a counter used steadily never grows.
+_SWEEP = 5
 
 
 @dataclass(frozen=True)
 class Limit:
     name: str  # part of the key: what is being limited
-    attempts: int  # this many failures in the window...
-    window_seconds: int  # ...within this long...
-    lock_seconds: int  # ...lock for this long from the last one
+    attempts: int  # refused once this many attempts are in the window...
+    window_seconds: int  # ...the last this many seconds (a multiple of 60)
+
+    @property
+    def lock_seconds(self) -> int:
+        """The longest a refusal lasts: until the attempts that caused it have left the window."""
+        return self.window_seconds
+
+    @property
+    def bucket_seconds(self) -> int:
+        return max(1, self.window_seconds // BUCKETS)
 
 
-def _key(limit: Limit, subject: str) -> str:
+def key(limit: Limit, subject: str) -> str:
     return f"{limit.name}#{subject}"
 
 
-def retry_after(limit: Limit, subject: str) -> int | None:
-    """Seconds to wait if the subject is locked, else None."""
-    try:
-        counter = Counter.get(_key(limit, subject), consistent_read=True)
-    except Counter.DoesNotExist:
+def wanted(limit: Limit, subject: str) -> Wanted:
+    """The counter's item, to read in a batch (raw: its bucket attributes are not declared on the model)."""
+    return Wanted(Counter, key(limit, subject), raw=True)
+
+
+def _buckets(raw: dict | None) -> dict[int, int]:
+    if not raw:
+        return {}
+    return {int(name[1:]): int(value["N"]) for name, value in raw.items()
+            if name.startswith("b") and name[1:].isdigit() and "N" in value}
+
+
+def retry_after(limit: Limit, raw: dict | None, now: float | None = None) -> int | None:
+    """Seconds to wait before the next attempt is allowed, or None when it is allowed now."""
+    buckets = _buckets(raw)
+    if not buckets:
         return None
-    return _wait(limit, counter)
+    now = clock.now().timestamp() if now is None else now
+    current = int(now // limit.bucket_seconds)
+    for later in range(BUCKETS + 1):
+        last = current + later
+        count = sum(n for bucket, n in buckets.items() if last - BUCKETS < bucket <= last)
+        if count < limit.attempts:
+            return None if later == 0 else max(1, int(last * limit.bucket_seconds - now))
+    return limit.window_seconds  # unreachable: every bucket has left the window after BUCKETS steps
 
 
-def current(checks: list[tuple[Limit, str]]) -> dict[tuple[str, str], "Counter"]:
-    """The counters of several (limit, subject) pairs in one read (BatchGetItem)."""
-    found = {c.key: c for c in Counter.batch_get([_key(limit, subject) for limit, subject in checks])}
-    return {(limit.name, subject): found[_key(limit, subject)] for limit, subject in checks
-            if _key(limit, subject) in found}
+def count_actions(limit: Limit, now: float | None = None) -> list:
+    """The update actions that count one attempt now: for ``Counter(key).update`` or a transaction's update."""
+    now = clock.now().timestamp() if now is None else now
+    current = int(now // limit.bucket_seconds)
+    stale = [Path(f"b{current - BUCKETS - age}").remove() for age in range(_SWEEP)]
+    purge_at = datetime.fromtimestamp(now + limit.window_seconds + 3600, timezone.utc)
+    return [Path(f"b{current}").add(1), Counter.purge_at.set(purge_at), *stale]
 
 
-def wait_for(limit: Limit, counter: "Counter | None") -> int | None:
-    return _wait(limit, counter) if counter is not None else None
+def count(limit: Limit, subject: str) -> None:
+    """Count one attempt, alone (when the request has no transaction to carry it)."""
+    Counter(key(limit, subject)).update(actions=count_actions(limit))
 
 
-def _wait(limit: Limit, counter: Counter) -> int | None:
-    now = clock.now().timestamp()
-    if counter.count >= limit.attempts and counter.window_ends_at > now:
-        return max(1, int(counter.window_ends_at - now))
-    return None
-
-
-def record_failure(limit: Limit, subject: str) -> int:
-    """Count one failure; returns the count in the current window. Reaching the limit starts the lock."""
-    now = int(clock.now().timestamp())
-    key = _key(limit, subject)
-    for _ in range(3):
-        counter = Counter(key)
-        try:
-            # Count in the current window; an absent or ended window is (re)started below.
-            counter.update(actions=[Counter.count.add(1)], condition=Counter.window_ends_at > now)
-            count = counter.count
-            break
-        except UpdateError as error:
-            if not _is_condition_failure(error):
-                raise
-        fresh = Counter(key, count=1, window_ends_at=now + limit.window_seconds)
-        fresh.purge_at = _epoch_to_datetime(now + max(limit.window_seconds, limit.lock_seconds) + 60)
-        try:
-            # Conditional so that two first failures at the same instant do not both start a window.
-            fresh.save(condition=Counter.key.does_not_exist() | (Counter.window_ends_at <= now))
-            count = 1
-            break
-        except PutError as error:
-            if not _is_condition_failure(error):
-                raise
-    else:
-        raise RuntimeError("rate-limit counter kept changing under us")
-    if count == limit.attempts:
-        lock_end = now + limit.lock_seconds
-        Counter(key).update(
-            actions=[
-                Counter.window_ends_at.set(lock_end),
-                Counter.purge_at.set(_epoch_to_datetime(lock_end + 60)),
-            ]
-        )
-    return count
+def count_in(writes, limit: Limit, subject: str) -> None:
+    """Count one attempt inside a transaction (``store.tables.transaction()``)."""
+    writes.update(Counter(key(limit, subject)), actions=count_actions(limit))
 
 
 def clear(limit: Limit, subject: str) -> None:
-    Counter(_key(limit, subject)).delete()
-
-
-def _is_condition_failure(error) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
-def _epoch_to_datetime(epoch: int):
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    Counter(key(limit, subject)).delete()

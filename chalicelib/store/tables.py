@@ -10,6 +10,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -49,9 +50,11 @@ class PortalModel(Model):
 
 
 class CommuneDepartmentIndex(GlobalSecondaryIndex):
+    """A département's communes, whole (small items): the activation letters of a département in one query."""
+
     class Meta:
         index_name = "by-department"
-        projection = KeysOnlyProjection()
+        projection = AllProjection()
 
     department_code = UnicodeAttribute(hash_key=True)
     siren = UnicodeAttribute(range_key=True)
@@ -72,6 +75,9 @@ class Commune(PortalModel):
     activation_code_hash = UnicodeAttribute(null=True)
     activation_code_expires_at = UTCDateTimeAttribute(null=True)
     registered_at = UTCDateTimeAttribute(null=True)
+    # Where the commune's order notifications go: kept with the commune (written in the same transaction as the
+    # accounts), so that a move reads it with the order instead of querying the accounts.
+    agent_emails = UnicodeSetAttribute(null=True)
     by_department = CommuneDepartmentIndex()
 
 
@@ -115,22 +121,19 @@ class Account(PortalModel):
     siren = UnicodeAttribute(null=True)  # commune agents only
     department_code = UnicodeAttribute(null=True)  # a préfecture agent's département, or a commune agent's commune's
     insee_code = UnicodeAttribute(null=True)  # commune agents: their commune's, copied so a login reads one item
+    commune_name = UnicodeAttribute(null=True)  # commune agents: copied for the emails and the password rules
     password_hash = UnicodeAttribute(null=True)  # None until the person sets it from the emailed link
     created_at = UTCDateTimeAttribute()
     by_siren = AccountSirenIndex()
 
 
-class TokenEmailIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by-email"
-        projection = KeysOnlyProjection()
-
-    email = UnicodeAttribute(hash_key=True)
-    token_hash = UnicodeAttribute(range_key=True)
-
-
 class Token(PortalModel):
-    """A session or a set-password link. Only the SHA-256 of the random token is stored; DynamoDB's TTL purges it."""
+    """A session, a set-password link, or an account's revocation mark. Only the SHA-256 of a token is stored;
+    DynamoDB's TTL purges them.
+
+    A token is ``<account id>.<secret>``: the account id names the account's revocation mark
+    (``revoked#<account id>``, whose ``created_at`` voids every token of the account made before it), which is read
+    with the token in one call. Ending all of an account's sessions is then one write, with no index to query."""
 
     BASE_NAME = "tokens"
 
@@ -138,21 +141,23 @@ class Token(PortalModel):
         pass
 
     token_hash = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()  # session | password
+    kind = UnicodeAttribute()  # session | password | revocation
+    account_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute()
     role = UnicodeAttribute()
     siren = UnicodeAttribute(null=True)
     department_code = UnicodeAttribute(null=True)
     insee_code = UnicodeAttribute(null=True)  # commune agents' sessions: the commune's directory partition
+    commune_name = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()  # absolute end
     idle_expires_at = UTCDateTimeAttribute(null=True)  # sessions: pushed forward while used
     purge_at = TTLAttribute()
-    by_email = TokenEmailIndex()
 
 
 class Counter(PortalModel):
-    """A rate-limit counter: failures of one kind for one key (a SIREN, an email, a source address) in a window."""
+    """A counter: the card numbers of a year (``count``), or a rate limit's attempts in time buckets
+    (``b<bucket number>`` attributes, undeclared here: see ``store.counters``)."""
 
     BASE_NAME = "counters"
 
@@ -160,9 +165,8 @@ class Counter(PortalModel):
         pass
 
     key = UnicodeAttribute(hash_key=True)
-    count = NumberAttribute(default=0)
-    window_ends_at = NumberAttribute()  # epoch seconds
-    purge_at = TTLAttribute()
+    count = NumberAttribute(null=True)
+    purge_at = TTLAttribute(null=True)
 
 
 class ImportError_(MapAttribute):

@@ -144,7 +144,7 @@ class Outbox:
 
 def link_in(message: email.message.EmailMessage) -> str:
     text = message.get_body(preferencelist=("plain",)).get_content()
-    return re.search(r"https?://\S+?\?token=[A-Za-z0-9_\-]+", text).group(0)
+    return re.search(r"https?://\S+?\?token=[A-Za-z0-9_.\-]+", text).group(0)
 
 
 def choose_file(page: Page, button: str, path: str | Path) -> None:

@@ -19,7 +19,7 @@ def read_link_token(outbox: Path, to: str, timeout: float = 10) -> str:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"] == to:
                 text = message.get_body(preferencelist=("plain",)).get_content()
-                return re.search(r"[?&]token=([A-Za-z0-9_\-]+)", text).group(1)
+                return re.search(r"[?&]token=([A-Za-z0-9_.\-]+)", text).group(1)
         time.sleep(0.1)
     raise AssertionError(f"no email for {to}")
 

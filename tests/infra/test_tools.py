@@ -43,8 +43,8 @@ def test_the_first_operator_is_created_on_the_stage_and_gets_the_password_link(p
         account = Account.get("premiere.operatrice@fabricant.example.fr")
         assert account.role == "manufacturer" and account.password_hash is None
         assert Account.Meta.table_name == "carteselus-prod-accounts"
-        links = list(Token.by_email.query(account.email))
-        assert len(links) == 1 and Token.get(links[0].token_hash).kind == "password"
+        links = [t for t in Token.scan() if t.email == account.email]  # a test may scan; the portal never does
+        assert len(links) == 1 and links[0].kind == "password" and links[0].account_id == account.account_id
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ses.models import ses_backends
 

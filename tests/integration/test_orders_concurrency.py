@@ -75,7 +75,7 @@ def test_concurrent_different_moves_of_one_order_keep_one(commune, operator):
 
     def work(i):
         who, target = moves[i]
-        return service.move(who, service.load(who, order["id"]), target, "motif")
+        return service.move(who, order["id"], target, "motif")
 
     results = run_together(3, work)
     winners = [r for r in results if isinstance(r, dict)]

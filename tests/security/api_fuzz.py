@@ -56,7 +56,7 @@ def authenticate(state: dict) -> dict:
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if message["To"] == agent:
                 text = message.get_body(preferencelist=("plain",)).get_content()
-                link = re.search(r"\?token=([A-Za-z0-9_\-]+)", text).group(1)
+                link = re.search(r"\?token=([A-Za-z0-9_.\-]+)", text).group(1)
                 break
         time.sleep(0.2)
     assert requests.post(f"{api}/password", json={"token": link, "password": AGENT_PASSWORD},
