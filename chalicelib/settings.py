@@ -4,12 +4,11 @@ Read lazily from the environment (set by `.chalice/config.json` per stage in Lam
 at import time: Chalice imports the app before the stage's environment exists in `chalice local` and in tests.
 """
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     stage: str
     region: str
     table_prefix: str

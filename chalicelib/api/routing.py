@@ -9,7 +9,7 @@ import functools
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from chalice import Response
 
@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 PUBLIC = frozenset()
 
 
-@dataclass
-class Call:
+class Call(NamedTuple):
     """What a view receives: who calls, the validated body, the query string, the caller's address."""
 
     principal: Principal | None

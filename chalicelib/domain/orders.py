@@ -1,5 +1,5 @@
 """The card order lifecycle (shared/design/domain.md): statuses, their French labels, who may move an order where."""
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .roles import COMMUNE, MANUFACTURER, PREFECTURE
 
@@ -28,8 +28,7 @@ STATUSES = tuple(LABELS)
 FINAL = frozenset({ANNULEE, REJETEE, REMISE})
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     to: str
     sources: frozenset
     role: str

@@ -1,5 +1,5 @@
 """Who can call the portal: the three roles and the principal a bearer token resolves to."""
-from dataclasses import dataclass
+from typing import NamedTuple
 
 COMMUNE = "commune"  # a town-hall agent (elected official or employee)
 MANUFACTURER = "manufacturer"  # the card maker's operator
@@ -9,8 +9,7 @@ ALL_ROLES = frozenset({COMMUNE, MANUFACTURER, PREFECTURE})
 ROLE_LABELS = {COMMUNE: "Agent de la commune", MANUFACTURER: "Fabricant des cartes", PREFECTURE: "Agent de préfecture"}
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     email: str
     role: str
     siren: str | None  # commune agents

@@ -25,8 +25,12 @@ import math
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from PIL import ImageCms
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # 50 megapixels: a 12 MP phone photo (4032 x 3024) passes, and so do 24/48 MP modes; a fully decoded 50 MP image is
@@ -271,6 +275,9 @@ def _to_srgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
     photo stays usable.
     """
     if icc_profile:
+        # Imported here: most photos carry no profile, and LittleCMS costs a millisecond at every cold start.
+        from PIL import ImageCms
+
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
             converted = ImageCms.profileToProfile(im, source, _srgb_profile(), outputMode="RGB")
@@ -284,6 +291,8 @@ def _to_srgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
 @functools.lru_cache(maxsize=1)
 def _srgb_profile() -> ImageCms.ImageCmsProfile:
     # Built on first use, not at import: cold starts of endpoints that never see a photo stay light.
+    from PIL import ImageCms
+
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 

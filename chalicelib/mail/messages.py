@@ -1,14 +1,13 @@
 """The emails the portal sends, in French, each as plain text and HTML."""
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from html import escape
+from typing import NamedTuple
 
 SERVICE_NAME = "Portail des cartes d'identité des élus"
 
 
-@dataclass(frozen=True)
-class Mail:
+class Mail(NamedTuple):
     to: str
     subject: str
     text: str

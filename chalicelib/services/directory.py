@@ -7,6 +7,7 @@ when an import completes, the rows still carrying the previous import of the sam
 directory: they are marked ``ended`` (never deleted, so orders keep their history).
 """
 import logging
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import UpdateError
 
@@ -14,17 +15,25 @@ from .. import clock
 from ..domain import functions
 from ..domain.functions import person_order
 from ..domain.names import matches, search_key
-from ..domain.rne import RNE_CM_LAYOUTS, RNE_MAIRES_LAYOUTS, DirectoryRow
 from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store.tables import DirectoryItem, ReferenceImport, is_condition_failure
 from .reference_imports import Writer
 
+if TYPE_CHECKING:
+    from ..domain.rne import DirectoryRow
+
 log = logging.getLogger(__name__)
 
 SHARDS = 16
 REGISTERED_PREFIX = "registered#"
-LAYOUTS = {"rne_cm": RNE_CM_LAYOUTS, "rne_maires": RNE_MAIRES_LAYOUTS}
+
+
+def _layouts(source: str):
+    """The RNE file's layouts: imported by the import function only (the API's cold start does without them)."""
+    from ..domain.rne import RNE_CM_LAYOUTS, RNE_MAIRES_LAYOUTS
+
+    return {"rne_cm": RNE_CM_LAYOUTS, "rne_maires": RNE_MAIRES_LAYOUTS}[source]
 
 
 def row_key(person_key: str, source: str, function_label: str) -> str:
@@ -39,10 +48,10 @@ class DirectoryWriter(Writer):
     def __init__(self, source: str, import_id: str):
         self.source = source
         self.import_id = import_id
-        self.layouts = LAYOUTS[source]
+        self.layouts = _layouts(source)
         self._batch = DirectoryItem.batch_write()
 
-    def write(self, row: DirectoryRow) -> None:
+    def write(self, row: "DirectoryRow") -> None:
         key = row.person_key
         self._batch.save(DirectoryItem(
             row.insee_code, row_key(key, self.source, row.function_label),

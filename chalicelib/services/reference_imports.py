@@ -5,6 +5,8 @@ ones. It is idempotent: rows are keyed by their natural id (SIREN, département 
 again, or receiving the same S3 event twice, changes nothing. Only one run works on an import at a time: a run claims
 it with a conditional write; a run that died (Lambda timeout) is taken over once its heartbeat is old.
 """
+from __future__ import annotations
+
 import logging
 import uuid
 from abc import ABC, abstractmethod
@@ -14,12 +16,18 @@ from typing import Callable, Iterable
 from pynamodb.exceptions import UpdateError
 
 from .. import clock
-from ..domain.csv_rows import BadHeader, RowError, read_rows
-from ..domain.reference_files import COMMUNE_LAYOUTS, PREFECTURE_LAYOUTS, CommuneRow, PrefectureRow
+from typing import TYPE_CHECKING
 from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store import files
 from ..store.tables import Commune, ImportError_, Prefecture, ReferenceImport, is_condition_failure
+
+if TYPE_CHECKING:
+    from ..domain.csv_rows import RowError
+    from ..domain.reference_files import CommuneRow, PrefectureRow
+
+# The file formats (domain.csv_rows, domain.reference_files, domain.rne) are imported by the import function when it
+# reads a file, never by the API functions, whose cold start they would slow.
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +55,10 @@ class Writer(ABC):
 
 
 class CommuneWriter(Writer):
-    layouts = COMMUNE_LAYOUTS
-
     def __init__(self, import_id: str):
+        from ..domain.reference_files import COMMUNE_LAYOUTS
+
+        self.layouts = COMMUNE_LAYOUTS
         self.import_id = import_id
 
     def write(self, row: CommuneRow) -> None:
@@ -62,9 +71,10 @@ class CommuneWriter(Writer):
 
 
 class PrefectureWriter(Writer):
-    layouts = PREFECTURE_LAYOUTS
-
     def __init__(self, import_id: str):
+        from ..domain.reference_files import PREFECTURE_LAYOUTS
+
+        self.layouts = PREFECTURE_LAYOUTS
         self.import_id = import_id
         self._batch = Prefecture.batch_write()
 
@@ -145,6 +155,8 @@ def run_import(key: str) -> None:
     if parsed is None:
         log.warning("ignored object outside the import layout", extra={"key": key})
         return
+    from ..domain.csv_rows import BadHeader
+
     import_id, kind = parsed
     item = _claim(import_id, kind)
     if item is None:
@@ -185,6 +197,8 @@ def _claim(import_id: str, kind: str) -> ReferenceImport | None:
 
 
 def _import_rows(item: ReferenceImport, writer: Writer, lines: Iterable[bytes]) -> None:
+    from ..domain.csv_rows import RowError, read_rows
+
     rows = imported = rejected = 0
     errors: list[RowError] = []
     for _, record in read_rows(lines, writer.layouts):

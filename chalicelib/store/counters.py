@@ -11,8 +11,8 @@ The check and the count are separate calls: attempts sent at the very same insta
 limit can be overshot by the number of concurrent requests; that is the price of one read and no extra write, and a
 guessing attack is still bounded by it.
 """
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from pynamodb.expressions.operand import Path
 
@@ -25,8 +25,7 @@ BUCKETS = 60
 _SWEEP = 5
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     name: str  # part of the key: what is being limited
     attempts: int  # refused once this many attempts are in the window...
     window_seconds: int  # ...the last this many seconds (a multiple of 60)
