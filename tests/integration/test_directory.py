@@ -3,7 +3,7 @@ import pytest
 
 from chalicelib.store.tables import DirectoryItem
 from tests.conftest import SHARED_DATA
-from tests.helpers import auth, import_file, load_directory, load_reference_data, register_official, registered_agent
+from tests.helpers import auth, import_file, load_directory, register_official, registered_agent
 
 CM_HEADER = ("Code du département;Libellé du département;Code de la collectivité à statut particulier;Libellé de la "
              "collectivité à statut particulier;Code de la commune;Libellé de la commune;Nom de l'élu;Prénom de "
@@ -15,11 +15,6 @@ CM_HEADER = ("Code du département;Libellé du département;Code de la collectiv
 def cm_line(last, first, sex="F", birth="04/02/1968", function="", insee="01053", department="01"):
     return (f"{department};Ain;;;{insee};Bourg-en-Bresse;{last};{first};{sex};{birth};48;Professions intermédiaires;"
             f"15/03/2026;{function};22/03/2026;FRA\n")
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
 
 
 @pytest.fixture

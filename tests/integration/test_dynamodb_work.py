@@ -1,23 +1,11 @@
 """DynamoDB work per request: the heavy paths stay at three calls at most (one read, one write, and the session or
 one more), whatever the number of cards; the benchmark (`make bench`) measures every route, this keeps the worst
 ones from drifting back."""
-import pytest
-
 from chalicelib.store.tables import CardOrder, Token
 from tests.conftest import SHARED_DATA
 from tests.dynamodb_calls import count_dynamodb_calls
-from tests.helpers import (auth, commune_with_ready_officials, load_reference_data, log_in, post_json, transition)
+from tests.helpers import auth, commune_with_ready_officials, log_in, post_json, transition
 from tests.unit import photo_corpus as corpus
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
-
-
-@pytest.fixture
-def commune(client, aws, operator):
-    return commune_with_ready_officials(client, aws, operator, SHARED_DATA)
 
 
 def calls_of(request):

@@ -8,18 +8,12 @@ from PIL import Image
 
 from chalicelib.store.tables import Official
 from tests.conftest import SHARED_DATA
-from tests.helpers import (auth, deliver_photo_events, directory_entry, load_directory, load_reference_data,
-                           other_commune_agent, post_file, post_json, register_official, registered_agent,
-                           upload_photo)
+from tests.helpers import (auth, deliver_photo_events, directory_entry, load_directory, other_commune_agent, post_file,
+                           post_json, register_official, registered_agent, upload_photo)
 from tests.unit import photo_corpus as corpus
 
 GOOD_SIZE = (700, 900)
 GOOD_CROP = corpus.full_crop(GOOD_SIZE)
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
 
 
 @pytest.fixture

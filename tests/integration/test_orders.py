@@ -7,20 +7,10 @@ import pytest
 from chalicelib.domain import orders as lifecycle
 from chalicelib.store.tables import Official
 from tests.conftest import SHARED_DATA
-from tests.helpers import (auth, commune_with_ready_officials, load_reference_data, log_in, other_commune_agent,
+from tests.helpers import (auth, commune_with_ready_officials, log_in, other_commune_agent,
                            outbox_messages, post_json, register_official, transition)
 
 PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
-
-
-@pytest.fixture
-def commune(client, aws, operator):
-    return commune_with_ready_officials(client, aws, operator, SHARED_DATA)
 
 
 @pytest.fixture

@@ -1,24 +1,10 @@
 """Concurrent moves against the emulation, with real threads: one wins, the others get a clean refusal."""
 import threading
 
-import pytest
-
 from chalicelib.errors import PortalError
 from chalicelib.services import orders as service
 from chalicelib.services.sessions import authenticate
 from chalicelib.store.tables import CardOrder, Official
-from tests.conftest import SHARED_DATA
-from tests.helpers import commune_with_ready_officials, load_reference_data
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
-
-
-@pytest.fixture
-def commune(client, aws, operator):
-    return commune_with_ready_officials(client, aws, operator, SHARED_DATA)
 
 
 def run_together(count, work):

@@ -5,14 +5,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib import clock
-from tests.conftest import SHARED_DATA
-from tests.helpers import (AGENT_PASSWORD, DEMO_SIREN, issue_code, link_token, load_reference_data, log_in,
+from tests.helpers import (AGENT_PASSWORD, DEMO_SIREN, issue_code, link_token, log_in,
                            outbox_messages, post_json, register)
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
 
 
 def test_registration_sends_a_french_email_with_a_link_to_the_configured_site(client, aws, operator):

@@ -6,14 +6,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib import clock
-from tests.conftest import SHARED_DATA
-from tests.helpers import (AGENT_PASSWORD, auth, link_token, load_reference_data, log_in, other_commune_agent,
+from tests.helpers import (AGENT_PASSWORD, auth, link_token, log_in, other_commune_agent,
                            outbox_messages, post_json, registered_agent)
-
-
-@pytest.fixture
-def operator(client):
-    return load_reference_data(client, SHARED_DATA)
 
 
 @pytest.fixture
