@@ -7,8 +7,11 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 SITE_DEPS := site/vendor/.installed
+# The site's pages, rendered from site-src/ by scripts/build_site.py (not committed).
+SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html)
+SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html))
 
-.PHONY: run test browser package bench security clean
+.PHONY: run test browser package bench security site clean
 
 STAGE ?= prod
 
@@ -23,16 +26,23 @@ $(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
 	bash scripts/install-site-deps.sh
 	touch $@
 
+# All the pages at once (a grouped target: one run of the script, also when only one page is missing).
+$(SITE_PAGES) &: $(INSTALLED) $(SITE_SOURCES) scripts/build_site.py
+	$(PY) scripts/build_site.py
+
+## site: the site's pages (site/*.html) from site-src/.
+site: $(SITE_PAGES)
+
 # Debian's Chromium for the browser tests.
 browser:
 	bash scripts/install-browser.sh
 
 ## run: the whole portal locally (AWS emulation, API, S3 triggers, site, demo data). Ctrl-C stops it.
-run: $(INSTALLED) $(SITE_DEPS)
+run: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES)
 	exec $(PY) -m local.stack
 
 ## test: the whole test suite.
-test: $(INSTALLED) $(SITE_DEPS) browser
+test: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) browser
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
@@ -45,8 +55,8 @@ bench: $(INSTALLED)
 
 ## security: API fuzzing, isolation matrix, abuse limits, upload fuzzing against a fresh local stack;
 ## rewrites docs/security.md with the figures.
-security: $(INSTALLED) $(SITE_DEPS)
+security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES)
 	$(PY) -m tests.security.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache node_modules site/vendor
+	rm -rf $(VENV) var .pytest_cache node_modules site/vendor $(SITE_PAGES)

@@ -1,14 +1,17 @@
 """`python -m infra.publish_site --stage prod`: the static site to the stage's site bucket, then a CloudFront refresh.
 
-Uploads site/ (with its front-end packages in site/vendor/, installed by `make run` / `make test`, or
-`bash scripts/install-site-deps.sh`) and the site's config.json (the API on the same origin, as the local site server
-serves it), removes what the new version no longer has, then invalidates CloudFront's copies. The bucket and the
-distribution are read from the stack's outputs. Uses the caller's AWS credentials: s3:ListBucket, s3:PutObject and
-s3:DeleteObject on the site bucket, cloudformation:DescribeStacks, cloudfront:CreateInvalidation.
+Builds the pages from site-src/ (scripts/build_site.py: the generated site/*.html are not committed, so what is
+uploaded always matches site-src/), then uploads site/ (with its front-end packages in site/vendor/, installed by
+`make run` / `make test`, or `bash scripts/install-site-deps.sh`) and the site's config.json (the API on the same
+origin, as the local site server serves it), removes what the new version no longer has, then invalidates
+CloudFront's copies. The bucket and the distribution are read from the stack's outputs. Uses the caller's AWS
+credentials: s3:ListBucket, s3:PutObject and s3:DeleteObject on the site bucket, cloudformation:DescribeStacks,
+cloudfront:CreateInvalidation.
 """
 import argparse
 import json
 import mimetypes
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,6 +19,7 @@ from pathlib import Path
 from .project import PROJECT_DIR, load_stage, site_config
 
 SITE_DIR = PROJECT_DIR / "site"
+BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build_site.py"
 # Loaded by the browser tests only.
 NOT_PUBLISHED = ("vendor/axe-core/",)
 TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
@@ -46,6 +50,13 @@ def site_files(site_dir: Path = SITE_DIR) -> dict[str, Path]:
                 and not key.startswith(NOT_PUBLISHED):
             found[key] = path
     return found
+
+
+def build_pages(site_dir: Path = SITE_DIR) -> None:
+    """The pages are build products (site-src/ -> site/*.html): rebuilt before every upload, never published stale."""
+    result = subprocess.run([sys.executable, str(BUILD_SCRIPT), "--out", str(site_dir)], cwd=PROJECT_DIR)
+    if result.returncode:
+        raise SystemExit("the site's pages could not be built from site-src/ (scripts/build_site.py, above)")
 
 
 def content_type(key: str) -> str:
@@ -85,7 +96,11 @@ def main(argv=None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--stack", help="CloudFormation stack name (default: carteselus-<stage>)")
     parser.add_argument("--region", help="the stack's region (default: AWS_REGION, else the stage's)")
+    parser.add_argument("--no-build", action="store_true",
+                        help="publish site/ as it is, without rendering its pages from site-src/ first")
     args = parser.parse_args(argv)
+    if not args.no_build:
+        build_pages()
     region = args.region or boto3.session.Session().region_name or load_stage(args.stage).options.region
     outputs = stack_outputs(boto3.client("cloudformation", region_name=region), args.stack or stack_name(args.stage))
     publish(boto3.client("s3", region_name=region), outputs["SiteBucketName"])

@@ -19,7 +19,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-AXE = PROJECT_DIR / "site" / "vendor" / "axe-core" / "axe.min.js"
+SITE = PROJECT_DIR / "site"
+SITE_SOURCES = PROJECT_DIR / "site-src"
+AXE = SITE / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_DIR / "var" / "screenshots"
 SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
 
@@ -32,6 +34,11 @@ def browser():
         pytest.fail("Chromium is missing: run `bash scripts/install-browser.sh` (or `make browser`).")
     if not AXE.exists():
         pytest.fail("site/vendor is missing: run `bash scripts/install-site-deps.sh`.")
+    newest_source = max(p.stat().st_mtime for p in SITE_SOURCES.rglob("*.html"))
+    stale = sorted(p.name for p in (SITE_SOURCES / "pages").glob("*.html") if not (SITE / p.name).exists()
+                   or (SITE / p.name).stat().st_mtime < newest_source)
+    if stale:
+        pytest.fail(f"site/ pages missing or older than site-src/ ({', '.join(stale)}): run `make site`.")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
