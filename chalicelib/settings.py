@@ -17,6 +17,8 @@ class Settings(NamedTuple):
     site_url: str
     aws_endpoint_url: str | None  # only for the local emulation
     outbox_dir: str | None  # local only: every email also written there as .eml
+    # Deployed stages: the secret CloudFront adds to every API request (X-Origin-Verify); unset locally.
+    origin_secret: str | None = None
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -40,6 +42,7 @@ def get_settings() -> Settings:
         site_url=_require("SITE_URL").rstrip("/"),
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         outbox_dir=os.environ.get("OUTBOX_DIR") or None,
+        origin_secret=os.environ.get("ORIGIN_SECRET") or None,
     )
 
 

@@ -33,6 +33,10 @@ CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 DATA_BUCKET_ID = "DataBucket"
 SITE_BUCKET_ID = "SiteBucket"
 DISTRIBUTION_ID = "SiteDistribution"
+# CloudFront adds this secret to every API request; the API refuses requests without it (called directly on its
+# execute-api address, a request could forge CloudFront-Viewer-Address and escape the per-source limits).
+ORIGIN_SECRET_ID = "OriginVerifySecret"
+ORIGIN_HEADER = "X-Origin-Verify"
 ALARM_TOPIC_ID = "AlarmTopic"
 MAIL_IDENTITY_ID = "MailIdentity"
 REST_API_ID = "RestAPI"  # chalice's name for the API
@@ -320,6 +324,15 @@ def response_headers_config(stage: Stage) -> dict:
             "SecurityHeadersConfig": security, "CustomHeadersConfig": {"Items": custom}}
 
 
+def origin_secret_name(stage: Stage) -> str:
+    return stage.prefixed("origin-verify")
+
+
+def origin_secret_value(stage: Stage) -> str:
+    """A dynamic reference: CloudFormation puts the secret's value in place when it creates or updates the resource."""
+    return f"{{{{resolve:secretsmanager:{origin_secret_name(stage)}}}}}"
+
+
 def site_resources(stage: Stage) -> dict:
     api_prefix = site_config()["api_url"]
     if api_prefix != f"/{stage.api_gateway_stage}":
@@ -328,6 +341,12 @@ def site_resources(stage: Stage) -> dict:
     api_domain = sub(f"${{{REST_API_ID}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}")
     api_path = f"/{stage.api_gateway_stage}/*"
     return {
+        ORIGIN_SECRET_ID: {"Type": "AWS::SecretsManager::Secret", "Properties": {
+            "Name": origin_secret_name(stage),
+            "Description": f"Sent by CloudFront to the API in {ORIGIN_HEADER}: the API answers only requests that "
+                           "came through the site's distribution",
+            "GenerateSecretString": {"PasswordLength": 48, "ExcludePunctuation": True},
+            "Tags": tags(stage)}},
         SITE_BUCKET_ID: {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
                          "Properties": {
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
@@ -369,7 +388,8 @@ def site_resources(stage: Stage) -> dict:
                                               "CloudFront-Viewer-Address"]},
                 "CookiesConfig": {"CookieBehavior": "none"},
                 "QueryStringsConfig": {"QueryStringBehavior": "all"}}}},
-        DISTRIBUTION_ID: {"Type": "AWS::CloudFront::Distribution", "Properties": {"DistributionConfig": {
+        DISTRIBUTION_ID: {"Type": "AWS::CloudFront::Distribution", "DependsOn": [ORIGIN_SECRET_ID],
+                          "Properties": {"DistributionConfig": {
             "Enabled": True,
             "Comment": f"{stage.app_name} {stage.name}",
             "Aliases": [stage.site_host],
@@ -386,7 +406,8 @@ def site_resources(stage: Stage) -> dict:
                 # No origin path: the API's stage is named like the site's API prefix, so /api/* maps 1:1.
                 {"Id": "api", "DomainName": api_domain,
                  "CustomOriginConfig": {"OriginProtocolPolicy": "https-only", "OriginSSLProtocols": ["TLSv1.2"],
-                                        "HTTPSPort": 443}},
+                                        "HTTPSPort": 443},
+                 "OriginCustomHeaders": [{"HeaderName": ORIGIN_HEADER, "HeaderValue": origin_secret_value(stage)}]},
             ],
             "DefaultCacheBehavior": {
                 "TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https", "Compress": True,
@@ -460,13 +481,15 @@ def function_resources(stage: Stage) -> dict:
             "LogGroupName": log_group_name(function), "RetentionInDays": stage.options.log_retention_days,
             "Tags": tags(stage)}}
         properties: dict = {"FunctionName": function.function_name, "Runtime": LAMBDA_RUNTIME,
-                            "Tags": {"app": stage.app_name, "stage": stage.name}}
+                            "Tags": {"app": stage.app_name, "stage": stage.name},
+                            # Every setting on every function (the API is the one that checks it).
+                            "Environment": {"Variables": {"ORIGIN_SECRET": origin_secret_value(stage)}}}
         if function.queue:
             # Chalice names the queue's ARN with an Fn::Sub; replacing its string (the merge merges dictionaries)
             # with the queue's Arn ties the event source to the queue created here, after it.
             properties["Events"] = {function.event_source_id: {"Properties": {
                 "Queue": sub(f"${{{queue_id(stage, function.queue)}.Arn}}")}}}
-        resources[function.logical_id] = {"DependsOn": [log_group], "Properties": properties}
+        resources[function.logical_id] = {"DependsOn": [log_group, ORIGIN_SECRET_ID], "Properties": properties}
         resources[function.role_logical_id] = {"Properties": {"Policies": [{
             "PolicyName": f"{function.role_logical_id}Policy",
             "PolicyDocument": policy_document(stage, function, ACCESS[function.name]),

@@ -25,7 +25,7 @@ SECURITY_HEADERS = {
 
 def http_middleware(event, get_response):
     started = time.monotonic()
-    response = get_response(event)
+    response = _refused_origin(event) or get_response(event)
     if _is_chalice_error(response):
         code, message = CHALICE_ERRORS.get(response.status_code, CHALICE_ERRORS[400])
         response = Response(
@@ -42,6 +42,29 @@ def http_middleware(event, get_response):
                "ms": round((time.monotonic() - started) * 1000)},
     )
     return response
+
+
+def came_through_cloudfront(headers) -> bool:
+    """True when the request carries the stage's origin secret, which only CloudFront adds (``X-Origin-Verify``), or
+    when no secret is configured (the local stack and the tests, where nothing stands in front of the API)."""
+    from ..settings import get_settings
+
+    secret = get_settings().origin_secret
+    if not secret:
+        return True
+    import hmac
+
+    return hmac.compare_digest((headers.get("x-origin-verify") or "").encode(), secret.encode())
+
+
+def _refused_origin(event) -> Response | None:
+    """Deployed, the API answers only requests that came through the site's CloudFront distribution: called directly
+    on its execute-api address, a request could forge ``CloudFront-Viewer-Address`` and escape the per-source limits."""
+    if came_through_cloudfront(event.headers):
+        return None
+    return Response(body=json.dumps({"code": "direct_access_refused", "message": "Accès direct à l'API refusé : "
+                                     "passez par le site du portail."}, ensure_ascii=False),
+                    status_code=403, headers={"Content-Type": "application/json; charset=utf-8"})
 
 
 def _is_chalice_error(response: Response) -> bool:

@@ -185,9 +185,12 @@ def _now_iso() -> str:
 
 def _source_ip(request_) -> str:
     """The caller's address. Behind CloudFront, API Gateway sees the edge's address; the distribution forwards the
-    viewer's as ``CloudFront-Viewer-Address: <ip>:<port>``."""
+    viewer's as ``CloudFront-Viewer-Address: <ip>:<port>``, believed only on a request that came through CloudFront
+    (the middleware refuses the others on deployed stages)."""
+    from .middleware import came_through_cloudfront
+
     viewer = request_.headers.get("cloudfront-viewer-address")
-    if viewer:
+    if viewer and came_through_cloudfront(request_.headers):
         return viewer.rsplit(":", 1)[0].strip("[]")
     identity = (request_.context or {}).get("identity") or {}
     return identity.get("sourceIp") or "unknown"

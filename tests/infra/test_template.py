@@ -330,3 +330,20 @@ def test_no_value_of_one_stage_appears_in_another(packaged):
                 pattern = r"(?<![\w.-])" + re.escape(token) + r"(?![\w.])"
                 assert not re.search(pattern, visible), f"{stage_name}'s template holds {other_name}'s {key}={value}"
             assert f"{other.app_name}-{other_name}-" not in text
+
+
+def test_cloudfront_sends_the_origin_secret_that_the_functions_check(template, stage):
+    from infra.template import ORIGIN_HEADER, ORIGIN_SECRET_ID, origin_secret_value
+
+    secret = template["Resources"][ORIGIN_SECRET_ID]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    reference = origin_secret_value(stage)
+    assert reference.startswith("{{resolve:secretsmanager:") and secret["Properties"]["Name"] in reference
+    distribution = next(iter(resources_of_type(template, "AWS::CloudFront::Distribution").values()))
+    api_origin = next(o for o in distribution["Properties"]["DistributionConfig"]["Origins"] if o["Id"] == "api")
+    assert api_origin["OriginCustomHeaders"] == [{"HeaderName": ORIGIN_HEADER, "HeaderValue": reference}]
+    assert ORIGIN_SECRET_ID in distribution["DependsOn"]
+    for name, function in functions(template).items():
+        assert function["Properties"]["Environment"]["Variables"]["ORIGIN_SECRET"] == reference, name
+        assert ORIGIN_SECRET_ID in function["DependsOn"], f"{name} may be created before the secret"

@@ -70,3 +70,42 @@ def test_api_contract_routes_are_all_present(app):
                 ("/admin/communes/{siren}/activation-code", "POST")}
     routed = {(path, method) for path, entries in app.routes.items() for method in entries}
     assert contract <= routed
+
+
+@pytest.fixture
+def behind_cloudfront(monkeypatch):
+    """A deployed stage: CloudFront adds the origin secret to every API request."""
+    from chalicelib.settings import reset_settings
+
+    monkeypatch.setenv("ORIGIN_SECRET", "secret-de-l-origine-0123456789")
+    reset_settings()
+    yield "secret-de-l-origine-0123456789"
+    monkeypatch.delenv("ORIGIN_SECRET")
+    reset_settings()
+
+
+def test_deployed_the_api_answers_only_requests_that_came_through_cloudfront(client, behind_cloudfront):
+    direct = client.http.get("/health")
+    assert direct.status_code == 403 and direct.json_body["code"] == "direct_access_refused"
+    assert "site" in direct.json_body["message"]
+    forged = client.http.get("/health", headers={"X-Origin-Verify": "secret-de-l-origine-012345678"})
+    assert forged.status_code == 403
+    assert client.http.get("/health", headers={"X-Origin-Verify": behind_cloudfront}).status_code == 200
+
+
+def test_the_viewer_address_is_believed_only_from_cloudfront(aws, behind_cloudfront):
+    from chalicelib.api.routing import _source_ip
+
+    class Request:
+        def __init__(self, headers):
+            self.headers = headers
+            self.context = {"identity": {"sourceIp": "130.176.0.1"}}  # a CloudFront edge
+
+    viewer = {"cloudfront-viewer-address": "203.0.113.9:51234"}
+    assert _source_ip(Request({**viewer, "x-origin-verify": behind_cloudfront})) == "203.0.113.9"
+    assert _source_ip(Request({**viewer, "x-origin-verify": "deviné"})) == "130.176.0.1"
+    assert _source_ip(Request(viewer)) == "130.176.0.1"
+
+
+def test_locally_nothing_stands_in_front_of_the_api(client):
+    assert client.http.get("/health").status_code == 200

@@ -83,8 +83,11 @@ def limits_table() -> str:
 
     subjects = {"activation": "wrong activation codes for one SIREN", "login-account": "failed logins for one account",
                 "login-source": "failed logins from one source address", "reset": "password-reset requests for one email",
-                "uploads": "photo uploads started by one commune"}
-    rows = ["| limit (code) | what | attempts | window | lock | answer |", "|---|---|---|---|---|---|"]
+                "uploads": "photo uploads started by one commune",
+                "registration-source": "failed registrations from one source address, whatever the SIREN",
+                "reset-source": "password-reset requests from one source address, whatever the email",
+                "invitations": "agents invited by one commune (each invitation e-mails the address typed)"}
+    rows = ["| limit (code) | what | attempts | window | lock, at most | answer |", "|---|---|---|---|---|---|"]
     for name, limit in sorted(all_limits().items(), key=lambda kv: kv[1].name):
         rows.append(f"| `{limit.name}` (`{name.split('.')[-2]}.{name.split('.')[-1]}`) | "
                     f"{subjects.get(limit.name, '?')} | {limit.attempts} | {limit.window_seconds // 60} min | "

@@ -160,6 +160,33 @@ def test_photo_upload_flooding_is_limited_per_commune(world, clean_counters):
     record_figures("limits", FIGURES)
 
 
+def test_agent_invitations_are_limited_per_commune(world, clean_counters):
+    """Each invitation e-mails any address the commune types: a commune may invite 50 agents a day."""
+    from chalicelib.services.limits import INVITATIONS
+
+    invited = []
+    for n in range(INVITATIONS.attempts):
+        response = post_json(world.client, "/agents", {"email": f"invite{n}@mairie-annecy.securite.example.fr",
+                                                       "last_name": "Invité", "first_name": "Agent"}, world.B.token)
+        assert response.status_code == 201, response.json_body
+        invited.append(response.json_body["id"])
+    seconds = assert_limited(post_json(world.client, "/agents", {"email": "encore@mairie-annecy.securite.example.fr",
+                                                                 "last_name": "Invité", "first_name": "Agent"},
+                                       world.B.token), INVITATIONS.lock_seconds)
+    # another commune is not affected
+    other = post_json(world.client, "/agents", {"email": "collegue@mairie-bourg.securite.example.fr",
+                                                "last_name": "Collègue", "first_name": "Agent"}, world.A.token)
+    assert other.status_code == 201, other.json_body
+    invited_a = other.json_body["id"]
+    FIGURES["invitations_per_commune"] = {"attempts_before_429": INVITATIONS.attempts, "retry_after": seconds}
+    # The world's communes keep only their own agents for the other tests.
+    for agent_id in invited:
+        assert world.client.http.delete(f"/agents/{agent_id}", headers={"Authorization": f"Bearer {world.B.token}"}
+                                        ).status_code == 204
+    assert world.client.http.delete(f"/agents/{invited_a}", headers={"Authorization": f"Bearer {world.A.token}"}
+                                    ).status_code == 204
+
+
 def all_limits() -> dict:
     """Every Limit the code defines (a new one is picked up here, and must then be documented)."""
     from chalicelib.services import limits, officials
@@ -182,5 +209,5 @@ def test_every_limit_is_documented_in_security_md():
 def test_limited_operations_document_429_in_openapi(world):
     document = world.client.http.get("/openapi.json").json_body
     for path, method in (("/registrations", "post"), ("/sessions", "post"), ("/password-resets", "post"),
-                         ("/officials/{official_id}/photo-uploads", "post")):
+                         ("/officials/{official_id}/photo-uploads", "post"), ("/agents", "post")):
         assert "429" in document["paths"][path][method]["responses"], path
