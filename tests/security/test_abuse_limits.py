@@ -6,8 +6,6 @@ local event converter. Password hashing is replaced by an equivalent fast check 
 logins: the limits are decided before and after the hash, never by it.
 """
 import inspect
-import json
-from pathlib import Path
 
 import pytest
 from stdnum import luhn
@@ -17,7 +15,6 @@ from tests.helpers import post_json
 from tests.security.conftest import record_figures
 
 ATTACKER = "203.0.113.66"  # TEST-NET-3: never a real address
-OYONNAX = "210102836"  # a commune of the reference file that has not registered
 FIGURES: dict = {}
 
 
@@ -68,16 +65,27 @@ def registration(siren: str, code: str, email: str = "devin@exemple.fr") -> dict
     return {"siren": siren, "activation_code": code, "last_name": "Devin", "first_name": "Eve", "email": email}
 
 
-def test_activation_code_guessing_locks_the_siren(world, clean_counters):
+@pytest.fixture
+def unregistered_commune(world):
+    """A commune of its own, that no other test registers (the reference file's are used elsewhere)."""
+    from chalicelib.store.tables import Commune
+
+    siren = valid_sirens(1, start=98_765_000)[0]
+    Commune(siren, insee_code="01999", name="Commune d'essai", department_code="01").save()
+    yield siren
+    Commune(siren).delete()
+
+
+def test_activation_code_guessing_locks_the_siren(world, clean_counters, unregistered_commune):
     from chalicelib.services.accounts import issue_activation_code
 
-    client = world.client
-    code = issue_activation_code(OYONNAX)["activation_code"]
-    statuses = [post_json(client, "/registrations", registration(OYONNAX, f"AAAA-BBBB-{n:04d}")).status_code
+    client, siren = world.client, unregistered_commune
+    code = issue_activation_code(siren)["activation_code"]
+    statuses = [post_json(client, "/registrations", registration(siren, f"AAAA-BBBB-{n:04d}")).status_code
                 for n in range(5)]
     assert statuses == [403] * 5
     # the right code is refused too while the SIREN is locked
-    locked = post_json(client, "/registrations", registration(OYONNAX, code))
+    locked = post_json(client, "/registrations", registration(siren, code))
     seconds = assert_limited(locked, 3600)
     FIGURES["activation_code_per_siren"] = {"attempts_before_429": 5, "retry_after": seconds}
 

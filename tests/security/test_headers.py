@@ -3,9 +3,7 @@ site's pages as the local site server serves them (the same headers production's
 from), HSTS and the bucket's CORS in the production template.
 """
 import re
-import threading
 from http.client import HTTPConnection
-from pathlib import Path
 
 import pytest
 

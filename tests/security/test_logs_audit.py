@@ -9,7 +9,6 @@ order move is in the audit trail (logger ``portal.audit``) with who, when and wh
 import base64
 import logging
 import re
-from pathlib import Path
 
 import pytest
 

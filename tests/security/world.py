@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.conftest import SHARED_DATA
 from tests.helpers import (auth, import_file, link_token, load_directory, log_in, outbox_messages, post_json,
-                           register, register_official, upload_photo)
+                           register_official, upload_photo)
 
 MANUFACTURER = ("fabricant@securite.example.fr", "presse a cartes du controle 2026")
 PREFECTURES = {"01": ("guichet@ain.securite.example.fr", "le guichet des elus de l'Ain ouvre"),
