@@ -77,6 +77,14 @@ def record_official(person, page, query: str, name: str, function: str, photo, *
     return result
 
 
+
+def tick(page, name: str) -> None:
+    """Tick a checkbox of the list with the keyboard (Space), as a keyboard user does: a click lands where the box was
+    a moment ago and misses it while the page still scrolls to the step just shown."""
+    box = page.get_by_role("checkbox", name=name)
+    box.press("Space")
+    expect(box).to_be_checked()
+
 def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     commune = site("parcours-mairie")
     page = register_the_town_hall(commune, stack)
@@ -116,8 +124,8 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     commune.check("nouvelle-carte")
     page.get_by_role("button", name="Créer").click()
     expect(page.get_by_text("2 élus sur 2 peuvent être commandés.")).to_be_visible()
-    page.get_by_role("checkbox", name="Sélectionner Hélène MARCHAND").check(force=True)
-    page.get_by_role("checkbox", name="Sélectionner Gaëlle FONTAINE").check(force=True)
+    tick(page, "Sélectionner Hélène MARCHAND")
+    tick(page, "Sélectionner Gaëlle FONTAINE")
     commune.check("choix-des-elus")
 
     # Meanwhile a colleague starts an order for the mayor: « Etape suivante » says so on her row, the rest is kept.
@@ -149,8 +157,11 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
 
     page.get_by_role("link", name="Nouvelle demande").click()
     page.get_by_role("button", name="Créer").click()
-    page.get_by_role("checkbox", name="Sélectionner Hélène MARCHAND").check(force=True)
-    page.get_by_role("checkbox", name="Sélectionner Gaëlle FONTAINE").check(force=True)
+    # The list is shown once loaded and counted (as a person waits for it): ticking a box of a list still being put
+    # in place can miss it.
+    expect(page.get_by_text("2 élus sur 2 peuvent être commandés.")).to_be_visible()
+    tick(page, "Sélectionner Hélène MARCHAND")
+    tick(page, "Sélectionner Gaëlle FONTAINE")
     page.get_by_role("button", name="Etape suivante").click()
 
     # « Une prévisualisation de chaque carte »; the box must be ticked to go on.
