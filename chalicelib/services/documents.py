@@ -6,6 +6,8 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
+from pynamodb.exceptions import TransactWriteError
+
 from .. import clock
 from ..domain import orders as lifecycle
 from ..domain.functions import function_label
@@ -14,7 +16,7 @@ from ..domain.secrets_codes import hash_activation_code, new_activation_code
 from ..errors import PortalError
 from ..settings import get_settings
 from ..store import counters, files
-from ..store.tables import CardOrder, Commune, Counter, Prefecture, is_condition_failure, transaction
+from ..store.tables import CardOrder, Commune, Prefecture, is_condition_failure, transaction
 from . import accounts, limits
 from .accounts import ACTIVATION_CODE_LIFETIME
 
@@ -101,8 +103,6 @@ class _RegisteredMeanwhile(Exception):
 
 def _issue_codes(communes: list[Commune], codes: dict[str, str], expires_at) -> None:
     """Each commune's new code replaces any earlier one, and the wrong guesses of the old code are forgotten."""
-    from pynamodb.exceptions import TransactWriteError
-
     try:
         with transaction() as writes:
             for commune in communes:
@@ -110,7 +110,7 @@ def _issue_codes(communes: list[Commune], codes: dict[str, str], expires_at) -> 
                 writes.update(commune, actions=[Commune.activation_code_hash.set(code_hash),
                                                 Commune.activation_code_expires_at.set(expires_at)],
                               condition=Commune.siren.exists() & Commune.registered_at.does_not_exist())
-                writes.delete(Counter(counters.key(limits.ACTIVATION_CODE, commune.siren)))
+                counters.clear_in(writes, limits.ACTIVATION_CODE, commune.siren)
     except TransactWriteError as error:
         if not is_condition_failure(error):
             raise

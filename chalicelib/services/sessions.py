@@ -17,7 +17,7 @@ from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
 from ..store import counters
 from ..store.batch import Wanted, get_many
-from ..store.tables import Account, Counter, Token, is_condition_failure, transaction
+from ..store.tables import Account, Token, is_condition_failure, transaction
 from . import limits
 
 audit = logging.getLogger("portal.audit")
@@ -115,7 +115,7 @@ def open_session(account: Account, forget_failures: bool = False) -> dict:
     if forget_failures:
         with transaction() as writes:
             writes.save(session)
-            writes.delete(Counter(counters.key(limits.LOGIN_ACCOUNT, account.email)))
+            counters.clear_in(writes, limits.LOGIN_ACCOUNT, account.email)
     else:
         session.save()
     return {

@@ -41,23 +41,22 @@ def get_many(wanted: list[Wanted], consistent: bool = True) -> list:
         return []
     if len(wanted) > MAX_KEYS:
         raise ValueError(f"at most {MAX_KEYS} keys in one read")
-    by_identity: dict[tuple, int] = {}
+    identities = []  # (table, key) of each item asked, in order
     request: dict[str, dict] = {}
-    for index, item in enumerate(wanted):
+    for item in wanted:
         table, key = item.table(), item.key()
         identity = (table, _frozen(key))
-        if identity in by_identity:
-            continue
-        by_identity[identity] = index
-        request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(key)
+        if identity not in identities:
+            request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(key)
+        identities.append(identity)
+    key_names = {table: list(asked["Keys"][0]) for table, asked in request.items()}
     found: dict[tuple, dict] = {}
     client = aws.client("dynamodb")
     for attempt in range(_RETRIES):
         response = client.batch_get_item(RequestItems=request)
         for table, items in response.get("Responses", {}).items():
-            key_names = list(request[table]["Keys"][0]) if table in request else []
             for raw in items:
-                found[(table, _frozen({name: raw[name] for name in key_names}))] = raw
+                found[(table, _frozen({name: raw[name] for name in key_names[table]}))] = raw
         request = response.get("UnprocessedKeys") or {}
         if not request:
             break
@@ -68,12 +67,9 @@ def get_many(wanted: list[Wanted], consistent: bool = True) -> list:
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
                                      "Message": "keys left unprocessed"}}, "BatchGetItem")
     results = []
-    for item in wanted:
-        raw = found.get((item.table(), _frozen(item.key())))
-        if raw is None:
-            results.append(None)
-        else:
-            results.append(raw if item.raw else item.model.from_raw_data(raw))
+    for item, identity in zip(wanted, identities):
+        raw = found.get(identity)
+        results.append(None if raw is None else raw if item.raw else item.model.from_raw_data(raw))
     return results
 
 

@@ -80,11 +80,6 @@ def count_actions(limit: Limit, now: float | None = None) -> list:
     return [Path(f"b{current}").add(1), Counter.purge_at.set(purge_at), *stale]
 
 
-def count(limit: Limit, subject: str) -> None:
-    """Count one attempt, alone (when the request has no transaction to carry it)."""
-    Counter(key(limit, subject)).update(actions=count_actions(limit))
-
-
 def count_in(writes, limit: Limit, subject: str) -> None:
     """Count one attempt inside a transaction (``store.tables.transaction()``)."""
     writes.update(Counter(key(limit, subject)), actions=count_actions(limit))
@@ -92,3 +87,8 @@ def count_in(writes, limit: Limit, subject: str) -> None:
 
 def clear(limit: Limit, subject: str) -> None:
     Counter(key(limit, subject)).delete()
+
+
+def clear_in(writes, limit: Limit, subject: str) -> None:
+    """Forget a subject's attempts inside a transaction (a successful login, a new activation code)."""
+    writes.delete(Counter(key(limit, subject)))
