@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -53,10 +54,10 @@ def median(values) -> float:
 
 
 def interleaved(functions: dict[str, Callable[[], object]], rounds: int, warmup: int = 2) -> dict[str, list[float]]:
-    """Seconds of each function over ``rounds`` rounds, the functions taking turns within a round so that a slow
-    moment of the shared machine hits them all alike. The garbage collector does not run during a measured call:
-    what exists beforehand is frozen (a full collection over a large heap, e.g. the AWS emulation's, would cost more
-    than the work measured), and it runs between calls as usual."""
+    """Seconds of each function over ``rounds`` rounds, the functions taking turns within a round (in a new order
+    each round) so that a slow moment of the shared machine hits them all alike. The garbage collector does not run
+    during a measured call: what exists beforehand is frozen (a full collection over a large heap, e.g. the AWS
+    emulation's, would cost more than the work measured), and it runs between calls as usual."""
     for _ in range(warmup):
         for function in functions.values():
             function()
@@ -64,9 +65,14 @@ def interleaved(functions: dict[str, Callable[[], object]], rounds: int, warmup:
     gc.collect()
     gc.freeze()
     gc_was_enabled = gc.isenabled()
+    # A new order every round (seeded: the same from run to run): no function always runs right after the same one,
+    # so that what one leaves behind (cold caches, freed memory to fault in again) is spread over all of them.
+    order, shuffle = list(functions), random.Random(20261127).shuffle
     try:
         for _ in range(rounds):
-            for name, function in functions.items():
+            shuffle(order)
+            for name in order:
+                function = functions[name]
                 gc.disable()
                 started = time.perf_counter()
                 function()
