@@ -5,10 +5,13 @@ luminance texture like natural scenes, smooth chroma, a face with hair, eyes and
 edges, and sensor noise. The crop is 2000 x 2570 (35:45) in the middle, the output 413 x 531, JPEG quality 90,
 no metadata.
 
-- ours: ``chalicelib.imaging.photo.normalize_photo``.
+- ours: ``chalicelib.imaging.photo.normalize_photo`` (header checks with Pillow, decode, crop and Lanczos with
+  libvips, the clean encode with Pillow).
 - vips: libvips through pyvips doing the same work the way libvips does it best: JPEG shrink-on-load by the factor
   that ``vips_thumbnail`` would pick (at most half the total reduction, so that the Lanczos resize still has twice the
   pixels), sequential access, crop, ``resize`` with the lanczos3 kernel, ``jpegsave`` Q 90, 4:4:4, nothing kept.
+- pillow: Pillow alone, the pipeline as it was until 2026-11-27: DCT-scaled decode (``draft``) to at least twice the
+  output, LANCZOS from the crop box, the same clean encoder. Kept as a figure: what libvips brings.
 - naive: Pillow decoding every pixel (no draft), orient, crop, LANCZOS, save q90 4:4:4.
 - reference for SSIM: the naive pipeline's pixels before encoding (full-resolution decode, LANCZOS). The target is
   on our pipeline's pixels as handed to the JPEG encoder: encoding at quality 90, which every pipeline must do, costs
@@ -44,10 +47,7 @@ OUTPUT_SIZE = (413, 531)
 CROP = {"x": (4032 - 2000) // 2, "y": (3024 - 2570) // 2 - 1, "width": 2000, "height": 2570}
 QUALITY = 90
 GENERATOR_VERSION = 1
-PIPELINES = ("ours", "vips", "naive")
-# What-if: our pipeline with the draft decode allowed down to 1x the output (not 2x), i.e. what
-# chalicelib/imaging/photo.py would do with _DRAFT_OVERSAMPLING = 1. Measured for the proposals, not a target.
-VARIANTS = ("ours_draft1",)
+PIPELINES = ("ours", "vips", "pillow", "naive")
 
 
 # --- the input photo ------------------------------------------------------------------------------------------------
@@ -141,15 +141,6 @@ def ours(data: bytes, crop: dict = CROP) -> bytes:
     return normalize_photo(data, crop)
 
 
-def ours_draft1(data: bytes, crop: dict = CROP) -> bytes:
-    from unittest import mock
-
-    from chalicelib.imaging import photo as module
-
-    with mock.patch.object(module, "_DRAFT_OVERSAMPLING", 1):
-        return module.normalize_photo(data, crop)
-
-
 def ours_pixels(data: bytes, pipeline=ours):
     """Our pipeline's 413 x 531 image as handed to the JPEG encoder (captured at ``photo._encode``)."""
     from unittest import mock
@@ -205,13 +196,31 @@ def full_resolution(data: bytes, crop: dict = CROP):
     return image.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box)
 
 
+def pillow(data: bytes, crop: dict = CROP) -> bytes:
+    """Pillow alone (the pipeline until 2026-11-27): draft decode to >= 2x the output, LANCZOS from the crop box."""
+    import math
+
+    from PIL import Image
+
+    from chalicelib.imaging import photo as module
+
+    im = module._open_jpeg(data)
+    room = min(crop["width"] / (2 * OUTPUT_SIZE[0]), crop["height"] / (2 * OUTPUT_SIZE[1]))
+    full_width = im.size[0]
+    if room >= 2:
+        im.draft("RGB", tuple(math.ceil(side / room) for side in im.size))
+    factor = full_width / im.size[0]
+    box = (crop["x"], crop["y"], crop["x"] + crop["width"], crop["y"] + crop["height"])
+    return module._encode(im.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=[side / factor for side in box]))
+
+
 def naive(data: bytes, crop: dict = CROP) -> bytes:
     out = io.BytesIO()
     full_resolution(data, crop).save(out, format="JPEG", quality=QUALITY, subsampling=0)
     return out.getvalue()
 
 
-PIPELINE_FUNCTIONS = {"ours": ours, "vips": vips, "naive": naive, "ours_draft1": ours_draft1}
+PIPELINE_FUNCTIONS = {"ours": ours, "vips": vips, "pillow": pillow, "naive": naive}
 
 
 def assistant(data: bytes, crop: dict = CROP):
@@ -257,7 +266,7 @@ def quality(data: bytes) -> dict:
     return {
         "ours_pixels": ssim(ours_pixels(data), reference),
         "vips_pixels": ssim(np.asarray(vips_pixels), reference),
-        "ours_draft1_pixels": ssim(ours_pixels(data, ours_draft1), reference),
+        "pillow_pixels": ssim(ours_pixels(data, pillow), reference),
         "ours_jpeg": ssim(_decoded(ours(data)), reference),
         "vips_jpeg": ssim(_decoded(vips(data)), reference),
         "reference_q90_jpeg": ssim(reference_q90, reference),
@@ -292,32 +301,29 @@ def output_checks(data: bytes) -> dict:
 
 def timings(data: bytes, rounds: int) -> dict[str, list[float]]:
     _setup_vips()
-    names = PIPELINES + VARIANTS
-    return interleaved({name: (lambda name=name: run_pipeline(name, data)) for name in names}, rounds)
+    return interleaved({name: (lambda name=name: run_pipeline(name, data)) for name in PIPELINES}, rounds)
 
 
 def stages(data: bytes, rounds: int) -> dict[str, float]:
     """Where each pipeline's time goes (ms, medians of interleaved runs), the stages run one at a time on the previous
-    stage's kept result: ours (``photo``'s own steps: header checks and the 1/2 draft decode, the LANCZOS pass from
-    the crop box, the clean re-encode) and libvips' (decoding up to the crop's last row, as its sequential pipeline
-    does, the lanczos3 resize from memory, jpegsave); both whole pipelines take turns with them, so that the stages
-    can be set against the wholes of the same moments."""
+    stage's kept result: ours (``photo``'s own steps: the header checks with Pillow, libvips' decode at 1/2 + crop +
+    Lanczos to memory through ``resampling.decode_resized``, the clean re-encode with Pillow) and libvips' (decoding up
+    to the crop's last row, as its sequential pipeline does, the lanczos3 resize from memory, jpegsave); both whole
+    pipelines take turns with them, so that the stages can be set against the wholes of the same moments."""
     import pyvips
-    from PIL import Image
 
-    from chalicelib.imaging import photo as module
+    from chalicelib.imaging import photo as module, resampling
 
     _setup_vips()
     rect = module._parse_crop(CROP)
 
-    def decode():
+    def checks():
         im = module._open_jpeg(data)
-        factor = module._decode_reduced(im, rect)
-        return im, factor
+        module._check_crop(rect, module._oriented_size(im.size, module._orientation(im)))
 
-    decoded, factor = decode()
-    box = tuple(coordinate / factor for coordinate in rect.box)
-    resized = decoded.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box)
+    factor = module._shrink_factor(rect)
+    box = resampling.Box(rect.x / factor, rect.y / factor, rect.width / factor, rect.height / factor)
+    resized = resampling.decode_resized(data, OUTPUT_SIZE, factor, box)
     shrink = jpeg_shrink(CROP)
     left, top = round(CROP["x"] / shrink), round(CROP["y"] / shrink)
     width, height = round(CROP["width"] / shrink), round(CROP["height"] / shrink)
@@ -334,8 +340,8 @@ def stages(data: bytes, rounds: int) -> dict[str, float]:
 
     vips_resized = vips_resize()
     times = interleaved({
-        "ours_decode": decode,
-        "ours_resample": lambda: decoded.resize(OUTPUT_SIZE, Image.Resampling.LANCZOS, box=box),
+        "ours_checks": checks,
+        "ours_decode_resample": lambda: resampling.decode_resized(data, OUTPUT_SIZE, factor, box),
         "ours_encode": lambda: module._encode(resized),
         "vips_decode": vips_decode,
         "vips_resample": vips_resize,
@@ -398,10 +404,9 @@ def assistant_timings(data: bytes, rounds: int) -> dict:
 
 def memory(path: Path, repeats: int) -> dict[str, list[float]]:
     """Extra peak RSS (MiB) of each pipeline, each run in a fresh interpreter, the pipelines taking turns."""
-    names = PIPELINES + VARIANTS
-    results: dict[str, list[float]] = {name: [] for name in names}
+    results: dict[str, list[float]] = {name: [] for name in PIPELINES}
     for _ in range(repeats):
-        for name in names:
+        for name in PIPELINES:
             output = subprocess.run([sys.executable, "-m", "bench.photo", "--memory-worker", name, str(path)],
                                     cwd=PROJECT_DIR, check=True, capture_output=True, text=True,
                                     env=_worker_environment()).stdout
@@ -453,16 +458,15 @@ def measure(rounds: int = 15, memory_repeats: int = 5) -> dict:
         "time_runs": rounds,
         "photo_vs_vips": medians_ms["ours"] / medians_ms["vips"],
         "photo_vs_naive": medians_ms["ours"] / medians_ms["naive"],
+        "photo_vs_pillow": medians_ms["ours"] / medians_ms["pillow"],
         "extra_peak_mib": {name: round(value, 2) for name, value in mem_peaks.items()},
         "extra_peak_mib_range": {name: [min(values), max(values)] for name, values in mem.items()},
         "memory_runs": memory_repeats,
         "photo_mem_vs_vips": mem_peaks["ours"] / mem_peaks["vips"],
         "photo_mem_vs_vips_lower_mode": mem_peaks["ours"] / min(mem["vips"]),
-        "what_if_draft1": {"time_vs_vips": medians_ms["ours_draft1"] / medians_ms["vips"],
-                           "mem_vs_vips": mem_peaks["ours_draft1"] / mem_peaks["vips"]},
+        "pillow_vs_vips": {"time": medians_ms["pillow"] / medians_ms["vips"],
+                           "memory": mem_peaks["pillow"] / mem_peaks["vips"]},
         "stages_ms": where,
-        # Pillow's decode alone against libvips' whole pipeline: the floor of photo_vs_vips with this decoder.
-        "decode_vs_vips": where["ours_decode"] / where["vips"] if "error" not in where else None,
         "assistant": helper,
         "photo_with_assistant_vs_vips": helper.get("photo_with_assistant_vs_vips"),
         "quality": quality(data),

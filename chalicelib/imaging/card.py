@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
+from chalicelib.imaging import resampling
 from chalicelib.imaging.typography import (BOLD_FONT, REGULAR_FONT, line_height, missing_glyphs, printable,
                                            text_bbox, text_mask)
 
@@ -370,15 +371,19 @@ def _draw_flag(draw: ImageDraw.ImageDraw) -> None:
     draw.rectangle((left, top, right - 1, bottom - 1), outline=RULE, width=1)
 
 
+def fitted_photo(photo_jpeg: bytes) -> Image.Image:
+    """The official's photo at the size of the card's photo box, RGB.
+
+    The photo was normalised by chalicelib.imaging.photo (413 x 531 sRGB); any other size is fitted to the box.
+    Decoded and resampled by libvips, as the photo pipeline is (Pillow's decode and LANCZOS took 3.5 ms a card).
+    """
+    photo = resampling.decode_resized(photo_jpeg, (PHOTO_BOX[2] - PHOTO_BOX[0], PHOTO_BOX[3] - PHOTO_BOX[1]))
+    return photo if photo.mode == "RGB" else photo.convert("RGB")
+
+
 def _draw_photo(image: Image.Image, draw: ImageDraw.ImageDraw, photo_jpeg: bytes | None) -> None:
-    box_size = (PHOTO_BOX[2] - PHOTO_BOX[0], PHOTO_BOX[3] - PHOTO_BOX[1])
     if photo_jpeg is None:
         draw.rectangle(PHOTO_BOX, fill="#EEEEEE", outline=RULE, width=2)
         return
-    # The photo was normalised by chalicelib.imaging.photo (413 x 531 sRGB); any other size is fitted to the box.
-    with Image.open(io.BytesIO(photo_jpeg), formats=["JPEG"]) as photo:
-        if photo.mode != "RGB":
-            photo = photo.convert("RGB")
-        photo = photo.resize(box_size, Image.Resampling.LANCZOS)
-    image.paste(photo, PHOTO_BOX[:2])
+    image.paste(fitted_photo(photo_jpeg), PHOTO_BOX[:2])
     draw.rectangle((PHOTO_BOX[0] - 1, PHOTO_BOX[1] - 1, PHOTO_BOX[2], PHOTO_BOX[3]), outline=RULE, width=1)

@@ -65,11 +65,6 @@ def test_the_docs_section_between_the_markers_is_replaced(tmp_path, monkeypatch)
     assert not run.update_docs("x") and docs.read_text() == "no markers"
 
 
-def test_the_reference_tools_are_pinned():
-    pins = run._pins()
-    assert set(pins) == {"numpy", "pyvips", "pyvips-binary"} and all(pins.values())
-
-
 def test_importtime_output_is_parsed():
     stderr = ("import time: self [us] | cumulative | imported package\n"
               "import time:       120 |        120 |   _io\n"
