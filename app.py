@@ -9,12 +9,13 @@ from chalicelib.api.officials import officials
 from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
+from chalicelib.events.schedule import schedule
 from chalicelib.events.uploads import events
 from chalicelib.logs import configure_logging
 
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, orders, admin, docs, events):
+for blueprint in (public, agents, officials, orders, admin, docs, events, schedule):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

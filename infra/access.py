@@ -94,5 +94,17 @@ ACCESS = {
             CARDS_PREFIX: ("PutObject",),
         },
     ),
+    # The hourly purge of the photos of closed orders (services/retention.py).
+    "purge_personal_data": Access(
+        tables={
+            CardOrder: ("UpdateItem",),
+            Official: ("BatchGetItem", "UpdateItem"),
+        },
+        indexes={(CardOrder, "by-purge"): ("Query",)},
+        objects={
+            files.OFFICIALS_PREFIX: ("DeleteObject",),
+            CARDS_PREFIX: ("DeleteObject",),
+        },
+    ),
 }
 

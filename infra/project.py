@@ -67,6 +67,7 @@ class Function:
     queue: str | None = None  # the SQS queue it consumes
     event_source_id: str | None = None  # the SQS event of the function in the SAM template
     batch_size: int | None = None
+    schedule: str | None = None  # a scheduled function's expression, e.g. rate(1 hour)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,12 @@ def sqs_handlers() -> list:
     return [source for source in chalice_app().event_sources if isinstance(source, SQSEventConfig)]
 
 
+def scheduled_handlers() -> list:
+    from chalice.app import ScheduledEventConfig
+
+    return [source for source in chalice_app().event_sources if isinstance(source, ScheduledEventConfig)]
+
+
 def load_stage(name: str) -> Stage:
     from chalice.cli.factory import CLIFactory
 
@@ -172,6 +179,16 @@ def load_stage(name: str) -> Stage:
             timeout=scope.lambda_timeout, memory=scope.lambda_memory_size,
             environment=dict(scope.environment_variables), queue=handler.queue,
             event_source_id=f"{to_logical_id(handler.name)}SqsEventSource", batch_size=handler.batch_size,
+        ))
+    for handler in scheduled_handlers():
+        scope = scoped(handler.name)
+        expression = handler.schedule_expression
+        functions.append(Function(
+            name=handler.name, logical_id=to_logical_id(handler.name),
+            role_logical_id=to_logical_id(f"{handler.name}_role"), function_name=f"{app_name}-{name}-{handler.name}",
+            timeout=scope.lambda_timeout, memory=scope.lambda_memory_size,
+            environment=dict(scope.environment_variables),
+            schedule=expression if isinstance(expression, str) else expression.to_string(),
         ))
     return Stage(name=name, app_name=app_name, options=STAGE_OPTIONS[name],
                  environment=dict(config.environment_variables), functions=functions,

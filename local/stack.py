@@ -92,6 +92,11 @@ class LocalStack:
         relay = S3EventRelay(app, HANDLERS_BY_QUEUE, queue_urls)
         relay.start()
         self._stoppers.insert(0, relay.stop)
+        from local.scheduler import Scheduler
+
+        scheduler = Scheduler(app)
+        scheduler.start()
+        self._stoppers.insert(0, scheduler.stop)
 
         from local.site_server import start_site_server
 

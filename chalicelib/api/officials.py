@@ -33,6 +33,13 @@ def get_official(call, official_id):
     return service.view(service.get_official(call.principal, official_id))
 
 
+@endpoint(officials, "/officials/{official_id}/export", "GET", roles={COMMUNE},
+          summary="Télécharger toutes les données d'un élu (JSON)", response=s.OFFICIAL_EXPORT,
+          errors={404: ["not_found"]})
+def export_official(call, official_id):
+    return service.export(call.principal, official_id)
+
+
 @endpoint(officials, "/officials/{official_id}", "PATCH", roles={COMMUNE}, summary="Changer la fonction d'un élu",
           request=s.OFFICIAL_CHANGE, response=s.OFFICIAL,
           errors={404: ["not_found"], 409: ["card_in_progress"], 422: ["function_not_eligible"]})

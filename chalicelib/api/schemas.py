@@ -148,7 +148,18 @@ ORDER = obj({
                                              ["official_id", "code", "message"])},
     "allowed_moves": {"type": "array", "items": obj({"to": {"type": "string"}, "label": {"type": "string"},
                                                      "reason_required": {"type": "boolean"}}, ["to", "label"])},
+    "photos_to_be_deleted_at": {"oneOf": [TIME, {"type": "null"}],
+                                "description": "A closed order's photos are deleted at this moment."},
+    "photos_deleted_at": {"oneOf": [TIME, {"type": "null"}]},
 }, ["id", "status", "status_label", "created_at", "cards", "delivery_address", "history"])
+OFFICIAL_EXPORT = obj({
+    "generated_at": TIME,
+    "official": {"type": "object"},
+    "directory_rows": {"type": "array", "items": {"type": "object"}},
+    "photo_files": {"type": "object", "additionalProperties": {"type": "string"}},
+    "photo_files_expire_at": {"oneOf": [TIME, {"type": "null"}]},
+    "orders": {"type": "array", "items": {"type": "object"}},
+}, ["generated_at", "official", "directory_rows", "photo_files", "orders"])
 DOCUMENT = obj({"url": {"type": "string"}, "expires_at": TIME, "pages": {"type": "integer"}}, ["url", "expires_at"])
 LETTERS_NEW = obj({"department_code": DEPARTMENT,
                    "sirens": {"type": "array", "minItems": 1, "maxItems": 1000, "uniqueItems": True,

@@ -37,8 +37,12 @@ class Box(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _vips():
+    import logging
+
     import pyvips
 
+    # libvips' own chatter (masks, thread pools) reaches Python logging at INFO through pyvips: not for our logs.
+    logging.getLogger("pyvips").setLevel(logging.WARNING)
     # Every photo is new: the operation cache would only keep the previous photo's pixels in memory.
     pyvips.cache_set_max(0)
     # Defence in depth: jpegload is called by name below, but no other loader of a risky format may run either.

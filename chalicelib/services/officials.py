@@ -1,4 +1,5 @@
 """The elected officials a commune registers for a card: from the directory, with a function and a photo."""
+import logging
 import secrets
 import time
 from datetime import timedelta
@@ -14,6 +15,8 @@ from ..store.batch import Wanted, get_many
 from ..store.counters import Limit
 from ..store.tables import DirectoryItem, Official, PhotoUpload, is_condition_failure, transaction
 from . import directory, limits
+
+audit = logging.getLogger("portal.audit")
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # stated to the browser in the presigned POST and checked again by the trigger
 UPLOAD_LIFETIME = timedelta(minutes=10)
@@ -44,7 +47,7 @@ def get_official(principal: Principal, official_id: str) -> Official:
 
 def view(official: Official) -> dict:
     photo = {"status": official.photo_status}
-    if official.photo_reason and official.photo_status == "rejected":
+    if official.photo_reason and official.photo_status in ("rejected", "missing"):  # missing: deleted, and why
         photo["reason"] = official.photo_reason
     if official.photo_key:
         photo["url"] = files.presigned_get(official.photo_key)
@@ -196,3 +199,54 @@ def recrop(principal: Principal, official_id: str, crop: dict) -> dict:
     queues.send(queues.PHOTOS_QUEUE, {"action": "recrop", "siren": principal.siren, "official_id": official_id,
                                       "attempt_id": attempt_id(), "crop": crop})
     return view(official)
+
+
+# --- the right of access: everything the portal holds about one official ------------------------------------------
+
+def export(principal: Principal, official_id: str) -> dict:
+    """What the portal holds about one official, for the commune to hand over or keep before removing them: the
+    registered record, the directory rows it came from, the photo files (links valid ``files.URL_LIFETIME``) and every
+    order of the commune with a card for them."""
+    from ..domain import orders as lifecycle
+    from ..store.tables import CardOrder
+    from . import orders as order_service
+
+    official = get_official(principal, official_id)
+    rows = DirectoryItem.query(official.insee_code, DirectoryItem.row_key.startswith(official_id + "#"))
+    photo_files = {name: files.presigned_get(key) for name, key in (
+        ("original", official.original_key), ("photo", official.photo_key), ("card_preview", official.preview_key))
+        if key}
+    orders = []
+    for order in CardOrder.query(principal.siren, scan_index_forward=False):
+        card = next((c for c in order.cards if c.official_id == official_id), None)
+        if card is None:
+            continue
+        orders.append({
+            "id": order_service.public_id(order), "status": order.status,
+            "status_label": lifecycle.LABELS[order.status], "created_at": clock.iso(order.created_at),
+            "card": {"function": card.function, "function_label": functions.function_label(card.function, card.sex),
+                     "card_number": card.card_number, "last_name": card.last_name, "first_name": card.first_name,
+                     "mandate_start": card.mandate_start, "photo_kept": card.photo_key is not None},
+            "history": [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
+                         "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history],
+            "delivery_address": order.delivery_address.as_dict() if order.delivery_address else None,
+            "photos_to_be_deleted_at": clock.iso(order.purge_after),
+            "photos_deleted_at": clock.iso(order.photos_deleted_at),
+        })
+    audit.info("official exported", extra={"event": "official_exported", "siren": principal.siren,
+                                           "official": official_id, "by": principal.email,
+                                           "at": clock.iso(clock.now())})
+    return {
+        "generated_at": clock.iso(clock.now()),
+        "official": {**view(official), "registered_at": clock.iso(official.created_at),
+                     "commune": official.commune_label, "department": official.department_label,
+                     "mandate_ended_at": clock.iso(official.mandate_ended_at)},
+        "directory_rows": [{"source": row.source, "last_name": row.last_name, "first_name": row.first_name,
+                            "sex": row.sex, "birth_date": row.birth_date, "mandate_start": row.mandate_start,
+                            "function": row.function_label, "commune": row.commune_label,
+                            "department": row.department_label, "status": row.status,
+                            "ended_at": clock.iso(row.ended_at)} for row in rows],
+        "photo_files": photo_files,
+        "photo_files_expire_at": clock.iso(clock.now() + files.URL_LIFETIME) if photo_files else None,
+        "orders": orders,
+    }

@@ -21,7 +21,7 @@ from ..store import files, queues
 from ..store.batch import Wanted, get_many
 from ..store.tables import (CardLine, CardOrder, Commune, Counter, HistoryEntry, Official, Prefecture,
                             is_condition_failure, transaction)
-from . import notifications
+from . import notifications, retention
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("portal.audit")
@@ -64,7 +64,8 @@ def view(order: CardOrder, role: str) -> dict:
         if card.card_number:
             entry["card_number"] = card.card_number
         if role == MANUFACTURER:
-            entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
+            if card.photo_key:  # None once the photos are purged
+                entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
             if card.card_key:
                 entry["card_url"] = files.presigned_get(card.card_key)
         cards.append(entry)
@@ -77,6 +78,9 @@ def view(order: CardOrder, role: str) -> dict:
                      "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history],
         "alerts": [{"official_id": a.official_id, "code": a.code, "message": a.message, "at": clock.iso(a.at)}
                    for a in order.alerts or []],
+        # When the photos behind a closed order go, and when they went (services/retention.py).
+        "photos_deleted_at": clock.iso(order.photos_deleted_at),
+        "photos_to_be_deleted_at": clock.iso(order.purge_after),
         "allowed_moves": [{"to": m, "label": lifecycle.LABELS[m], "reason_required": lifecycle.MOVES[m].reason_required}
                           for m in lifecycle.allowed_moves(order.status, role)],
     }
@@ -259,9 +263,10 @@ def _write_move(principal: Principal, order: CardOrder, target: str, reason: str
                               actions=[Counter.count.set(taken + len(order.cards))],
                               condition=(Counter.count == taken) if counter else Counter.key.does_not_exist())
         elif target in lifecycle.FINAL:
-            # Releasing the officials is part of the same all-or-nothing write.
+            # Releasing the officials is part of the same all-or-nothing write, and so is the date from which the
+            # order's photos are to be deleted.
             with transaction() as writes:
-                writes.update(order, actions=actions, condition=condition)
+                writes.update(order, actions=actions + retention.schedule_actions(entry.at), condition=condition)
                 for card in order.cards:
                     released = [Official.active_order_id.remove()]
                     if target == lifecycle.REMISE:

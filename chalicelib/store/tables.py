@@ -336,6 +336,17 @@ class OrderReturnIndex(GlobalSecondaryIndex):
     order_id = UnicodeAttribute(range_key=True)
 
 
+class OrderPurgeIndex(GlobalSecondaryIndex):
+    """Sparse: closed orders whose photos are still kept, by the moment they must go (the scheduled purge)."""
+
+    class Meta:
+        index_name = "by-purge"
+        projection = AllProjection()
+
+    purge_queue = UnicodeAttribute(hash_key=True)  # one value ("due"): a few thousand orders a month at most
+    purge_after = UTCDateTimeAttribute(range_key=True)
+
+
 class Alert(MapAttribute):
     official_id = UnicodeAttribute()
     code = UnicodeAttribute()  # mandate_ended | card_to_return
@@ -351,7 +362,7 @@ class CardLine(MapAttribute):
     function = UnicodeAttribute()
     mandate_start = UnicodeAttribute()
     department_label = UnicodeAttribute()
-    photo_key = UnicodeAttribute()
+    photo_key = UnicodeAttribute(null=True)  # None once the photos are purged (services/retention.py)
     preview_key = UnicodeAttribute(null=True)
     card_number = UnicodeAttribute(null=True)
     card_key = UnicodeAttribute(null=True)  # the final card, drawn with its number when production starts
@@ -386,10 +397,17 @@ class CardOrder(PortalModel):
     delivery_address = MapAttribute(null=True)
     alerts = ListAttribute(of=Alert, null=True)
     return_department = UnicodeAttribute(null=True)
+    # The photos' retention once the order is closed (services/retention.py): set by the closing move, removed by
+    # the purge, which records what it still has to delete in purge_keys until it is done.
+    purge_queue = UnicodeAttribute(null=True)
+    purge_after = UTCDateTimeAttribute(null=True)
+    purge_keys = ListAttribute(of=UnicodeAttribute, null=True)
+    photos_deleted_at = UTCDateTimeAttribute(null=True)
     by_status = OrderStatusIndex()
     by_department_status = OrderDepartmentStatusIndex()
     by_department = OrderDepartmentIndex()
     by_return = OrderReturnIndex()
+    by_purge = OrderPurgeIndex()
 
 
 ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, DirectoryItem, Official, PhotoUpload,

@@ -1,7 +1,9 @@
 """« Enregistrer les élus de ma commune » in the browser, as the user guide (5/) tells it: the wizard, the framing of the
 photo (also by keyboard, and with a photo a phone stored sideways), the refused file, the list « ELUS »."""
 import io
+import json
 import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -167,6 +169,14 @@ def test_a_png_named_jpg_is_refused_with_the_reason_then_another_file_is_chosen(
     page.get_by_role("link", name="Voir la liste des élus").click()
     expect(page.get_by_role("row", name=re.compile("GIRAUD Loïc"))).to_be_visible()
     page.get_by_role("button", name="Supprimer Loïc GIRAUD").click()
+    # Before confirming, the commune downloads what the portal holds about him (the right of access).
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Télécharger ses données (Loïc GIRAUD, fichier JSON)").click()
+    assert download.value.suggested_filename == "donnees-elu-giraud-loic.json"
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert (exported["official"]["last_name"], exported["official"]["first_name"]) == ("GIRAUD", "Loïc")
+    assert set(exported["photo_files"]) == {"original", "photo", "card_preview"} and exported["directory_rows"]
+    expect(page.get_by_role("heading", name="Données téléchargées")).to_be_visible()
     page.get_by_role("button", name="Confirmer la suppression de Loïc GIRAUD").click()
     expect(page.get_by_role("heading", name="Élu supprimé")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("GIRAUD Loïc"))).to_have_count(0)

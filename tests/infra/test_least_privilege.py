@@ -150,6 +150,11 @@ def run_journeys(client, settings) -> None:
     with mock.patch.object(clock, "now", lambda: later):
         assert client.http.get("/me", headers=auth(agent)).status_code == 200
     assert client.http.delete("/sessions/current", headers=auth(agent)).status_code == 204
+    # A month after the hand-over, the scheduled purge deletes the order's photos and cards.
+    with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
+        purged = client.lambda_.invoke("purge_personal_data", client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    assert purged.payload["orders"] == 1, purged.payload
 
 
 @pytest.fixture
@@ -181,7 +186,7 @@ def test_the_policies_allow_what_the_journeys_do_and_nothing_more(packaged, jour
     Lambda service uses) is used by some call. Keep the journeys covering what the code does."""
     requests, settings = journeys
     functions = {r.function for r in requests}
-    assert {"api_handler", "import_reference_file", "process_photo_event"} <= functions
+    assert {"api_handler", "import_reference_file", "process_photo_event", "purge_personal_data"} <= functions
     for stage_name in deployable_stages():
         stage, template = packaged[stage_name]["stage"], packaged[stage_name]["template"]
         assert functions <= {f.name for f in stage.functions}

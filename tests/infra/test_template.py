@@ -187,6 +187,18 @@ def test_the_data_bucket_is_private_encrypted_tls_only_and_purges_uploads(templa
                for s in statements)
 
 
+def test_the_data_bucket_keeps_no_older_version_of_a_deleted_photo(template, stage):
+    # services/retention.py and the removal of an official delete each photo once: with versioning on, S3 would keep
+    # the deleted photos as non-current versions.
+    assert "VersioningConfiguration" not in data_bucket(template, stage)["Properties"]
+
+
+def test_the_photo_purge_runs_every_hour(template, stage):
+    purge = template["Resources"][stage.function("purge_personal_data").logical_id]["Properties"]
+    assert [event["Properties"]["Schedule"] for event in purge["Events"].values()
+            if event["Type"] == "Schedule"] == ["rate(1 hour)"]
+
+
 @pytest.mark.parametrize("prefix", sorted(EXPECTED_WIRING))
 def test_object_creations_under_each_prefix_reach_the_handler_the_code_expects(template, stage, prefix):
     queue_name, handler = EXPECTED_WIRING[prefix]

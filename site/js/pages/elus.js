@@ -62,7 +62,9 @@ function actionsCell(official) {
   if (official.card_in_progress) {
     cell.append(el("p", { class: "app-why", text: "Carte en cours de commande\u00a0: ni la photo, ni la fonction ne "
       + "peuvent changer, et l'élu ne peut pas être retiré." }),
-    el("a", { class: "fr-link fr-text--sm", href: "demandes.html", text: "Voir les demandes" }));
+    el("ul", { class: "app-actions" },
+      el("li", {}, el("a", { class: "fr-link fr-text--sm", href: "demandes.html", text: "Voir les demandes" })),
+      el("li", {}, downloadButton(official))));
     return cell;
   }
   const actions = [];
@@ -81,7 +83,7 @@ function actionsCell(official) {
   const remove = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-delete-line fr-btn--icon-left",
     text: "Supprimer", "aria-label": `Supprimer ${name}` });
   remove.addEventListener("click", () => askRemoval(official, cell));
-  actions.push(remove);
+  actions.push(downloadButton(official), remove);
   cell.append(el("ul", { class: "app-actions" }, actions.map((action) => el("li", {}, action))));
   return cell;
 }
@@ -98,9 +100,44 @@ function askRemoval(official, cell) {
     fresh.querySelector("button, a")?.focus();
   });
   cell.replaceChildren(
-    el("p", { class: "app-why fr-mb-1w", text: `${name} ne figurera plus dans la liste des élus et ses photos seront supprimées.` }),
-    el("ul", { class: "app-actions" }, el("li", {}, confirm), el("li", {}, cancel)));
+    el("p", { class: "app-why fr-mb-1w", text: `${name} ne figurera plus dans la liste des élus et ses photos seront `
+      + "supprimées. Vous pouvez d'abord télécharger ses données." }),
+    el("ul", { class: "app-actions" }, el("li", {}, confirm), el("li", {}, downloadButton(official)),
+      el("li", {}, cancel)));
   confirm.focus();
+}
+
+/** « Télécharger ses données »: everything the portal holds about the official, as a JSON file (GET .../export). */
+function downloadButton(official) {
+  const name = personName(official);
+  const button = el("button", { type: "button",
+    class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-download-line fr-btn--icon-left",
+    text: "Télécharger ses données", "aria-label": `Télécharger ses données (${name}, fichier JSON)` });
+  button.addEventListener("click", () => download(official, button));
+  return button;
+}
+
+async function download(official, button) {
+  button.disabled = true;
+  hideAlert(listAlert);
+  try {
+    const data = await api.get(`/officials/${encodeURIComponent(official.id)}/export`);
+    const file = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+    const link = el("a", { href: URL.createObjectURL(file) });
+    link.download = `donnees-elu-${official.last_name}-${official.first_name}.json`
+      .normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^A-Za-z0-9.-]+/g, "-").toLowerCase();
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    showAlert(listAlert, { type: "success", title: "Données téléchargées",
+      message: `Le fichier contient tout ce que le portail conserve sur ${personName(official)}\u00a0: sa fiche, `
+        + "les lignes du répertoire, ses demandes de carte et les liens de ses photos, valables 10 minutes." });
+  } catch (error) {
+    showAlert(listAlert, { title: "Les données n'ont pas été téléchargées", message: error.message });
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function askFunction(official, cell) {
