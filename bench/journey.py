@@ -64,6 +64,11 @@ class Request:
         return len(self.calls) - (self.queries if self.page else 0)
 
 
+# Routes that are not lists but read whole collections, each with queries: their queries are pages, as a list route's.
+# The export of an official reads the directory rows of the person and the commune's orders (docs/orders.md).
+COLLECTION_READS = {"GET /officials/{official_id}/export"}
+
+
 @dataclass
 class Run:
     recorder: object
@@ -90,6 +95,7 @@ class Run:
         spec = next((s for s in REGISTRY if s.method == method and s.path == template), None)
         page = bool(spec and spec.response_schema and set(spec.response_schema.get("properties", {})) == {"items",
                                                                                                           "next"})
+        page = page or route in COLLECTION_READS
         self.requests.append(Request(self.phase, label or route, response.status_code, calls, page))
         return response.json_body if response.body else None
 
@@ -114,6 +120,15 @@ class Run:
                 self.requests.append(Request(self.phase, f"{handler}: {kind}", 0, calls))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 delivered += 1
+
+    def scheduled(self, handler: str, kind: str) -> dict:
+        """A scheduled function's run, as EventBridge starts it, measured as one invocation."""
+        event = self.client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                                     resources=[])
+        with self.recorder.recording(f"{handler}: {kind}") as calls:
+            result = self.client.lambda_.invoke(handler, event).payload
+        self.requests.append(Request(self.phase, f"{handler}: {kind}", 0, calls))
+        return result
 
     def photos(self) -> int:
         from chalicelib.store.queues import PHOTOS_QUEUE
@@ -294,8 +309,13 @@ def scenario(run: Run) -> dict:
     run.call("GET", "/admin/reports/monthly", token=prefecture)
     run.call("GET", "/admin/cards-to-return", token=prefecture)
     run.call("POST", "/admin/activation-letters", token=operator, body={"department_code": "01"})
+    run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)
     run.call("DELETE", "/sessions/current", token=agent)
+    # A month later, the hourly purge deletes the photos of the two closed orders (40 cards handed over, 1 cancelled).
+    with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
+        purged = run.scheduled("purge_personal_data", "2 closed orders, 41 cards")
+    assert purged == {"orders": 2, "postponed": 0}, purged
 
     password_hash = Account.get(AGENT_EMAIL).password_hash
     return {"password_hash": password_hash}
