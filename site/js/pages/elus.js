@@ -40,6 +40,9 @@ function photoCell(official) {
     cell.append(el("p", { class: "app-why fr-mt-1w", text: photo.reason || "La photo n'a pas été acceptée." }));
     if (photo.ready) cell.append(el("p", { class: "app-why", text: "La photo précédente est conservée." }));
   }
+  if (photo.status === "missing" && photo.reason) {  // deleted after the card's order closed, and why
+    cell.append(el("p", { class: "app-why fr-mt-1w", text: photo.reason }));
+  }
   if (photo.ready && photo.url) {
     cell.prepend(el("img", { src: photo.url, alt: `Photo d'identité de ${personName(official)}`,
       class: "app-id-photo app-id-photo--sm fr-mb-1w" }));
