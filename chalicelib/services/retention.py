@@ -23,7 +23,7 @@ Immediate deletion, when the commune removes an official, is ``officials.delete_
 import logging
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
 from ..store import files
@@ -68,12 +68,19 @@ class _Raced(Exception):
 def purge_order(order: CardOrder) -> None:
     if order.purge_keys is None:
         _forget_files(order)
-    files.delete_objects(order.purge_keys or [])
-    order.update(actions=[CardOrder.purge_queue.remove(), CardOrder.purge_after.remove(),
-                          CardOrder.purge_keys.remove(), CardOrder.photos_deleted_at.set(clock.now())],
-                 condition=CardOrder.purge_queue.exists())
+    keys = list(order.purge_keys or [])
+    files.delete_objects(keys)
+    try:
+        order.update(actions=[CardOrder.purge_queue.remove(), CardOrder.purge_after.remove(),
+                              CardOrder.purge_keys.remove(), CardOrder.photos_deleted_at.set(clock.now())],
+                     condition=CardOrder.purge_queue.exists())
+    except UpdateError as error:
+        if not is_condition_failure(error):
+            raise
+        return  # a concurrent run (a retried invocation) finished it first
+
     audit.info("photos purged", extra={"event": "photos_purged", "order": f"{order.siren}-{order.order_id}",
-                                       "files": len(order.purge_keys or []), "at": clock.iso(clock.now())})
+                                       "files": len(keys), "at": clock.iso(clock.now())})
 
 
 def _forget_files(order: CardOrder) -> None:

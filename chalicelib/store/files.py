@@ -65,10 +65,19 @@ def copy_object(source_key: str, target_key: str) -> None:
 
 
 def delete_objects(keys) -> None:
+    """Deletes these keys (1,000 at most); a key S3 could not delete raises, as the whole call failing would: the
+    answer of DeleteObjects is 200 even when some keys were refused (e.g. SlowDown, AccessDenied)."""
     keys = [k for k in keys if k]
     if keys:
-        aws.client("s3").delete_objects(Bucket=get_settings().data_bucket,
-                                        Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+        answer = aws.client("s3").delete_objects(Bucket=get_settings().data_bucket,
+                                                 Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+        if answer.get("Errors"):
+            from botocore.exceptions import ClientError
+
+            first = answer["Errors"][0]
+            raise ClientError({"Error": {"Code": first.get("Code", "InternalError"), "Message": (
+                f"{len(answer['Errors'])} of {len(keys)} objects not deleted: {first.get('Message', '')}")}},
+                "DeleteObjects")
 
 
 def list_keys(prefix: str) -> list[str]:
