@@ -36,8 +36,8 @@ class Scheduler:
         while not self._stop.wait(self._interval):
             for name in self._handlers:
                 event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                         "source": "aws.events", "time": clock.iso(clock.now()), "region": "eu-west-3",
-                         "resources": [], "detail": {}}
+                         "source": "aws.events", "account": "123456789012", "time": clock.iso(clock.now()),
+                         "region": "eu-west-3", "resources": [], "detail": {}}
                 try:
                     self._app.handler_map[name](event, LambdaContext(name, memory_size=256, max_runtime_ms=300_000))
                 except Exception:  # noqa: BLE001 - as Lambda: log it, the next run tries again
