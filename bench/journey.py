@@ -312,6 +312,7 @@ def scenario(run: Run) -> dict:
     run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)
     run.call("DELETE", "/sessions/current", token=agent)
+    run.call("DELETE", "/sessions", token=run.login(AGENT_EMAIL, AGENT_PASSWORD))  # every session, every device
     # A month later, the hourly purge deletes the photos of the two closed orders (40 cards handed over, 1 cancelled).
     with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
         purged = run.scheduled("purge_personal_data", "2 closed orders, 41 cards")

@@ -47,6 +47,12 @@ def log_out(call):
     sessions.log_out(call.principal)
 
 
+@endpoint(public, "/sessions", "DELETE", status=204, roles=ALL_ROLES,
+          summary="Fermer toutes mes sessions (sur tous les appareils)")
+def log_out_everywhere(call):
+    sessions.log_out_everywhere(call.principal)
+
+
 @endpoint(public, "/me", "GET", roles=ALL_ROLES, summary="Mon compte et ma commune", response=s.ME)
 def me(call):
     return accounts.describe_me(call.principal)

@@ -152,3 +152,14 @@ def log_out(principal: Principal) -> None:
         if not is_condition_failure(error):
             raise
         raise unauthenticated() from None
+
+
+def log_out_everywhere(principal: Principal) -> None:
+    """Every session of the person ends, on every device, this one included (a lost phone, a shared computer); so do
+    the set-password links sent until now. One write: the account's revocation mark (``revoke_all``)."""
+    account = Account(principal.email, account_id=principal.account_id, role=principal.role)
+    with transaction() as writes:
+        revoke_all(writes, account)
+        writes.delete(Token(principal.token_hash))
+    audit.info("logout_everywhere", extra={"event": "logout_everywhere", "by": principal.email,
+                                           "role": principal.role, "at": clock.iso(clock.now())})

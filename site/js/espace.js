@@ -6,24 +6,25 @@ import { HOME_OF_ROLE, api, clearSession, forgetDrafts, getSession, goToLogin, r
 
 const NEVER = new Promise(() => {});
 
-async function logOut(button) {
+async function logOut(button, everywhere) {
   button.disabled = true;
   try {
-    await api.delete("/sessions/current", { expireOn401: false });
+    // Everywhere: every session of the person ends, on every device (DELETE /sessions).
+    await api.delete(everywhere ? "/sessions" : "/sessions/current", { expireOn401: false });
   } catch {
     // Already ended, or the service is unreachable: the session is forgotten here anyway.
   }
   clearSession();
   forgetDrafts();
-  location.assign("index.html?deconnexion=1");
+  location.assign(`index.html?deconnexion=${everywhere ? "partout" : "1"}`);
 }
 
 // Delegated: the DSFR copies the header's buttons into the mobile menu, without their listeners.
 document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-action=logout]");
+  const button = event.target.closest("[data-action=logout], [data-action=logout-everywhere]");
   if (button) {
     event.preventDefault();
-    logOut(button);
+    logOut(button, button.dataset.action === "logout-everywhere");
   }
 });
 

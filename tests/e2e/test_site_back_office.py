@@ -112,6 +112,22 @@ def test_a_prefecture_agent_sees_their_departement(site, stack):
     expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
 
 
+def test_closing_every_session_ends_the_one_on_another_device_too(site, stack):
+    operator = stack.state["operators"]["prefecture"]
+    api = stack.state["api_url"]
+    other_device = requests.post(api + "/sessions", timeout=30,
+                                 json={"email": operator["email"], "password": operator["password"]}).json()["token"]
+    person = site("sessions")
+    page = log_in(person, operator["email"], operator["password"])
+    expect(page.get_by_role("heading", name="Espace préfecture")).to_be_visible()
+    page.get_by_role("button", name="Fermer toutes mes sessions").click()
+    expect(page).to_have_url(re.compile(r"/index\.html$"))
+    expect(page.get_by_text("Toutes vos sessions sont fermées, sur cet appareil et sur tous les autres.")).to_be_visible()
+    person.check("toutes-sessions-fermees")
+    answer = requests.get(api + "/me", timeout=30, headers={"Authorization": f"Bearer {other_device}"})
+    assert answer.status_code == 401 and answer.json()["code"] == "unauthenticated"
+
+
 def test_an_ended_session_asks_to_log_in_again_and_keeps_what_was_typed(site, stack):
     """Last of the module: it changes the manufacturer's password."""
     operator = stack.state["operators"]["manufacturer"]

@@ -35,6 +35,21 @@ def test_logout_revokes_the_token(client, agent):
     assert after.json_body["code"] == "unauthenticated"
 
 
+def test_closing_every_session_ends_them_on_every_device_and_a_new_login_works(client, agent, caplog):
+    other_device = log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)
+    assert client.http.get("/me", headers=auth(other_device)).status_code == 200
+    with caplog.at_level("INFO", logger="portal.audit"):
+        assert client.http.delete("/sessions", headers=auth(agent)).status_code == 204
+    for token in (agent, other_device):
+        after = client.http.get("/me", headers=auth(token))
+        assert after.status_code == 401 and after.json_body["code"] == "unauthenticated"
+    assert any(getattr(r, "event", None) == "logout_everywhere" and r.by == "agent@mairie-bourg.fr"
+               for r in caplog.records)
+    assert client.http.delete("/sessions", headers=auth(agent)).status_code == 401  # already closed
+    fresh = log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)  # at once: the mark is older by microseconds
+    assert client.http.get("/me", headers=auth(fresh)).status_code == 200
+
+
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer forged-token", "Basic YWRtaW46YWRtaW4=",
                                     "Bearer " + "A" * 43, "Bearer " + "x" * 5000])
 def test_missing_or_forged_tokens_get_401(client, agent, header):
