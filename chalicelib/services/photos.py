@@ -233,7 +233,7 @@ def render_order_cards(siren: str, order_id: str) -> None:
         return
     changed = False
     for card in order.cards:
-        if card.card_key or not card.card_number:
+        if card.card_key or not card.card_number or not card.photo_key:  # no photo_key: purged (retention.py)
             continue
         photo = files.read_object(card.photo_key, MAX_PHOTO_BYTES)
         key = f"{files.CARDS_PREFIX}{siren}/{order_id}/{card.card_number}.jpg"
