@@ -1,7 +1,8 @@
 """Runs the app's scheduled functions on a timer, as EventBridge does in production (``chalice local`` has none).
 
-Locally every scheduled function runs once a minute, whatever its production rate: what it does depends on dates
-(a closed order's photos go 30 days later), so running it more often changes nothing but how soon the demo shows it.
+Locally every scheduled function runs once a minute (``--schedule-seconds``), whatever its production rate: what it
+does depends on dates (a closed order's photos go 30 days later), so running it more often changes nothing but how
+soon the demo, or a browser test, shows it.
 """
 import logging
 import threading

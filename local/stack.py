@@ -29,6 +29,8 @@ def parse_args(argv=None):
     parser.add_argument("--outbox", default=os.environ.get("LOCAL_OUTBOX", str(PROJECT_DIR / "var" / "outbox")))
     parser.add_argument("--shared-data", default=str(PROJECT_DIR.parent / "shared" / "data"))
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo data")
+    parser.add_argument("--schedule-seconds", type=float, default=60,
+                        help="how often the scheduled functions run (production: their own rate, e.g. hourly)")
     return parser.parse_args(argv)
 
 
@@ -94,7 +96,7 @@ class LocalStack:
         self._stoppers.insert(0, relay.stop)
         from local.scheduler import Scheduler
 
-        scheduler = Scheduler(app)
+        scheduler = Scheduler(app, interval=self.args.schedule_seconds)
         scheduler.start()
         self._stoppers.insert(0, scheduler.stop)
 

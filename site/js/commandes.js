@@ -102,6 +102,28 @@ export function rejection(order) {
   return entry?.reason || null;
 }
 
+/**
+ * When the photos and cards of a closed order go, or went (they are kept 30 days after it closed): a fact for the
+ * order's page, or null while the order is open.
+ */
+export function retentionFact(order) {
+  if (order.photos_deleted_at) return ["Photos et cartes", `Supprimées le ${formatDateTime(order.photos_deleted_at)}`];
+  if (order.photos_to_be_deleted_at) {
+    return ["Photos et cartes", `Conservées jusqu'au ${formatDateTime(order.photos_to_be_deleted_at)}, puis supprimées`];
+  }
+  return null;
+}
+
+/** A card's preview cell: its picture, or why there is none. */
+export function previewCell(order, card) {
+  const name = personName(card);
+  if (card.preview.status === "ready" && card.preview.url) {
+    return el("td", {}, pictureLink(card.preview.url, `Prévisualisation de la carte de ${name}`));
+  }
+  return el("td", {}, el("span", { class: "app-muted fr-text--sm",
+    text: order.photos_deleted_at ? "Supprimée" : "Indisponible" }));
+}
+
 export function sleep(ms) {
   return new Promise((resolve) => { setTimeout(resolve, ms); });
 }

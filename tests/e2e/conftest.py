@@ -31,7 +31,7 @@ def start_stack(tmp_path: Path, timeout: float = 120) -> RunningStack:
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "local.stack", "--free-ports", "--state-file", str(state_file),
-         "--outbox", str(tmp_path / "outbox")],
+         "--outbox", str(tmp_path / "outbox"), "--schedule-seconds", "2"],
         cwd=PROJECT_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + timeout

@@ -3,6 +3,7 @@ their photo (5/), orders their cards (6/), and follows the order while the card 
 up to « Remise à l'élu ». Every page on the way passes axe and is saved in var/screenshots/."""
 import re
 
+import boto3
 import requests
 from playwright.sync_api import expect
 
@@ -265,4 +266,29 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     expect(history).to_have_count(7)
     expect(history.nth(6).get_by_role("cell").nth(2)).to_have_text("Préfecture")
     expect(history.nth(3).get_by_role("cell").nth(2)).to_have_text("Fabricant")
+    facts = page.get_by_role("definition")
+    expect(facts.filter(has_text=re.compile(r"^Conservées jusqu'au .*, puis supprimées$"))).to_be_visible()
     commune.check("demande-detail")
+
+    # 30 days later (the order's purge date moved to the past in the stack's DynamoDB), the stack's scheduled purge
+    # deletes its photos and cards: the order says so, the officials wait for a new photo, with the reason.
+    order_id = re.search(r"id=([^&]+)", page.url).group(1)
+    siren, _, key = order_id.partition("-")
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.state["aws_url"], region_name="eu-west-3",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    dynamodb.update_item(TableName="carteselus-local-orders", Key={"siren": {"S": siren}, "order_id": {"S": key}},
+                         UpdateExpression="SET purge_after = :past",
+                         ExpressionAttributeValues={":past": {"S": "2026-01-01T00:00:00.000000+0000"}})
+    for _ in range(30):
+        page.reload()
+        if page.get_by_text(re.compile(r"^Supprimées le ")).count():
+            break
+        page.wait_for_timeout(1000)
+    expect(page.get_by_role("definition").filter(has_text=re.compile(r"^Supprimées le "))).to_be_visible()
+    cards = page.get_by_role("table", name="Cartes de la demande")
+    expect(cards.get_by_text("Supprimée", exact=True)).to_have_count(2)
+    expect(cards.get_by_role("link")).to_have_count(0)
+    commune.check("demande-photos-supprimees")
+    page.goto("/elus.html")
+    expect(page.get_by_text(re.compile("La photo a été supprimée 30 jours après la clôture"))).to_have_count(2)
+    commune.check("elus-photos-supprimees")

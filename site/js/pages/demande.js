@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import {
-  addressBlock, alertsBlock, cardCount, historyRows, orderName, personName, pictureLink, rejection, statusBadge,
+  addressBlock, alertsBlock, cardCount, historyRows, orderName, previewCell, rejection, retentionFact, statusBadge,
 } from "../commandes.js";
 import { $, el, formatDateTime, hideAlert, showAlert } from "../ui.js";
 
@@ -11,14 +11,11 @@ const pageAlert = $("#alerte-demande");
 let order = null;
 
 function cardRow(card) {
-  const name = personName(card);
   return el("tr", {},
     el("th", { scope: "row", text: `${card.last_name} ${card.first_name}` }),
     el("td", { text: card.function_label }),
     el("td", { text: card.card_number || "Attribué à la fabrication" }),
-    el("td", {}, card.preview.status === "ready" && card.preview.url
-      ? pictureLink(card.preview.url, `Prévisualisation de la carte de ${name}`)
-      : el("span", { class: "app-muted fr-text--sm", text: "Indisponible" })));
+    previewCell(order, card));
 }
 
 function actions() {
@@ -80,6 +77,8 @@ function render() {
   ];
   const reason = order.status === "rejetee" ? rejection(order) : null;
   if (reason) facts.push(["Motif du rejet", reason]);
+  const retention = retentionFact(order);
+  if (retention) facts.push(retention);
   $("#faits").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", {}, value)]));
   const alerts = alertsBlock(order);
   $("#alertes").replaceChildren(...(alerts ? [alerts] : []));

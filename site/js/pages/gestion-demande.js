@@ -4,7 +4,8 @@
 import { HOME_OF_ROLE, api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import {
-  addressBlock, alertsBlock, cardCount, historyRows, orderName, personName, pictureLink, rejection, sleep, statusBadge,
+  addressBlock, alertsBlock, cardCount, historyRows, orderName, personName, previewCell, rejection, retentionFact, sleep,
+  statusBadge,
 } from "../commandes.js";
 import { $, clearErrors, el, formatDateTime, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
 
@@ -32,9 +33,7 @@ function cardRow(card) {
     el("th", { scope: "row", text: `${card.last_name} ${card.first_name}` }),
     el("td", { text: card.function_label }),
     el("td", { text: card.card_number || "—" }),
-    el("td", {}, card.preview.status === "ready" && card.preview.url
-      ? pictureLink(card.preview.url, `Prévisualisation de la carte de ${name}`)
-      : el("span", { class: "app-muted fr-text--sm", text: "Indisponible" })),
+    previewCell(order, card),
   ];
   if (role === "manufacturer") {
     const files = [];
@@ -45,9 +44,10 @@ function cardRow(card) {
     if (card.card_url) {
       files.push(el("li", {}, el("a", { class: "fr-link fr-text--sm", href: card.card_url, target: "_blank", rel: "noopener",
         text: "Carte définitive", title: `Carte définitive de ${name} (${card.card_number}) — nouvelle fenêtre` })));
-    } else if (card.card_number) {
+    } else if (card.card_number && !order.photos_deleted_at) {
       files.push(el("li", { class: "fr-text--sm app-muted", text: "Carte définitive en préparation…" }));
     }
+    if (order.photos_deleted_at) files.push(el("li", { class: "fr-text--sm app-muted", text: "Fichiers supprimés" }));
     cells.push(el("td", {}, el("ul", { class: "app-actions app-actions--column" }, files)));
   }
   return el("tr", { "data-carte": card.official_id }, cells);
@@ -129,6 +129,8 @@ function render() {
   ];
   const reason = order.status === "rejetee" ? rejection(order) : null;
   if (reason) facts.push(["Motif du rejet", reason]);
+  const retention = retentionFact(order);
+  if (retention) facts.push(retention);
   $("#faits").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", {}, value)]));
   const alerts = alertsBlock(order);
   $("#alertes").replaceChildren(...(alerts ? [alerts] : []));
@@ -178,7 +180,7 @@ async function watchCards() {
   watching = true;
   try {
     for (let round = 0; round < 30; round += 1) {
-      if (!order.cards.some((card) => card.card_number && !card.card_url)) return;
+      if (order.photos_deleted_at || !order.cards.some((card) => card.card_number && !card.card_url)) return;
       await sleep(1500);
       const fresh = await api.get(`/admin/orders/${encodeURIComponent(order.id)}`);
       if (fresh.status !== order.status) return;
