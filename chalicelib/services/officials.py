@@ -7,14 +7,14 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
-from ..domain import functions
+from ..domain import functions, orders as lifecycle
 from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store import counters, files, queues
 from ..store.batch import Wanted, get_many
 from ..store.counters import Limit
-from ..store.tables import DirectoryItem, Official, PhotoUpload, is_condition_failure, transaction
-from . import directory, limits
+from ..store.tables import CardOrder, DirectoryItem, Official, PhotoUpload, is_condition_failure, transaction
+from . import directory, limits, orders as order_service
 
 audit = logging.getLogger("portal.audit")
 
@@ -207,10 +207,6 @@ def export(principal: Principal, official_id: str) -> dict:
     """What the portal holds about one official, for the commune to hand over or keep before removing them: the
     registered record, the directory rows it came from, the photo files (links valid ``files.URL_LIFETIME``) and every
     order of the commune with a card for them."""
-    from ..domain import orders as lifecycle
-    from ..store.tables import CardOrder
-    from . import orders as order_service
-
     official = get_official(principal, official_id)
     rows = DirectoryItem.query(official.insee_code, DirectoryItem.row_key.startswith(official_id + "#"))
     photo_files = {name: files.presigned_get(key) for name, key in (
@@ -227,8 +223,7 @@ def export(principal: Principal, official_id: str) -> dict:
             "card": {"function": card.function, "function_label": functions.function_label(card.function, card.sex),
                      "card_number": card.card_number, "last_name": card.last_name, "first_name": card.first_name,
                      "mandate_start": card.mandate_start, "photo_kept": card.photo_key is not None},
-            "history": [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
-                         "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history],
+            "history": order_service.history_view(order),
             "delivery_address": order.delivery_address.as_dict() if order.delivery_address else None,
             "photos_to_be_deleted_at": clock.iso(order.purge_after),
             "photos_deleted_at": clock.iso(order.photos_deleted_at),

@@ -74,8 +74,7 @@ def view(order: CardOrder, role: str) -> dict:
         "siren": order.siren, "commune_name": order.commune_name, "department_code": order.department_code,
         "created_at": clock.iso(order.created_at), "updated_at": clock.iso(order.updated_at),
         "cards": cards, "delivery_address": order.delivery_address.as_dict() if order.delivery_address else None,
-        "history": [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
-                     "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history],
+        "history": history_view(order),
         "alerts": [{"official_id": a.official_id, "code": a.code, "message": a.message, "at": clock.iso(a.at)}
                    for a in order.alerts or []],
         # When the photos behind a closed order go, and when they went (services/retention.py).
@@ -84,6 +83,11 @@ def view(order: CardOrder, role: str) -> dict:
         "allowed_moves": [{"to": m, "label": lifecycle.LABELS[m], "reason_required": lifecycle.MOVES[m].reason_required}
                           for m in lifecycle.allowed_moves(order.status, role)],
     }
+
+
+def history_view(order: CardOrder) -> list[dict]:
+    return [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
+             "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in order.history]
 
 
 def _history(status: str, principal: Principal, reason: str | None = None) -> HistoryEntry:
