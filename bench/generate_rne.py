@@ -1,9 +1,9 @@
 """Synthetic national directory of elected officials (RNE) at whole-country scale.
 
     python -m bench.generate_rne --rows 500000 --out var/rne-500k.csv [--seed 1] [--layout cm|maires]
-                                 [--insee 01053,74010 [--communes ../shared/data/communes.csv]]
+                                 [--insee 01053,74010 [--communes data/reference/communes.csv]]
 
-Writes the exact published format (see shared/design/domain.md): `;`-separated UTF-8, the 16-column councillors file
+Writes the exact published format (see docs/officials.md): `;`-separated UTF-8, the 16-column councillors file
 (with a BOM, like the published one) or the 14-column mayors file. Deterministic for a given seed; streaming: lines are
 written in small batches as they are produced, the file is never held in memory.
 

@@ -4,7 +4,7 @@
 
 Everything runs on the AWS emulation (moto, in-process) through ``chalice.test.Client``, as the integration tests do,
 with botocore's events counting the DynamoDB calls (``bench.dynamodb``). The data are realistic: the reference
-communes and préfectures of ``../shared/data``, and a directory where the demo commune (Bourg-en-Bresse) is a commune
+communes and préfectures of ``data/reference/``, and a directory where the demo commune (Bourg-en-Bresse) is a commune
 nouvelle with 40 officials entitled to a card (its mayor, 14 deputies, 25 delegated mayors, one deputy being also a
 delegated mayor) and 20 plain councillors, written with ``bench.generate_rne``.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .common import PROJECT_DIR, median
 
-SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+REFERENCE_DATA = PROJECT_DIR / "data" / "reference"
 DEMO_SIREN = "210100533"
 DEMO_INSEE = "01053"
 OFFICIALS = 40
@@ -195,8 +195,8 @@ def directory_file(officials: int = OFFICIALS) -> bytes:
     persons += [[g.COUNCILLOR] for _ in range(20)]
     lines = [(g.BOM + g.CM_HEADER + "\n")]
     lines += g._commune_lines(random.Random(5), persons, g._place(DEMO_INSEE, "Bourg-en-Bresse"), "cm", 10_000)
-    shared = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
-    lines += [line + "\n" for line in shared if f";{DEMO_INSEE};" not in line]
+    others = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    lines += [line + "\n" for line in others if f";{DEMO_INSEE};" not in line]
     return "".join(lines).encode("utf-8")
 
 
@@ -211,7 +211,7 @@ def scenario(run: Run) -> dict:
                     password=MANUFACTURER_PASSWORD)
     operator = run.login("operateur@fabricant.example.fr", MANUFACTURER_PASSWORD)
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
-        run.import_file(operator, kind, (SHARED_DATA / name).read_bytes())
+        run.import_file(operator, kind, (REFERENCE_DATA / name).read_bytes())
     run.import_file(operator, "rne_cm", directory_file())
     run.call("POST", "/admin/operators", token=operator, body={
         "email": PREFECTURE_EMAIL, "first_name": "Paula", "last_name": "Préfète", "role": "prefecture",

@@ -1,6 +1,10 @@
 """Serves site/ like production's CloudFront: static files with the site's security headers, and `/api/*` passed to the
-API, so that the site and the API share one origin (no CORS to open) exactly as in production."""
+API, so that the site and the API share one origin (no CORS to open) exactly as in production. As CloudFront does
+(its viewer-request function, infra/template.py), an unknown page answers 404 with the site's own page
+« Page introuvable », and a folder is never listed; other errors are short French pages, never Python's English ones.
+"""
 import functools
+import html
 import http.client
 import json
 import threading
@@ -9,6 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 API_PREFIX = "/api"
+NOT_FOUND_PAGE = "page-introuvable.html"  # the site's 404 page, in its frame (site-src/pages/)
+ERROR_TITLES = {400: "Requête invalide", 405: "Méthode non acceptée pour cette adresse du site",
+                413: "Requête trop volumineuse", 414: "Adresse trop longue", 501: "Méthode non prise en charge"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 SITE_HEADERS = {
@@ -78,6 +85,30 @@ class SiteHandler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
             return
         super().do_GET()
+
+    def list_directory(self, path):
+        """CloudFront lists no folder: a folder without index.html is an unknown page."""
+        self.send_error(404)
+        return None
+
+    def send_error(self, code, message=None, explain=None):
+        """Every error in French: the site's « Page introuvable » for a 404, a short French page otherwise."""
+        page = Path(self.directory) / NOT_FOUND_PAGE
+        if code == 404 and page.is_file():
+            body = page.read_bytes()
+        else:
+            title = html.escape(ERROR_TITLES.get(code, "Erreur"))
+            body = (f'<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"><title>{title} — Cartes '
+                    f"d'identité des élus</title></head><body><main><h1>{title}</h1><p>Erreur {int(code)}. "
+                    '<a href="/">Retour à l\'accueil</a></p></main></body></html>\n').encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def end_headers(self):
         if not getattr(self, "_proxied", False):  # the API sets its own headers

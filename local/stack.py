@@ -3,9 +3,11 @@
 Starts the AWS emulation (moto's in-process server), creates the tables, bucket, queues and notifications, serves the
 API with `chalice local` (in-process, no autoreload: its reloader forks a child that outlives us), relays S3 events to
 the Lambda handlers, serves the static site, loads the demo data through the same API a person would use, writes
-`var/local-stack.json` and prints how to use it. Ctrl-C or SIGTERM stops everything and frees the ports.
+`var/local-stack.json` and prints how to use it. Ctrl-C or SIGTERM stops everything and frees the ports, also during
+start-up; the stack is one process (threads only), so nothing outlives it.
 """
 import argparse
+import fcntl
 import json
 import logging
 import os
@@ -27,7 +29,6 @@ def parse_args(argv=None):
                         help="take any free ports (tests) instead of 8000/8001/8002")
     parser.add_argument("--state-file", default=os.environ.get("LOCAL_STACK_FILE", str(PROJECT_DIR / "var" / "local-stack.json")))
     parser.add_argument("--outbox", default=os.environ.get("LOCAL_OUTBOX", str(PROJECT_DIR / "var" / "outbox")))
-    parser.add_argument("--shared-data", default=str(PROJECT_DIR.parent / "shared" / "data"))
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo data")
     parser.add_argument("--schedule-seconds", type=float, default=60,
                         help="how often the scheduled functions run (production: their own rate, e.g. hourly)")
@@ -59,11 +60,51 @@ def prepare_environment(aws_url: str, site_url: str, outbox: str) -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
 
 
+STOP_GRACE_SECONDS = 8  # past this a stop that hangs is cut short: the promise is "gone within seconds"
+
+
+class StopRequested(BaseException):
+    """Raised in the main thread by the first SIGINT or SIGTERM, wherever start-up or the wait stands. A
+    BaseException, so that no ``except Exception`` of start-up code swallows it."""
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def stop_on_signals() -> None:
+    """The first SIGINT or SIGTERM raises StopRequested; later ones are ignored, since the stack is already stopping.
+    (A handler that waits on a lock can be re-entered by a second signal while it holds that lock: the former
+    version, which set a threading.Event from the handler, hung there.)"""
+    def on_signal(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise StopRequested(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
 class LocalStack:
     def __init__(self, args):
         self.args = args
-        self.stopped = threading.Event()
         self._stoppers = []
+        self._lock = None
+
+    def claim(self) -> None:
+        """One stack per state file: a lock held while the process lives (the kernel drops it if the process dies,
+        even killed), so that a stale state file, left by a process killed with SIGKILL, is told apart from a live
+        one."""
+        path = Path(self.args.state_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = open(path.with_suffix(".lock"), "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise AlreadyRunning(_running_message(path)) from None
+        path.unlink(missing_ok=True)  # left by a stack that was killed: nothing serves what it says
 
     def start(self) -> dict:
         from moto.server import ThreadedMotoServer
@@ -111,20 +152,20 @@ class LocalStack:
         if not self.args.no_demo:
             from local.demo import load_demo
 
-            state.update(load_demo(api_url, Path(self.args.shared_data)))
+            state.update(load_demo(api_url, Path(self.args.outbox)))
         self._write_state(state)
         return state
 
     def _start_api(self, host: str, port: int):
-        from chalice.cli import create_local_server
         from chalice.cli.factory import CLIFactory
 
+        from local.api_server import create_api_server
+
         factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
-        server = create_local_server(factory, host, port, STAGE)
+        server = create_api_server(factory, host, port, STAGE)
         from chalicelib.settings import reset_settings
 
         reset_settings()  # chalice loaded the stage's environment: read it again
-        _quiet_access_log(server)
         threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
         self._stoppers.insert(0, server.shutdown)
         return server.app_object
@@ -143,23 +184,31 @@ class LocalStack:
             except Exception:  # noqa: BLE001 - stop everything we can
                 logging.getLogger("local").exception("while stopping")
         self._stoppers.clear()
-        state_file = Path(self.args.state_file)
-        if state_file.exists():
-            state_file.unlink()
+        if self._lock is not None:  # only the stack that owns the state file removes it
+            Path(self.args.state_file).unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
 
 
-def _quiet_access_log(server) -> None:
-    """The app's middleware already logs each request as JSON; chalice local's own stderr line is noise."""
-    import functools
+def _running_message(state_file: Path) -> str:
+    try:
+        state = json.loads(state_file.read_text())
+        where = f" (processus {state['pid']}, site {state['site_url']})"
+    except (OSError, ValueError, KeyError):
+        where = " (elle démarre encore)"
+    return (f"Une pile locale tourne déjà{where}, décrite par {state_file}.\n"
+            "Utilisez-la, ou arrêtez-la d'abord (Ctrl-C dans son terminal) avant de relancer `make run`.")
 
-    from chalice.local import ChaliceRequestHandler
 
-    class QuietHandler(ChaliceRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
-            pass
+def _cut_short_after(seconds: float) -> None:
+    """A watchdog for the stop: threads that do not end in time do not keep the process (and its ports) alive."""
+    def cut():
+        print("Arrêt forcé : une partie de la pile ne s'est pas arrêtée à temps.", file=sys.stderr, flush=True)
+        os._exit(0)
 
-    partial = server.server.RequestHandlerClass
-    server.server.RequestHandlerClass = functools.partial(QuietHandler, *partial.args, **partial.keywords)
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
 
 
 def print_summary(state: dict) -> None:
@@ -174,8 +223,10 @@ def print_summary(state: dict) -> None:
     if demo:
         operators = state["operators"]
         lines += [
-            f"  Commune de démonstration : {demo['commune_name']}  SIREN {demo['siren']}  "
+            f"  Commune à inscrire : {demo['commune_name']}  SIREN {demo['siren']}  "
             f"code d'activation {demo['activation_code']}",
+            f"  Commune inscrite : {state['demo_agent']['commune_name']}  agent {state['demo_agent']['email']} / "
+            f"{state['demo_agent']['password']}",
             f"  Fabricant  : {operators['manufacturer']['email']} / {operators['manufacturer']['password']}",
             f"  Préfecture ({operators['prefecture']['department_code']}) : {operators['prefecture']['email']} / "
             f"{operators['prefecture']['password']}",
@@ -185,23 +236,29 @@ def print_summary(state: dict) -> None:
 
 
 def main(argv=None) -> int:
+    stop_on_signals()  # first: a signal during start-up stops the stack too
     args = parse_args(argv)
     sys.path.insert(0, str(PROJECT_DIR))
     # The emulation's request log would drown the portal's own JSON log lines.
     logging.getLogger("werkzeug").disabled = True
     stack = LocalStack(args)
-
-    def on_signal(signum, frame):
-        stack.stopped.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.claim()
+    except AlreadyRunning as error:
+        print(error, file=sys.stderr, flush=True)
+        return 1
     try:
         state = stack.start()
         print_summary(state)
-        stack.stopped.wait()
+        while True:
+            signal.pause()
+    except StopRequested:
+        pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # whatever ended the wait, the stop is not interrupted
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("Arrêt de la pile locale…", flush=True)
+        _cut_short_after(STOP_GRACE_SECONDS)
         stack.stop()
     return 0
 

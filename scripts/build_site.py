@@ -28,6 +28,7 @@ def environment(source_dir: Path = SOURCE_DIR) -> Environment:
     env = Environment(loader=FileSystemLoader(source_dir), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals["fail"] = fail
+    env.globals["base"] = ""  # pages link relative to the site's root; the 404 page, served anywhere, sets "/"
     return env
 
 

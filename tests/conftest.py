@@ -19,8 +19,9 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from local.demo import REFERENCE_DATA  # noqa: E402,F401 (the reference files of data/, for the tests)
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
 STAGE = "local"
 
 

@@ -70,12 +70,12 @@ def import_file(client, token: str, kind: str, content: bytes) -> dict:
     return client.http.get(f"/admin/reference-imports/{started.json_body['id']}", headers=auth(token)).json_body
 
 
-def load_reference_data(client, shared_data: Path) -> str:
+def load_reference_data(client, reference_data: Path) -> str:
     """Operator, communes and préfectures as in the demo; returns the operator's token."""
     email_address = create_manufacturer()
     token = log_in(client, email_address, MANUFACTURER_PASSWORD)
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
-        result = import_file(client, token, kind, (shared_data / name).read_bytes())
+        result = import_file(client, token, kind, (reference_data / name).read_bytes())
         assert result["status"] == "done" and result["rejected"] == 0, result
     return token
 
@@ -95,7 +95,7 @@ def link_token(message) -> str:
     return match.group(1)
 
 
-DEMO_SIREN = "210100533"  # Bourg-en-Bresse, in ../shared/data/communes.csv
+DEMO_SIREN = "210100533"  # Bourg-en-Bresse, in data/reference/communes.csv
 AGENT_PASSWORD = "une tartine de comté au petit matin"
 
 
@@ -123,9 +123,9 @@ def registered_agent(client, settings, operator_token: str, email_address: str =
 PHOTOS_HANDLER = "process_photo_event"
 
 
-def load_directory(client, operator_token: str, shared_data: Path) -> None:
+def load_directory(client, operator_token: str, reference_data: Path) -> None:
     for kind, name in (("rne_cm", "elus-conseillers-municipaux-cm.csv"), ("rne_maires", "elus-maires-mai.csv")):
-        result = import_file(client, operator_token, kind, (shared_data / name).read_bytes())
+        result = import_file(client, operator_token, kind, (reference_data / name).read_bytes())
         assert result["status"] == "done" and result["rejected"] == 0, result
 
 
@@ -167,11 +167,11 @@ def other_commune_agent(client, settings, siren: str, email_address: str, passwo
     return log_in(client, email_address, password)
 
 
-def commune_with_ready_officials(client, settings, operator: str, shared_data: Path, names=("MARCHAND", "GIRAUD")):
+def commune_with_ready_officials(client, settings, operator: str, reference_data: Path, names=("MARCHAND", "GIRAUD")):
     """The demo commune registered, its directory loaded, some officials registered with a ready photo."""
     from tests.unit import photo_corpus as corpus
 
-    load_directory(client, operator, shared_data)
+    load_directory(client, operator, reference_data)
     agent = registered_agent(client, settings, operator)
     functions = {"MARCHAND": "maire"}
     ids = []

@@ -1,4 +1,4 @@
-"""The card order lifecycle (shared/design/domain.md): statuses, their French labels, who may move an order where."""
+"""The card order lifecycle (docs/orders.md): statuses, their French labels, who may move an order where."""
 from typing import NamedTuple
 
 from .roles import COMMUNE, MANUFACTURER, PREFECTURE

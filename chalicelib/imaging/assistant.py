@@ -15,7 +15,7 @@ Public API (see ``docs/photo-assistant.md``):
   ``normalize_photo``.
 - ``proposed_crop_for(data) -> (crop, Analysis)``: the crop to apply to an upload that came without one.
 
-The norm (``shared/design/domain.md``, ANTS): 35 x 45 mm, face 32-36 mm from the bottom of the chin to the top of the
+The norm (ANTS, see docs/photo-assistant.md): 35 x 45 mm, face 32-36 mm from the bottom of the chin to the top of the
 skull (hair excluded), i.e. 70-80 % of the height; plain light background; sharp; well exposed; 413 x 531 px at 300 dpi.
 
 How the head is measured: the Haar face box is not a stable measure of the head (it depends on the person's face

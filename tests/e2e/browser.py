@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
+from local.demo import REFERENCE_DATA  # noqa: F401 (re-exported for the browser tests)
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -23,7 +25,6 @@ SITE = PROJECT_DIR / "site"
 SITE_SOURCES = PROJECT_DIR / "site-src"
 AXE = SITE / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_DIR / "var" / "screenshots"
-SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
 
 expect.set_options(timeout=10_000)
 

@@ -24,25 +24,40 @@ class RunningStack:
         return self.process.wait(timeout=timeout)
 
 
-def start_stack(tmp_path: Path, timeout: float = 120) -> RunningStack:
+def launch_stack(tmp_path: Path, *extra_args: str) -> tuple[subprocess.Popen, Path, Path]:
+    """The stack's process, in a session of its own (its process group is the stack and whatever it would start),
+    with its state file and log in ``tmp_path``."""
     state_file = tmp_path / "local-stack.json"
     log_path = tmp_path / "stack.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.stack", "--free-ports", "--state-file", str(state_file),
-         "--outbox", str(tmp_path / "outbox"), "--schedule-seconds", "2"],
-        cwd=PROJECT_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT,
-    )
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.stack", "--free-ports", "--state-file", str(state_file),
+             "--outbox", str(tmp_path / "outbox"), "--schedule-seconds", "2", *extra_args],
+            cwd=PROJECT_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return process, state_file, log_path
+
+
+def start_stack(tmp_path: Path, *extra_args: str, timeout: float = 120) -> RunningStack:
+    process, state_file, log_path = launch_stack(tmp_path, *extra_args)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("local stack exited:\n" + log_path.read_text(errors="replace")[-5000:])
-        if state_file.exists():
-            return RunningStack(process, json.loads(state_file.read_text()), log_path)
+        state = _read_state(state_file)
+        if state and state["pid"] == process.pid:  # not a file left behind by a killed stack
+            return RunningStack(process, state, log_path)
         time.sleep(0.2)
     process.kill()
     raise RuntimeError("local stack did not start:\n" + log_path.read_text(errors="replace")[-5000:])
+
+
+def _read_state(state_file: Path) -> dict | None:
+    try:
+        return json.loads(state_file.read_text())
+    except (OSError, ValueError):  # not there yet (it is written whole, by a rename)
+        return None
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from local.demo import link_token as read_link_token
 from tests.e2e.conftest import start_stack
-
-
-def read_link_token(outbox: Path, to: str, timeout: float = 10) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in sorted(outbox.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if message["To"] == to:
-                text = message.get_body(preferencelist=("plain",)).get_content()
-                return re.search(r"[?&]token=([A-Za-z0-9_.\-]+)", text).group(1)
-        time.sleep(0.1)
-    raise AssertionError(f"no email for {to}")
 
 
 def test_register_set_password_log_in_me_log_out_over_http(stack):
@@ -79,3 +68,31 @@ def test_sigterm_stops_the_whole_stack_and_frees_its_ports(tmp_path):
             # SO_REUSEADDR ignores closed connections in TIME_WAIT: only a socket still listening makes bind fail.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", port))
+
+
+def test_an_unknown_api_path_or_method_answers_in_french_in_the_apis_error_shape(stack):
+    api, site = stack.state["api_url"], stack.state["site_url"]
+    for method, url, headers in (("GET", f"{api}/nulle-part", {}),
+                                 ("GET", f"{api}/officials/abc/nulle-part", {"Authorization": "Bearer abc.def"}),
+                                 ("PATCH", f"{api}/health", {}),
+                                 ("DELETE", f"{site}/api/me/nulle-part", {})):
+        answer = requests.request(method, url, headers=headers, timeout=30)
+        assert answer.status_code == 404, (method, url)
+        assert answer.headers["Content-Type"].startswith("application/json")
+        body = answer.json()
+        assert body["code"] == "route_not_found"
+        assert "n'existe pas" in body["message"] and "Missing" not in answer.text
+
+
+def test_an_unknown_site_page_is_the_sites_own_french_page_and_no_folder_is_listed(stack):
+    site = stack.state["site_url"]
+    for path in ("/nulle-part.html", "/dossier/page", "/vendor/", "/js/", "/css/"):
+        page = requests.get(site + path, timeout=30)
+        assert page.status_code == 404, path
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "<h1>Page introuvable</h1>" in page.text and 'class="fr-header"' in page.text  # the site's frame
+        assert "Directory listing" not in page.text and "Error response" not in page.text
+        assert 'href="/css/site.css"' in page.text  # its links work from any address
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    refused = requests.post(site + "/index.html", timeout=30)
+    assert refused.status_code == 405 and "Méthode non acceptée" in refused.text

@@ -6,10 +6,9 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from tests.e2e.test_local_stack import read_link_token
+from local.demo import REFERENCE_DATA
 from tests.unit import photo_corpus as corpus
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 OYONNAX = "210102836"
 
 
@@ -45,7 +44,7 @@ def test_import_register_upload_crop_and_see_the_preview(stack):
 
     # The directory file goes through the presigned POST and the S3 trigger, as the operator's browser sends it.
     started = operator("POST", "/admin/reference-imports", 201, json={"kind": "rne_cm"})
-    content = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_bytes()
+    content = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_bytes()
     sent = requests.post(started["upload"]["url"], data=started["upload"]["fields"],
                          files={"file": ("elus.csv", content)}, timeout=60)
     assert sent.status_code in (200, 204)
@@ -53,14 +52,10 @@ def test_import_register_upload_crop_and_see_the_preview(stack):
         operator("GET", f"/admin/reference-imports/{started['id']}", 200)))
     assert (done["imported"], done["rejected"]) == (26, 0)
 
-    code = operator("POST", f"/admin/communes/{OYONNAX}/activation-code", 201)["activation_code"]
+    # The demo's registered commune (Oyonnax): its agent logs in with what var/local-stack.json gives.
     agent = Api(state["api_url"])
-    email = "elus@mairie-oyonnax.fr"
-    agent("POST", "/registrations", 201, json={"siren": OYONNAX, "activation_code": code, "last_name": "Plastique",
-                                               "first_name": "Paul", "email": email})
-    token = read_link_token(Path(state["outbox_dir"]), email)
-    agent("POST", "/password", 204, json={"token": token, "password": "le lac Genin sous la neige"})
-    agent.log_in(email, "le lac Genin sous la neige")
+    agent.log_in(state["demo_agent"]["email"], state["demo_agent"]["password"])
+    assert agent("GET", "/me", 200)["commune"]["siren"] == state["demo_agent"]["siren"] == OYONNAX
 
     entries = agent("GET", "/directory?q=vincent", 200)["items"]
     assert [e["last_name"] for e in entries] == ["VINCENT"]

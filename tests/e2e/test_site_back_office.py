@@ -4,7 +4,7 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import SHARED_DATA, Outbox, browser, link_in, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import REFERENCE_DATA, Outbox, browser, link_in, site  # noqa: F401 (fixtures)
 
 
 def log_in(person, email: str, password: str):
@@ -28,10 +28,10 @@ def test_the_manufacturer_imports_a_reference_file_issues_a_code_and_creates_an_
     # The communes file again: an import changes nothing the second time, and reports its counts.
     imports = page.get_by_role("region", name="Importer un fichier de référence")
     imports.get_by_label("Type de fichier").select_option(label="Communes")
-    imports.get_by_label("Fichier à importer").set_input_files(SHARED_DATA / "communes.csv")
+    imports.get_by_label("Fichier à importer").set_input_files(REFERENCE_DATA / "communes.csv")
     imports.get_by_role("button", name="Envoyer le fichier").click()
     expect(imports.get_by_role("status")).to_have_text("Statut : Terminé", timeout=30_000)
-    rows = sum(1 for _ in (SHARED_DATA / "communes.csv").open(encoding="utf-8")) - 1
+    rows = sum(1 for _ in (REFERENCE_DATA / "communes.csv").open(encoding="utf-8")) - 1
     counts = imports.get_by_role("table", name="Lignes du fichier")
     expect(counts.get_by_role("cell")).to_have_text([str(rows), str(rows), "0"])
     expect(imports.get_by_role("heading", name="Import terminé")).to_be_visible()
@@ -53,7 +53,7 @@ def test_the_manufacturer_imports_a_reference_file_issues_a_code_and_creates_an_
 
     # A file of another kind: the import fails and says why.
     imports.get_by_label("Type de fichier").select_option(label="Préfectures")
-    imports.get_by_label("Fichier à importer").set_input_files(SHARED_DATA / "communes.csv")
+    imports.get_by_label("Fichier à importer").set_input_files(REFERENCE_DATA / "communes.csv")
     imports.get_by_role("button", name="Envoyer le fichier").click()
     expect(imports.get_by_role("status")).to_have_text("Statut : Échec", timeout=30_000)
     expect(imports.get_by_role("heading", name="L'import a échoué")).to_be_visible()

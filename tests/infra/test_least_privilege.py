@@ -13,7 +13,7 @@ import pytest
 from chalicelib import clock
 from infra import checks
 from infra.project import deployable_stages
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, import_file, load_reference_data,
                            log_in, post_json, register_official, transition, upload_photo)
 from tests.infra import aws_calls
@@ -90,8 +90,8 @@ def run_journeys(client, settings) -> None:
     """Most of what the portal does, through its API and its event handlers, as in the integration tests."""
     from chalicelib.services.accounts import create_operator
 
-    operator = load_reference_data(client, SHARED_DATA)  # reference imports: API + import function
-    agent, ids = commune_with_ready_officials(client, settings, operator, SHARED_DATA)  # directory, photos
+    operator = load_reference_data(client, REFERENCE_DATA)  # reference imports: API + import function
+    agent, ids = commune_with_ready_officials(client, settings, operator, REFERENCE_DATA)  # directory, photos
     for path in ("/me", "/directory", "/officials", f"/officials/{ids[0]}", "/agents", "/openapi.json"):
         assert client.http.get(path, headers=auth(agent)).status_code == 200, path
     for official_id in ids:  # a change of function re-draws the preview (API -> photos queue -> image function)
@@ -134,7 +134,7 @@ def run_journeys(client, settings) -> None:
                         (prefecture, "/admin/reports/monthly")):
         assert client.http.get(path, headers=auth(token)).status_code == 200, path
     # A newer directory without GIRAUD: their rows end, their delivered card is to be returned.
-    lines = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
     newer = "\n".join(line for line in lines if "GIRAUD" not in line) + "\n"
     assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
     to_return = client.http.get("/admin/cards-to-return", headers=auth(prefecture)).json_body["items"]

@@ -2,7 +2,7 @@
 import pytest
 
 from chalicelib.store.tables import DirectoryItem
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import auth, import_file, load_directory, register_official, registered_agent
 
 CM_HEADER = ("Code du département;Libellé du département;Code de la collectivité à statut particulier;Libellé de la "
@@ -19,13 +19,13 @@ def cm_line(last, first, sex="F", birth="04/02/1968", function="", insee="01053"
 
 @pytest.fixture
 def agent(client, aws, operator):
-    load_directory(client, operator, SHARED_DATA)
+    load_directory(client, operator, REFERENCE_DATA)
     return registered_agent(client, aws, operator)
 
 
 def test_the_sample_files_import_with_no_error(client, operator):
-    cm = import_file(client, operator, "rne_cm", (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_bytes())
-    mayors = import_file(client, operator, "rne_maires", (SHARED_DATA / "elus-maires-mai.csv").read_bytes())
+    cm = import_file(client, operator, "rne_cm", (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_bytes())
+    mayors = import_file(client, operator, "rne_maires", (REFERENCE_DATA / "elus-maires-mai.csv").read_bytes())
     assert (cm["status"], cm["rows"], cm["imported"], cm["rejected"]) == ("done", 26, 26, 0)
     assert (mayors["status"], mayors["imported"]) == ("done", 3)
     overseas = list(DirectoryItem.query("97701"))
@@ -62,7 +62,7 @@ def test_search_ignores_accents_case_and_apostrophes(client, agent):
 
 
 def test_a_person_with_two_functions_is_one_entry_eligible_for_both(client, aws, operator):
-    load_directory(client, operator, SHARED_DATA)
+    load_directory(client, operator, REFERENCE_DATA)
     from chalicelib.services.directory import merge_persons, commune_partition
 
     rows, _ = commune_partition("74010")
@@ -73,7 +73,7 @@ def test_a_person_with_two_functions_is_one_entry_eligible_for_both(client, aws,
 
 
 def test_reimporting_the_same_file_changes_nothing(client, operator):
-    content = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_bytes()
+    content = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_bytes()
     import_file(client, operator, "rne_cm", content)
     before = sorted((i.insee_code, i.row_key, i.status, i.last_name) for i in DirectoryItem.scan())
     again = import_file(client, operator, "rne_cm", content)

@@ -2,7 +2,7 @@
 one more), whatever the number of cards; the benchmark (`make bench`) measures every route, this keeps the worst
 ones from drifting back."""
 from chalicelib.store.tables import CardOrder, Token
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.dynamodb_calls import count_dynamodb_calls
 from tests.helpers import auth, commune_with_ready_officials, log_in, post_json, transition
 from tests.unit import photo_corpus as corpus
@@ -39,7 +39,7 @@ def test_a_whole_order_lifecycle_stays_within_three_calls_a_move(client, commune
 
 
 def test_card_numbers_never_repeat_across_orders(client, aws, operator):
-    agent, ids = commune_with_ready_officials(client, aws, operator, SHARED_DATA, names=("MARCHAND", "GIRAUD",
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA, names=("MARCHAND", "GIRAUD",
                                                                                          "FONTAINE"))
     numbers = []
     for group in (ids[:1], ids[1:]):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from chalicelib.store.tables import Official
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, deliver_photo_events, directory_entry, load_directory, other_commune_agent, post_file,
                            post_json, register_official, registered_agent, upload_photo)
 from tests.unit import photo_corpus as corpus
@@ -18,7 +18,7 @@ GOOD_CROP = corpus.full_crop(GOOD_SIZE)
 
 @pytest.fixture
 def agent(client, aws, operator):
-    load_directory(client, operator, SHARED_DATA)
+    load_directory(client, operator, REFERENCE_DATA)
     return registered_agent(client, aws, operator)
 
 
@@ -30,7 +30,7 @@ def mayor(client, agent):
 
 
 def annecy_agent(client, settings, operator):
-    load_directory(client, operator, SHARED_DATA)
+    load_directory(client, operator, REFERENCE_DATA)
     return other_commune_agent(client, settings, "200063402", "agent@mairie-annecy.fr", "le lac bleu sous les montagnes")
 
 

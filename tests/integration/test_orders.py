@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.domain import orders as lifecycle
 from chalicelib.store.tables import Official
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, commune_with_ready_officials, log_in, other_commune_agent,
                            outbox_messages, post_json, register_official, transition)
 
@@ -288,7 +288,7 @@ def test_activation_letters_issue_new_codes_in_one_pdf(client, aws, operator):
 def test_a_newer_directory_flags_orders_of_officials_whose_mandate_ended(client, aws, operator, prefecture):
     from tests.helpers import import_file
 
-    agent, ids = commune_with_ready_officials(client, aws, operator, SHARED_DATA,
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA,
                                               names=("MARCHAND", "GIRAUD", "FONTAINE"))
     marchand, giraud, fontaine = ids
     delivered = submitted(client, agent, [giraud])
@@ -297,7 +297,7 @@ def test_a_newer_directory_flags_orders_of_officials_whose_mandate_ended(client,
         assert transition(client, token, delivered["id"], to).status_code == 200
     pending = submitted(client, agent, [fontaine])
     untouched = submitted(client, agent, [marchand])
-    lines = (SHARED_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
     newer = "\n".join(line for line in lines if "GIRAUD" not in line and "FONTAINE" not in line) + "\n"
     assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
 

@@ -9,7 +9,7 @@ from chalicelib.errors import PortalError
 from chalicelib.services import orders as service
 from chalicelib.services.sessions import authenticate
 from chalicelib.store.tables import CardOrder, Official
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import commune_with_ready_officials, load_reference_data, log_in
 
 SIREN = "210100533"
@@ -19,8 +19,8 @@ SIREN = "210100533"
 def actors(client, aws):
     from chalicelib.services.accounts import create_operator
 
-    operator = load_reference_data(client, SHARED_DATA)
-    agent, ids = commune_with_ready_officials(client, aws, operator, SHARED_DATA)
+    operator = load_reference_data(client, REFERENCE_DATA)
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA)
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password="le guichet de l'Ain ouvre")
     prefecture = log_in(client, "guichet@ain.gouv.fr", "le guichet de l'Ain ouvre")
     principals = {"commune": authenticate(agent), "manufacturer": authenticate(operator),

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, load_directory, load_reference_data, post_json, register_official, registered_agent,
                            upload_photo)
 
@@ -16,8 +16,8 @@ Placement, Sample = assistant_set.Placement, assistant_set.Sample
 
 @pytest.fixture
 def agent(client, aws):
-    operator = load_reference_data(client, SHARED_DATA)
-    load_directory(client, operator, SHARED_DATA)
+    operator = load_reference_data(client, REFERENCE_DATA)
+    load_directory(client, operator, REFERENCE_DATA)
     return registered_agent(client, aws, operator)
 
 

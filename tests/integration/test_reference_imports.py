@@ -7,7 +7,7 @@ import pytest
 from chalicelib import aws
 from chalicelib.events.uploads import IMPORTS_QUEUE, s3_object_keys
 from chalicelib.store.tables import Commune, Prefecture, ReferenceImport
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, create_manufacturer, deliver_s3_events, import_file, log_in, MANUFACTURER_PASSWORD,
                            post_file, post_json)
 
@@ -63,7 +63,7 @@ def test_an_empty_file_fails_with_a_reason(client, operator):
 
 
 def test_reimporting_the_same_file_changes_nothing_and_keeps_registrations(client, operator):
-    content = (SHARED_DATA / "communes.csv").read_bytes()
+    content = (REFERENCE_DATA / "communes.csv").read_bytes()
     first = import_file(client, operator, "communes", content)
     from chalicelib.services.accounts import issue_activation_code
 
@@ -78,7 +78,7 @@ def test_reimporting_the_same_file_changes_nothing_and_keeps_registrations(clien
 
 def test_a_duplicated_s3_event_is_imported_once(client, operator):
     started = post_json(client, "/admin/reference-imports", {"kind": "prefectures"}, operator).json_body
-    post_file(started["upload"], (SHARED_DATA / "prefectures.csv").read_bytes())
+    post_file(started["upload"], (REFERENCE_DATA / "prefectures.csv").read_bytes())
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=IMPORTS_QUEUE)["QueueUrl"]
     messages = [m for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
@@ -95,7 +95,7 @@ def test_the_trigger_decodes_url_encoded_keys_and_skips_s3_test_events(client, o
     started = post_json(client, "/admin/reference-imports", {"kind": "prefectures"}, operator).json_body
     key = f"incoming/imports/{started['id']}/prefectures.csv"
     aws.client("s3").put_object(Bucket=_bucket(), Key=key,
-                                Body=(SHARED_DATA / "prefectures.csv").read_bytes())
+                                Body=(REFERENCE_DATA / "prefectures.csv").read_bytes())
     deliver_s3_events(client)  # the emulation's own notification is consumed; now a hand-made, encoded one
     ReferenceImport(started["id"]).update(actions=[ReferenceImport.status.set("pending")])
     body = json.dumps({"Records": [{"eventName": "ObjectCreated:Post", "s3": {
@@ -122,7 +122,7 @@ def test_progress_is_visible_while_a_large_file_imports(client, operator, monkey
 
     monkeypatch.setattr(reference_imports, "_progress", spy)
     monkeypatch.setattr(reference_imports, "PROGRESS_EVERY", 3)
-    result = import_file(client, operator, "communes", (SHARED_DATA / "communes.csv").read_bytes())
+    result = import_file(client, operator, "communes", (REFERENCE_DATA / "communes.csv").read_bytes())
     assert result["status"] == "done"
     assert seen[:3] == [("running", 3), ("running", 6), ("running", 9)]
 

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, import_file, link_token, load_directory, log_in, outbox_messages, post_json,
                            register_official, upload_photo)
 
@@ -88,9 +88,9 @@ def build_world(client, settings) -> World:
     manufacturer = log_in(client, *MANUFACTURER)
     imported = None
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
-        imported = import_file(client, manufacturer, kind, (SHARED_DATA / name).read_bytes())
+        imported = import_file(client, manufacturer, kind, (REFERENCE_DATA / name).read_bytes())
         assert imported["status"] == "done" and imported["rejected"] == 0, imported
-    load_directory(client, manufacturer, SHARED_DATA)
+    load_directory(client, manufacturer, REFERENCE_DATA)
     tokens = {"manufacturer": manufacturer}
     for department, (email, password) in PREFECTURES.items():
         create_operator(email, "Paula", f"Guichet {department}", "prefecture", department, password=password)

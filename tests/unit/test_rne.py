@@ -19,7 +19,7 @@ from chalicelib.domain.rne import (
     mayor_row,
 )
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2] / "data" / "reference"
 TODAY = date(2026, 11, 27)
 
 CM_HEADER_LINE = ";".join(RNE_CM_HEADER)
