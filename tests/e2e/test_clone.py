@@ -1,5 +1,5 @@
 """A clone of the repository is the whole product: cloned into an empty folder, `make run` serves the demo from what
-the clone holds, with nothing beside it (no ../shared, no data from elsewhere).
+the clone holds, with nothing beside it (no neighbouring folder of design notes, no data from elsewhere).
 
 The clone borrows this checkout's installed packages (.venv and site/vendor, both installed from the registries, not
 from the project's neighbourhood) so that the test takes seconds, not a fresh install: `make -o` tells make not to
