@@ -12,6 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from infra.publish_site import content_type
+
 API_PREFIX = "/api"
 NOT_FOUND_PAGE = "page-introuvable.html"  # the site's 404 page, in its frame (site-src/pages/)
 ERROR_TITLES = {400: "Requête invalide", 405: "Méthode non acceptée pour cette adresse du site",
@@ -85,6 +87,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
             return
         super().do_GET()
+
+    def guess_type(self, path):
+        """The types (with their charset) that the publication gives each file in the site's bucket."""
+        return content_type(str(path))
 
     def list_directory(self, path):
         """CloudFront lists no folder: a folder without index.html is an unknown page."""
