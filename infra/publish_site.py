@@ -19,6 +19,13 @@ from pathlib import Path
 from .project import PROJECT_DIR, load_stage, site_config
 
 SITE_DIR = PROJECT_DIR / "site"
+SITE_SOURCES = PROJECT_DIR / "site-src"
+# The site's 404 page (site-src/pages/): CloudFront serves it for any unknown address, with the status its object's
+# metadata names (infra/template.py, site_routing_functions); the local site server does the same.
+NOT_FOUND_PAGE = "page-introuvable.html"
+NOT_FOUND_METADATA = {"site-status": "404"}
+# Served as they are under this prefix (DSFR's hundreds of files); a missing one is S3's own 404.
+PASSED_THROUGH = "vendor/"
 BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build_site.py"
 # Loaded by the browser tests only.
 NOT_PUBLISHED = ("vendor/axe-core/",)
@@ -52,6 +59,15 @@ def site_files(site_dir: Path = SITE_DIR) -> dict[str, Path]:
     return found
 
 
+def known_paths(site_dir: Path = SITE_DIR, source_dir: Path = SITE_SOURCES) -> list[str]:
+    """The addresses of the site outside vendor/, from its sources (the pages of site-src/, the scripts and styles of
+    site/), so that the template can be generated before the site is built."""
+    paths = {f"/{p.name}" for p in (source_dir / "pages").glob("*.html")} | {"/config.json"}
+    for folder in ("js", "css"):
+        paths |= {"/" + p.relative_to(site_dir).as_posix() for p in (site_dir / folder).rglob("*") if p.is_file()}
+    return sorted(paths)
+
+
 def build_pages(site_dir: Path = SITE_DIR) -> None:
     """The pages are build products (site-src/ -> site/*.html): rebuilt before every upload, never published stale."""
     result = subprocess.run([sys.executable, str(BUILD_SCRIPT), "--out", str(site_dir)], cwd=PROJECT_DIR)
@@ -68,7 +84,7 @@ def publish(s3, bucket: str, site_dir: Path = SITE_DIR, log=print) -> dict:
     files = site_files(site_dir)
     for key, path in files.items():
         s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=content_type(key),
-                      CacheControl="no-cache")
+                      CacheControl="no-cache", Metadata=NOT_FOUND_METADATA if key == NOT_FOUND_PAGE else {})
     # The browser reads it before any API call (site/js/api.js): the API is on the same origin.
     s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(site_config()).encode(),
                   ContentType=content_type("config.json"), CacheControl="no-cache")

@@ -11,6 +11,8 @@ import os
 
 from pynamodb.attributes import TTLAttribute
 
+from chalicelib.api.gateway import GATEWAY_RESPONSES
+
 from .access import ACCESS, Access
 from .project import (LAMBDA_RUNTIME, Function, Stage, dead_letter_settings, load_stage, notification_prefixes,
                       site_config, site_headers, to_logical_id)
@@ -333,6 +335,59 @@ def origin_secret_value(stage: Stage) -> str:
     return f"{{{{resolve:secretsmanager:{origin_secret_name(stage)}}}}}"
 
 
+SITE_REQUEST_FUNCTION = """function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri === "/" || Object.prototype.hasOwnProperty.call(KNOWN, uri)
+      || (uri.indexOf(PASSED_THROUGH) === 0 && uri.charAt(uri.length - 1) !== "/")) {
+    return request;
+  }
+  request.uri = NOT_FOUND;
+  request.querystring = {};
+  return request;
+}
+"""
+SITE_RESPONSE_FUNCTION = """function handler(event) {
+  var response = event.response;
+  var marker = response.headers[MARKER];
+  if (marker) {
+    response.statusCode = parseInt(marker.value, 10);
+    response.statusDescription = "Not Found";
+    delete response.headers[MARKER];
+  }
+  return response;
+}
+"""
+
+
+def site_routing_functions() -> dict[str, str]:
+    """The two CloudFront Functions of the site's behaviour. CloudFront's custom error pages would apply to the API's
+    answers too (they are per distribution): instead, viewer-request sends an address the site does not have to its
+    404 page, and viewer-response gives that page the status its object's metadata names."""
+    from .publish_site import NOT_FOUND_METADATA, NOT_FOUND_PAGE, PASSED_THROUGH, known_paths
+
+    (name, _), = NOT_FOUND_METADATA.items()
+    known = json.dumps({path: 1 for path in known_paths()}, separators=(",", ":"))
+    request = (f"var KNOWN = {known};\nvar PASSED_THROUGH = {json.dumps('/' + PASSED_THROUGH)};\n"
+               f"var NOT_FOUND = {json.dumps('/' + NOT_FOUND_PAGE)};\n" + SITE_REQUEST_FUNCTION)
+    response = f"var MARKER = {json.dumps('x-amz-meta-' + name)};\n" + SITE_RESPONSE_FUNCTION
+    return {"viewer-request": request, "viewer-response": response}
+
+
+def site_function_resources(stage: Stage) -> dict:
+    resources = {}
+    for event, code in site_routing_functions().items():
+        resources[site_function_id(event)] = {"Type": "AWS::CloudFront::Function", "Properties": {
+            "Name": stage.prefixed(f"site-{event}"), "AutoPublish": True, "FunctionCode": code,
+            "FunctionConfig": {"Comment": f"{stage.app_name} {stage.name}: the site's 404 page ({event})",
+                               "Runtime": "cloudfront-js-2.0"}}}
+    return resources
+
+
+def site_function_id(event: str) -> str:
+    return "SiteFunction" + "".join(part.title() for part in event.split("-"))
+
+
 def site_resources(stage: Stage) -> dict:
     api_prefix = site_config()["api_url"]
     if api_prefix != f"/{stage.api_gateway_stage}":
@@ -347,6 +402,7 @@ def site_resources(stage: Stage) -> dict:
                            "came through the site's distribution",
             "GenerateSecretString": {"PasswordLength": 48, "ExcludePunctuation": True},
             "Tags": tags(stage)}},
+        **site_function_resources(stage),
         SITE_BUCKET_ID: {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete",
                          "Properties": {
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
@@ -361,6 +417,11 @@ def site_resources(stage: Stage) -> dict:
             "PolicyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Sid": "CloudFrontReads", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
                  "Action": "s3:GetObject", "Resource": sub(f"${{{SITE_BUCKET_ID}.Arn}}/*"),
+                 "Condition": {"StringEquals": {"AWS:SourceArn": sub(
+                     f"{ARN}:cloudfront::${{AWS::AccountId}}:distribution/${{{DISTRIBUTION_ID}}}")}}},
+                # A missing file is then S3's 404, not a 403 (only vendor/ reaches S3 unchecked).
+                {"Sid": "CloudFrontLists", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                 "Action": "s3:ListBucket", "Resource": get_att(SITE_BUCKET_ID, "Arn"),
                  "Condition": {"StringEquals": {"AWS:SourceArn": sub(
                      f"{ARN}:cloudfront::${{AWS::AccountId}}:distribution/${{{DISTRIBUTION_ID}}}")}}},
                 _tls_only(SITE_BUCKET_ID),
@@ -413,6 +474,9 @@ def site_resources(stage: Stage) -> dict:
                 "TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https", "Compress": True,
                 "AllowedMethods": ["GET", "HEAD"], "CachedMethods": ["GET", "HEAD"],
                 "CachePolicyId": CACHING_OPTIMIZED, "ResponseHeadersPolicyId": ref("SiteHeadersPolicy"),
+                "FunctionAssociations": [{"EventType": event, "FunctionARN": get_att(site_function_id(event),
+                                                                                     "FunctionMetadata.FunctionARN")}
+                                         for event in site_routing_functions()],
             },
             "CacheBehaviors": [{
                 "PathPattern": api_path, "TargetOriginId": "api", "ViewerProtocolPolicy": "https-only",
@@ -500,8 +564,24 @@ def function_resources(stage: Stage) -> dict:
         "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
                             "ThrottlingRateLimit": stage.options.api_rate_limit,
                             "ThrottlingBurstLimit": stage.options.api_burst_limit}],
+        # In the API's definition, so that every deployment of the API carries them.
+        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
     }}
     return resources
+
+
+def gateway_responses() -> dict:
+    """API Gateway's own answers (unknown path or method, throttling, ...) in the portal's error shape, in French
+    (chalicelib/api/gateway.py; the local stack answers the same)."""
+    responses = {}
+    for kind, answer in GATEWAY_RESPONSES.items():
+        response = {"responseParameters": {"gatewayresponse.header.Content-Type": "'application/json'",
+                                           "gatewayresponse.header.Cache-Control": "'no-store'"},
+                    "responseTemplates": {"application/json": answer.body()}}
+        if answer.status is not None:
+            response["statusCode"] = str(answer.status)
+        responses[kind] = response
+    return responses
 
 
 # --- mail, alarms -------------------------------------------------------------------------------------------------

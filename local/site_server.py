@@ -12,10 +12,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from infra.publish_site import content_type
+from infra.publish_site import NOT_FOUND_PAGE, content_type
 
 API_PREFIX = "/api"
-NOT_FOUND_PAGE = "page-introuvable.html"  # the site's 404 page, in its frame (site-src/pages/)
 ERROR_TITLES = {400: "Requête invalide", 405: "Méthode non acceptée pour cette adresse du site",
                 413: "Requête trop volumineuse", 414: "Adresse trop longue", 501: "Méthode non prise en charge"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}

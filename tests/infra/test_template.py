@@ -255,8 +255,10 @@ def test_the_site_is_private_behind_cloudfront_with_the_api_on_the_same_origin(t
     policy = next(p for p in resources_of_type(template, "AWS::S3::BucketPolicy").values()
                   if p["Properties"]["Bucket"] == {"Ref": site_bucket_id})
     allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
-    assert [s["Principal"] for s in allows] == [{"Service": "cloudfront.amazonaws.com"}]
-    assert "AWS:SourceArn" in allows[0]["Condition"]["StringEquals"]
+    # CloudFront only (reading files, listing so that a missing one is a 404), and only this distribution.
+    assert {s["Action"] for s in allows} == {"s3:GetObject", "s3:ListBucket"}
+    assert all(s["Principal"] == {"Service": "cloudfront.amazonaws.com"} for s in allows)
+    assert all("AWS:SourceArn" in s["Condition"]["StringEquals"] for s in allows)
     # /api/* goes to API Gateway's stage of the same name, path unchanged, never cached across people.
     api_prefix = site_config()["api_url"]
     behaviours = [b for b in config["CacheBehaviors"] if b["PathPattern"] == f"{api_prefix}/*"]

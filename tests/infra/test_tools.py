@@ -69,7 +69,8 @@ def test_the_site_is_published_with_its_config_and_types_and_old_files_removed(t
     from infra.publish_site import publish
 
     site = tmp_path / "site"
-    for relative, content in (("index.html", "<!doctype html>"), ("js/api.js", "export {}"),
+    for relative, content in (("index.html", "<!doctype html>"), ("page-introuvable.html", "<h1>Page introuvable</h1>"),
+                              ("js/api.js", "export {}"),
                               ("css/site.css", "body{}"), ("vendor/dsfr/dsfr.min.css", "x"),
                               ("vendor/dsfr/fonts/Marianne-Regular.woff2", "x"), ("vendor/.installed", ""),
                               ("vendor/axe-core/axe.min.js", "x")):
@@ -81,13 +82,16 @@ def test_the_site_is_published_with_its_config_and_types_and_old_files_removed(t
         s3.put_object(Bucket="site", Key="ancienne-page.html", Body=b"old")
         result = publish(s3, "site", site, log=lambda _: None)
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket="site")["Contents"]}
-        assert keys == {"index.html", "js/api.js", "css/site.css", "vendor/dsfr/dsfr.min.css",
+        assert keys == {"index.html", "page-introuvable.html", "js/api.js", "css/site.css", "vendor/dsfr/dsfr.min.css",
                         "vendor/dsfr/fonts/Marianne-Regular.woff2", "config.json"}
         assert result["removed"] == ["ancienne-page.html"]
         config = s3.get_object(Bucket="site", Key="config.json")
         assert json.loads(config["Body"].read()) == {"api_url": "/api"}
         assert s3.head_object(Bucket="site", Key="js/api.js")["ContentType"].startswith("text/javascript")
         assert s3.head_object(Bucket="site", Key="index.html")["ContentType"].startswith("text/html")
+        # The metadata that CloudFront's viewer-response function turns into the 404 status (only on that page).
+        assert s3.head_object(Bucket="site", Key="page-introuvable.html")["Metadata"] == {"site-status": "404"}
+        assert s3.head_object(Bucket="site", Key="index.html")["Metadata"] == {}
         assert s3.head_object(Bucket="site", Key="vendor/dsfr/fonts/Marianne-Regular.woff2")["ContentType"] == \
             "font/woff2"
 
