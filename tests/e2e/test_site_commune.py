@@ -153,3 +153,23 @@ def test_a_town_hall_registers_sets_its_password_logs_in_and_out(site, stack):
     page.goto("/tableau-de-bord.html")  # the session is over: back to the sign-in page
     expect(page.get_by_role("heading", name="Connexion au service")).to_be_visible()
     expect(page.get_by_text("Votre session a expiré")).to_be_hidden()
+
+
+def test_an_unknown_address_shows_the_sites_page_introuvable_in_its_frame(site):
+    person = site("page-introuvable")
+    page = person.page
+    answer = page.goto("/dossier/inconnu/page.html")
+    assert answer.status == 404
+    # Chromium logs the page's own 404 as a console error: expected here, and the only one
+    expected = [p for p in person.problems if "404" in p and "/dossier/inconnu/page.html" in p]
+    assert len(expected) == 1
+    person.problems.remove(expected[0])
+    expect(page.get_by_role("heading", level=1, name="Page introuvable")).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("Cartes d'identité des élus")
+    # the DSFR styles loaded from the site's root, although the address is three folders deep
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.fr-btn')).backgroundColor") \
+        != "rgba(0, 0, 0, 0)"
+    person.check("page-introuvable")
+    page.get_by_role("link", name="Page d'accueil").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Commander les cartes d'identité des élus de votre commune")

@@ -23,6 +23,13 @@ HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant.html",
         "gestion-demande.html": "fabricant.html", "prefecture.html": "prefecture.html"}
 MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "agents.html"]
+# Served at any unknown address: its links start at the site's root.
+SERVED_ANYWHERE = {"page-introuvable.html"}
+
+
+def relative(name: str, html: str) -> str:
+    """The page's links as the other pages write them (relative to the site's root folder)."""
+    return re.sub(r'(href|src)="/(?!/)', r'\1="', html) if name in SERVED_ANYWHERE else html
 
 
 class Page(HTMLParser):
@@ -61,13 +68,13 @@ def test_every_page_has_one_frame_and_the_same_footer(built):
         assert [page.count(tag) for tag in frame] == [1] * len(frame), name
         assert html.startswith("<!doctype html>\n") and html.endswith("</body>\n</html>\n"), name
         assert re.search(r"<title>[^<]+ — Cartes d'identité des élus</title>", html), name
-        footers.add(re.search(r"<footer\b.*</footer>", html, re.S).group(0))
+        footers.add(re.search(r"<footer\b.*</footer>", relative(name, html), re.S).group(0))
     assert len(footers) == 1
 
 
 @pytest.mark.parametrize("name", sorted(build_site.page_names()))
 def test_the_header_variant_and_active_menu_item(built, name):
-    page = Page(built[name])
+    page = Page(relative(name, built[name]))
     title = "Accueil — Cartes d'identité des élus"
     service = [a["href"] for t, a in page.tags if t == "a" and a.get("title") == title]
     assert service == [HOME.get(name, "index.html")]
@@ -82,6 +89,12 @@ def test_the_header_variant_and_active_menu_item(built, name):
     else:
         assert menu == [] and current == []
         assert not [a for t, a in page.tags if a.get("href") == "#navigation" or a.get("id") == "navigation"]
+
+
+def test_the_page_served_anywhere_has_only_links_from_the_root(built):
+    for name in SERVED_ANYWHERE:
+        links = [a.get("href") or a.get("src") for t, a in Page(built[name]).tags if a.get("href") or a.get("src")]
+        assert links and all(link.startswith(("/", "#", "https://")) for link in links), name
 
 
 def test_no_page_has_what_the_csp_forbids(built):
