@@ -222,18 +222,15 @@ def move(principal: Principal, order_public_id: str, target: str, reason: str | 
         except lifecycle.MoveRefused as refused:
             raise PortalError(409 if refused.code == "invalid_transition" else 422, refused.code, str(refused)) \
                 from None
+        source = order.status
         try:
-            entry = _write_move(principal, order, target, reason, year, counter[0] if counter else None)
+            _write_move(principal, order, target, reason, year, counter[0] if counter else None)
             break
         except _CounterMoved:
             continue  # another order took card numbers between our read and our write: read again
     else:
         raise PortalError(503, "service_unavailable", "Le service est momentanément surchargé. Réessayez dans quelques secondes.",
                           headers={"Retry-After": "5"})
-    source = order.status
-    order.status, order.updated_at = target, entry.at
-    order.department_status = f"{order.department_code}#{target}"
-    order.history = list(order.history) + [entry]
     _audit(order, principal, source)
     # The move is recorded: what follows must not turn it into a failure.
     if target == lifecycle.EN_PRODUCTION:
@@ -247,8 +244,9 @@ class _CounterMoved(Exception):
 
 
 def _write_move(principal: Principal, order: CardOrder, target: str, reason: str | None, year: int,
-                counter: Counter | None) -> HistoryEntry:
-    """Writes the move under the condition that the order is still in the status it was read in."""
+                counter: Counter | None) -> None:
+    """Writes the move under the condition that the order is still in the status it was read in, and leaves
+    ``order`` as written."""
     entry = _history(target, principal, reason)
     actions = [CardOrder.status.set(target), CardOrder.department_status.set(f"{order.department_code}#{target}"),
                CardOrder.updated_at.set(entry.at), CardOrder.history.set(CardOrder.history.append([entry]))]
@@ -278,7 +276,8 @@ def _write_move(principal: Principal, order: CardOrder, target: str, reason: str
                     writes.update(Official(order.siren, card.official_id), actions=released,
                                   condition=Official.active_order_id == public_id(order))
         else:
-            order.update(actions=actions, condition=condition)
+            order.update(actions=actions, condition=condition)  # PynamoDB refreshes ``order`` from the write
+            return
     except (UpdateError, TransactWriteError) as error:
         if not is_condition_failure(error):
             raise
@@ -286,7 +285,10 @@ def _write_move(principal: Principal, order: CardOrder, target: str, reason: str
             raise _CounterMoved() from None
         raise PortalError(409, "invalid_transition",
                           "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page.") from None
-    return entry
+    # A transaction reads nothing back: the order as it was just written.
+    order.status, order.updated_at = target, entry.at
+    order.department_status = f"{order.department_code}#{target}"
+    order.history = list(order.history) + [entry]
 
 
 def _failed_on(error: TransactWriteError, index: int) -> bool:

@@ -67,6 +67,23 @@ def test_submitting_needs_the_preview_acknowledged_and_happens_once(client, comm
     assert second.status_code == 409 and second.json_body["code"] == "invalid_transition"
 
 
+def test_each_moves_answer_shows_the_history_as_stored_each_status_once(client, commune, operator, prefecture):
+    """The answer to a move is the order as written: its new status once at the end of the history, as a later read
+    shows it (a plain update refreshed the order and the move appended the entry again)."""
+    agent, ids = commune
+    order = submitted(client, agent, ids)
+    path = ["brouillon", "en_preparation"]
+    assert [h["status"] for h in order["history"]] == path
+    for role, to in ((operator, "en_production"), (operator, "en_livraison"), (prefecture, "livree"),
+                     (prefecture, "remise")):
+        answer = transition(client, role, order["id"], to)
+        assert answer.status_code == 200, to
+        path.append(to)
+        assert [h["status"] for h in answer.json_body["history"]] == path, to
+        stored = client.http.get(f"/orders/{order['id']}", headers=auth(agent)).json_body
+        assert stored["history"] == answer.json_body["history"], to
+
+
 def test_the_whole_path_to_hand_over_with_card_numbers_emails_and_receipt(client, aws, commune, operator, prefecture):
     agent, ids = commune
     order = submitted(client, agent, ids)
