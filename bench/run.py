@@ -25,7 +25,7 @@ from .common import CACHE_DIR, PROJECT_DIR, VAR_DIR, Metric, pin_to_one_core
 DOCS = PROJECT_DIR / "docs" / "performance.md"
 DOCS_START = "<!-- bench:figures:start (written by `make bench`: do not edit by hand) -->"
 DOCS_END = "<!-- bench:figures:end -->"
-SECTIONS = ("photo", "previews", "coldstart", "journey", "import")
+SECTIONS = ("photo", "previews", "coldstart", "journey", "import", "overhead")
 
 
 # --- the machine ----------------------------------------------------------------------------------------------------
@@ -120,8 +120,14 @@ def run_import(quick: bool) -> dict:
             "import_mem_500k_vs_50k": summary[500_000]["peak_rss_mib"] / summary[50_000]["peak_rss_mib"]}
 
 
+def run_overhead(quick: bool) -> dict:
+    from . import request_overhead
+
+    return request_overhead.measure(rounds=7 if quick else 21)
+
+
 RUNNERS = {"photo": run_photo, "previews": run_previews, "coldstart": run_coldstart, "journey": run_journey,
-           "import": run_import}
+           "import": run_import, "overhead": run_overhead}
 
 
 def metrics(results: dict) -> list[Metric]:
@@ -165,6 +171,15 @@ def metrics(results: dict) -> list[Metric]:
                    note=f"{journey['login']['login_ms']:.0f} ms vs one Argon2id verify "
                         f"{journey['login']['hash_ms']:.0f} ms"),
         ]
+    overhead = results.get("overhead")
+    if overhead:
+        others = overhead["overhead_vs_getitem"]
+        ms = overhead["median_ms"]
+        out.append(Metric("request_overhead_vs_getitem", overhead["request_overhead_vs_getitem"], 6.0, "ratio",
+                          note=f"POST /password-resets {ms['password_resets']:.1f} ms - GET /health "
+                               f"{ms['health']:.1f} ms, over one GetItem {ms['getitem']:.1f} ms; POST /orders "
+                               f"{others['post_orders']:.1f}, POST /officials {others['post_officials']:.1f}, "
+                               f"a back-office move {others['admin_move']:.1f}"))
     imports = results.get("import")
     if imports:
         sizes = imports["sizes"]

@@ -14,8 +14,10 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.exceptions import TableError
 from pynamodb.models import Model
 
+from .. import aws
 from ..settings import get_settings
 
 
@@ -46,7 +48,16 @@ class PortalModel(Model):
             meta.host = settings.aws_endpoint_url
             meta.region = settings.region
             cls._connection = None
-        return super()._get_connection()
+        shared = aws.dynamodb()
+        if cls._connection is None or cls._connection.connection is not shared:
+            # PynamoDB's table connection (the table's schema), on the process's one connection and client.
+            table = super()._get_connection()
+            try:
+                shared.get_meta_table(name)
+            except TableError:
+                shared.add_meta_table(table.get_meta_table())
+            table.connection = shared
+        return cls._connection
 
 
 class CommuneDepartmentIndex(GlobalSecondaryIndex):
@@ -422,12 +433,10 @@ def create_missing_tables() -> None:
 
 
 def transaction():
-    """A DynamoDB transaction (all writes or none) on the configured endpoint."""
-    from pynamodb.connection import Connection
+    """A DynamoDB transaction (all writes or none), on the process's one connection."""
     from pynamodb.transactions import TransactWrite
 
-    settings = get_settings()
-    return TransactWrite(connection=Connection(region=settings.region, host=settings.aws_endpoint_url))
+    return TransactWrite(connection=aws.dynamodb())
 
 
 def is_condition_failure(error: Exception) -> bool:
