@@ -16,7 +16,6 @@ to one of several known accounts made for the run.
 """
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path

@@ -1,11 +1,13 @@
 """Journeys that many tests share: sending a file through a presigned POST, delivering S3 events, registering."""
 import email
 import re
+import threading
 from pathlib import Path
 
 import requests
 
 from chalicelib import aws
+from chalicelib.errors import PortalError
 from chalicelib.events.uploads import IMPORTS_QUEUE
 
 MANUFACTURER_PASSWORD = "usine à cartes tricolores 2026"
@@ -186,3 +188,23 @@ def commune_with_ready_officials(client, settings, operator: str, reference_data
 def transition(client, token: str, order_id: str, to: str, reason: str | None = None):
     body = {"to": to} if reason is None else {"to": to, "reason": reason}
     return post_json(client, f"/admin/orders/{order_id}/transitions", body, token)
+
+
+def run_together(count, work):
+    """Start ``count`` threads at the same instant; return what each returned or raised."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def runner(index):
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except PortalError as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

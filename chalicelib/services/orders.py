@@ -143,6 +143,10 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
         elif official.active_order_id:
             problems.append({"official_id": oid, "code": "card_in_progress",
                              "message": f"{official.first_name} {official.last_name} : une carte est déjà en cours."})
+        elif official.preview_status != "ready":
+            problems.append({"official_id": oid, "code": "photo_not_ready",
+                             "message": f"{official.first_name} {official.last_name} : l'aperçu de la carte est en "
+                                        "cours de préparation, réessayez dans quelques secondes."})
         elif any(check["level"] == "error" for check in official.photo_checks or []):
             reasons = " ".join(c["message"] for c in official.photo_checks if c["level"] == "error")
             problems.append({"official_id": oid, "code": "photo_not_conforming",
@@ -167,16 +171,21 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
         with transaction() as writes:
             writes.save(order, condition=CardOrder.order_id.does_not_exist())
             for official in officials:
+                # The card copies the official as read: nothing of it may have changed since (a function changed
+                # at the same moment would leave the card with the old function and a preview about to be deleted).
                 writes.update(official, actions=[Official.active_order_id.set(public_id(order))],
                               condition=Official.active_order_id.does_not_exist()
-                              & (Official.photo_key == official.photo_key))
+                              & (Official.photo_key == official.photo_key) & (Official.function == official.function)
+                              & (Official.preview_key == official.preview_key)
+                              & (Official.preview_status == "ready"))
     except TransactWriteError as error:
         if not is_condition_failure(error):
             raise
-        # Another order took one of these officials, or a photo changed, between our read and our write.
+        # Another order took one of these officials, or its photo or function changed, between our read and our
+        # write.
         raise _not_ready([{"official_id": o.official_id, "code": "card_in_progress",
-                           "message": f"{o.first_name} {o.last_name} : une carte vient d'être demandée ou sa photo "
-                                      "a changé."} for o in officials]) from None
+                           "message": f"{o.first_name} {o.last_name} : une carte vient d'être demandée, ou sa photo "
+                                      "ou sa fonction a changé."} for o in officials]) from None
     _audit(order, principal, None)
     return view(order, principal.role)
 

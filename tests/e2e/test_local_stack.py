@@ -1,9 +1,5 @@
 """`make run`'s stack, driven over HTTP only, with nothing but var/local-stack.json and the outbox."""
-import email
-import email.policy
-import re
 import socket
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 

@@ -1,7 +1,6 @@
 """« Enregistrer les élus de ma commune » on the running local stack, over HTTP only."""
 import io
 import time
-from pathlib import Path
 
 import requests
 from PIL import Image

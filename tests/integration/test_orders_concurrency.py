@@ -1,30 +1,9 @@
 """Concurrent moves against the emulation, with real threads: one wins, the others get a clean refusal."""
-import threading
-
 from chalicelib.errors import PortalError
 from chalicelib.services import orders as service
 from chalicelib.services.sessions import authenticate
 from chalicelib.store.tables import CardOrder, Official
-
-
-def run_together(count, work):
-    """Start ``count`` threads at the same instant; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def runner(index):
-        barrier.wait()
-        try:
-            results[index] = work(index)
-        except PortalError as error:
-            results[index] = error
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+from tests.helpers import run_together
 
 
 def test_fifty_parallel_orders_for_one_official_give_exactly_one(commune):
