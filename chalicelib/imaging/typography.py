@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import struct
 import unicodedata
 
 from PIL import Image, ImageDraw, ImageFont
@@ -70,7 +69,7 @@ def clear_caches() -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Glyph coverage, read from the font's own character map ('cmap' table): no dependency on fontTools.
+# Glyph coverage, from the font's own character map ('cmap' table), read by fontTools.
 # ----------------------------------------------------------------------------------------------------------------------
 
 def missing_glyphs(text: str, font_path: str | os.PathLike = REGULAR_FONT) -> set[str]:
@@ -85,69 +84,13 @@ def missing_glyphs(text: str, font_path: str | os.PathLike = REGULAR_FONT) -> se
 
 @functools.lru_cache(maxsize=8)
 def _character_map(font_path: str) -> frozenset[int]:
-    """Code points that the font maps to a real glyph (glyph id != 0), from its Unicode 'cmap' subtable."""
-    with open(font_path, "rb") as f:
-        data = f.read()
-    cmap = _table(data, b"cmap")
-    subtables = {}
-    _, count = struct.unpack_from(">HH", cmap, 0)
-    for index in range(count):
-        platform, encoding, offset = struct.unpack_from(">HHI", cmap, 4 + 8 * index)
-        subtables[(platform, encoding)] = offset
-    # Full-repertoire Unicode first (format 12), then the BMP one (format 4), Windows then Unicode platform IDs.
-    for key in ((3, 10), (0, 4), (3, 1), (0, 3)):
-        if key in subtables:
-            offset = subtables[key]
-            fmt = struct.unpack_from(">H", cmap, offset)[0]
-            if fmt == 12:
-                return _format_12(cmap, offset)
-            if fmt == 4:
-                return _format_4(cmap, offset)
-    raise ValueError(f"{font_path}: no Unicode cmap subtable of format 4 or 12")
+    """Code points that the font maps to a real glyph (not ".notdef"), from its best Unicode 'cmap' subtable."""
+    # Imported here: fontTools (a dependency of fpdf2) costs about 40 ms to import and only the card drawing needs it,
+    # once per container.
+    from fontTools.ttLib import TTFont
 
-
-def _table(data: bytes, tag: bytes) -> bytes:
-    count = struct.unpack_from(">H", data, 4)[0]
-    for index in range(count):
-        record_tag, _, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * index)
-        if record_tag == tag:
-            return data[offset:offset + length]
-    raise ValueError(f"no {tag!r} table")
-
-
-def _format_4(cmap: bytes, offset: int) -> frozenset[int]:
-    seg_count = struct.unpack_from(">H", cmap, offset + 6)[0] // 2
-    ends_at = offset + 14
-    starts_at = ends_at + 2 * seg_count + 2  # + reservedPad
-    deltas_at = starts_at + 2 * seg_count
-    range_offsets_at = deltas_at + 2 * seg_count
-    covered = set()
-    for segment in range(seg_count):
-        end = struct.unpack_from(">H", cmap, ends_at + 2 * segment)[0]
-        start = struct.unpack_from(">H", cmap, starts_at + 2 * segment)[0]
-        delta = struct.unpack_from(">h", cmap, deltas_at + 2 * segment)[0]
-        range_offset_at = range_offsets_at + 2 * segment
-        range_offset = struct.unpack_from(">H", cmap, range_offset_at)[0]
-        for code in range(start, min(end, 0xFFFE) + 1):
-            if range_offset == 0:
-                glyph = (code + delta) & 0xFFFF
-            else:
-                glyph = struct.unpack_from(">H", cmap, range_offset_at + range_offset + 2 * (code - start))[0]
-                glyph = (glyph + delta) & 0xFFFF if glyph else 0
-            if glyph:
-                covered.add(code)
-    return frozenset(covered)
-
-
-def _format_12(cmap: bytes, offset: int) -> frozenset[int]:
-    groups = struct.unpack_from(">I", cmap, offset + 12)[0]
-    covered = set()
-    for index in range(groups):
-        start, end, first_glyph = struct.unpack_from(">III", cmap, offset + 16 + 12 * index)
-        # Glyph ids run from first_glyph upwards; only glyph 0 (.notdef) means "not covered".
-        first_code = start + 1 if first_glyph == 0 else start
-        covered.update(range(first_code, end + 1))
-    return frozenset(covered)
+    with TTFont(font_path, lazy=True) as font:
+        return frozenset(code for code, glyph in font.getBestCmap().items() if glyph != ".notdef")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
