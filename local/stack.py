@@ -237,7 +237,13 @@ def print_summary(state: dict) -> None:
 
 def main(argv=None) -> int:
     stop_on_signals()  # first: a signal during start-up stops the stack too
-    args = parse_args(argv)
+    try:
+        return run(parse_args(argv))
+    except StopRequested:  # before anything was started
+        return 0
+
+
+def run(args) -> int:
     sys.path.insert(0, str(PROJECT_DIR))
     # The emulation's request log would drown the portal's own JSON log lines.
     logging.getLogger("werkzeug").disabled = True
