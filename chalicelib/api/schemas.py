@@ -1,4 +1,5 @@
 """JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
+from ..domain import photo_checks
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
@@ -111,7 +112,8 @@ OFFICIAL = obj({
                   "ready": {"type": "boolean"}, "blocking": {"type": "boolean"},
                   "proposed_crop": CROP,
                   "checks": {"type": "array", "items": obj({
-                      "code": {"type": "string"}, "level": {"type": "string", "enum": ["error", "warning"]},
+                      "code": {"type": "string"},
+                      "level": {"type": "string", "enum": [photo_checks.ERROR, photo_checks.WARNING]},
                       "message": {"type": "string"}}, ["code", "level", "message"])}}, ["status", "ready"]),
     "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
                     "url": {"type": "string"}}, ["status"]),

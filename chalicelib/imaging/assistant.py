@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from ..domain.photo_checks import ERROR, WARNING
+
 # --------------------------------------------------------------------------------------------------------------------
 # The norm
 # --------------------------------------------------------------------------------------------------------------------
@@ -93,7 +95,6 @@ OVEREXPOSED_MEAN = 225.0  # mean luminance of the face
 # background. Judging on the face alone would flag a dark-skinned person correctly lit in front of a light background.
 UNDEREXPOSED_BRIGHTEST = 145.0
 
-ERROR, WARNING = "error", "warning"
 
 MESSAGES = {
     "no_face": "Aucun visage n'a été détecté dans le cadrage de la photo. La photo doit montrer le visage de "
@@ -169,11 +170,6 @@ class Analysis:
     @property
     def codes(self) -> set[str]:
         return {check.code for check in self.checks}
-
-    @property
-    def blocking(self) -> bool:
-        """True when an error-level check forbids ordering a card with this photo."""
-        return any(check.level == ERROR for check in self.checks)
 
     def level_of(self, code: str) -> str | None:
         return next((check.level for check in self.checks if check.code == code), None)

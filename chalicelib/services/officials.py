@@ -7,7 +7,7 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
-from ..domain import functions, orders as lifecycle
+from ..domain import functions, orders as lifecycle, photo_checks
 from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store import counters, files, queues
@@ -55,7 +55,7 @@ def view(official: Official) -> dict:
     photo["ready"] = official.photo_key is not None
     if official.photo_checks is not None and official.photo_key:
         photo["checks"] = [dict(c) for c in official.photo_checks]
-        photo["blocking"] = any(c["level"] == "error" for c in official.photo_checks)
+        photo["blocking"] = photo_checks.blocks_ordering(official.photo_checks)
     if official.proposed_crop:
         photo["proposed_crop"] = official.proposed_crop.as_dict()
     preview = {"status": official.preview_status}

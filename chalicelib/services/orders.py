@@ -14,7 +14,7 @@ import time
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
-from ..domain import functions, orders as lifecycle
+from ..domain import functions, orders as lifecycle, photo_checks
 from ..domain.roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
 from ..errors import PortalError
 from ..store import files, queues
@@ -147,8 +147,8 @@ def create_order(principal: Principal, official_ids: list[str]) -> dict:
             problems.append({"official_id": oid, "code": "photo_not_ready",
                              "message": f"{official.first_name} {official.last_name} : l'aperçu de la carte est en "
                                         "cours de préparation, réessayez dans quelques secondes."})
-        elif any(check["level"] == "error" for check in official.photo_checks or []):
-            reasons = " ".join(c["message"] for c in official.photo_checks if c["level"] == "error")
+        elif photo_checks.blocks_ordering(official.photo_checks):
+            reasons = " ".join(c["message"] for c in photo_checks.blocking_checks(official.photo_checks))
             problems.append({"official_id": oid, "code": "photo_not_conforming",
                              "message": f"{official.first_name} {official.last_name} : la photo ne convient pas. "
                                         f"{reasons}"})
