@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -257,7 +258,9 @@ def run(args) -> int:
         state = stack.start()
         print_summary(state)
         while True:
-            signal.pause()
+            # Not signal.pause(): the kernel may deliver the signal to another thread, and pause() would never
+            # return; a short sleep lets the main thread run the handler within half a second.
+            time.sleep(0.5)
     except StopRequested:
         pass
     finally:
