@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import requests
@@ -44,9 +45,6 @@ def _measure(state: dict, rounds: int) -> dict:
     api = state["api_url"]
     getitem = _getitem_against(state)
     reset_emails = _known_accounts(state)
-    # A new connection per request: on a kept-alive one, chalice local's separate writes of headers and body meet
-    # the client's delayed ACK (40 ms on Linux), a delay of the test bench, not of the route.
-    http = requests
     counter = {"n": 0}
 
     def viewer() -> dict:
@@ -55,7 +53,9 @@ def _measure(state: dict, rounds: int) -> dict:
 
     def call(method: str, path: str, expected: int, token: str | None = None, body: dict | None = None):
         headers = viewer() | ({"Authorization": f"Bearer {token}"} if token else {})
-        answer = http.request(method, api + path, json=body, headers=headers, timeout=60)
+        # A new connection per request (no Session): on a kept-alive one, chalice local's separate writes of headers
+        # and body meet the client's delayed ACK (40 ms on Linux), a delay of the bench, not of the route.
+        answer = requests.request(method, api + path, json=body, headers=headers, timeout=60)
         if answer.status_code != expected:
             raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text}")
         return answer.json() if answer.content else None
@@ -113,8 +113,8 @@ def _measure(state: dict, rounds: int) -> dict:
 
 
 def _in_turn(first, second, rounds: int) -> tuple[list[float], list[float]]:
-    import time
-
+    """Seconds of ``first`` and of ``second`` over ``rounds`` rounds, always in that order (the second undoes the
+    first, so ``common.interleaved``'s shuffled order does not apply)."""
     firsts, seconds = [], []
     for _ in range(2):  # warm-up
         first()
