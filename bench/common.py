@@ -85,10 +85,6 @@ def interleaved(functions: dict[str, Callable[[], object]], rounds: int, warmup:
     return times
 
 
-def ratio_of_medians(times: dict[str, list[float]], numerator: str, denominator: str) -> float:
-    return median(times[numerator]) / median(times[denominator])
-
-
 # --- peak memory ----------------------------------------------------------------------------------------------------
 
 def _status_kib(field_name: str) -> int:

@@ -2,9 +2,10 @@
 is wrong with the photo as checks for the town-hall agent.
 
 Face *detection* only (``imaging.faces``: OpenCV's Haar cascades, evaluated with numpy): the boxes and the verdicts are
-all that is computed; nothing describing who the person is. numpy is imported inside the functions: importing this
-module costs nothing, and only the image trigger ever calls it. OpenCV is not used at run time (too large for the
-Lambda package): the few filters below are numpy versions of OpenCV's (same kernels, same borders).
+all that is computed; nothing describing who the person is. This module loads numpy and the detector, so it is
+imported where a photo is analysed (``services/photos.py``), never at the image function's start nor by the API.
+OpenCV is not used at run time (too large for the Lambda package): the few filters below are numpy versions of
+OpenCV's (same kernels, same borders).
 
 Public API (see ``docs/photo-assistant.md``):
 
@@ -13,7 +14,6 @@ Public API (see ``docs/photo-assistant.md``):
 - ``analyse_jpeg(data, crop=None) -> Analysis``: the same from the uploaded bytes (EXIF orientation applied as
   ``imaging.photo`` does, reduced decode with ``Image.draft``); coordinates are those of the upright original, as for
   ``normalize_photo``.
-- ``proposed_crop_for(data) -> (crop, Analysis)``: the crop to apply to an upload that came without one.
 
 The norm (ANTS, see docs/photo-assistant.md): 35 x 45 mm, face 32-36 mm from the bottom of the chin to the top of the
 skull (hair excluded), i.e. 70-80 % of the height; plain light background; sharp; well exposed; 413 x 531 px at 300 dpi.
@@ -33,9 +33,12 @@ import math
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from ..domain.photo_checks import ERROR, WARNING
+from . import faces as detector
+from .photo import _DECODE_ERRORS, _TRANSPOSE, PhotoRejected, _open_jpeg, _orientation, _oriented_size
 
 # --------------------------------------------------------------------------------------------------------------------
 # The norm
@@ -47,7 +50,7 @@ RATIO_MIN, RATIO_MAX = 0.70, 0.80  # chin-to-crown height / photo height (32-36 
 # --------------------------------------------------------------------------------------------------------------------
 # Framing proposed (fractions of the crop's height)
 # --------------------------------------------------------------------------------------------------------------------
-TARGET_RATIO = 0.75  # the middle of the band: the estimate's error is symmetric
+TARGET_RATIO = (RATIO_MIN + RATIO_MAX) / 2  # 0.75, the middle of the band: the estimate's error is symmetric
 TOP_MARGIN = 0.09  # from the top of the photo to the top of the skull: room for the hair, eyes at 46.5 % from the top
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -141,9 +144,6 @@ class Box:
     width: int
     height: int
 
-    def as_dict(self) -> dict:
-        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}
-
 
 @dataclass
 class Analysis:
@@ -174,15 +174,6 @@ class Analysis:
     def level_of(self, code: str) -> str | None:
         return next((check.level for check in self.checks if check.code == code), None)
 
-    def as_dict(self) -> dict:
-        """What the photos service stores with the official: boxes, crops and verdicts only."""
-        return {
-            "faces": [box.as_dict() for box in self.faces],
-            "proposed_crop": dict(self.proposed_crop),
-            "crop": dict(self.crop),
-            "checks": [check.as_dict() for check in self.checks],
-        }
-
 
 # --------------------------------------------------------------------------------------------------------------------
 # Public API
@@ -211,12 +202,6 @@ def analyse_jpeg(data: bytes, crop: dict | None = None) -> Analysis:
     return analysis
 
 
-def proposed_crop_for(data: bytes) -> tuple[dict, Analysis]:
-    """For an upload that came without a crop: the crop to apply, and the analysis evaluated on it."""
-    analysis = analyse_jpeg(data)
-    return dict(analysis.proposed_crop), analysis
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Decoding
 # --------------------------------------------------------------------------------------------------------------------
@@ -227,8 +212,6 @@ def _decode_upright(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
     The file checks, the EXIF orientation and its transpositions are imaging.photo's own, so that the coordinates are
     exactly those in which normalize_photo reads a crop.
     """
-    from .photo import _DECODE_ERRORS, _TRANSPOSE, PhotoRejected, _open_jpeg, _orientation, _oriented_size
-
     im = _open_jpeg(data)  # size, JPEG by content, pixel cap: before any pixel is decoded
     orientation = _orientation(im)
     size = _oriented_size(im.size, orientation)
@@ -270,10 +253,6 @@ class _Head:
 
 def _analyse(image: Image.Image, crop: dict | None, scale: float, size: tuple[int, int]) -> Analysis:
     """``image``: upright RGB, ``scale`` original pixels per image pixel, ``size`` the original's (width, height)."""
-    import numpy as np
-
-    from . import faces as detector
-
     measures: dict = {}
     started = time.perf_counter()
     reduced, factor = _reduced_gray(image)
@@ -426,8 +405,6 @@ def _framing_checks(head: _Head, rect, measures: dict) -> list[Check]:
 
 
 def _quality_checks(image: Image.Image, head: _Head, rect, measures: dict) -> list[Check]:
-    import numpy as np
-
     checks = []
     # Background: the crop at half the output scale, the band around the head above the chin.
     sharpness, luminance = _face_measures(image, head)
@@ -463,10 +440,6 @@ def _face_measures(image: Image.Image, head: _Head):
     pass for detail), divided by the variance of the patch itself (contrast: a dark photo is not a blurred one),
     times 100.
     """
-    import numpy as np
-
-    from . import faces as detector
-
     frame = head.frame
     if head.tilt is not None and head.tilt != frame.angle:
         frame = detector.FaceFrame(frame.cx, frame.cy, frame.size, head.tilt)
@@ -483,8 +456,6 @@ def _background(image: Image.Image, head: _Head, rect):
     """Mean luminance, texture (mean gradient, lightly smoothed) and clutter (spread of the smoothed luminance) of the
     background band of the crop: above the nose, outside the head (an ellipse around skull, hair and ears), at half
     the output scale. (None, None, None) when the band is too small to judge (a face filling the crop)."""
-    import numpy as np
-
     x, y, width, height = rect
     out_w, out_h = OUTPUT_SIZE[0] // 2, OUTPUT_SIZE[1] // 2
     # The agent's crop was checked by normalize_photo; clamp anyway, so that a stray one cannot break the analysis.
@@ -527,8 +498,6 @@ def _background(image: Image.Image, head: _Head, rect):
 
 def _correlate(image, kernel_x, kernel_y):
     """Separable correlation of a 2-D float32 array with ``kernel_x`` along rows and ``kernel_y`` along columns."""
-    import numpy as np
-
     half_x, half_y = len(kernel_x) // 2, len(kernel_y) // 2
     padded = np.pad(image, ((half_y, half_y), (half_x, half_x)), mode="reflect")
     height, width = image.shape
@@ -545,8 +514,6 @@ def _correlate(image, kernel_x, kernel_y):
 
 def _gaussian_blur(image, sigma: float):
     """``cv2.GaussianBlur(image, (0, 0), sigma)`` for a float32 image: round(8 sigma + 1) taps, made odd."""
-    import numpy as np
-
     size = int(np.rint(sigma * 8 + 1)) | 1
     x = np.arange(size) - (size - 1) / 2
     kernel = np.exp(-0.5 / (sigma * sigma) * x * x)
@@ -556,8 +523,6 @@ def _gaussian_blur(image, sigma: float):
 
 def _laplacian(image):
     """``cv2.Laplacian(image, cv2.CV_32F, ksize=1)``: the 4 neighbours less 4 times the pixel."""
-    import numpy as np
-
     padded = np.pad(image, 1, mode="reflect")
     return (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
             - np.float32(4) * image).astype(np.float32)

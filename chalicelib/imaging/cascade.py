@@ -276,16 +276,6 @@ def resize_bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def integral(image: np.ndarray):
-    """``cv2.integral2``: sums and sums of squares of the pixels above and left of each point, (h + 1, w + 1)."""
-    pixels = image.astype(np.int64)
-    total = np.zeros((image.shape[0] + 1, image.shape[1] + 1), np.int64)
-    squares = np.zeros_like(total)
-    total[1:, 1:] = pixels.cumsum(0).cumsum(1)
-    squares[1:, 1:] = (pixels * pixels).cumsum(0).cumsum(1)
-    return total, squares
-
-
 def tilted_integral(image: np.ndarray) -> np.ndarray:
     """``cv2.integral3``'s tilted sum: at (X, Y), the sum of the pixels (x, y) with y < Y and |x - X + 1| <= Y - 1 - y
     (a triangle pointing down to pixel (X - 1, Y - 1)), (h + 1, w + 1).

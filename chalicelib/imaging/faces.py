@@ -6,9 +6,9 @@ template, no embedding, no matching) is computed, kept or returned.
 The cascades are OpenCV 4.x's own files, shipped in ``imaging/cascades/``; ``imaging.cascade`` evaluates them exactly
 as ``cv2.CascadeClassifier.detectMultiScale`` does, and reproduces the few other OpenCV operations used here
 (histogram equalisation, area shrink, rotation), bit for bit: OpenCV itself is not needed at run time (too large for
-the Lambda package, docs/photo-assistant.md). numpy and ``imaging.cascade`` are imported inside the functions, never at
-module import: this module is only reached from the image trigger (through ``imaging.assistant``), and even there the
-import cost is paid on first use only. The cascades are read once per process.
+the Lambda package, docs/photo-assistant.md). This module is only reached through ``imaging.assistant``, itself imported
+where a photo is analysed: numpy's import is paid there, not at the image function's start. The cascades are read once
+per process, at their first use.
 
 Coordinates: every function works on numpy arrays or PIL images given by the caller and returns coordinates in the
 pixels of what it was given; ``imaging.assistant`` maps them back to the original photo.
@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from . import cascade
 
 # Detection on the reduced copy -----------------------------------------------------------------------------------
 SCALE_FACTOR = 1.1  # image pyramid step of detectMultiScale
@@ -82,8 +87,6 @@ class Eyes:
 
 def _cascade(name: str):
     """A cascade of ``imaging/cascades/``, read once per process; a missing or broken file raises (never "no face")."""
-    from . import cascade
-
     return cascade.load(name)
 
 
@@ -104,8 +107,6 @@ def detect(image, gray, factor: float) -> list[Detection]:
     second frontal cascade (``alt``) finds a face at the same place: textures and animals that fool one cascade rarely
     fool both (on the labelled set: a cat, coins, grass). In the turned copies, the two eyes must be found as well.
     """
-    from . import cascade
-
     kept = _verified(image, _detect_upright(gray), factor, gray, 0.0)
     if not kept:
         equalised = cascade.equalize_hist(gray)
@@ -137,10 +138,6 @@ def _verified(image, candidates: list[FaceFrame], factor: float, searched, angle
 
 def _confirmed(gray, candidate: FaceFrame, angle: float) -> bool:
     """The second cascade finds a face of about the same size around ``candidate`` (reduced-copy pixels)."""
-    import numpy as np
-
-    from . import cascade
-
     if angle:
         matrix, size = _rotation(gray, angle)
         gray = cascade.warp_affine(gray, matrix, size)
@@ -170,8 +167,6 @@ def _detect_upright(gray) -> list[FaceFrame]:
 def _rotation(gray, angle: float):
     """Affine matrix turning ``gray`` by ``angle`` (tilt convention) so that a face tilted by ``angle`` is upright,
     with the canvas enlarged to keep every pixel, and the size of that canvas."""
-    from . import cascade
-
     height, width = gray.shape[:2]
     # OpenCV's positive angle turns the picture counter-clockwise on screen, which undoes a clockwise tilt.
     matrix = cascade.rotation_matrix((width / 2, height / 2), angle, 1.0)
@@ -184,10 +179,6 @@ def _rotation(gray, angle: float):
 
 def _detect_rotated(gray, angle: float) -> list[FaceFrame]:
     """Candidates in the turned copy, mapped back to ``gray``'s pixels (frame angle = ``angle``)."""
-    import numpy as np
-
-    from . import cascade
-
     matrix, size = _rotation(gray, angle)
     turned = cascade.warp_affine(gray, matrix, size)
     inverse = cascade.invert_affine(matrix)
@@ -205,9 +196,6 @@ def face_patch(image, face: FaceFrame, region: tuple[float, float, float, float]
     0.5, 0.5) is the box itself). Only the part of the image under the region is converted and resampled, so the cost
     does not depend on the photo's size.
     """
-    import numpy as np
-    from PIL import Image
-
     left, top, right, bottom = region
     scale = width / ((right - left) * face.size)  # output pixels per image pixel
     height = max(1, round((bottom - top) * face.size * scale))

@@ -7,13 +7,13 @@ strips and stops at the crop's last row, so the decoded image is never in memory
 well: reading the headers before anything is decoded, colour management, the transpositions of the small result,
 the JPEG encoder, and drawing the cards. Measured in ``make bench`` (``photo_vs_vips``); see docs/performance.md.
 
-libvips is loaded on first use, never at import: the API functions do not need it, and it costs about 10 ms.
-Only its JPEG loader is ever called (no format sniffing), and its loaders of untrusted formats are blocked anyway.
+libvips is loaded at the first decode, not at import (about 10 ms: see ``_vips``). Only its JPEG loader is ever called (no format sniffing), and its loaders of untrusted formats are blocked anyway.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import NamedTuple
 
 from PIL import Image
@@ -37,8 +37,8 @@ class Box(NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _vips():
-    import logging
-
+    # cold start: pyvips 10 ms (libvips' shared libraries), paid at the first decode rather than at the image
+    # function's start (bench/coldstart.py); an upload refused on its headers never pays it
     import pyvips
 
     # libvips' own chatter (masks, thread pools) reaches Python logging at INFO through pyvips: not for our logs.

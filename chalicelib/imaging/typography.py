@@ -85,8 +85,8 @@ def missing_glyphs(text: str, font_path: str | os.PathLike = REGULAR_FONT) -> se
 @functools.lru_cache(maxsize=8)
 def _character_map(font_path: str) -> frozenset[int]:
     """Code points that the font maps to a real glyph (not ".notdef"), from its best Unicode 'cmap' subtable."""
-    # Imported here: fontTools (a dependency of fpdf2) costs about 40 ms to import and only the card drawing needs it,
-    # once per container.
+    # cold start: fontTools 10 ms over Pillow (a dependency of fpdf2), paid by the first card drawn rather than by the
+    # image function's start (bench/coldstart.py)
     from fontTools.ttLib import TTFont
 
     with TTFont(font_path, lazy=True) as font:

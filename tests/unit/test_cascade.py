@@ -221,11 +221,9 @@ def _random_images(count=24, seed=3):
         yield image
 
 
-def test_integrals_are_opencvs(cv2):
+def test_the_tilted_integral_is_opencvs(cv2):
     for image in _random_images():
-        total, squares, tilted = cv2.integral3(image, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
-        ours_total, ours_squares = cascade.integral(image)
-        assert np.array_equal(ours_total, total) and np.array_equal(ours_squares, squares)
+        _, _, tilted = cv2.integral3(image, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
         assert np.array_equal(cascade.tilted_integral(image), tilted), image.shape
 
 
