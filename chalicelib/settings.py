@@ -2,6 +2,7 @@
 
 Read lazily from the environment (set by `.chalice/config.json` per stage in Lambda, by the local stack, or by tests), never
 at import time: Chalice imports the app before the stage's environment exists in `chalice local` and in tests.
+This module knows nothing of what is built from the settings: ``aws.reset_settings_and_clients`` forgets both.
 """
 import os
 from functools import lru_cache
@@ -44,11 +45,3 @@ def get_settings() -> Settings:
         outbox_dir=os.environ.get("OUTBOX_DIR") or None,
         origin_secret=os.environ.get("ORIGIN_SECRET") or None,
     )
-
-
-def reset_settings() -> None:
-    """Forget the cached settings and everything built from them (tests, local stack)."""
-    get_settings.cache_clear()
-    from . import aws
-
-    aws.reset_clients()

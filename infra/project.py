@@ -4,7 +4,8 @@ Nothing here is written by hand twice: the functions and their queues come from 
 memory, timeout and environment from `.chalice/config.json` (read through Chalice's own Config, so the values are the
 ones `chalice package` writes), the tables from `chalicelib.store.tables.ALL_MODELS`, the queue names and the bucket
 prefixes from `chalicelib.store`, the notification filters from `local/resources.py` (the same table the local stack
-uses), the site's security headers from `local/site_server.py`.
+uses), the site's security headers from `local/site_server.py`. infra imports local, never the reverse: the local stack
+is the reference that production reproduces.
 """
 import json
 import sys
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from local.site_server import API_PREFIX, SITE_HEADERS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_FILE = PROJECT_DIR / ".chalice" / "config.json"
@@ -225,13 +228,9 @@ def dead_letter_settings() -> tuple[str, int]:
 
 
 def site_headers() -> dict[str, str]:
-    from local.site_server import SITE_HEADERS
-
     return dict(SITE_HEADERS)
 
 
 def site_config() -> dict:
     """The site's config.json, as the local site server serves it: the API on the same origin."""
-    from local.site_server import API_PREFIX
-
     return {"api_url": API_PREFIX}

@@ -10,30 +10,25 @@ cloudfront:CreateInvalidation.
 """
 import argparse
 import json
-import mimetypes
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from local.site_server import NOT_FOUND_PAGE, content_type
+
 from .project import PROJECT_DIR, load_stage, site_config
 
 SITE_DIR = PROJECT_DIR / "site"
 SITE_SOURCES = PROJECT_DIR / "site-src"
-# The site's 404 page (site-src/pages/): CloudFront serves it for any unknown address, with the status its object's
-# metadata names (infra/template.py, site_routing_functions); the local site server does the same.
-NOT_FOUND_PAGE = "page-introuvable.html"
+# CloudFront serves the site's 404 page (NOT_FOUND_PAGE) for any unknown address, with the status its object's metadata
+# names (infra/template.py, site_routing_functions), as the local site server does.
 NOT_FOUND_METADATA = {"site-status": "404"}
 # Served as they are under this prefix (DSFR's hundreds of files); a missing one is S3's own 404.
 PASSED_THROUGH = "vendor/"
 BUILD_SCRIPT = PROJECT_DIR / "scripts" / "build_site.py"
 # Loaded by the browser tests only.
 NOT_PUBLISHED = ("vendor/axe-core/",)
-TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
-         ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
-         ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8",
-         ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ico": "image/x-icon",
-         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8"}
 
 
 def stack_name(stage_name: str) -> str:
@@ -73,11 +68,6 @@ def build_pages(site_dir: Path = SITE_DIR) -> None:
     result = subprocess.run([sys.executable, str(BUILD_SCRIPT), "--out", str(site_dir)], cwd=PROJECT_DIR)
     if result.returncode:
         raise SystemExit("the site's pages could not be built from site-src/ (scripts/build_site.py, above)")
-
-
-def content_type(key: str) -> str:
-    suffix = Path(key).suffix.lower()
-    return TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 def publish(s3, bucket: str, site_dir: Path = SITE_DIR, log=print) -> dict:

@@ -21,7 +21,7 @@ def use_stage(stage_name: str, region: str | None = None) -> dict[str, str]:
     os.environ.update(environment)
     for name in LOCAL_ONLY_VARIABLES:
         os.environ.pop(name, None)
-    from chalicelib.settings import reset_settings
+    from chalicelib.aws import reset_settings_and_clients
 
-    reset_settings()
+    reset_settings_and_clients()
     return environment

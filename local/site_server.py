@@ -2,19 +2,30 @@
 API, so that the site and the API share one origin (no CORS to open) exactly as in production. As CloudFront does
 (its viewer-request function, infra/template.py), an unknown page answers 404 with the site's own page
 « Page introuvable », and a folder is never listed; other errors are short French pages, never Python's English ones.
+
+This module owns how the site is served (its security headers, the API's prefix, the 404 page, the files' types):
+``infra/`` builds production's CloudFront and uploads from these same values. The dependency goes one way, infra
+imports local, never the reverse.
 """
 import functools
 import html
 import http.client
 import json
+import mimetypes
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from infra.publish_site import NOT_FOUND_PAGE, content_type
-
 API_PREFIX = "/api"
+# The site's 404 page (site-src/pages/), served for any unknown address here and by CloudFront (infra/template.py).
+NOT_FOUND_PAGE = "page-introuvable.html"
+# Each file's type with its charset, as served here and as uploaded to the site's bucket (infra/publish_site.py).
+TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
+         ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8",
+         ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ico": "image/x-icon",
+         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8"}
 ERROR_TITLES = {400: "Requête invalide", 405: "Méthode non acceptée pour cette adresse du site",
                 413: "Requête trop volumineuse", 414: "Adresse trop longue", 501: "Méthode non prise en charge"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
@@ -29,6 +40,11 @@ SITE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+def content_type(key: str) -> str:
+    suffix = Path(key).suffix.lower()
+    return TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -96,8 +112,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.send_error(404)
         return None
 
-    def send_error(self, code, message=None, explain=None):
-        """Every error in French: the site's « Page introuvable » for a 404, a short French page otherwise."""
+    def send_error(self, code, message=None, explain=None):  # http.server's signature, which its callers use
+        """Every error in French: the site's « Page introuvable » for a 404, a short French page otherwise (Python's
+        English ``message`` and ``explain`` are not shown)."""
         page = Path(self.directory) / NOT_FOUND_PAGE
         if code == 404 and page.is_file():
             body = page.read_bytes()

@@ -1,14 +1,16 @@
-"""Rows of the commune and préfecture reference files (formats in docs/api.md of the design)."""
+"""Rows of the commune and préfecture reference files (formats in docs/api.md of the design).
+
+Their SIREN, INSEE and département codes follow the same rules as everywhere else (``codes``).
+"""
 import re
 from dataclasses import dataclass
 
+from . import codes
 from .csv_rows import RowInvalid
 
 COMMUNES_HEADER = ("siren", "code_insee", "nom", "code_departement")
 PREFECTURES_HEADER = ("code_departement", "nom", "adresse", "code_postal", "ville")
 
-INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-DEPARTMENT_CODE = re.compile(r"^(\d{2}|2[AB]|97\d|98\d)$")
 POSTAL_CODE = re.compile(r"^\d{5}$")
 
 
@@ -30,21 +32,24 @@ class PrefectureRow:
 
 
 def valid_siren(value: str) -> str:
-    """The SIREN in its compact 9-digit form, or RowInvalid (format and Luhn checked by python-stdnum)."""
-    from stdnum.exceptions import ValidationError
-    from stdnum.fr import siren as siren_number
-
     try:
-        return siren_number.validate(value)
-    except ValidationError:
+        return codes.siren(value)
+    except codes.InvalidCode:
         raise RowInvalid(f"SIREN « {value} » invalide (9 chiffres, clé de contrôle).") from None
 
 
 def department_code(value: str) -> str:
-    value = value.upper()
-    if not DEPARTMENT_CODE.match(value):
-        raise RowInvalid(f"Code de département « {value} » invalide.")
-    return value
+    try:
+        return codes.department_code(value)
+    except codes.InvalidCode:
+        raise RowInvalid(f"Code de département « {value.upper()} » invalide.") from None
+
+
+def insee_code(value: str) -> str:
+    try:
+        return codes.insee_code(value)
+    except codes.InvalidCode:
+        raise RowInvalid(f"Code INSEE « {value.upper()} » invalide.") from None
 
 
 def required(value: str, label: str) -> str:
@@ -55,9 +60,7 @@ def required(value: str, label: str) -> str:
 
 def commune_row(fields) -> CommuneRow:
     siren, insee, name, department = fields
-    insee = insee.upper()
-    if not INSEE_CODE.match(insee):
-        raise RowInvalid(f"Code INSEE « {insee} » invalide.")
+    insee = insee_code(insee)  # checked first: its reason is the one a line with two bad codes reports
     return CommuneRow(valid_siren(siren), insee, required(name, "Nom de la commune"), department_code(department))
 
 

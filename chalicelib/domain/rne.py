@@ -7,7 +7,7 @@ Two files, published quarterly by the Ministry of the Interior, `;`-separated UT
     read_rows(body_lines, RNE_MAIRES_LAYOUTS)  # elus-maires-mai.csv, 14 columns, every row is a mayor
 
 Each row becomes a ``DirectoryRow``. A person holding two functions appears on two rows; both rows have the same
-``person_key``, and ``directory_entries`` merges the rows of one commune into one ``DirectoryEntry`` per person.
+``person_key``, by which the directory merges them into one person (``services/directory.merge_persons``).
 
 Dates: ``DD/MM/YYYY`` (the published format), ``YYYY-MM-DD`` and ``DD/MM/YY`` are accepted (day and month may have one
 digit). A two-digit year is resolved so:
@@ -19,17 +19,18 @@ Whatever the format, a mandate or function start outside 1900..next year, a birt
 the mandate start is refused: the row is wrong.
 
 Names are kept as published (inner runs of spaces collapsed); codes are upper-cased ("2a004" -> "2A004", sex "f" ->
-"F"); an INSEE code or a département code whose leading zero a spreadsheet dropped ("1053", "1") is restored.
+"F") and checked by ``codes``; an INSEE code or a département code whose leading zero a spreadsheet dropped ("1053",
+"1") is restored first.
 """
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Iterable, Optional
+from typing import Optional
 
+from . import codes
 from .csv_rows import RowInvalid
-from .functions import eligible_functions, person_order
 from .names import search_key
 
 RNE_CM_HEADER = (
@@ -55,9 +56,6 @@ RNE_MAIRES_HEADER = tuple(
 )
 MAYOR_LABEL = "Maire"  # the function label given to every row of the mayors file
 
-# 2A/2B for Corsica; "20" no longer exists; 97x/98x overseas (3-digit collectivity code + 2 digits).
-INSEE_CODE = re.compile(r"^(?:(?:0[1-9]|1\d|[3-8]\d|9[0-5])\d{3}|2[1-9]\d{3}|2[AB]\d{3}|9[78]\d{3})$")
-DEPARTMENT_CODE = re.compile(r"^(?:0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|9[78]\d)$")
 # Some Ministry of the Interior files code overseas departments with letters (ZA Guadeloupe, ZD La Réunion, ...).
 OVERSEAS_LETTER_CODE = re.compile(r"^Z[A-Z]$")
 MINIMUM_AGE = 18
@@ -106,33 +104,32 @@ def _required(value: str, column: str) -> str:
 
 
 def _insee_code(value: str) -> str:
-    code = value.strip().upper()
+    code = value.strip()
     if len(code) == 4 and code.isdigit():  # a spreadsheet dropped the leading zero: "1053" is "01053"
         code = "0" + code
-    if not INSEE_CODE.match(code):
+    try:
+        return codes.insee_code(code)
+    except codes.InvalidCode:
         raise RowInvalid(
             f"Code de la commune « {value} » invalide (code INSEE à 5 caractères, ex. 01053, 2A004, 97502)."
-        )
-    return code
-
-
-def _is_overseas(insee_code: str) -> bool:
-    return insee_code[:2] in ("97", "98")
+        ) from None
 
 
 def _department_code(value: str, insee_code: str) -> str:
     code = value.strip().upper()
     if len(code) == 1 and code.isdigit():  # spreadsheet artefact: "1" is "01"
         code = "0" + code
-    overseas = _is_overseas(insee_code)
+    overseas = codes.is_overseas(insee_code)
     if not code:
         if overseas:
             return ""
         raise RowInvalid("Code du département manquant (il n'est vide que pour les collectivités d'outre-mer).")
     if overseas and OVERSEAS_LETTER_CODE.match(code):
         return code
-    if not DEPARTMENT_CODE.match(code):
-        raise RowInvalid(f"Code du département « {value} » invalide.")
+    try:
+        code = codes.department_code(code)
+    except codes.InvalidCode:
+        raise RowInvalid(f"Code du département « {value} » invalide.") from None
     if not insee_code.startswith(code):
         raise RowInvalid(f"Code du département « {code} » incohérent avec le code de la commune « {insee_code} ».")
     return code
@@ -278,38 +275,3 @@ def mayor_row(fields, today: Optional[date] = None) -> DirectoryRow:
 
 RNE_CM_LAYOUTS = {RNE_CM_HEADER: cm_row}
 RNE_MAIRES_LAYOUTS = {RNE_MAIRES_HEADER: mayor_row}
-
-
-# --- One entry per person -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DirectoryEntry:
-    person_key: str
-    insee_code: str
-    last_name: str
-    first_name: str
-    sex: str
-    birth_date: date
-    mandate_start: date
-    rne_functions: tuple[str, ...] = field(default=())  # non-empty RNE labels, best first, without duplicates
-
-    @property
-    def eligible_functions(self) -> list[str]:
-        return eligible_functions(self.rne_functions)
-
-
-def directory_entries(rows: Iterable[DirectoryRow]) -> list[DirectoryEntry]:
-    """Merge rows (typically those of one commune, from either file) into one entry per person, in directory order:
-    mayor, deputies by rank, delegated mayors, ..., plain councillors, then by name."""
-    merged: dict[str, tuple[DirectoryRow, list[str]]] = {}
-    for row in rows:
-        _, labels = merged.setdefault(row.person_key, (row, []))
-        if row.function_label and row.function_label not in labels:
-            labels.append(row.function_label)
-    entries = []
-    for key, (row, labels) in merged.items():
-        ordered = tuple(sorted(labels, key=lambda label: person_order([label])))
-        entries.append(DirectoryEntry(
-            key, row.insee_code, row.last_name, row.first_name, row.sex, row.birth_date, row.mandate_start, ordered,
-        ))
-    entries.sort(key=lambda entry: person_order(entry.rne_functions, entry.last_name, entry.first_name))
-    return entries

@@ -3,15 +3,19 @@
 Tokens carry 256 bits from the OS CSPRNG and are stored only as their SHA-256 (a fast hash is enough for a
 high-entropy secret). Activation codes are typed from a paper letter, so they use an unambiguous alphabet
 (Crockford base32: no I, L, O, U) in groups of four; they carry fewer bits than tokens, so they are hashed with
-Argon2id.
+Argon2id. A new activation code always comes with its hash (what is stored) and its expiry: ``issue_activation_code``
+is that one rule, whether the card maker asks one commune's code or a département's letters.
 """
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_GROUPS = 3
 CODE_GROUP_LENGTH = 4  # 12 symbols x 5 bits = 60 bits
+ACTIVATION_CODE_LIFETIME = timedelta(days=120)  # a letter by post, then a town-hall agenda
 
 
 def new_token() -> str:
@@ -37,8 +41,21 @@ def canonical_activation_code(typed: str) -> str:
     return "-".join(cleaned[i : i + size] for i in range(0, len(cleaned), size))
 
 
+class IssuedCode(NamedTuple):
+    code: str  # given once: printed on the letter or shown to the card maker, never stored
+    code_hash: str  # what the commune keeps
+    expires_at: datetime
+
+
+def issue_activation_code(now: datetime) -> IssuedCode:
+    """A new activation code, its hash and its expiry."""
+    code = new_activation_code()
+    return IssuedCode(code, hash_activation_code(code), now + ACTIVATION_CODE_LIFETIME)
+
+
 @lru_cache(maxsize=1)
 def _code_hasher():
+    # cold start: argon2-cffi 3 ms, only registration and the card maker's codes hash an activation code
     from argon2 import PasswordHasher
 
     # Lighter than passwords (a few ms): a code is 60 random bits, its guessing is locked after 5 tries, and the
@@ -52,6 +69,7 @@ def hash_activation_code(code: str) -> str:
 
 def activation_code_matches(stored_hash: str | None, typed: str) -> bool:
     """Same work whether or not there is a code to compare with: an unknown SIREN costs what a wrong code costs."""
+    # cold start: argon2-cffi 3 ms (loaded by _code_hasher below anyway), only registration checks a code
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:

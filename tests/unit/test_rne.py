@@ -2,6 +2,7 @@ import io
 import itertools
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,9 +16,9 @@ from chalicelib.domain.rne import (
     RNE_MAIRES_LAYOUTS,
     DirectoryRow,
     cm_row,
-    directory_entries,
     mayor_row,
 )
+from chalicelib.services.directory import merge_persons
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "reference"
 TODAY = date(2026, 11, 27)
@@ -27,6 +28,16 @@ GOOD = (
     "01;Ain;;;01053;Bourg-en-Bresse;MARCHAND;Hélène;F;04/02/1968;48;Professions intermédiaires;15/03/2026;Maire;"
     "22/03/2026;FRA"
 )
+
+
+def persons(rows, mayors=()) -> list[dict]:
+    """The directory's persons (what the commune's search shows) of rows of the councillors' file and of the mayors'
+    file, stored as the import stores them."""
+    return merge_persons([SimpleNamespace(
+        person_key=r.person_key, insee_code=r.insee_code, last_name=r.last_name, first_name=r.first_name, sex=r.sex,
+        birth_date=r.birth_date.isoformat(), mandate_start=r.mandate_start.isoformat(),
+        department_label=r.department_label, commune_label=r.commune_label, function_label=r.function_label,
+        source=source) for source, file_rows in (("rne_cm", rows), ("rne_maires", mayors)) for r in file_rows])
 
 
 def parse(path: Path, layouts):
@@ -98,23 +109,24 @@ def test_sample_person_with_two_functions_has_one_key():
     assert bouvier[0].person_key == bouvier[1].person_key
     assert len({r.person_key for r in rows}) == len(rows) - 1
 
-    annecy = directory_entries(r for r in rows if r.insee_code == "74010")
-    assert [e.last_name for e in annecy] == ["DUMAS", "FAVRE", "BOUVIER", "MERMILLOD", "DUNAND", "PACCARD", "VEYRAT"]
-    entry = annecy[2]
-    assert entry.rne_functions == ("2ème adjoint au Maire", "Maire délégué")
-    assert entry.eligible_functions == [ADJOINT, MAIRE_DELEGUE]
-    assert entry.person_key == bouvier[0].person_key
-    assert annecy[-1].rne_functions == () and annecy[-1].eligible_functions == []
+    annecy = persons(r for r in rows if r.insee_code == "74010")
+    assert [p["last_name"] for p in annecy] == ["DUMAS", "FAVRE", "BOUVIER", "MERMILLOD", "DUNAND", "PACCARD",
+                                                 "VEYRAT"]
+    person = annecy[2]
+    assert person["rne_functions"] == ["2ème adjoint au Maire", "Maire délégué"]
+    assert person["eligible_functions"] == [ADJOINT, MAIRE_DELEGUE]
+    assert person["person_key"] == bouvier[0].person_key
+    assert annecy[-1]["rne_functions"] == [] and annecy[-1]["eligible_functions"] == []
 
 
 def test_sample_directory_of_bourg_en_bresse():
     rows = [r for _, r in parse(DATA / "elus-conseillers-municipaux-cm.csv", RNE_CM_LAYOUTS)]
-    entries = directory_entries(r for r in rows if r.insee_code == "01053")
+    entries = persons(r for r in rows if r.insee_code == "01053")
     assert len(entries) == 13
-    assert entries[0].eligible_functions == [MAIRE]
-    assert [e.rne_functions[0] for e in entries[1:9]] == [f"{n}{'er' if n == 1 else 'ème'} adjoint au Maire"
-                                                           for n in range(1, 9)]
-    assert [e.eligible_functions for e in entries[9:]] == [[], [], [], []]  # conseiller délégué, councillors
+    assert entries[0]["eligible_functions"] == [MAIRE]
+    assert [p["rne_functions"][0] for p in entries[1:9]] == [f"{n}{'er' if n == 1 else 'ème'} adjoint au Maire"
+                                                              for n in range(1, 9)]
+    assert [p["eligible_functions"] for p in entries[9:]] == [[], [], [], []]  # conseiller délégué, councillors
 
 
 def test_sample_mayors_file():
@@ -127,7 +139,8 @@ def test_sample_mayors_file():
     councillors = [r for _, r in parse(DATA / "elus-conseillers-municipaux-cm.csv", RNE_CM_LAYOUTS)]
     mayors_in_cm = {r.person_key for r in councillors if r.function_label == "Maire"}
     assert {r.person_key for r in rows} == mayors_in_cm  # the two files name the same people
-    assert [e.rne_functions for e in directory_entries(councillors[:1] + rows[:1])] == [("Maire",)]
+    merged = persons(councillors[:1], mayors=rows[:1])
+    assert [(p["rne_functions"], p["in_mayors_file"]) for p in merged] == [(["Maire"], True)]
 
 
 def test_headers_of_the_two_files():
@@ -334,8 +347,8 @@ def test_generated_file_parses_without_error():
     assert len({r.person_key for r in rows}) < len(rows)  # some people hold two functions
     assert sum(r.function_label == "Maire" for r in rows) == len(communes)
     assert any(c in r.last_name + r.first_name for r in rows for c in "ÉÈÏŒÇ'-")
-    entries = [e for code in sorted(communes)[:20] for e in directory_entries(r for r in rows if r.insee_code == code)]
-    assert all(e.eligible_functions[:1] == [MAIRE] for e in entries if "Maire" in e.rne_functions)
+    entries = [p for code in sorted(communes)[:20] for p in persons(r for r in rows if r.insee_code == code)]
+    assert all(p["eligible_functions"][:1] == [MAIRE] for p in entries if "Maire" in p["rne_functions"])
 
 
 def test_generator_is_deterministic_and_exact():
