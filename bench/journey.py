@@ -415,16 +415,17 @@ def measure() -> dict:
                           **config["environment_variables"], **config["stages"]["local"]["environment_variables"])
         from moto import mock_aws
 
-        from local.emulation import make_dynamodb_atomic
+        from local.emulation import prepare_dynamodb
 
-        make_dynamodb_atomic()
+        prepare_dynamodb()
         with mock_aws():
             from chalice.test import Client
 
-            from chalicelib.settings import get_settings, reset_settings
+            from chalicelib.aws import reset_settings_and_clients
+            from chalicelib.settings import get_settings
             from local.resources import create_resources
 
-            reset_settings()
+            reset_settings_and_clients()
             create_resources(get_settings())
             import app as app_module
 

@@ -110,9 +110,9 @@ class LocalStack:
     def start(self) -> dict:
         from moto.server import ThreadedMotoServer
 
-        from local.emulation import make_dynamodb_atomic
+        from local.emulation import prepare_dynamodb
 
-        make_dynamodb_atomic()
+        prepare_dynamodb()
         host = self.args.host
         ports = {name: pick_port(host, port, self.args.free_ports) for name, port in PREFERRED_PORTS.items()}
         moto = ThreadedMotoServer(ip_address=host, port=ports["aws"], verbose=False)
@@ -123,10 +123,11 @@ class LocalStack:
         site_url = f"http://{host}:{ports['site']}"
         prepare_environment(aws_url, site_url, self.args.outbox)
 
-        from chalicelib.settings import get_settings, reset_settings
+        from chalicelib.aws import reset_settings_and_clients
+        from chalicelib.settings import get_settings
         from local.resources import create_resources, HANDLERS_BY_QUEUE
 
-        reset_settings()
+        reset_settings_and_clients()
         settings = get_settings()
         queue_urls = create_resources(settings, site_origin=site_url)
 
@@ -164,9 +165,9 @@ class LocalStack:
 
         factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
         server = create_api_server(factory, host, port, STAGE)
-        from chalicelib.settings import reset_settings
+        from chalicelib.aws import reset_settings_and_clients
 
-        reset_settings()  # chalice loaded the stage's environment: read it again
+        reset_settings_and_clients()  # chalice loaded the stage's environment: read it again
         threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
         self._stoppers.insert(0, server.shutdown)
         return server.app_object

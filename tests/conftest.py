@@ -39,17 +39,18 @@ def aws(tmp_path, monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SITE_URL", "https://site.test")
     monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
-    from local.emulation import make_dynamodb_atomic
+    from local.emulation import prepare_dynamodb
 
-    make_dynamodb_atomic()
+    prepare_dynamodb()
     with mock_aws():
-        from chalicelib.settings import get_settings, reset_settings
+        from chalicelib.aws import reset_settings_and_clients
+        from chalicelib.settings import get_settings
         from local.resources import create_resources
 
-        reset_settings()
+        reset_settings_and_clients()
         create_resources(get_settings())
         yield get_settings()
-        reset_settings()
+        reset_settings_and_clients()
 
 
 @pytest.fixture

@@ -25,17 +25,18 @@ def security_aws(tmp_path_factory):
             patch.setenv(name, value)
         patch.setenv("SITE_URL", "https://site.test")
         patch.setenv("OUTBOX_DIR", str(outbox))
-        from local.emulation import make_dynamodb_atomic
+        from local.emulation import prepare_dynamodb
 
-        make_dynamodb_atomic()
+        prepare_dynamodb()
         with mock_aws():
-            from chalicelib.settings import get_settings, reset_settings
+            from chalicelib.aws import reset_settings_and_clients
+            from chalicelib.settings import get_settings
             from local.resources import create_resources
 
-            reset_settings()
+            reset_settings_and_clients()
             create_resources(get_settings())
             yield get_settings()
-            reset_settings()
+            reset_settings_and_clients()
 
 
 @pytest.fixture(scope="package")

@@ -52,8 +52,9 @@ def crop_and_file(data: bytes):
         return {"x": 0, "y": 0, "width": 413, "height": 531}, b""
     mode, rest = data[0] % 3, data[1:]
     if mode == 0:
-        try:
-            width, height = photo.original_size(rest)
+        try:  # the whole upright picture, from the headers as normalize_photo reads them
+            image = photo._open_jpeg(rest)
+            width, height = photo._oriented_size(image.size, photo._orientation(image))
         except photo.PhotoRejected:
             width, height = 700, 900
         return {"x": 0, "y": 0, "width": width, "height": height}, rest
