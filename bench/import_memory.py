@@ -28,7 +28,7 @@ def measure(path: Path) -> dict:
     from botocore.client import BaseClient
 
     from chalicelib.services import reference_imports
-    from chalicelib.services.directory import DirectoryWriter
+    from chalicelib.services.reference_imports import DirectoryWriter
     from chalicelib.store.tables import ReferenceImport
 
     calls: dict[str, int] = {}

@@ -136,9 +136,10 @@ def _getitem_against(state: dict):
     prepare_environment(state["aws_url"], state["site_url"], state["outbox_dir"])  # the stack's own settings
     import boto3
 
-    from chalicelib.settings import get_settings, reset_settings
+    from chalicelib.aws import reset_settings_and_clients
+    from chalicelib.settings import get_settings
 
-    reset_settings()
+    reset_settings_and_clients()
     table = get_settings().table_name("accounts")
     client = boto3.client("dynamodb", region_name="eu-west-3", endpoint_url=state["aws_url"])
     key = {"email": {"S": state["demo_agent"]["email"]}}

@@ -3,7 +3,17 @@
 Every failure a person or a program must understand is a ``PortalError``: an HTTP status, a stable snake_case ``code``
 for programs and a French ``message`` for people, optionally ``details`` (per field, per line, per official).
 The API layer turns it into ``{"code", "message", "details"?}``; nothing else reaches the client.
+
+The domain's rules refuse without knowing HTTP (``domain.changes.Refused``): a route answers a refusal with the status
+it declares for the code (``api/routing.py``, the same declaration the OpenAPI document publishes), else the status
+below.
 """
+from .domain.changes import Refused
+
+# A refusal's status when its route does not declare the code.
+REFUSAL_STATUS = {"invalid_request": 400, "invalid_cursor": 400, "invalid_crop": 400, "forbidden": 403,
+                  "not_found": 404, "already_registered": 409, "card_in_progress": 409, "invalid_transition": 409,
+                  "no_original": 409, "too_many_attempts": 429}
 
 
 class PortalError(Exception):
@@ -20,3 +30,11 @@ class PortalError(Exception):
         if self.details is not None:
             body["details"] = self.details
         return body
+
+
+def from_refusal(refused: Refused, declared: dict | None = None) -> PortalError:
+    """``declared``: the route's ``{status: [codes]}``."""
+    status = next((status for status, codes in (declared or {}).items() if refused.code in codes), None)
+    retry_after = getattr(refused, "retry_after", None)  # a limit's refusal says when to try again
+    return PortalError(status or REFUSAL_STATUS.get(refused.code, 422), refused.code, refused.message,
+                       details=refused.details, headers={"Retry-After": str(retry_after)} if retry_after else None)

@@ -7,6 +7,7 @@ from pathlib import Path
 import requests
 
 from chalicelib import aws
+from chalicelib.domain.changes import Refused
 from chalicelib.errors import PortalError
 from chalicelib.events.uploads import IMPORTS_QUEUE
 
@@ -199,7 +200,7 @@ def run_together(count, work):
         barrier.wait()
         try:
             results[index] = work(index)
-        except PortalError as error:
+        except (PortalError, Refused) as error:
             results[index] = error
 
     threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]

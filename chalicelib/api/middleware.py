@@ -1,9 +1,12 @@
 """What every HTTP response gets: errors in the portal's shape, security headers, an access log line."""
+import hmac
 import json
 import logging
 import time
 
 from chalice import Response
+
+from ..settings import get_settings
 
 log = logging.getLogger("portal.access")
 
@@ -47,13 +50,9 @@ def http_middleware(event, get_response):
 def came_through_cloudfront(headers) -> bool:
     """True when the request carries the stage's origin secret, which only CloudFront adds (``X-Origin-Verify``), or
     when no secret is configured (the local stack and the tests, where nothing stands in front of the API)."""
-    from ..settings import get_settings
-
     secret = get_settings().origin_secret
     if not secret:
         return True
-    import hmac
-
     return hmac.compare_digest((headers.get("x-origin-verify") or "").encode(), secret.encode())
 
 

@@ -2,7 +2,8 @@
 from chalice import Blueprint
 
 from ..services import directory, officials as service
-from . import schemas as s
+from ..wiring import collaborators
+from . import schemas as s, views
 from .routing import COMMUNE, endpoint
 
 officials = Blueprint(__name__)
@@ -18,50 +19,54 @@ def search_directory(call):
           request=s.OFFICIAL_NEW, response=s.OFFICIAL,
           errors={404: ["not_found"], 409: ["already_registered"], 422: ["function_not_eligible"]})
 def register_official(call):
-    return service.register_official(call.principal, call.body["directory_id"], call.body["function"])
+    person = directory.find_person(call.principal, call.body["directory_id"])
+    return views.official(service.register_official(collaborators(), call.principal, person, call.body["function"]))
 
 
 @endpoint(officials, "/officials", "GET", roles={COMMUNE}, summary="Les élus enregistrés de ma commune",
           response=s.page_of(s.OFFICIAL))
 def list_officials(call):
-    return service.list_officials(call.principal)
+    return views.page(service.list_officials(collaborators(), call.principal), None, views.official)
 
 
 @endpoint(officials, "/officials/{official_id}", "GET", roles={COMMUNE}, summary="Un élu enregistré",
           response=s.OFFICIAL, errors={404: ["not_found"]})
 def get_official(call, official_id):
-    return service.view(service.get_official(call.principal, official_id))
+    return views.official(service.get_official(collaborators(), call.principal, official_id))
 
 
 @endpoint(officials, "/officials/{official_id}/export", "GET", roles={COMMUNE},
           summary="Télécharger toutes les données d'un élu (JSON)", response=s.OFFICIAL_EXPORT,
           errors={404: ["not_found"]})
 def export_official(call, official_id):
-    return service.export(call.principal, official_id)
+    c = collaborators()
+    return views.official_export(*service.export(c, call.principal, official_id), c.now())
 
 
 @endpoint(officials, "/officials/{official_id}", "PATCH", roles={COMMUNE}, summary="Changer la fonction d'un élu",
           request=s.OFFICIAL_CHANGE, response=s.OFFICIAL,
           errors={404: ["not_found"], 409: ["card_in_progress"], 422: ["function_not_eligible"]})
 def change_function(call, official_id):
-    return service.change_function(call.principal, official_id, call.body["function"])
+    return views.official(service.change_function(collaborators(), call.principal, official_id,
+                                                  call.body["function"]))
 
 
 @endpoint(officials, "/officials/{official_id}", "DELETE", roles={COMMUNE}, status=204,
           summary="Retirer un élu (ses photos sont supprimées)", errors={404: ["not_found"], 409: ["card_in_progress"]})
 def delete_official(call, official_id):
-    service.delete_official(call.principal, official_id)
+    service.delete_official(collaborators(), call.principal, official_id)
 
 
 @endpoint(officials, "/officials/{official_id}/photo-uploads", "POST", roles={COMMUNE}, status=201,
           summary="Envoyer la photo d'un élu (envoi direct vers le stockage)", request=s.PHOTO_UPLOAD_NEW,
-          response=s.PHOTO_UPLOAD, errors={404: ["not_found"], 400: ["invalid_crop"], 429: ["too_many_attempts"]})
+          response=s.PHOTO_UPLOAD, errors={404: ["not_found"], 400: ["invalid_crop"], 409: ["card_in_progress"],
+                                           429: ["too_many_attempts"]})
 def start_photo_upload(call, official_id):
-    return service.start_photo_upload(call.principal, official_id, call.body.get("crop"))
+    return service.start_photo_upload(collaborators(), call.principal, official_id, call.body.get("crop"))
 
 
 @endpoint(officials, "/officials/{official_id}/photo/crop", "PUT", roles={COMMUNE}, status=202,
           summary="Recadrer la photo déjà envoyée", request=s.PHOTO_CROP, response=s.OFFICIAL,
-          errors={404: ["not_found"], 409: ["no_original"], 400: ["invalid_crop"]})
+          errors={404: ["not_found"], 409: ["no_original", "card_in_progress"], 400: ["invalid_crop"]})
 def recrop_photo(call, official_id):
-    return service.recrop(call.principal, official_id, call.body["crop"])
+    return views.official(service.recrop(collaborators(), call.principal, official_id, call.body["crop"]))

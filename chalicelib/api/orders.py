@@ -4,9 +4,9 @@ import logging
 from chalice import Blueprint
 
 from .. import clock
-
 from ..services import documents, orders as service
-from . import schemas as s
+from ..wiring import collaborators
+from . import schemas as s, views
 from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
 
 orders = Blueprint(__name__)
@@ -18,32 +18,35 @@ CURSOR = {"cursor": {"type": "string", "maxLength": 2000}}
 @endpoint(orders, "/orders", "POST", roles={COMMUNE}, status=201, summary="Nouvelle demande de cartes",
           request=s.ORDER_NEW, response=s.ORDER, errors={422: ["officials_not_ready"]})
 def create_order(call):
-    return service.create_order(call.principal, call.body["official_ids"])
+    return views.order(service.create_order(collaborators(), call.principal, call.body["official_ids"]),
+                       call.principal.role)
 
 
 @endpoint(orders, "/orders", "GET", roles={COMMUNE}, summary="Liste des demandes de ma commune (les plus récentes "
           "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]})
 def list_orders(call):
-    return service.list_orders(call.principal, call.query.get("cursor"))
+    return views.page(*service.list_orders(collaborators(), call.principal, call.query.get("cursor")), views.order,
+                      call.principal.role)
 
 
 @endpoint(orders, "/orders/{order_id}", "GET", roles={COMMUNE}, summary="Une demande et son historique",
           response=s.ORDER, errors={404: ["not_found"]})
 def get_order(call, order_id):
-    return service.view(service.load(call.principal, order_id), call.principal.role)
+    return views.order(service.load(collaborators(), call.principal, order_id), call.principal.role)
 
 
 @endpoint(orders, "/orders/{order_id}/submit", "POST", roles={COMMUNE}, summary="Valider la demande après la "
           "prévisualisation", request=s.ORDER_SUBMIT, response=s.ORDER,
           errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["preview_not_acknowledged"]})
 def submit_order(call, order_id):
-    return service.submit(call.principal, order_id, call.body["preview_acknowledged"])
+    return views.order(service.submit(collaborators(), call.principal, order_id, call.body["preview_acknowledged"]),
+                       call.principal.role)
 
 
 @endpoint(orders, "/orders/{order_id}/cancel", "POST", roles={COMMUNE}, summary="Annuler la demande",
           request=s.ORDER_CANCEL, response=s.ORDER, errors={404: ["not_found"], 409: ["invalid_transition"]})
 def cancel_order(call, order_id):
-    return service.move(call.principal, order_id, "annulee", None)
+    return views.order(service.move(collaborators(), call.principal, order_id, "annulee", None), call.principal.role)
 
 
 @endpoint(orders, "/admin/orders", "GET", roles={MANUFACTURER, PREFECTURE},
@@ -52,18 +55,20 @@ def cancel_order(call, order_id):
           query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **CURSOR})
 def admin_list_orders(call):
     q = call.query
-    return service.admin_list(call.principal, q.get("status"), q.get("department"), q.get("cursor"))
+    return views.page(*service.admin_list(collaborators(), call.principal, q.get("status"), q.get("department"),
+                                          q.get("cursor")), views.order, call.principal.role)
 
 
 @endpoint(orders, "/admin/orders/{order_id}", "GET", roles={MANUFACTURER, PREFECTURE}, summary="Une demande",
           response=s.ORDER, errors={404: ["not_found"]})
 def admin_get_order(call, order_id):
-    order = service.load(call.principal, order_id)
+    c = collaborators()
+    order = service.load(c, call.principal, order_id)
     if call.principal.role == MANUFACTURER:
-        service.redraw_missing_cards(order)
+        service.redraw_missing_cards(c, order)
         audit.info("photo_access", extra={"event": "photo_access", "by": call.principal.email, "order": order_id,
                                           "cards": len(order.cards), "at": clock.iso(clock.now())})
-    return service.view(order, call.principal.role)
+    return views.order(order, call.principal.role)
 
 
 @endpoint(orders, "/admin/orders/{order_id}/transitions", "POST", roles={MANUFACTURER, PREFECTURE},
@@ -71,14 +76,15 @@ def admin_get_order(call, order_id):
           request=s.TRANSITION, response=s.ORDER,
           errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["reason_required"]})
 def transition(call, order_id):
-    return service.move(call.principal, order_id, call.body["to"], call.body.get("reason"))
+    return views.order(service.move(collaborators(), call.principal, order_id, call.body["to"], call.body.get("reason")),
+                       call.principal.role)
 
 
 @endpoint(orders, "/admin/orders/{order_id}/receipt", "GET", roles={PREFECTURE, MANUFACTURER},
           summary="Récépissé de remise à imprimer (PDF, une page par carte)", response=s.DOCUMENT,
           errors={404: ["not_found"], 409: ["not_delivered"]})
 def receipt(call, order_id):
-    return documents.hand_over_receipt(service.load(call.principal, order_id))
+    return documents.hand_over_receipt(service.load(collaborators(), call.principal, order_id))
 
 
 @endpoint(orders, "/admin/reports/monthly", "GET", roles={PREFECTURE, MANUFACTURER},
@@ -101,4 +107,5 @@ def activation_letters(call):
           response=s.page_of(s.ORDER), errors={400: ["invalid_cursor", "invalid_request"]},
           query={"department": s.DEPARTMENT, **CURSOR})
 def cards_to_return(call):
-    return service.cards_to_return(call.principal, call.query.get("department"), call.query.get("cursor"))
+    return views.page(*service.cards_to_return(collaborators(), call.principal, call.query.get("department"),
+                                               call.query.get("cursor")), views.order, call.principal.role)

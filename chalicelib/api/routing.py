@@ -11,10 +11,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
 from chalice import Response
 
+from .. import clock
 from ..domain.roles import ALL_ROLES, COMMUNE, MANUFACTURER, PREFECTURE, Principal  # noqa: F401 (re-exported)
-from ..errors import PortalError
+from ..domain.changes import Refused
+from ..errors import PortalError, from_refusal
+from ..services import sessions
+from .middleware import came_through_cloudfront
+from .validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +87,8 @@ def endpoint(
                 return json_response(status, result)
             except PortalError as error:
                 return error_response(error)
+            except Refused as refused:
+                return error_response(from_refusal(refused, spec.errors))
             except Exception as error:  # noqa: BLE001 - the one place that turns surprises into clean answers
                 if _is_transient(error):
                     log.warning("transient AWS failure", exc_info=True)
@@ -122,8 +130,6 @@ TRANSIENT_CODES = {"ProvisionedThroughputExceededException", "ThrottlingExceptio
 
 def _is_transient(error: Exception) -> bool:
     """A throttled or unavailable AWS call (possibly wrapped by PynamoDB): the client may simply retry."""
-    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
-
     cause = error
     for _ in range(3):
         if isinstance(cause, BotoConnectionError):
@@ -146,8 +152,6 @@ def _is_transient(error: Exception) -> bool:
 def _authorise(request_, roles: frozenset) -> Principal | None:
     if not roles:
         return None
-    from ..services import sessions
-
     header = request_.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -171,15 +175,11 @@ def _parse_body(request_, schema: dict | None) -> dict:
         except (UnicodeDecodeError, ValueError):
             raise PortalError(400, "invalid_json", "Le corps de la requête n'est pas un JSON valide.") from None
     if schema is not None:
-        from .validation import validate
-
         validate(data, schema)
     return data if isinstance(data, dict) else {}
 
 
 def _now_iso() -> str:
-    from .. import clock
-
     return clock.iso(clock.now())
 
 
@@ -187,8 +187,6 @@ def _source_ip(request_) -> str:
     """The caller's address. Behind CloudFront, API Gateway sees the edge's address; the distribution forwards the
     viewer's as ``CloudFront-Viewer-Address: <ip>:<port>``, believed only on a request that came through CloudFront
     (the middleware refuses the others on deployed stages)."""
-    from .middleware import came_through_cloudfront
-
     viewer = request_.headers.get("cloudfront-viewer-address")
     if viewer and came_through_cloudfront(request_.headers):
         return viewer.rsplit(":", 1)[0].strip("[]")

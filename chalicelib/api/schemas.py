@@ -1,10 +1,10 @@
 """JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
-from ..domain import photo_checks
+from ..domain import codes, photo_checks
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
 SIREN = {"type": "string", "minLength": 1, "maxLength": 20}
-DEPARTMENT = {"type": "string", "pattern": "^(\\d{2}|2[AB]|97\\d|98\\d)$"}
+DEPARTMENT = {"type": "string", "pattern": codes.DEPARTMENT_CODE.pattern}  # the one rule (domain/codes.py)
 TIME = {"type": "string", "format": "date-time"}
 
 

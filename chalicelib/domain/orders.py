@@ -1,7 +1,19 @@
-"""The card order lifecycle (docs/orders.md): statuses, their French labels, who may move an order where."""
+"""A card order and its lifecycle (docs/orders.md): statuses, their French labels, who may move an order where, the
+card numbers, and how long the photos behind a closed order are kept.
+
+Plain Python (the store maps it to DynamoDB). A rule refuses (``Refused``) or returns the ``Change`` to write with what
+it relied on (``domain/changes.py``): a move relies on the status it was read in, so two concurrent moves give one
+success and one conflict, never a lost update.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from .roles import COMMUNE, MANUFACTURER, PREFECTURE
+from . import functions
+from .changes import PRESENT, Change, Refused
+from .ids import time_ordered_id
+from .officials import HeldOfficial, Official
+from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
 
 BROUILLON = "brouillon"
 EN_PREPARATION = "en_preparation"
@@ -26,6 +38,10 @@ STATUSES = tuple(LABELS)
 
 # An order in one of these statuses no longer holds its officials: they may be ordered again.
 FINAL = frozenset({ANNULEE, REJETEE, REMISE})
+# When the directory ends an official's mandate: an order whose card is not made yet is flagged, a delivered card is
+# to be returned (``CardOrder.mandate_ended``).
+NOT_YET_PRODUCED = frozenset({BROUILLON, EN_PREPARATION})
+DELIVERED = frozenset({LIVREE, REMISE})
 
 
 class Move(NamedTuple):
@@ -46,28 +62,262 @@ MOVES = {
 }
 
 
-class MoveRefused(ValueError):
-    """``code`` is the API's stable code; the message is French."""
+MAX_CARDS = 99  # a DynamoDB transaction holds 100 writes: the order and one per official
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
+# Long enough for a card lost or faulty at hand-over to be reported and drawn again from the same photo; short enough
+# that a town hall's photos do not outlive their use (docs/orders.md, docs/security.md). The purge is
+# services/retention.py.
+RETENTION = timedelta(days=30)
+PURGE_DUE = "due"  # the one value of the purge queue's index key
 
 
 def check_move(current: str, target: str, role: str, reason: str | None) -> Move:
-    """The move if ``role`` may take an order from ``current`` to ``target``, else MoveRefused (nothing changes)."""
+    """The move if ``role`` may take an order from ``current`` to ``target``, else ``Refused`` (nothing changes)."""
     move = MOVES.get(target)
     if move is None or move.role != role or current not in move.sources:
-        raise MoveRefused(
+        raise Refused(
             "invalid_transition",
             f"Impossible de passer une demande « {LABELS.get(current, current)} » à "
             f"« {LABELS.get(target, target)} »" + ("" if move is None or move.role == role else " avec votre profil")
             + ".",
         )
     if move.reason_required and not (reason or "").strip():
-        raise MoveRefused("reason_required", "Indiquez le motif du rejet (par exemple « photo non conforme »).")
+        raise Refused("reason_required", "Indiquez le motif du rejet (par exemple « photo non conforme »).")
     return move
 
 
 def allowed_moves(current: str, role: str) -> list[str]:
     return [target for target, move in MOVES.items() if move.role == role and current in move.sources]
+
+
+def card_number(year: int, sequence: int) -> str:
+    """Unique nationwide: the year production started and the year's sequence."""
+    return f"{year}-{sequence:07d}"
+
+
+@dataclass
+class CardNumbers:
+    """How many card numbers a year has given: production takes the next ones in the move's own transaction, under
+    the condition that the count is still the one read, so two productions starting together never share numbers
+    and a refused move takes none."""
+
+    year: int
+    count: int = 0
+    exists: bool = False
+
+    @staticmethod
+    def key_of(year: int) -> str:
+        return f"card-number#{year}"
+
+    def take(self, how_many: int) -> Change:
+        return Change(self, {"count": self.count + how_many},
+                      {"count": self.count} if self.exists else {"key": None})
+
+
+@dataclass
+class Card:
+    """One card of an order: the official as they were when ordered (the card must not change under the order)."""
+
+    official_id: str
+    last_name: str
+    first_name: str
+    sex: str
+    function: str
+    mandate_start: str
+    department_label: str
+    photo_key: str | None = None  # None once the photos are purged
+    preview_key: str | None = None
+    card_number: str | None = None
+    card_key: str | None = None  # the final card, drawn with its number when production starts
+
+    @classmethod
+    def of(cls, official: Official) -> "Card":
+        return cls(official.official_id, official.last_name, official.first_name, official.sex, official.function,
+                   official.mandate_start, official.department_label, official.photo_key, official.preview_key)
+
+
+@dataclass
+class HistoryEntry:
+    status: str
+    at: datetime
+    by_role: str
+    by: str
+    reason: str | None = None
+
+
+@dataclass
+class Alert:
+    official_id: str
+    code: str  # mandate_ended | card_to_return
+    message: str
+    at: datetime
+
+
+@dataclass
+class Moved:
+    """What a move did: the change to write, and what the service must do besides."""
+
+    change: Change
+    source: str
+    entry: HistoryEntry
+    releases_officials: bool  # the order is closed: its officials may be ordered again
+    handed_over: bool
+
+
+@dataclass
+class CardOrder:
+    siren: str
+    order_id: str
+    status: str
+    department_code: str
+    commune_name: str
+    created_at: datetime
+    updated_at: datetime
+    cards: list
+    history: list
+    delivery_address: dict | None = None
+    alerts: list | None = None
+    return_department: str | None = None  # set while a delivered card is to be given back
+    purge_after: datetime | None = None  # when the photos behind the closed order go
+    purge_keys: list | None = None
+    photos_deleted_at: datetime | None = None
+
+    @property
+    def public_id(self) -> str:
+        return f"{self.siren}-{self.order_id}"
+
+    @classmethod
+    def create(cls, by: Principal, officials: list, delivery_address: dict | None, at: datetime,
+               order_id: str | None = None) -> "CardOrder":
+        """A draft order of one card per official, each of whom must be orderable now (``Official.why_not_orderable``):
+        else ``Refused("officials_not_ready")`` listing every official that is not."""
+        if not 1 <= len(officials) <= MAX_CARDS:
+            raise Refused("invalid_request", f"Une demande compte de 1 à {MAX_CARDS} élus.")
+        problems = problems_of(officials)
+        if problems:
+            raise officials_not_ready(problems)
+        return cls(by.siren, order_id or time_ordered_id(), BROUILLON, by.department_code,
+                   officials[0].commune_label, at, at, [Card.of(o) for o in officials],
+                   [HistoryEntry(BROUILLON, at, by.role, by.email)], delivery_address)
+
+    def created(self) -> Change:
+        return Change(self, kind="create")
+
+    def takes(self, officials: list) -> list:
+        """The officials' changes that go with the order's creation, in the same transaction."""
+        return [official.taken_by(self.public_id) for official in officials]
+
+    def visible_to(self, principal: Principal) -> bool:
+        """The commune sees its own orders, the préfecture those of its département, the card maker all."""
+        if principal.role == COMMUNE:
+            return principal.siren == self.siren
+        if principal.role == PREFECTURE:
+            return principal.department_code == self.department_code
+        return principal.role == MANUFACTURER
+
+    def allowed_moves(self, role: str) -> list[str]:
+        return allowed_moves(self.status, role)
+
+    def move(self, target: str, by: Principal, reason: str | None, at: datetime) -> Moved:
+        """One move of the lifecycle, if ``by`` may make it from the current status (else ``Refused``). Closing the
+        order (cancelled, rejected, handed over) sets when its photos are to be deleted."""
+        if not self.visible_to(by):
+            raise Refused("not_found", "Cette demande n'existe pas.")
+        check_move(self.status, target, by.role, reason)
+        entry = HistoryEntry(target, at, by.role, by.email, reason.strip() if reason else None)
+        sets = {"status": target, "updated_at": at, "history": self.history + [entry]}
+        if target in FINAL:
+            sets.update(purge_after=at + RETENTION)
+        return Moved(Change(self, sets, {"status": self.status}), self.status, entry, target in FINAL,
+                     target == REMISE)
+
+    def number_cards(self, year: int, taken: int) -> None:
+        """Production starts: the cards take the year's numbers after the ``taken`` ones already given."""
+        for offset, card in enumerate(self.cards):
+            card.card_number = card_number(year, taken + 1 + offset)
+
+    def releases(self, moved: Moved) -> list:
+        """The officials' changes that go with a closing move, in the same transaction. The officials need not be
+        read: each release relies on the official still being held by this order."""
+        return [HeldOfficial(self.siren, card.official_id).released_by(self.public_id, moved.handed_over)
+                for card in self.cards]
+
+    def cards_drawn(self) -> Change:
+        """The drawn cards' keys, recorded (drawing the same card twice gives the same file: no condition)."""
+        return Change(self, {"cards": self.cards})
+
+    def cards_to_draw(self) -> list:
+        """Numbered cards not drawn yet, whose photo is still kept."""
+        return [c for c in self.cards if c.card_number and not c.card_key and c.photo_key]
+
+    def waits_for_drawing(self, now: datetime, after_seconds: int = 120) -> bool:
+        """Production started a while ago and some cards are still undrawn (the request was lost)."""
+        return self.status in (EN_PRODUCTION, EN_LIVRAISON) and \
+            any(c.card_number and not c.card_key for c in self.cards) and \
+            (now - self.updated_at).total_seconds() > after_seconds
+
+    def mandate_ended(self, official: Official, at: datetime) -> Change | None:
+        """The directory no longer gives the official the card's function. A card not yet made is flagged for the
+        commune and the card maker (it would certify a function the person no longer holds); a card delivered is to
+        be returned to the préfecture. None when the order is past the one and before the other (being made)."""
+        name = f"{official.first_name} {official.last_name}"
+        label = functions.function_label(official.function, official.sex).lower()
+        sets: dict = {}
+        if self.status in NOT_YET_PRODUCED:
+            alert = Alert(official.official_id, "mandate_ended", f"{name} n'est plus {label} d'après le répertoire "
+                          "national des élus : vérifiez la demande avant sa fabrication.", at)
+        elif self.status in DELIVERED:
+            alert = Alert(official.official_id, "card_to_return", f"Le mandat de {name} ({label}) a pris fin : la "
+                          "carte est à restituer à la préfecture.", at)
+            sets["return_department"] = self.department_code
+        else:
+            return None
+        sets["alerts"] = list(self.alerts or []) + [alert]
+        return Change(self, sets, {"status": self.status})
+
+    def card_of(self, official_id: str) -> Card | None:
+        return next((card for card in self.cards if card.official_id == official_id), None)
+
+    # --- retention ----------------------------------------------------------------------------------------------
+
+    def files_forgotten(self, officials: list, reason: str) -> tuple[Change, list, list]:
+        """Step 1 of the purge: the order forgets its files and records which to delete; each official whose photo
+        is still the one this order used (and whom no new order holds) loses it. Returns the order's change, the
+        officials' changes and the keys to delete."""
+        keys: list = []
+        official_changes = []
+        for card, official in zip(self.cards, officials):
+            current = official.kept_files() if official else set()
+            keys.append(card.card_key)
+            if official is not None and card.photo_key and official.photo_key == card.photo_key \
+                    and not official.active_order_id:
+                keys += sorted(official.kept_files())
+                official_changes.append(official.delete_photos(card.photo_key, reason))
+            else:
+                # The official is gone (their files went with them), has a newer photo, or a new order holds it.
+                keys += [key for key in (card.photo_key, card.preview_key) if key not in current]
+        keys = sorted({key for key in keys if key})
+        cards = [Card(**{**vars(card), "photo_key": None, "preview_key": None, "card_key": None})
+                 for card in self.cards]
+        change = Change(self, {"cards": cards, "purge_keys": keys}, {"purge_after": PRESENT, "purge_keys": None})
+        return change, official_changes, keys
+
+    def photos_purged(self, at: datetime) -> Change:
+        """Step 3: the files are deleted; the order leaves the purge's queue."""
+        return Change(self, {"purge_after": None, "purge_keys": None, "photos_deleted_at": at},
+                      {"purge_after": PRESENT})
+
+
+def problems_of(officials: list) -> list[dict]:
+    """Why each of these officials cannot be ordered now (``Official.why_not_orderable``), in their order."""
+    problems = []
+    for official in officials:
+        problem = official.why_not_orderable()
+        if problem:
+            problems.append({"official_id": official.official_id, "code": problem[0], "message": problem[1]})
+    return problems
+
+
+def officials_not_ready(problems: list) -> Refused:
+    return Refused("officials_not_ready", "Certains élus ne peuvent pas être commandés pour l'instant.",
+                   details=problems)

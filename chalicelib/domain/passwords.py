@@ -46,7 +46,8 @@ def check_strength(password: str, personal_words: list[str]) -> None:
                 "Le mot de passe ne doit contenir ni vos nom, prénom ou adresse e-mail, ni le nom ou le SIREN de "
                 "votre commune."
             )
-    from zxcvbn import zxcvbn  # imported here: only the password routes pay for its dictionaries
+    # cold start: zxcvbn 22 ms (its dictionaries), only the routes that set a password need it
+    from zxcvbn import zxcvbn
 
     result = zxcvbn(password[:ANALYSED_LENGTH], user_inputs=words)
     if result["score"] < MIN_ZXCVBN_SCORE:
@@ -58,6 +59,7 @@ def check_strength(password: str, personal_words: list[str]) -> None:
 
 @lru_cache(maxsize=1)
 def _hasher():
+    # cold start: argon2-cffi 3 ms, only the routes that log in or set a password hash one
     from argon2 import PasswordHasher
     from argon2.profiles import RFC_9106_LOW_MEMORY
 
@@ -71,6 +73,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant work whether or not the account has a password: an unknown email costs the same as a wrong password."""
+    # cold start: argon2-cffi 3 ms (loaded by _hasher below anyway), only the login route verifies a password
     from argon2.exceptions import InvalidHashError, VerificationError
 
     target = password_hash or _dummy_hash()

@@ -4,11 +4,12 @@ Locally, ``local/`` runs the same handler on a timer (``chalice local`` has no s
 """
 from chalice import Blueprint, Rate
 
+from ..services import retention
+from ..wiring import collaborators
+
 schedule = Blueprint(__name__)
 
 
 @schedule.schedule(Rate(1, unit=Rate.HOURS), description="Deletes the photos of orders closed 30 days ago")
 def purge_personal_data(event):
-    from ..services import retention
-
-    return retention.run()
+    return retention.run(collaborators())

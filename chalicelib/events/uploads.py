@@ -10,8 +10,9 @@ from urllib.parse import unquote_plus
 
 from chalice import Blueprint
 
-from ..services import reference_imports
+from ..services import photos, reference_imports
 from ..store.queues import IMPORTS_QUEUE, PHOTOS_QUEUE
+from ..wiring import collaborators
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +48,18 @@ def import_reference_file(event):
 @events.on_sqs_message(queue=PHOTOS_QUEUE, batch_size=1)
 def process_photo_event(event):
     """The image function: photos arriving in S3, and re-crop / re-render requests from the API."""
-    from ..services import photos
-
+    c = collaborators()
     for record in event:
         message = _json(record.body)
         if isinstance(message, dict) and message.get("action") == "recrop":
-            photos.recrop(message["siren"], message["official_id"], message["attempt_id"], message["crop"])
+            photos.recrop(c, message["siren"], message["official_id"], message["attempt_id"], message["crop"])
         elif isinstance(message, dict) and message.get("action") == "render_preview":
-            photos.rerender_preview(message["siren"], message["official_id"])
+            photos.rerender_preview(c, message["siren"], message["official_id"])
         elif isinstance(message, dict) and message.get("action") == "render_cards":
-            photos.render_order_cards(message["siren"], message["order_id"])
+            photos.render_order_cards(c, message["siren"], message["order_id"])
         else:
             for _bucket, key in s3_object_keys(record.body):
-                photos.process_upload(key)
+                photos.process_upload(c, key)
 
 
 def _json(body: str):

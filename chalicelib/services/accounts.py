@@ -6,9 +6,9 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
-from ..domain import passwords, roles
+from ..domain import codes, passwords, roles
 from ..domain.roles import Principal
-from ..domain.secrets_codes import activation_code_matches, hash_activation_code, new_activation_code
+from ..domain.secrets_codes import IssuedCode, activation_code_matches, issue_activation_code as new_code
 from ..errors import PortalError
 from ..mail import sender
 from ..mail.messages import set_password_mail
@@ -16,13 +16,13 @@ from ..settings import get_settings
 from ..store import counters
 from ..store.batch import Wanted, get_many
 from ..store.tables import Account, Commune, Prefecture, Token, is_condition_failure, transaction
-from . import limits, orders, sessions
+from ..store.repositories import PrefectureRepository
+from . import limits, sessions
 from .sessions import normalise_email
 
 log = logging.getLogger(__name__)
 
 PASSWORD_LINK_LIFETIME = timedelta(hours=24)
-ACTIVATION_CODE_LIFETIME = timedelta(days=120)  # a letter by post, then a town-hall agenda
 
 
 def invalid_activation_code() -> PortalError:
@@ -34,13 +34,9 @@ def invalid_activation_code() -> PortalError:
 
 
 def valid_siren(value: str) -> str:
-    # Imported here: the validators compile their rules at import, a cost the other routes need not pay at cold start.
-    from stdnum.exceptions import ValidationError
-    from stdnum.fr import siren as siren_number
-
     try:
-        return siren_number.validate(value)
-    except ValidationError:
+        return codes.siren(value)
+    except codes.InvalidCode:
         raise PortalError(
             400, "invalid_siren", "Le numéro SIREN doit comporter 9 chiffres et être valide.",
             details={"siren": "Numéro SIREN invalide."},
@@ -48,6 +44,7 @@ def valid_siren(value: str) -> str:
 
 
 def valid_email(value: str) -> str:
+    # cold start: email-validator 31 ms (it loads dnspython), only the routes that create an account need it
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -229,7 +226,7 @@ def describe_me(principal: Principal) -> dict:
             "name": commune.name,
             "insee_code": commune.insee_code,
             "department_code": commune.department_code,
-            "delivery_address": orders.address_of(prefecture),
+            "delivery_address": PrefectureRepository().to_entity(prefecture).as_dict() if prefecture else None,
         }
     if account.role == roles.PREFECTURE:
         me["department_code"] = account.department_code
@@ -329,16 +326,21 @@ def create_operator(email: str, first_name: str, last_name: str, role: str, depa
     return {"id": account.account_id, "email": email, "role": role, "department_code": department_code}
 
 
+def new_code_update(issued: IssuedCode) -> tuple[list, object]:
+    """The actions and condition of the update that gives a commune a new code. Overwriting the hash is what makes
+    any earlier code stop working; only a commune of the reference files that is not yet registered gets one."""
+    return ([Commune.activation_code_hash.set(issued.code_hash),
+             Commune.activation_code_expires_at.set(issued.expires_at)],
+            Commune.siren.exists() & Commune.registered_at.does_not_exist())
+
+
 def issue_activation_code(siren: str) -> dict:
     siren = valid_siren(siren)
-    code = new_activation_code()
-    expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+    issued = new_code(clock.now())
+    actions, condition = new_code_update(issued)
     commune = Commune(siren)
     try:
-        # Overwriting the hash is what makes any earlier code stop working; the update returns the commune.
-        commune.update(actions=[Commune.activation_code_hash.set(hash_activation_code(code)),
-                                Commune.activation_code_expires_at.set(expires_at)],
-                       condition=Commune.siren.exists() & Commune.registered_at.does_not_exist())
+        commune.update(actions=actions, condition=condition)  # the update returns the commune
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
@@ -348,7 +350,8 @@ def issue_activation_code(siren: str) -> dict:
         raise PortalError(409, "already_registered",
                           "Cette commune est déjà inscrite : ses agents peuvent en inviter d'autres.") from None
     forget_code_failures(siren)
-    return {"siren": siren, "commune_name": commune.name, "activation_code": code, "expires_at": clock.iso(expires_at)}
+    return {"siren": siren, "commune_name": commune.name, "activation_code": issued.code,
+            "expires_at": clock.iso(issued.expires_at)}
 
 
 def forget_code_failures(siren: str) -> None:

@@ -1,39 +1,22 @@
-"""The national directory of elected officials (RNE): import and search.
+"""The national directory of elected officials (RNE) as the portal keeps it: its keys, and the commune's search.
 
 Each published row is one item in the commune's partition (``insee_code``), keyed by person, source file and
 function, so a person on two rows (two functions) keeps both, and the rows of the two files do not overwrite each
-other. Rows are written with batched puts (25 per call). Every row carries the import that wrote it (its generation);
-when an import completes, the rows still carrying the previous import of the same file are the officials who left the
-directory: they are marked ``ended`` (never deleted, so orders keep their history).
+other. Every row carries the import that wrote it (its generation, spread over ``SHARDS`` index keys); the rows that
+a newer import of the same file no longer carries are ``ended``, never deleted, so orders keep their history. The
+rows are written by the import of the Ministry's files (``reference_imports.DirectoryWriter``), which depends on this
+module, as ``mandates`` does; this one depends on neither.
 """
-import logging
-from typing import TYPE_CHECKING
-
-from pynamodb.exceptions import UpdateError
-
-from .. import clock
 from ..domain import functions
 from ..domain.functions import person_order
 from ..domain.names import matches, search_key
+from ..domain.officials import Registration
 from ..domain.roles import Principal
 from ..errors import PortalError
-from ..store.tables import DirectoryItem, ReferenceImport, is_condition_failure
-from .reference_imports import Writer
-
-if TYPE_CHECKING:
-    from ..domain.rne import DirectoryRow
-
-log = logging.getLogger(__name__)
+from ..store.tables import DirectoryItem
 
 SHARDS = 16
-REGISTERED_PREFIX = "registered#"
-
-
-def _layouts(source: str):
-    """The RNE file's layouts: imported by the import function only (the API's cold start does without them)."""
-    from ..domain.rne import RNE_CM_LAYOUTS, RNE_MAIRES_LAYOUTS
-
-    return {"rne_cm": RNE_CM_LAYOUTS, "rne_maires": RNE_MAIRES_LAYOUTS}[source]
+REGISTERED_PREFIX = Registration.KEY_PREFIX
 
 
 def row_key(person_key: str, source: str, function_label: str) -> str:
@@ -42,66 +25,6 @@ def row_key(person_key: str, source: str, function_label: str) -> str:
 
 def generation(source: str, import_id: str, person_key: str) -> str:
     return f"{source}#{import_id}#{int(person_key[:4], 16) % SHARDS}"
-
-
-class DirectoryWriter(Writer):
-    def __init__(self, source: str, import_id: str):
-        self.source = source
-        self.import_id = import_id
-        self.layouts = _layouts(source)
-        self._batch = DirectoryItem.batch_write()
-
-    def write(self, row: "DirectoryRow") -> None:
-        key = row.person_key
-        self._batch.save(DirectoryItem(
-            row.insee_code, row_key(key, self.source, row.function_label),
-            person_key=key, source=self.source, last_name=row.last_name, first_name=row.first_name, sex=row.sex,
-            birth_date=row.birth_date.isoformat(), mandate_start=row.mandate_start.isoformat(),
-            function_label=row.function_label, department_code=row.department_code,
-            department_label=row.department_label or row.collectivity_label, commune_label=row.commune_label,
-            status="active", generation=generation(self.source, self.import_id, key),
-        ))
-
-    def flush(self) -> None:
-        self._batch.commit()
-
-    def finish(self) -> None:
-        pointer_id = f"latest:{self.source}"
-        try:
-            previous = ReferenceImport.get(pointer_id).latest_import_id
-        except ReferenceImport.DoesNotExist:
-            previous = None
-        if previous and previous != self.import_id:
-            ended = self._end_rows_of(previous)
-            log.info("directory rows ended", extra={"source": self.source, "ended": ended})
-        now = clock.now()
-        ReferenceImport(pointer_id, kind=self.source, status="pointer", created_by="system", created_at=now,
-                        updated_at=now, latest_import_id=self.import_id).save()
-
-    def _end_rows_of(self, previous_import: str) -> int:
-        ended = 0
-        now = clock.now()
-        persons: set[tuple[str, str]] = set()
-        for shard in range(SHARDS):
-            stale_generation = f"{self.source}#{previous_import}#{shard}"
-            for key in DirectoryItem.by_generation.query(stale_generation):
-                try:
-                    DirectoryItem(key.insee_code, key.row_key).update(
-                        actions=[DirectoryItem.status.set("ended"), DirectoryItem.ended_at.set(now)],
-                        condition=(DirectoryItem.generation == stale_generation)
-                        & (DirectoryItem.status == "active"),
-                    )
-                    ended += 1
-                    persons.add((key.insee_code, key.row_key.split("#", 1)[0]))
-                except UpdateError as error:
-                    if not is_condition_failure(error):
-                        raise
-                    # rewritten by this import meanwhile (index lag) or already ended
-        if persons:
-            from .mandates import review
-
-            review(persons)
-        return ended
 
 
 # --- search -------------------------------------------------------------------------------------------------------

@@ -11,14 +11,14 @@ from pynamodb.exceptions import TransactWriteError
 from .. import clock
 from ..domain import orders as lifecycle
 from ..domain.functions import function_label
+from ..domain.places import department_on_card
 from ..domain.roles import MANUFACTURER, Principal
-from ..domain.secrets_codes import hash_activation_code, new_activation_code
+from ..domain.secrets_codes import IssuedCode, issue_activation_code
 from ..errors import PortalError
 from ..settings import get_settings
 from ..store import counters, files
 from ..store.tables import CardOrder, Commune, Prefecture, is_condition_failure, transaction
 from . import accounts, limits
-from .accounts import ACTIVATION_CODE_LIFETIME
 
 DOCUMENTS_PREFIX = "documents/"
 
@@ -30,7 +30,8 @@ def _publish(kind: str, pdf: bytes) -> dict:
 
 
 def hand_over_receipt(order: CardOrder) -> dict:
-    from ..printing.pdf import ReceiptCard, hand_over_receipt as draw
+    # cold start: printing.pdf 2 ms (fpdf2 itself waits for the first page), only the two printing routes need it
+    from ..printing.pdf import ReceiptCard, hand_over_receipt as draw_receipt
 
     if order.status not in (lifecycle.LIVREE, lifecycle.REMISE):
         raise PortalError(409, "not_delivered", "Le récépissé est disponible une fois les cartes livrées en préfecture.")
@@ -40,9 +41,9 @@ def hand_over_receipt(order: CardOrder) -> dict:
     except Prefecture.DoesNotExist:
         prefecture = f"Préfecture ({order.department_code})"
     cards = [ReceiptCard(c.last_name, c.first_name, function_label(c.function, c.sex), order.commune_name,
-                         f"{c.department_label} ({order.department_code})", c.card_number or "",
+                         department_on_card(c.department_label, order.department_code), c.card_number or "",
                          handed.date() if handed else None) for c in order.cards]
-    return {**_publish("receipts", draw(cards, prefecture)), "pages": len(cards)}
+    return {**_publish("receipts", draw_receipt(cards, prefecture)), "pages": len(cards)}
 
 
 # Each commune's code is one update and one counter reset: 50 communes make a transaction of 100 writes.
@@ -50,7 +51,8 @@ _LETTERS_PER_WRITE = 50
 
 
 def activation_letters(department_code: str | None, sirens: list[str] | None) -> dict:
-    from ..printing.pdf import ActivationLetter, activation_letters as draw
+    # cold start: printing.pdf 2 ms (fpdf2 itself waits for the first page), only the two printing routes need it
+    from ..printing.pdf import ActivationLetter, activation_letters as draw_letters
 
     if bool(department_code) == bool(sirens):
         raise PortalError(400, "invalid_request", "Indiquez soit un département, soit une liste de SIREN.")
@@ -72,28 +74,29 @@ def activation_letters(department_code: str | None, sirens: list[str] | None) ->
             skipped.append({"siren": siren, "reason": "Commune déjà inscrite."})
         else:
             waiting.append(commune)
-    expires_at = clock.now() + ACTIVATION_CODE_LIFETIME
+    now = clock.now()
     letters = []
     for start in range(0, len(waiting), _LETTERS_PER_WRITE):
         chunk = waiting[start:start + _LETTERS_PER_WRITE]
-        codes = {commune.siren: new_activation_code() for commune in chunk}
+        codes = {commune.siren: issue_activation_code(now) for commune in chunk}
         try:
-            _issue_codes(chunk, codes, expires_at)
+            _issue_codes(chunk, codes)
         except _RegisteredMeanwhile:
             # A commune of this batch registered since we read it: one by one, so the others still get their code.
             for commune in chunk:
                 try:
-                    _issue_codes([commune], codes, expires_at)
+                    _issue_codes([commune], codes)
                 except _RegisteredMeanwhile:
                     skipped.append({"siren": commune.siren, "reason": "Commune déjà inscrite."})
                     codes.pop(commune.siren)
-        letters += [ActivationLetter(c.name, c.department_code, c.siren, codes[c.siren], expires_at.date())
+        letters += [ActivationLetter(c.name, c.department_code, c.siren, codes[c.siren].code,
+                                     codes[c.siren].expires_at.date())
                     for c in chunk if c.siren in codes]
     if not letters:
         raise PortalError(404, "not_found", "Aucune commune à qui écrire : toutes sont inscrites ou inconnues.",
                           details=skipped)
     letters.sort(key=lambda letter: letter.commune_name)
-    published = _publish("activation-letters", draw(letters, get_settings().site_url))
+    published = _publish("activation-letters", draw_letters(letters, get_settings().site_url))
     return {**published, "letters": len(letters), "skipped": skipped}
 
 
@@ -101,15 +104,13 @@ class _RegisteredMeanwhile(Exception):
     pass
 
 
-def _issue_codes(communes: list[Commune], codes: dict[str, str], expires_at) -> None:
+def _issue_codes(communes: list[Commune], codes: dict[str, IssuedCode]) -> None:
     """Each commune's new code replaces any earlier one, and the wrong guesses of the old code are forgotten."""
     try:
         with transaction() as writes:
             for commune in communes:
-                code_hash = hash_activation_code(codes[commune.siren])
-                writes.update(commune, actions=[Commune.activation_code_hash.set(code_hash),
-                                                Commune.activation_code_expires_at.set(expires_at)],
-                              condition=Commune.siren.exists() & Commune.registered_at.does_not_exist())
+                actions, condition = accounts.new_code_update(codes[commune.siren])
+                writes.update(commune, actions=actions, condition=condition)
                 counters.clear_in(writes, limits.ACTIVATION_CODE, commune.siren)
     except TransactWriteError as error:
         if not is_condition_failure(error):

@@ -1,74 +1,56 @@
 """When a newer directory no longer holds an official's function, the orders concerned are flagged.
 
 An order not yet in production is flagged for the commune and the card maker (the card would certify a function the
-person no longer holds); a card already delivered is listed for the préfecture as to be returned.
+person no longer holds); a card already delivered is listed for the préfecture as to be returned. Called by the
+directory's import (``reference_imports.DirectoryWriter``) with the persons whose rows it ended; reads the directory
+through ``directory``, which knows neither module.
 """
 import logging
 
-from pynamodb.exceptions import UpdateError
-
 from .. import clock
-from ..domain import functions, orders as lifecycle
-from ..store.tables import Alert, CardOrder, DirectoryItem, Official
+from ..domain.changes import Conflict
+from ..store.tables import DirectoryItem
+from ..store.unit_of_work import UnitOfWork
 from . import directory
 
 log = logging.getLogger(__name__)
-
-NOT_YET_PRODUCED = {lifecycle.BROUILLON, lifecycle.EN_PREPARATION}
-DELIVERED = {lifecycle.LIVREE, lifecycle.REMISE}
 
 
 def review(persons: set[tuple[str, str]]) -> int:
     """``persons``: (INSEE code, person key) of the people some of whose directory rows just ended."""
     flagged = 0
+    uow = UnitOfWork()
     for insee_code, person_key in persons:
         try:
             marker = DirectoryItem.get(insee_code, directory.REGISTERED_PREFIX + person_key)
         except DirectoryItem.DoesNotExist:
             continue  # not registered by the commune: nothing to flag
-        try:
-            official = Official.get(marker.siren, person_key)
-        except Official.DoesNotExist:
+        official = uow.get(uow.officials.ref(marker.siren, person_key))
+        if official is None:
             continue
         rows = [r for r in DirectoryItem.query(insee_code, DirectoryItem.row_key.startswith(person_key + "#"))
                 if r.status == "active"]
-        still_eligible = rows and official.function in directory.merge_persons(rows)[0]["eligible_functions"]
-        if still_eligible:
+        if rows and official.function in directory.merge_persons(rows)[0]["eligible_functions"]:
             continue
         now = clock.now()
-        official.update(actions=[Official.mandate_ended_at.set(now)])
-        label = functions.function_label(official.function, official.sex)
+        uow.add(official.mandate_ended(now))
+        uow.commit()
         for order_id in filter(None, {official.active_order_id, official.delivered_order_id}):
-            flagged += _flag(order_id, official, label, now)
+            flagged += _flag(uow, order_id, official, now)
     return flagged
 
 
-def _flag(order_public_id: str, official: Official, label: str, now) -> int:
+def _flag(uow: UnitOfWork, order_public_id: str, official, now) -> int:
     siren, _, order_id = order_public_id.partition("-")
+    order = uow.get(uow.orders.ref(siren, order_id))
+    change = order.mandate_ended(official, now) if order else None
+    if change is None:
+        return 0
+    uow.add(change)
     try:
-        order = CardOrder.get(siren, order_id)
-    except CardOrder.DoesNotExist:
+        uow.commit()
+    except Conflict:
+        log.warning("order not flagged: it moved meanwhile", extra={"order": order_public_id})
         return 0
-    name = f"{official.first_name} {official.last_name}"
-    if order.status in NOT_YET_PRODUCED:
-        alert = Alert(official_id=official.official_id, code="mandate_ended", at=now,
-                      message=f"{name} n'est plus {label.lower()} d'après le répertoire national des élus : "
-                              "vérifiez la demande avant sa fabrication.")
-        actions = [CardOrder.alerts.set(CardOrder.alerts.append([alert]))]
-    elif order.status in DELIVERED:
-        alert = Alert(official_id=official.official_id, code="card_to_return", at=now,
-                      message=f"Le mandat de {name} ({label.lower()}) a pris fin : la carte est à restituer à la "
-                              "préfecture.")
-        actions = [CardOrder.alerts.set(CardOrder.alerts.append([alert])),
-                   CardOrder.return_department.set(order.department_code)]
-    else:
-        return 0
-    if order.alerts is None:
-        actions[0] = CardOrder.alerts.set([alert])
-    try:
-        order.update(actions=actions)
-    except UpdateError:
-        log.exception("order not flagged", extra={"order": order_public_id})
-        return 0
-    log.info("order flagged: mandate ended", extra={"order": order_public_id, "code": alert.code})
+    log.info("order flagged: mandate ended", extra={"order": order_public_id, "code": change.sets["alerts"][-1].code})
     return 1

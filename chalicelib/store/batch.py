@@ -6,6 +6,8 @@ gives back PynamoDB models (or the raw attributes, for items whose attributes ar
 """
 import time
 
+from botocore.exceptions import ClientError
+
 from .. import aws
 
 
@@ -62,8 +64,6 @@ def get_many(wanted: list[Wanted], consistent: bool = True) -> list:
             break
         time.sleep(0.05 * 2 ** attempt)
     else:
-        from botocore.exceptions import ClientError
-
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
                                      "Message": "keys left unprocessed"}}, "BatchGetItem")
     results = []

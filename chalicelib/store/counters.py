@@ -12,32 +12,16 @@ limit can be overshot by the number of concurrent requests; that is the price of
 guessing attack is still bounded by it.
 """
 from datetime import datetime, timezone
-from typing import NamedTuple
 
 from pynamodb.expressions.operand import Path
 
 from .. import clock
+from ..domain.limits import BUCKETS, Limit, retry_after  # noqa: F401 (the rule is the domain's; re-exported)
 from .batch import Wanted
 from .tables import Counter
 
-BUCKETS = 60
 # Buckets dropped on each count, beyond the window: enough that a counter used steadily never grows.
 _SWEEP = 5
-
-
-class Limit(NamedTuple):
-    name: str  # part of the key: what is being limited
-    attempts: int  # refused once this many attempts are in the window...
-    window_seconds: int  # ...the last this many seconds (a multiple of 60)
-
-    @property
-    def lock_seconds(self) -> int:
-        """The longest a refusal lasts: until the attempts that caused it have left the window."""
-        return self.window_seconds
-
-    @property
-    def bucket_seconds(self) -> int:
-        return max(1, self.window_seconds // BUCKETS)
 
 
 def key(limit: Limit, subject: str) -> str:
@@ -47,28 +31,6 @@ def key(limit: Limit, subject: str) -> str:
 def wanted(limit: Limit, subject: str) -> Wanted:
     """The counter's item, to read in a batch (raw: its bucket attributes are not declared on the model)."""
     return Wanted(Counter, key(limit, subject), raw=True)
-
-
-def _buckets(raw: dict | None) -> dict[int, int]:
-    if not raw:
-        return {}
-    return {int(name[1:]): int(value["N"]) for name, value in raw.items()
-            if name.startswith("b") and name[1:].isdigit() and "N" in value}
-
-
-def retry_after(limit: Limit, raw: dict | None, now: float | None = None) -> int | None:
-    """Seconds to wait before the next attempt is allowed, or None when it is allowed now."""
-    buckets = _buckets(raw)
-    if not buckets:
-        return None
-    now = clock.now().timestamp() if now is None else now
-    current = int(now // limit.bucket_seconds)
-    for later in range(BUCKETS + 1):
-        last = current + later
-        count = sum(n for bucket, n in buckets.items() if last - BUCKETS < bucket <= last)
-        if count < limit.attempts:
-            return None if later == 0 else max(1, int(last * limit.bucket_seconds - now))
-    return limit.window_seconds  # unreachable: every bucket has left the window after BUCKETS steps
 
 
 def count_actions(limit: Limit, now: float | None = None) -> list:

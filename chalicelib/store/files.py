@@ -6,6 +6,8 @@ Prefixes (the bucket notifications filter on the ``incoming/`` ones):
 """
 from datetime import timedelta
 
+from botocore.exceptions import ClientError
+
 from .. import aws, clock
 from ..settings import get_settings
 
@@ -72,8 +74,6 @@ def delete_objects(keys) -> None:
         answer = aws.client("s3").delete_objects(Bucket=get_settings().data_bucket,
                                                  Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
         if answer.get("Errors"):
-            from botocore.exceptions import ClientError
-
             first = answer["Errors"][0]
             raise ClientError({"Error": {"Code": first.get("Code", "InternalError"), "Message": (
                 f"{len(answer['Errors'])} of {len(keys)} objects not deleted: {first.get('Message', '')}")}},

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import TableError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from .. import aws
 from ..settings import get_settings
@@ -434,8 +435,6 @@ def create_missing_tables() -> None:
 
 def transaction():
     """A DynamoDB transaction (all writes or none), on the process's one connection."""
-    from pynamodb.transactions import TransactWrite
-
     return TransactWrite(connection=aws.dynamodb())
 
 

@@ -18,10 +18,10 @@ def prod_settings(monkeypatch):
             monkeypatch.setenv(name, os.environ[name])
         else:
             monkeypatch.delenv(name, raising=False)
-    from chalicelib.settings import reset_settings
+    from chalicelib.aws import reset_settings_and_clients
 
     yield
-    reset_settings()
+    reset_settings_and_clients()
 
 
 def test_the_first_operator_is_created_on_the_stage_and_gets_the_password_link(prod_settings):

@@ -75,13 +75,13 @@ def test_api_contract_routes_are_all_present(app):
 @pytest.fixture
 def behind_cloudfront(monkeypatch):
     """A deployed stage: CloudFront adds the origin secret to every API request."""
-    from chalicelib.settings import reset_settings
+    from chalicelib.aws import reset_settings_and_clients
 
     monkeypatch.setenv("ORIGIN_SECRET", "secret-de-l-origine-0123456789")
-    reset_settings()
+    reset_settings_and_clients()
     yield "secret-de-l-origine-0123456789"
     monkeypatch.delenv("ORIGIN_SECRET")
-    reset_settings()
+    reset_settings_and_clients()
 
 
 def test_deployed_the_api_answers_only_requests_that_came_through_cloudfront(client, behind_cloudfront):

@@ -9,8 +9,8 @@ def test_the_scheduled_purge_runs_on_the_local_timer_with_an_eventbridge_event(a
     ran = threading.Event()
     original = retention.run
 
-    def run():
-        result = original()  # the real purge, on the emulation: nothing due, nothing deleted
+    def run(c):
+        result = original(c)  # the real purge, on the emulation: nothing due, nothing deleted
         ran.set()
         return result
 

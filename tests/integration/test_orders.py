@@ -243,10 +243,10 @@ def test_communes_never_see_each_others_orders(client, aws, commune, operator):
 
 
 def test_back_office_lists_are_paginated_queries_with_checked_cursors(client, commune, operator, monkeypatch):
-    from chalicelib.services import orders as service
+    from chalicelib.store import repositories
     from tests.dynamodb_calls import count_dynamodb_calls
 
-    monkeypatch.setattr(service, "PAGE_SIZE", 1)
+    monkeypatch.setattr(repositories, "PAGE_SIZE", 1)
     agent, ids = commune
     first = submitted(client, agent, [ids[0]])
     second = submitted(client, agent, [ids[1]])

@@ -5,12 +5,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from chalicelib.domain import orders as lifecycle
-from chalicelib.errors import PortalError
+from chalicelib.domain.changes import Refused
 from chalicelib.services import orders as service
 from chalicelib.services.sessions import authenticate
 from chalicelib.store.tables import CardOrder, Official
 from tests.conftest import REFERENCE_DATA
+from chalicelib.wiring import collaborators
 from tests.helpers import commune_with_ready_officials, load_reference_data, log_in
+
+c = collaborators()
 
 SIREN = "210100533"
 
@@ -31,7 +34,9 @@ def actors(client, aws):
 def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
     principals, official_ids = actors
     # Emails are tested elsewhere; here they would only slow every step down.
-    monkeypatch.setattr(service.notifications, "order_moved", lambda order, reason, agent_emails: None)
+    from chalicelib.services import notifications
+
+    monkeypatch.setattr(notifications, "order_moved", lambda order, reason, agent_emails: None)
 
     class Lifecycle(RuleBasedStateMachine):
         def __init__(self):
@@ -42,13 +47,13 @@ def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
         @rule(officials=st.lists(st.sampled_from(official_ids), min_size=1, max_size=2, unique=True))
         def create(self, officials):
             try:
-                order = service.create_order(principals["commune"], officials)
-            except PortalError as error:
+                order = service.create_order(c, principals["commune"], officials)
+            except Refused as error:
                 assert error.code == "officials_not_ready"
                 held = [Official.get(SIREN, oid).active_order_id for oid in officials]
                 assert any(held), "refused although every official was free"
                 return
-            self.orders.append(order["id"])
+            self.orders.append(order.public_id)
 
         @rule(data=st.data(), role=st.sampled_from(["commune", "manufacturer", "prefecture"]),
               to=st.sampled_from(lifecycle.STATUSES), with_reason=st.booleans())
@@ -59,21 +64,21 @@ def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
 
         def _move(self, data, role, target, with_reason, order_id):
             principal = principals[role]
-            before = service.load(principal, order_id)
+            before = service.load(c, principal, order_id)
             allowed = target in lifecycle.allowed_moves(before.status, role)
             needs_reason = lifecycle.MOVES.get(target) and lifecycle.MOVES[target].reason_required
             try:
                 if role == "commune" and target == lifecycle.EN_PREPARATION:
-                    result = service.submit(principal, order_id, True)
+                    result = service.submit(c, principal, order_id, True)
                 else:
-                    result = service.move(principal, order_id, target, "photo non conforme" if with_reason else None)
-            except PortalError as error:
+                    result = service.move(c, principal, order_id, target, "photo non conforme" if with_reason else None)
+            except Refused as error:
                 assert not allowed or (needs_reason and not with_reason), (before.status, role, target, error.code)
-                after = service.load(principal, order_id)
+                after = service.load(c, principal, order_id)
                 assert after.status == before.status and len(after.history) == len(before.history)
                 return
             assert allowed, (before.status, role, target)
-            assert result["status"] == target
+            assert result.status == target
             self.moves_done += 1
 
         @rule(data=st.data())
@@ -82,7 +87,7 @@ def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
             if not self.orders:
                 return
             order_id = data.draw(st.sampled_from(self.orders))
-            status = service.load(principals["manufacturer"], order_id).status
+            status = service.load(c, principals["manufacturer"], order_id).status
             choices = [(role, to) for role in principals for to in lifecycle.allowed_moves(status, role)]
             if not choices:
                 return
@@ -117,14 +122,14 @@ def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
             for order in CardOrder.query(SIREN):
                 order_id = f"{order.siren}-{order.order_id}"
                 if order.status in (lifecycle.BROUILLON, lifecycle.EN_PREPARATION):
-                    service.move(principals["commune"], order_id, lifecycle.ANNULEE, None)
+                    service.move(c, principals["commune"], order_id, lifecycle.ANNULEE, None)
                 elif order.status == lifecycle.EN_PRODUCTION:
-                    service.move(principals["manufacturer"], order_id, lifecycle.REJETEE, "fin de l'exemple")
+                    service.move(c, principals["manufacturer"], order_id, lifecycle.REJETEE, "fin de l'exemple")
                 elif order.status == lifecycle.EN_LIVRAISON:
-                    service.move(principals["prefecture"], order_id, lifecycle.LIVREE, None)
-                    service.move(principals["prefecture"], order_id, lifecycle.REMISE, None)
+                    service.move(c, principals["prefecture"], order_id, lifecycle.LIVREE, None)
+                    service.move(c, principals["prefecture"], order_id, lifecycle.REMISE, None)
                 elif order.status == lifecycle.LIVREE:
-                    service.move(principals["prefecture"], order_id, lifecycle.REMISE, None)
+                    service.move(c, principals["prefecture"], order_id, lifecycle.REMISE, None)
 
     moves_done: list[int] = []
     run_state_machine_as_test(Lifecycle, settings=settings(

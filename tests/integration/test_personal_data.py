@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.services import retention
+from chalicelib.wiring import collaborators
 from chalicelib.store import files
 from chalicelib.store.tables import CardOrder, Official
 from tests.helpers import auth, deliver_photo_events, log_in, post_json, transition, upload_photo
@@ -54,7 +55,7 @@ def existing(keys) -> set[str]:
 
 def purge_at(moment):
     with mock.patch.object(clock, "now", lambda: moment):
-        return retention.run()
+        return retention.run(collaborators())
 
 
 def test_the_photos_of_a_handed_over_card_go_30_days_later_and_not_before(client, commune, operator, prefecture):

@@ -1,0 +1,118 @@
+"""The JSON the API answers with, beside the schemas it must match (``api/schemas.py``; a test checks every answer
+against its route's schema). Links to stored files are short-lived presigned URLs, made here, at the edge."""
+from .. import clock
+from ..domain import functions, orders as lifecycle, photo_checks
+from ..domain.officials import READY, Official
+from ..domain.orders import CardOrder
+from ..domain.roles import MANUFACTURER
+from ..services.directory import directory_id
+from ..store import files
+
+
+def page(items: list, next_cursor: str | None, view, *args) -> dict:
+    return {"items": [view(item, *args) for item in items], "next": next_cursor}
+
+
+# --- officials ----------------------------------------------------------------------------------------------------
+
+def official(o: Official) -> dict:
+    photo = {"status": o.photo_status}
+    if o.photo_reason and o.photo_status in ("rejected", "missing"):  # missing: deleted, and why
+        photo["reason"] = o.photo_reason
+    if o.photo_key:
+        photo["url"] = files.presigned_get(o.photo_key)
+        photo["crop"] = dict(o.crop) if o.crop else None
+    photo["ready"] = o.photo_key is not None
+    if o.photo_checks is not None and o.photo_key:
+        photo["checks"] = [dict(c) for c in o.photo_checks]
+        photo["blocking"] = photo_checks.blocks_ordering(o.photo_checks)
+    if o.proposed_crop:
+        photo["proposed_crop"] = dict(o.proposed_crop)
+    preview = {"status": o.preview_status}
+    if o.preview_key and o.preview_status == READY:
+        preview["url"] = files.presigned_get(o.preview_key)
+    return {
+        "id": o.official_id, "directory_id": directory_id(o.insee_code, o.official_id),
+        "last_name": o.last_name, "first_name": o.first_name, "sex": o.sex,
+        "birth_date": o.birth_date, "mandate_start": o.mandate_start,
+        "function": o.function, "function_label": functions.function_label(o.function, o.sex),
+        "eligible_functions": [{"code": f, "label": functions.function_label(f, o.sex)} for f in o.eligible_functions],
+        "photo": photo, "preview": preview, "card_in_progress": o.active_order_id is not None,
+        "mandate_ended": o.mandate_ended_at is not None,
+        "created_at": clock.iso(o.created_at),
+    }
+
+
+def official_export(o: Official, rows: list, orders: list[CardOrder], now) -> dict:
+    """Everything the portal holds about one official (the right of access): links valid ``files.URL_LIFETIME``."""
+    photo_files = {name: files.presigned_get(key) for name, key in (
+        ("original", o.original_key), ("photo", o.photo_key), ("card_preview", o.preview_key)) if key}
+    ordered = []
+    for order in orders:
+        card = order.card_of(o.official_id)
+        if card is None:
+            continue
+        ordered.append({
+            "id": order.public_id, "status": order.status, "status_label": lifecycle.LABELS[order.status],
+            "created_at": clock.iso(order.created_at),
+            "card": {"function": card.function, "function_label": functions.function_label(card.function, card.sex),
+                     "card_number": card.card_number, "last_name": card.last_name, "first_name": card.first_name,
+                     "mandate_start": card.mandate_start, "photo_kept": card.photo_key is not None},
+            "history": history(order),
+            "delivery_address": order.delivery_address,
+            "photos_to_be_deleted_at": clock.iso(order.purge_after),
+            "photos_deleted_at": clock.iso(order.photos_deleted_at),
+        })
+    return {
+        "generated_at": clock.iso(now),
+        "official": {**official(o), "registered_at": clock.iso(o.created_at), "commune": o.commune_label,
+                     "department": o.department_label, "mandate_ended_at": clock.iso(o.mandate_ended_at)},
+        "directory_rows": [{"source": row.source, "last_name": row.last_name, "first_name": row.first_name,
+                            "sex": row.sex, "birth_date": row.birth_date, "mandate_start": row.mandate_start,
+                            "function": row.function_label, "commune": row.commune_label,
+                            "department": row.department_label, "status": row.status,
+                            "ended_at": clock.iso(row.ended_at)} for row in rows],
+        "photo_files": photo_files,
+        "photo_files_expire_at": clock.iso(now + files.URL_LIFETIME) if photo_files else None,
+        "orders": ordered,
+    }
+
+
+# --- orders -------------------------------------------------------------------------------------------------------
+
+def order(o: CardOrder, role: str) -> dict:
+    cards = []
+    for card in o.cards:
+        entry = {
+            "official_id": card.official_id, "last_name": card.last_name, "first_name": card.first_name,
+            "function": card.function, "function_label": functions.function_label(card.function, card.sex),
+            "preview": {"status": "ready", "url": files.presigned_get(card.preview_key)} if card.preview_key
+            else {"status": "missing"},
+        }
+        if card.card_number:
+            entry["card_number"] = card.card_number
+        if role == MANUFACTURER:
+            if card.photo_key:  # None once the photos are purged
+                entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
+            if card.card_key:
+                entry["card_url"] = files.presigned_get(card.card_key)
+        cards.append(entry)
+    return {
+        "id": o.public_id, "status": o.status, "status_label": lifecycle.LABELS[o.status],
+        "siren": o.siren, "commune_name": o.commune_name, "department_code": o.department_code,
+        "created_at": clock.iso(o.created_at), "updated_at": clock.iso(o.updated_at),
+        "cards": cards, "delivery_address": o.delivery_address,
+        "history": history(o),
+        "alerts": [{"official_id": a.official_id, "code": a.code, "message": a.message, "at": clock.iso(a.at)}
+                   for a in o.alerts or []],
+        # When the photos behind a closed order go, and when they went (services/retention.py).
+        "photos_deleted_at": clock.iso(o.photos_deleted_at),
+        "photos_to_be_deleted_at": clock.iso(o.purge_after),
+        "allowed_moves": [{"to": m, "label": lifecycle.LABELS[m], "reason_required": lifecycle.MOVES[m].reason_required}
+                          for m in o.allowed_moves(role)],
+    }
+
+
+def history(o: CardOrder) -> list[dict]:
+    return [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
+             "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in o.history]

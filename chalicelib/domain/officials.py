@@ -1,0 +1,305 @@
+"""An elected official that a commune registered for a card, and the life of their photo.
+
+Plain Python (the store maps it to DynamoDB). Each rule below either refuses (``Refused``, with the API's stable code
+and a French message) or returns the ``Change`` to write, naming what it relied on so that the write fails if that
+changed meanwhile (``domain/changes.py``).
+
+The photo's life (``PHOTO_MOVES``): a photo is *missing* until a first upload; each upload or re-crop is an *attempt*
+with a time-ordered id, *processing* while the image function works on it; the attempt ends *ready* (the photo is
+kept, replacing the previous one) or *rejected* (the previous photo, if any, stays). The photos are *deleted* by the
+retention purge some time after the card's order closed (``domain/orders.py: RETENTION``), and the official is then
+shown without a photo, with the reason. While a card is being ordered (``active_order_id``) the photo the commune
+acknowledged on the preview cannot change: no new photo, no re-crop, no function change.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from . import functions, photo_checks
+from .changes import Below, Change, Refused
+from .roles import COMMUNE
+
+MISSING, PROCESSING, READY, REJECTED = "missing", "processing", "ready", "rejected"
+PHOTO_STATUSES = (MISSING, PROCESSING, READY, REJECTED)  # the preview uses missing, processing and ready
+
+# Who makes a photo move, besides the commune's agents: the image function (S3 and queue events) and the scheduled
+# retention purge.
+IMAGE_FUNCTION = "image_function"
+RETENTION_PURGE = "retention_purge"
+
+
+class PhotoMove(NamedTuple):
+    by: str
+    target: str  # the photo status after the move
+    rule: str  # when the move is allowed, in words (the method of the same name says it in code)
+
+
+PHOTO_MOVES = {
+    "start_attempt": PhotoMove(IMAGE_FUNCTION, PROCESSING,
+                               "a file arrived for an attempt newer than the kept photo"),
+    "request_recrop": PhotoMove(COMMUNE, PROCESSING,
+                                "an original was sent, and no card is being ordered with the kept photo"),
+    "keep_photo": PhotoMove(IMAGE_FUNCTION, READY,
+                            "the attempt is newer than the kept photo, and no card is being ordered with it"),
+    "reject_attempt": PhotoMove(IMAGE_FUNCTION, REJECTED,
+                                "the attempt is still the one being processed (the kept photo stays)"),
+    "delete_photos": PhotoMove(RETENTION_PURGE, MISSING,
+                               "the photo is still the one the closed order used, and no new order holds it"),
+}
+
+
+def _check_mover(move: str, by: str) -> None:
+    if PHOTO_MOVES[move].by != by:
+        raise Refused("forbidden", "Cette action sur la photo n'est pas permise à votre profil.")
+
+
+def card_in_progress() -> Refused:
+    return Refused("card_in_progress",
+                   "Une carte est en cours de commande pour cet élu : attendez sa remise ou annulez la demande.")
+
+
+@dataclass
+class Official:
+    siren: str
+    official_id: str  # the person's directory key: a commune registers a person once
+    insee_code: str
+    last_name: str
+    first_name: str
+    sex: str
+    birth_date: str  # ISO date
+    mandate_start: str  # ISO date
+    function: str
+    eligible_functions: list
+    commune_label: str
+    department_label: str
+    created_at: datetime
+    photo_status: str = MISSING  # of the latest attempt
+    photo_reason: str | None = None  # why the latest attempt was rejected, or why the photo was deleted
+    processing_id: str | None = None  # the attempt being processed
+    photo_id: str | None = None  # the attempt whose photo is kept: older attempts never replace it
+    photo_key: str | None = None
+    original_key: str | None = None
+    crop: dict | None = None
+    photo_checks: list | None = None  # the photo assistant's verdicts [{code, level, message}]
+    proposed_crop: dict | None = None
+    preview_status: str = MISSING
+    preview_key: str | None = None
+    active_order_id: str | None = None  # the card order in progress, if any
+    delivered_order_id: str | None = None  # the order whose card was last handed over
+    mandate_ended_at: datetime | None = None  # the directory no longer holds the card's function
+
+    # --- registration and function ------------------------------------------------------------------------------
+
+    @classmethod
+    def register(cls, siren: str, person: dict, function: str, at: datetime) -> "Official":
+        """A person of the commune's directory, registered for a card with one of the functions they hold."""
+        check_function(function, person["eligible_functions"], person["sex"])
+        return cls(siren, person["person_key"], insee_code=person["insee_code"], last_name=person["last_name"],
+                   first_name=person["first_name"], sex=person["sex"], birth_date=person["birth_date"],
+                   mandate_start=person["mandate_start"], function=function,
+                   eligible_functions=list(person["eligible_functions"]), commune_label=person["commune_label"],
+                   department_label=person["department_label"] or "", created_at=at)
+
+    def registered(self) -> Change:
+        return Change(self, kind="create")  # refused if the commune already registered the person
+
+    def change_function(self, function: str) -> Change | None:
+        """None when the function is already this one. The preview is redrawn for the new function."""
+        check_function(function, self.eligible_functions, self.sex)
+        if function == self.function:
+            return None
+        if self.active_order_id:
+            raise card_in_progress()
+        sets = {"function": function}
+        if self.photo_key:
+            sets["preview_status"] = PROCESSING
+        return Change(self, sets, {"active_order_id": None, "function": self.function})
+
+    def preview_redrawn(self, preview_key: str) -> Change:
+        """The image function drew the preview again; it counts only if the photo is still the one drawn."""
+        return Change(self, {"preview_key": preview_key, "preview_status": READY}, {"photo_key": self.photo_key})
+
+    def removable(self) -> Change:
+        if self.active_order_id:
+            raise card_in_progress()
+        return Change(self, expects={"active_order_id": None}, kind="delete")
+
+    @property
+    def needs_preview(self) -> bool:
+        """A function change was recorded but its preview was not asked for (the request was cut short)."""
+        return bool(self.photo_key) and self.preview_status == PROCESSING
+
+    # --- the photo's moves --------------------------------------------------------------------------------------
+
+    def may_start_upload(self) -> None:
+        """The commune may send a new photo unless a card is being made from the acknowledged one."""
+        if self.active_order_id:
+            raise card_in_progress()
+
+    def request_recrop(self, by: str = COMMUNE) -> Change:
+        _check_mover("request_recrop", by)
+        if not self.original_key:
+            raise Refused("no_original", "Aucune photo n'a encore été envoyée pour cet élu.")
+        if self.active_order_id:
+            raise card_in_progress()
+        return Change(self, {"photo_status": PROCESSING, "photo_reason": None}, {"active_order_id": None})
+
+    def start_attempt(self, attempt: str, by: str = IMAGE_FUNCTION) -> Change:
+        """The image function starts on an attempt. A stale one (older than the kept photo) is refused."""
+        _check_mover("start_attempt", by)
+        if self.photo_id is not None and self.photo_id >= attempt:
+            raise Refused("stale_attempt", "Une photo plus récente est déjà retenue.")
+        return Change(self, {"photo_status": PROCESSING, "processing_id": attempt, "photo_reason": None},
+                      {"photo_id": Below(attempt)})
+
+    def start_recrop(self, attempt: str, by: str = IMAGE_FUNCTION) -> Change:
+        """The image function starts re-cropping the kept original (the status was set by ``request_recrop``)."""
+        _check_mover("start_attempt", by)
+        if not self.original_key:
+            raise Refused("no_original", "Aucune photo n'a encore été envoyée pour cet élu.")
+        if self.photo_id is not None and self.photo_id >= attempt:
+            raise Refused("stale_attempt", "Une photo plus récente est déjà retenue.")
+        return Change(self, {"processing_id": attempt}, {"photo_id": Below(attempt)})
+
+    def keep_photo(self, attempt: str, *, photo_key: str, original_key: str, preview_key: str, crop: dict,
+                   analysis: dict | None, by: str = IMAGE_FUNCTION) -> Change:
+        """The attempt's photo becomes the official's photo, with its preview and the assistant's verdicts."""
+        _check_mover("keep_photo", by)
+        return Change(self, {
+            "photo_id": attempt, "photo_status": READY, "photo_reason": None, "photo_key": photo_key,
+            "original_key": original_key, "crop": crop, "preview_key": preview_key, "preview_status": READY,
+            "photo_checks": analysis["checks"] if analysis else None,
+            "proposed_crop": analysis["proposed_crop"] if analysis else None,
+        }, {"photo_id": Below(attempt), "active_order_id": None})
+
+    def files_replaced_by(self, original_key: str) -> list[str]:
+        """The stored files a kept photo makes useless (the previous photo, preview and original)."""
+        replaced = [self.photo_key, self.preview_key]
+        if self.original_key != original_key:
+            replaced.append(self.original_key)
+        return [key for key in replaced if key]
+
+    def reject_attempt(self, attempt: str, reason: str, by: str = IMAGE_FUNCTION) -> Change:
+        """Why the attempt failed. A newer attempt in progress has the last word (then the write fails)."""
+        _check_mover("reject_attempt", by)
+        return Change(self, {"photo_status": REJECTED, "photo_reason": reason}, {"processing_id": attempt})
+
+    def delete_photos(self, photo_key: str, reason: str, by: str = RETENTION_PURGE) -> Change:
+        """The retention purge deletes the photo a closed order used, if it is still the official's and no new
+        order holds it."""
+        _check_mover("delete_photos", by)
+        return Change(self, {"photo_status": MISSING, "photo_reason": reason, "photo_key": None,
+                             "original_key": None, "preview_key": None, "preview_status": MISSING, "crop": None,
+                             "photo_checks": None, "proposed_crop": None},
+                      {"photo_key": photo_key, "active_order_id": None})
+
+    def kept_files(self) -> set:
+        return {key for key in (self.photo_key, self.original_key, self.preview_key) if key}
+
+    # --- ordering -----------------------------------------------------------------------------------------------
+
+    @property
+    def photo_blocks_ordering(self) -> bool:
+        return photo_checks.blocks_ordering(self.photo_checks)
+
+    def why_not_orderable(self) -> tuple[str, str] | None:
+        """(code, French message) when no card may be ordered for the official now, else None."""
+        name = f"{self.first_name} {self.last_name}"
+        if not self.photo_key:
+            return "photo_not_ready", f"{name} : la photo n'est pas prête."
+        if self.active_order_id:
+            return "card_in_progress", f"{name} : une carte est déjà en cours."
+        if self.preview_status != READY:
+            return "photo_not_ready", (f"{name} : l'aperçu de la carte est en cours de préparation, réessayez dans "
+                                       "quelques secondes.")
+        if self.photo_blocks_ordering:
+            reasons = " ".join(c["message"] for c in photo_checks.blocking_checks(self.photo_checks))
+            return "photo_not_conforming", f"{name} : la photo ne convient pas. {reasons}"
+        return None
+
+    def taken_by(self, order_public_id: str) -> Change:
+        """The official's card is ordered. The card copies the official as read: nothing of it may have changed
+        since (a function changed at the same moment would leave the card with the old function and a preview
+        about to be deleted)."""
+        return Change(self, {"active_order_id": order_public_id},
+                      {"active_order_id": None, "photo_key": self.photo_key, "function": self.function,
+                       "preview_key": self.preview_key, "preview_status": READY})
+
+    def released_by(self, order_public_id: str, handed_over: bool) -> Change:
+        return HeldOfficial(self.siren, self.official_id).released_by(order_public_id, handed_over)
+
+    def mandate_ended(self, at: datetime) -> Change:
+        return Change(self, {"mandate_ended_at": at})
+
+
+@dataclass
+class HeldOfficial:
+    """An official as an order knows them (its key): enough to release them when the order closes."""
+
+    siren: str
+    official_id: str
+
+    def released_by(self, order_public_id: str, handed_over: bool) -> Change:
+        sets = {"active_order_id": None}
+        if handed_over:
+            sets["delivered_order_id"] = order_public_id
+        return Change(self, sets, {"active_order_id": order_public_id})
+
+
+def check_function(function: str, eligible: list[str], sex: str) -> None:
+    """CGCT art. L.2122-34-1, as the directory says it for this person (``domain/functions.py``)."""
+    if function not in eligible:
+        allowed = ", ".join(functions.function_label(f, sex) for f in eligible) or "aucune"
+        raise Refused("function_not_eligible",
+                      f"Cet élu ne peut pas recevoir de carte pour cette fonction. Fonctions possibles : {allowed}.",
+                      details={"function": "Fonction non ouverte à cet élu."})
+
+
+def display_order(official: Official) -> tuple:
+    """How a commune's list shows its officials: mayor first, then deputies, then by name."""
+    return functions.FUNCTIONS.index(official.function), official.last_name, official.first_name
+
+
+@dataclass
+class Registration:
+    """The mark, in the commune's directory partition, that the person is registered (the directory shows it): its
+    row key is ``KEY_PREFIX`` and the person's key, so one query on the commune gives the directory and the marks."""
+
+    KEY_PREFIX = "registered#"
+
+    insee_code: str
+    person_key: str
+    siren: str
+
+    @property
+    def row_key(self) -> str:
+        return self.KEY_PREFIX + self.person_key
+
+    @classmethod
+    def of(cls, official: Official) -> "Registration":
+        return cls(official.insee_code, official.official_id, official.siren)
+
+    def added(self) -> Change:
+        return Change(self, kind="put")  # the official's own creation is what refuses a second registration
+
+    def removed(self) -> Change:
+        return Change(self, kind="delete")
+
+
+@dataclass
+class PhotoUpload:
+    """A presigned upload handed to the browser: the crop chosen in the browser waits here for the file."""
+
+    object_key: str
+    siren: str
+    official_id: str
+    attempt_id: str
+    crop: dict | None  # none: the photo assistant proposes the framing
+    created_at: datetime
+    purge_at: datetime
+
+    def started(self) -> Change:
+        return Change(self, kind="create")
+
+    def done(self) -> Change:
+        return Change(self, kind="delete")

@@ -1,0 +1,17 @@
+"""What the use cases need from outside the domain, handed to them as one argument.
+
+The production set is assembled once per process in ``chalicelib/wiring.py`` (DynamoDB, S3, SQS, SES); the unit tests
+pass in-memory ones (``tests/unit/fakes.py``), so a service's rules run in milliseconds without AWS or its emulation.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    unit_of_work: Callable[[], Any]  # a new unit of work for each use case (store/unit_of_work.py)
+    now: Callable[[], datetime]
+    send_photo_task: Callable[[dict], None]  # work for the image function (re-crop, preview, cards)
+    order_moved: Callable[[Any, str | None, frozenset], None]  # tells the commune's agents (services/notifications)
+    files: Any = None  # the data bucket (store/files.py): photos and cards

@@ -1,0 +1,266 @@
+"""Repositories: the domain's entities to DynamoDB items and back, PynamoDB models being the mapping layer.
+
+Each repository knows one kind of entity: how to name it for a read (``ref``, gathered by the unit of work into one
+BatchGetItem), how to list it (queries on the table or an index, a page at a time), and how to turn a ``Change``
+(``domain/changes.py``) into PynamoDB actions and conditions. Attributes that only serve an index
+(``department_status``, ``purge_queue``) are derived here: the domain never sees them.
+"""
+import base64
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from pynamodb.attributes import MapAttribute
+
+from ..domain import orders as lifecycle
+from ..domain.changes import PRESENT, Below, Change, Refused
+from ..domain.officials import HeldOfficial, Official, PhotoUpload, Registration
+from ..domain.orders import Alert, Card, CardNumbers, CardOrder, HistoryEntry
+from ..domain.places import Commune, DeliveryAddress
+from . import tables
+from .batch import Wanted
+
+PAGE_SIZE = 50
+
+
+class Ref(NamedTuple):
+    """One record to read in the unit of work's batch: its repository and its key."""
+
+    repository: Any
+    key: tuple
+
+
+def _plain(value):
+    """PynamoDB map attributes as plain dicts and lists (the domain's values)."""
+    if isinstance(value, MapAttribute):
+        return _plain(value.as_dict())
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _plain(item) for name, item in value.items()}
+    return value
+
+
+class Repository:
+    """Maps one entity class to one model: same names on both sides, unless a subclass says otherwise."""
+
+    model: type
+    entity: type
+    written: tuple = ()  # the entity classes whose changes it writes (its entity when empty)
+
+    def writes(self, entity) -> bool:
+        return isinstance(entity, self.written or self.entity)
+
+    def ref(self, *key) -> Ref:
+        return Ref(self, key)
+
+    def wanted(self, key: tuple) -> Wanted:
+        return Wanted(self.model, *key)
+
+    def to_entity(self, item):
+        return self.entity(**{f.name: _plain(getattr(item, f.name)) for f in dataclasses.fields(self.entity)})
+
+    def key_of(self, entity) -> tuple:
+        return tuple(getattr(entity, name) for name in self.key_names)
+
+    key_names: tuple = ()
+
+    def item_of(self, entity):
+        """A new item holding the whole entity (to create it)."""
+        values = {f.name: self.stored(f.name, getattr(entity, f.name)) for f in dataclasses.fields(entity)
+                  if f.name not in self.key_names and getattr(entity, f.name) is not None}
+        return self.model(*self.key_of(entity), **values, **self.derived(entity.__dict__))
+
+    def keyed_item(self, entity):
+        return self.model(*self.key_of(entity))
+
+    def stored(self, name: str, value):
+        """The domain's value as the model's attribute takes it."""
+        return value
+
+    def derived(self, values: dict) -> dict:
+        """Index attributes computed from the entity's fields (``values``: the fields being written)."""
+        return {}
+
+    # --- a Change as PynamoDB actions and conditions ------------------------------------------------------------
+
+    def actions(self, change: Change) -> list:
+        actions = []
+        values = dict(change.sets)
+        for name, value in {**values, **self.derived_updates(change.entity, values)}.items():
+            attribute = getattr(self.model, name)
+            actions.append(attribute.remove() if value is None else attribute.set(self.stored(name, value)))
+        return actions
+
+    def derived_updates(self, entity, values: dict) -> dict:
+        return {}
+
+    def condition(self, change: Change):
+        condition = None
+        for name, expected in change.expects.items():
+            attribute = getattr(self.model, name)
+            if expected is None:
+                term = attribute.does_not_exist()
+            elif expected is PRESENT:
+                term = attribute.exists()
+            elif isinstance(expected, Below):
+                term = attribute.does_not_exist() | (attribute < expected.value)
+            else:
+                term = attribute == self.stored(name, expected)
+            condition = term if condition is None else condition & term
+        if change.kind == "create":
+            term = getattr(self.model, self.key_names[-1]).does_not_exist()
+            condition = term if condition is None else condition & term
+        return condition
+
+
+class OfficialRepository(Repository):
+    model, entity, key_names = tables.Official, Official, ("siren", "official_id")
+    written = (Official, HeldOfficial)
+
+    def of_commune(self, siren: str) -> list[Official]:
+        return [self.to_entity(item) for item in self.model.query(siren)]
+
+
+class RegistrationRepository(Repository):
+    """The directory's ``registered#<person>`` marker: the directory query shows who is already registered."""
+
+    model, entity = tables.DirectoryItem, Registration
+    key_names = ("insee_code", "row_key")
+
+    def item_of(self, entity):
+        return self.model(*self.key_of(entity), person_key=entity.person_key, siren=entity.siren)
+
+
+class PhotoUploadRepository(Repository):
+    model, entity, key_names = tables.PhotoUpload, PhotoUpload, ("object_key",)
+
+
+class CommuneRepository(Repository):
+    model, entity, key_names = tables.Commune, Commune, ("siren",)
+
+    def to_entity(self, item) -> Commune:
+        return Commune(item.siren, item.insee_code, item.name, item.department_code,
+                       frozenset(item.agent_emails or ()))
+
+
+class PrefectureRepository(Repository):
+    model, entity, key_names = tables.Prefecture, DeliveryAddress, ("department_code",)
+
+    def to_entity(self, item) -> DeliveryAddress:
+        return DeliveryAddress(item.name, item.address, item.postal_code, item.city)
+
+
+class CardNumberRepository(Repository):
+    """The year's card counter: how many numbers were given."""
+
+    model, entity, key_names = tables.Counter, CardNumbers, ("key",)
+
+    def ref_year(self, year: int) -> Ref:
+        return self.ref(CardNumbers.key_of(year))
+
+    def to_entity(self, item) -> CardNumbers:
+        return CardNumbers(int(item.key.rpartition("#")[2]), int(item.count or 0), exists=True)
+
+    def key_of(self, entity) -> tuple:
+        return (CardNumbers.key_of(entity.year),)
+
+
+class OrderRepository(Repository):
+    model, entity, key_names = tables.CardOrder, CardOrder, ("siren", "order_id")
+
+    def to_entity(self, item) -> CardOrder:
+        return CardOrder(
+            item.siren, item.order_id, item.status, item.department_code, item.commune_name, item.created_at,
+            item.updated_at, [Card(**_plain(card.as_dict())) for card in item.cards],
+            [HistoryEntry(h.status, h.at, h.by_role, h.by, h.reason) for h in item.history],
+            _plain(item.delivery_address.as_dict()) if item.delivery_address else None,
+            [Alert(a.official_id, a.code, a.message, a.at) for a in item.alerts] if item.alerts is not None else None,
+            item.return_department, item.purge_after, list(item.purge_keys) if item.purge_keys is not None else None,
+            item.photos_deleted_at,
+        )
+
+    def stored(self, name: str, value):
+        if name == "cards":
+            return [tables.CardLine(**dataclasses.asdict(card)) for card in value]
+        if name == "history":
+            return [tables.HistoryEntry(**dataclasses.asdict(entry)) for entry in value]
+        if name == "alerts":
+            return [tables.Alert(**dataclasses.asdict(alert)) for alert in value]
+        return value
+
+    def derived(self, values: dict) -> dict:
+        return {k: v for k, v in self.derived_updates_of(values.get("department_code"), values).items()
+                if v is not None}
+
+    def derived_updates(self, entity, values: dict) -> dict:
+        return self.derived_updates_of(entity.department_code, values)
+
+    @staticmethod
+    def derived_updates_of(department_code: str | None, values: dict) -> dict:
+        derived = {}
+        if "status" in values:
+            derived["department_status"] = f"{department_code}#{values['status']}"
+        if "purge_after" in values:
+            derived["purge_queue"] = lifecycle.PURGE_DUE if values["purge_after"] is not None else None
+        return derived
+
+    # --- lists, a page at a time --------------------------------------------------------------------------------
+
+    def page_of_commune(self, siren: str, cursor: str | None) -> tuple[list, str | None]:
+        return self._page(self.model.query(siren, scan_index_forward=False, limit=PAGE_SIZE,
+                                           last_evaluated_key=decode_cursor(cursor, siren=siren)))
+
+    def all_of_commune(self, siren: str) -> list[CardOrder]:
+        return [self.to_entity(item) for item in self.model.query(siren, scan_index_forward=False)]
+
+    def page_by_status(self, status: str, cursor: str | None):
+        return self._page(self.model.by_status.query(status, limit=PAGE_SIZE,
+                                                     last_evaluated_key=decode_cursor(cursor, status=status)))
+
+    def page_by_department(self, department: str, cursor: str | None):
+        return self._page(self.model.by_department.query(
+            department, limit=PAGE_SIZE, scan_index_forward=False,
+            last_evaluated_key=decode_cursor(cursor, department_code=department)))
+
+    def page_by_department_status(self, department: str, status: str, cursor: str | None):
+        partition = f"{department}#{status}"
+        return self._page(self.model.by_department_status.query(
+            partition, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, department_status=partition)))
+
+    def page_to_return(self, department: str, cursor: str | None):
+        return self._page(self.model.by_return.query(
+            department, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, return_department=department)))
+
+    def due_for_purge(self, now: datetime, limit: int) -> list[CardOrder]:
+        return [self.to_entity(item) for item in
+                self.model.by_purge.query(lifecycle.PURGE_DUE, self.model.purge_after <= now, limit=limit)]
+
+    def _page(self, query) -> tuple[list, str | None]:
+        items = [self.to_entity(item) for item in query]
+        return items, encode_cursor(query.last_evaluated_key)
+
+
+def encode_cursor(key: dict | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, **partition) -> dict | None:
+    """The start key of the next page; refused unless it is a key of the very partition being listed, so a forged
+    cursor can neither reach another commune's or département's orders nor make DynamoDB fail."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(key, dict) or not all(isinstance(v, dict) and set(v) == {"S"} for v in key.values()):
+            raise ValueError
+        if any(key.get(name, {}).get("S") != value for name, value in partition.items()):
+            raise ValueError
+        if not {"siren", "order_id"} <= set(key):
+            raise ValueError
+        return key
+    except (ValueError, UnicodeDecodeError):
+        raise Refused("invalid_cursor", "Le curseur de pagination est invalide.") from None

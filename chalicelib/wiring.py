@@ -1,0 +1,23 @@
+"""The production collaborators of the use cases, assembled once per process (per Lambda container).
+
+The one place where services meet the AWS adapters: the API's blueprints and the event handlers ask for
+``collaborators()`` and pass it on; tests either use it (on moto) or build their own (in memory).
+"""
+from functools import lru_cache
+
+from . import clock
+from .services import notifications
+from .services.collaborators import Collaborators
+from .store import files, queues
+from .store.unit_of_work import UnitOfWork
+
+
+def _send_photo_task(message: dict) -> None:
+    queues.send(queues.PHOTOS_QUEUE, message)
+
+
+@lru_cache(maxsize=1)
+def collaborators() -> Collaborators:
+    # Looked up at each call: tests move the time, or silence the notifications, by patching the modules.
+    return Collaborators(unit_of_work=UnitOfWork, now=lambda: clock.now(), send_photo_task=_send_photo_task,
+                         order_moved=lambda *args: notifications.order_moved(*args), files=files)
