@@ -11,12 +11,11 @@ retention purge some time after the card's order closed (``domain/orders.py: RET
 shown without a photo, with the reason. While a card is being ordered (``active_order_id``) the photo the commune
 acknowledged on the preview cannot change: no new photo, no re-crop, no function change.
 """
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from . import functions, photo_checks
-from .changes import Below, Change, Refused
+from .changes import Below, Change, Refused, entity
 from .roles import COMMUNE
 
 MISSING, PROCESSING, READY, REJECTED = "missing", "processing", "ready", "rejected"
@@ -58,7 +57,7 @@ def card_in_progress() -> Refused:
                    "Une carte est en cours de commande pour cet élu : attendez sa remise ou annulez la demande.")
 
 
-@dataclass
+@entity
 class Official:
     siren: str
     official_id: str  # the person's directory key: a commune registers a person once
@@ -232,7 +231,7 @@ class Official:
         return Change(self, {"mandate_ended_at": at})
 
 
-@dataclass
+@entity
 class HeldOfficial:
     """An official as an order knows them (its key): enough to release them when the order closes."""
 
@@ -260,7 +259,7 @@ def display_order(official: Official) -> tuple:
     return functions.FUNCTIONS.index(official.function), official.last_name, official.first_name
 
 
-@dataclass
+@entity
 class Registration:
     """The mark, in the commune's directory partition, that the person is registered (the directory shows it): its
     row key is ``KEY_PREFIX`` and the person's key, so one query on the commune gives the directory and the marks."""
@@ -286,7 +285,7 @@ class Registration:
         return Change(self, kind="delete")
 
 
-@dataclass
+@entity
 class PhotoUpload:
     """A presigned upload handed to the browser: the crop chosen in the browser waits here for the file."""
 

@@ -5,12 +5,11 @@ Plain Python (the store maps it to DynamoDB). A rule refuses (``Refused``) or re
 it relied on (``domain/changes.py``): a move relies on the status it was read in, so two concurrent moves give one
 success and one conflict, never a lost update.
 """
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from . import functions
-from .changes import PRESENT, Change, Refused
+from .changes import PRESENT, Change, Refused, entity
 from .ids import time_ordered_id
 from .officials import HeldOfficial, Official
 from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
@@ -95,7 +94,7 @@ def card_number(year: int, sequence: int) -> str:
     return f"{year}-{sequence:07d}"
 
 
-@dataclass
+@entity
 class CardNumbers:
     """How many card numbers a year has given: production takes the next ones in the move's own transaction, under
     the condition that the count is still the one read, so two productions starting together never share numbers
@@ -114,7 +113,7 @@ class CardNumbers:
                       {"count": self.count} if self.exists else {"key": None})
 
 
-@dataclass
+@entity
 class Card:
     """One card of an order: the official as they were when ordered (the card must not change under the order)."""
 
@@ -136,8 +135,7 @@ class Card:
                    official.mandate_start, official.department_label, official.photo_key, official.preview_key)
 
 
-@dataclass
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
     status: str
     at: datetime
     by_role: str
@@ -145,16 +143,14 @@ class HistoryEntry:
     reason: str | None = None
 
 
-@dataclass
-class Alert:
+class Alert(NamedTuple):
     official_id: str
     code: str  # mandate_ended | card_to_return
     message: str
     at: datetime
 
 
-@dataclass
-class Moved:
+class Moved(NamedTuple):
     """What a move did: the change to write, and what the service must do besides."""
 
     change: Change
@@ -164,7 +160,7 @@ class Moved:
     handed_over: bool
 
 
-@dataclass
+@entity
 class CardOrder:
     siren: str
     order_id: str

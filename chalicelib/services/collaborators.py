@@ -3,13 +3,11 @@
 The production set is assembled once per process in ``chalicelib/wiring.py`` (DynamoDB, S3, SQS, SES); the unit tests
 pass in-memory ones (``tests/unit/fakes.py``), so a service's rules run in milliseconds without AWS or its emulation.
 """
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 
-@dataclass(frozen=True)
-class Collaborators:
+class Collaborators(NamedTuple):  # a NamedTuple: 0.05 ms to define on the API's import path, a frozen dataclass 1 ms
     unit_of_work: Callable[[], Any]  # a new unit of work for each use case (store/unit_of_work.py)
     now: Callable[[], datetime]
     send_photo_task: Callable[[dict], None]  # work for the image function (re-crop, preview, cards)

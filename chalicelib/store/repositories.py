@@ -185,9 +185,9 @@ class OrderRepository(Repository):
         if name == "cards":
             return [tables.CardLine(**dataclasses.asdict(card)) for card in value]
         if name == "history":
-            return [tables.HistoryEntry(**dataclasses.asdict(entry)) for entry in value]
+            return [tables.HistoryEntry(**entry._asdict()) for entry in value]
         if name == "alerts":
-            return [tables.Alert(**dataclasses.asdict(alert)) for alert in value]
+            return [tables.Alert(**alert._asdict()) for alert in value]
         return value
 
     def derived(self, values: dict) -> dict:
