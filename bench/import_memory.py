@@ -46,7 +46,7 @@ def measure(path: Path) -> dict:
     item = ReferenceImport("bench-import", kind="rne_cm", status="running", created_by="bench")
     with mock.patch.object(BaseClient, "_make_api_call", answer), path.open("rb") as lines:
         started = time.perf_counter()
-        reference_imports._import_rows(item, DirectoryWriter("rne_cm", "bench-import"), lines)
+        reference_imports._import_rows(item, DirectoryWriter("rne_cm", "bench-import"), lambda: lines)
         seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 2), "batch_writes": calls.get("BatchWriteItem", 0),
             "progress_writes": calls.get("UpdateItem", 0), "peak_rss_mib": round(_peak_rss_kib() / 1024, 1)}

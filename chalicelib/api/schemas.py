@@ -64,14 +64,18 @@ UPLOAD = obj({"url": {"type": "string"}, "fields": {"type": "object", "additiona
              ["url", "fields"])
 IMPORT_STARTED = obj({"id": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"},
                       "upload": UPLOAD, "expires_at": TIME}, ["id", "upload"])
+LINE_REASONS = {"type": "array", "items": obj({"line": {"type": "integer"}, "reason": {"type": "string"}},
+                                              ["line", "reason"])}
 IMPORT = obj({
     "id": {"type": "string"}, "kind": {"type": "string"},
     "status": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
     "rows": {"type": "integer"}, "imported": {"type": "integer"}, "rejected": {"type": "integer"},
-    "errors": {"type": "array", "items": obj({"line": {"type": "integer"}, "reason": {"type": "string"}},
-                                             ["line", "reason"])},
+    "errors": LINE_REASONS,
+    "warnings": LINE_REASONS,  # rows read but not kept, and why (not errors: the file is right to hold them)
+    "notes": {"type": "array", "items": {"type": "string"}},  # what the reader assumed (e.g. the encoding)
+    "source": {"type": "string", "enum": ["upload", "sync"]},
     "failure": {"type": ["string", "null"]}, "created_at": TIME, "updated_at": TIME,
-}, ["id", "status", "rows", "imported", "rejected", "errors"])
+}, ["id", "status", "rows", "imported", "rejected", "errors", "warnings", "notes"])
 
 OPERATOR_NEW = obj({"email": EMAIL, "first_name": NAME, "last_name": NAME,
                     "role": {"type": "string", "enum": ["manufacturer", "prefecture"]},

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from . import codes
-from .csv_rows import RowInvalid
+from .csv_rows import RowInvalid, layout
 
 COMMUNES_HEADER = ("siren", "code_insee", "nom", "code_departement")
 PREFECTURES_HEADER = ("code_departement", "nom", "adresse", "code_postal", "ville")
@@ -77,5 +77,5 @@ def prefecture_row(fields) -> PrefectureRow:
     )
 
 
-COMMUNE_LAYOUTS = {COMMUNES_HEADER: commune_row}
-PREFECTURE_LAYOUTS = {PREFECTURES_HEADER: prefecture_row}
+COMMUNE_LAYOUTS = (layout(COMMUNES_HEADER, commune_row),)
+PREFECTURE_LAYOUTS = (layout(PREFECTURES_HEADER, prefecture_row),)

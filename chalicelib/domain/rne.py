@@ -1,13 +1,14 @@
 """Rows of the national directory of elected officials (Répertoire national des élus, RNE).
 
-Two files, published quarterly by the Ministry of the Interior, `;`-separated UTF-8 (sometimes with a BOM), read with
-``csv_rows.read_rows``:
+Two files, published quarterly by the Ministry of the Interior, `;`-separated UTF-8 (sometimes with a BOM; the reader
+also takes what spreadsheets and older snapshots make of them, see ``csv_rows``), read with ``csv_rows.read_rows``:
 
     read_rows(body_lines, RNE_CM_LAYOUTS)      # elus-conseillers-municipaux-cm.csv, 16 columns
     read_rows(body_lines, RNE_MAIRES_LAYOUTS)  # elus-maires-mai.csv, 14 columns, every row is a mayor
 
 Each row becomes a ``DirectoryRow``. A person holding two functions appears on two rows; both rows have the same
-``person_key``, by which the directory merges them into one person (``services/directory.merge_persons``).
+``person_key``, by which the directory merges them into one person (``services/directory.merge_persons``). In the
+mayors' file a commune keeps one row (``mayor_rank``).
 
 Dates: ``DD/MM/YYYY`` (the published format), ``YYYY-MM-DD`` and ``DD/MM/YY`` are accepted (day and month may have one
 digit). A two-digit year is resolved so:
@@ -30,30 +31,38 @@ from functools import lru_cache
 from typing import Optional
 
 from . import codes
-from .csv_rows import RowInvalid
+from .csv_rows import Column, RowInvalid, layout
 from .names import search_key
 
-RNE_CM_HEADER = (
-    "Code du département",
-    "Libellé du département",
-    "Code de la collectivité à statut particulier",
-    "Libellé de la collectivité à statut particulier",
-    "Code de la commune",
-    "Libellé de la commune",
-    "Nom de l'élu",
-    "Prénom de l'élu",
-    "Code sexe",
-    "Date de naissance",
-    "Code de la catégorie socio-professionnelle",
-    "Libellé de la catégorie socio-professionnelle",
-    "Date de début du mandat",
-    "Libellé de la fonction",
-    "Date de début de la fonction",
-    "Code nationalité",
+# The columns of the councillors' file, in the order of the 2024-2026 snapshots, each with the other spellings that
+# published files have used (older snapshots' "Code Insee de la commune" and "profession"; the mayors' file's
+# "(Maire)" suffixes). Any spelling is compared accent-, case- and apostrophe-blind (``csv_rows``).
+RNE_CM_COLUMNS = (
+    Column("Code du département", ("Code du département (Maire)", "Code département")),
+    Column("Libellé du département", ("Libellé de département", "Libellé de département (Maires)",
+                                      "Libellé du département (Maire)", "Libellé département")),
+    Column("Code de la collectivité à statut particulier", ("Code collectivité à statut particulier",)),
+    Column("Libellé de la collectivité à statut particulier", ("Libellé collectivité à statut particulier",)),
+    Column("Code de la commune", ("Code Insee de la commune", "Code INSEE commune", "Code commune")),
+    Column("Libellé de la commune", ("Nom de la commune", "Libellé commune")),
+    Column("Nom de l'élu", ("Nom",)),
+    Column("Prénom de l'élu", ("Prénom",)),
+    Column("Code sexe", ("Sexe",)),
+    Column("Date de naissance"),
+    Column("Code de la catégorie socio-professionnelle", ("Code profession", "Code de la profession",
+                                                          "Code catégorie socio-professionnelle")),
+    Column("Libellé de la catégorie socio-professionnelle", ("Libellé de la profession", "Libellé profession",
+                                                             "Libellé catégorie socio-professionnelle")),
+    Column("Date de début du mandat"),
+    Column("Libellé de la fonction", ("Libellé fonction", "Fonction")),
+    Column("Date de début de la fonction"),
+    Column("Code nationalité", ("Code de la nationalité", "Nationalité")),
 )
-RNE_MAIRES_HEADER = tuple(
-    column for column in RNE_CM_HEADER if column not in ("Libellé de la fonction", "Code nationalité")
+RNE_MAIRES_COLUMNS = tuple(
+    column for column in RNE_CM_COLUMNS if column.name not in ("Libellé de la fonction", "Code nationalité")
 )
+RNE_CM_HEADER = tuple(column.name for column in RNE_CM_COLUMNS)
+RNE_MAIRES_HEADER = tuple(column.name for column in RNE_MAIRES_COLUMNS)
 MAYOR_LABEL = "Maire"  # the function label given to every row of the mayors file
 
 # Some Ministry of the Interior files code overseas departments with letters (ZA Guadeloupe, ZD La Réunion, ...).
@@ -273,5 +282,25 @@ def mayor_row(fields, today: Optional[date] = None) -> DirectoryRow:
     )
 
 
-RNE_CM_LAYOUTS = {RNE_CM_HEADER: cm_row}
-RNE_MAIRES_LAYOUTS = {RNE_MAIRES_HEADER: mayor_row}
+RNE_CM_LAYOUTS = (layout(RNE_CM_COLUMNS, cm_row),)
+RNE_MAIRES_LAYOUTS = (layout(RNE_MAIRES_COLUMNS, mayor_row),)
+
+
+# --- One mayor a commune ------------------------------------------------------------------------------------------
+
+def mayor_rank(row: DirectoryRow, line: int) -> tuple:
+    """A commune has one mayor; the mayors' file may still list two for one commune (the outgoing and the incoming
+    one, between an election and the snapshot's clean-up). The row kept is the greatest rank: the later start of
+    the function (else of the mandate), then the later line."""
+    return row.function_start or row.mandate_start, row.mandate_start, line
+
+
+def mayor_described(row: DirectoryRow) -> str:
+    since = (row.function_start or row.mandate_start).strftime("%d/%m/%Y")
+    return f"{row.last_name} {row.first_name}, maire depuis le {since}"
+
+
+def set_aside_mayor(commune_label: str, insee_code: str, described: str, kept_line: int, kept_described: str) -> str:
+    """The warning of the import's report for a mayor's row not kept, in French."""
+    return (f"{commune_label} ({insee_code}) figure deux fois dans le fichier des maires : ligne écartée "
+            f"({described}) au profit de la ligne {kept_line} ({kept_described}), plus récente.")

@@ -53,7 +53,12 @@ def _layouts(kind: str) -> dict:
 class Writer(ABC):
     """Stores the parsed rows of one kind."""
 
-    layouts: dict
+    layouts: tuple
+    needs_first_pass = False  # True: ``set_aside`` reads the file's valid rows once before anything is written
+
+    def set_aside(self, records: Iterable[tuple[int, object]]) -> dict[int, str]:
+        """Lines of valid rows not to write, each with the warning the report gives (first pass only)."""
+        return {}
 
     @abstractmethod
     def write(self, row) -> None:
@@ -155,11 +160,40 @@ class DirectoryWriter(Writer):
         return ended
 
 
+class MayorsWriter(DirectoryWriter):
+    """The mayors' file, which may list a commune twice: only the row ``rne.mayor_rank`` ranks first is written (a
+    first pass over the file finds it, keeping a few figures a commune, not the rows)."""
+
+    needs_first_pass = True
+
+    def __init__(self, import_id: str):
+        super().__init__("rne_maires", import_id)
+
+    def set_aside(self, records: Iterable[tuple[int, DirectoryRow]]) -> dict[int, str]:
+        # cold start: domain.rne 2 ms, read by the import function only (see _layouts, which loaded it already)
+        from ..domain import rne
+
+        kept: dict[str, tuple[tuple, str]] = {}  # INSEE code -> (rank, who), the best row so far
+        beaten: list[tuple[int, str, str, str]] = []  # (line, INSEE code, commune, who)
+        for line, row in records:
+            candidate = (rne.mayor_rank(row, line), rne.mayor_described(row))
+            current = kept.get(row.insee_code)
+            if current is None or candidate[0] > current[0]:
+                kept[row.insee_code] = candidate
+                loser = current
+            else:
+                loser = candidate
+            if loser is not None:
+                beaten.append((loser[0][-1], row.insee_code, row.commune_label, loser[1]))
+        return {line: rne.set_aside_mayor(commune, insee_code, who, kept[insee_code][0][-1], kept[insee_code][1])
+                for line, insee_code, commune, who in beaten}
+
+
 WRITERS: dict[str, Callable[[str], Writer]] = {
     "communes": CommuneWriter,
     "prefectures": PrefectureWriter,
     "rne_cm": functools.partial(DirectoryWriter, "rne_cm"),
-    "rne_maires": functools.partial(DirectoryWriter, "rne_maires"),
+    "rne_maires": MayorsWriter,
 }
 
 
@@ -168,13 +202,20 @@ WRITERS: dict[str, Callable[[str], Writer]] = {
 def start_import(principal: Principal, kind: str) -> dict:
     if kind not in WRITERS:
         raise PortalError(400, "invalid_request", "Type de fichier inconnu.", details={"kind": "Valeur non autorisée."})
-    now = clock.now()
-    import_id = uuid.uuid4().hex
-    ReferenceImport(import_id, kind=kind, status="pending", created_by=principal.email, created_at=now,
-                    updated_at=now).save()
+    import_id = create_import(kind, principal.email, "upload")
     upload = files.presigned_post(upload_key(import_id, kind), MAX_FILE_BYTES, None, UPLOAD_LIFETIME)
     return {"id": import_id, "kind": kind, "status": "pending",
             "upload": {"url": upload["url"], "fields": upload["fields"]}, "expires_at": upload["expires_at"]}
+
+
+def create_import(kind: str, created_by: str, source: str) -> str:
+    """A pending import of ``kind``: the file put at ``upload_key(id, kind)`` starts it (the S3 event), whoever puts it
+    (the operator's browser through a presigned POST, or the data.gouv.fr sync)."""
+    now = clock.now()
+    import_id = uuid.uuid4().hex
+    ReferenceImport(import_id, kind=kind, status="pending", created_by=created_by, created_at=now, updated_at=now,
+                    source=source).save()
+    return import_id
 
 
 def describe_import(import_id: str) -> dict:
@@ -190,6 +231,8 @@ def _view(item: ReferenceImport) -> dict:
         "id": item.import_id, "kind": item.kind, "status": item.status, "rows": item.rows,
         "imported": item.imported, "rejected": item.rejected,
         "errors": [{"line": e.line, "reason": e.reason} for e in item.errors or []],
+        "warnings": [{"line": w.line, "reason": w.reason} for w in item.warnings or []],
+        "notes": list(item.notes or []), "source": item.source or "upload",
         "failure": item.failure, "created_at": clock.iso(item.created_at), "updated_at": clock.iso(item.updated_at),
     }
 
@@ -224,7 +267,13 @@ def run_import(key: str) -> None:
         if obj["ContentLength"] > MAX_FILE_BYTES:
             _finish(item, failure=f"Fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo).")
             return
-        _import_rows(item, WRITERS[kind](import_id), obj["Body"].iter_lines(keepends=True))
+        first = [obj["Body"]]  # the object already opened serves the first read; a second one opens it again
+
+        def open_lines() -> Iterable[bytes]:
+            body = first.pop() if first else files.open_object(key)["Body"]
+            return body.iter_lines(keepends=True)
+
+        _import_rows(item, WRITERS[kind](import_id), open_lines)
     except BadHeader as refused:
         _finish(item, failure=str(refused))
     except Exception:
@@ -241,7 +290,8 @@ def _claim(import_id: str, kind: str) -> ReferenceImport | None:
         item.update(
             actions=[ReferenceImport.status.set("running"), ReferenceImport.updated_at.set(now),
                      ReferenceImport.rows.set(0), ReferenceImport.imported.set(0), ReferenceImport.rejected.set(0),
-                     ReferenceImport.errors.set([]), ReferenceImport.failure.remove()],
+                     ReferenceImport.errors.set([]), ReferenceImport.warnings.set([]), ReferenceImport.notes.remove(),
+                     ReferenceImport.failure.remove()],
             condition=(ReferenceImport.kind == kind)
             & ((ReferenceImport.status == "pending")
                | ((ReferenceImport.status == "running") & (ReferenceImport.updated_at < now - STALE_AFTER))),
@@ -254,33 +304,58 @@ def _claim(import_id: str, kind: str) -> ReferenceImport | None:
     return item
 
 
-def _import_rows(item: ReferenceImport, writer: Writer, lines: Iterable[bytes]) -> None:
-    rows = imported = rejected = 0
-    errors: list[RowError] = []
-    for _, record in read_rows(lines, writer.layouts):
-        rows += 1
+class _Report:
+    """What the import tells the operator, kept on the import's item as it goes."""
+
+    def __init__(self):
+        self.rows = self.imported = self.rejected = 0
+        self.errors: list[RowError] = []
+        self.warnings: list[RowError] = []
+        self.notes: list[str] = []
+
+    def refuse(self, error: RowError) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def warn(self, line: int, reason: str) -> None:
+        if len(self.warnings) < MAX_REPORTED_ERRORS:
+            self.warnings.append(RowError(line, reason))
+
+    def save(self, item: ReferenceImport) -> None:
+        item.update(actions=[
+            ReferenceImport.rows.set(self.rows), ReferenceImport.imported.set(self.imported),
+            ReferenceImport.rejected.set(self.rejected), ReferenceImport.updated_at.set(clock.now()),
+            ReferenceImport.errors.set([ImportError_(line=e.line, reason=e.reason) for e in self.errors]),
+            ReferenceImport.warnings.set([ImportError_(line=w.line, reason=w.reason) for w in self.warnings]),
+            ReferenceImport.notes.set(self.notes),
+        ])
+
+
+def _import_rows(item: ReferenceImport, writer: Writer, open_lines: Callable[[], Iterable[bytes]]) -> None:
+    """Read the file (twice for a writer that needs a first pass), write its valid rows, report the rest."""
+    aside: dict[int, str] = {}
+    if writer.needs_first_pass:
+        valid = ((line, record) for line, record in read_rows(open_lines(), writer.layouts)
+                 if not isinstance(record, RowError))
+        aside = writer.set_aside(valid)
+    report = _Report()
+    for line, record in read_rows(open_lines(), writer.layouts, report.notes):
+        report.rows += 1
         if isinstance(record, RowError):
-            rejected += 1
-            if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append(record)
+            report.refuse(record)
+        elif line in aside:
+            report.warn(line, aside[line])
         else:
             writer.write(record)
-            imported += 1
-        if rows % PROGRESS_EVERY == 0:
+            report.imported += 1
+        if report.rows % PROGRESS_EVERY == 0:
             writer.flush()
-            _progress(item, rows, imported, rejected, errors)
+            report.save(item)
     writer.flush()
-    _progress(item, rows, imported, rejected, errors)
+    report.save(item)
     writer.finish()
     _finish(item)
-
-
-def _progress(item: ReferenceImport, rows: int, imported: int, rejected: int, errors: list[RowError]) -> None:
-    item.update(actions=[
-        ReferenceImport.rows.set(rows), ReferenceImport.imported.set(imported),
-        ReferenceImport.rejected.set(rejected), ReferenceImport.updated_at.set(clock.now()),
-        ReferenceImport.errors.set([ImportError_(line=e.line, reason=e.reason) for e in errors]),
-    ])
 
 
 def _finish(item: ReferenceImport, failure: str | None = None) -> None:

@@ -204,7 +204,12 @@ class ReferenceImport(PortalModel):
     imported = NumberAttribute(default=0)
     rejected = NumberAttribute(default=0)
     errors = ListAttribute(of=ImportError_, default=list)
+    # Rows read but not kept, with why (a commune listed twice in the mayors file: the earlier mayor's row), and
+    # what the reader had to assume about the file (read as Windows-1252): said to the operator, not errors.
+    warnings = ListAttribute(of=ImportError_, default=list)
+    notes = ListAttribute(null=True)
     failure = UnicodeAttribute(null=True)  # why the whole file was refused
+    source = UnicodeAttribute(null=True)  # "upload" (an operator's file) or "sync" (downloaded from data.gouv.fr)
     latest_import_id = UnicodeAttribute(null=True)  # on the "latest:<kind>" item: the last completed import
 
 

@@ -42,12 +42,22 @@ def test_good_lines_load_and_each_bad_line_is_reported_by_number(client, operato
         Commune.get("217500016")
 
 
-def test_a_line_that_is_not_utf8_is_reported_and_the_rest_loads(client, operator):
-    content = COMMUNES_HEADER.encode() + "216901231;69123;Lyon-Élysée;69\n".encode("latin-1") \
-        + b"210100533;01053;Bourg-en-Bresse;01\n"
+def test_a_damaged_line_of_a_utf8_file_is_reported_and_the_rest_loads(client, operator):
+    content = (COMMUNES_HEADER.encode() + "216901231;69123;Lyon-Élysée;69\n".encode("latin-1")
+               + "210100533;01053;Bourg-en-Brèsse;01\n".encode("utf-8"))  # an accent in UTF-8: a UTF-8 file
     result = import_file(client, operator, "communes", content)
     assert result["imported"] == 1 and result["errors"][0]["line"] == 2
-    assert "UTF-8" in result["errors"][0]["reason"]
+    assert "UTF-8" in result["errors"][0]["reason"] and result["notes"] == []
+    assert Commune.get("210100533").name == "Bourg-en-Brèsse"
+
+
+def test_a_file_in_windows_1252_is_read_as_such_and_the_report_says_so(client, operator):
+    content = (COMMUNES_HEADER + "216901231;69123;Lyon-Élysée;69\n" + "210100533;01053;Bourg-en-Bresse;01\n"
+               ).encode("cp1252")
+    result = import_file(client, operator, "communes", content)
+    assert (result["status"], result["imported"], result["rejected"]) == ("done", 2, 0)
+    assert any("Windows-1252" in note for note in result["notes"])
+    assert Commune.get("216901231").name == "Lyon-Élysée"
 
 
 def test_a_file_with_an_unknown_header_fails_as_a_whole_with_the_reason(client, operator):
@@ -113,14 +123,14 @@ def test_progress_is_visible_while_a_large_file_imports(client, operator, monkey
     from chalicelib.services import reference_imports
 
     seen = []
-    original = reference_imports._progress
+    original = reference_imports._Report.save
 
-    def spy(item, rows, imported, rejected, errors):
-        original(item, rows, imported, rejected, errors)
+    def spy(report, item):
+        original(report, item)
         stored = ReferenceImport.get(item.import_id)
         seen.append((stored.status, stored.rows))
 
-    monkeypatch.setattr(reference_imports, "_progress", spy)
+    monkeypatch.setattr(reference_imports._Report, "save", spy)
     monkeypatch.setattr(reference_imports, "PROGRESS_EVERY", 3)
     result = import_file(client, operator, "communes", (REFERENCE_DATA / "communes.csv").read_bytes())
     assert result["status"] == "done"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from bench import generate_rne
-from chalicelib.domain.csv_rows import BadHeader, RowError, read_rows
+from chalicelib.domain.csv_rows import SAMPLE_BYTES, BadHeader, RowError, read_rows
 from chalicelib.domain.functions import ADJOINT, MAIRE, MAIRE_DELEGUE
 from chalicelib.domain.rne import (
     RNE_CM_HEADER,
@@ -147,8 +147,11 @@ def test_headers_of_the_two_files():
     assert len(RNE_CM_HEADER) == 16 and len(RNE_MAIRES_HEADER) == 14
     with pytest.raises(BadHeader):
         parse_text(";".join(RNE_MAIRES_HEADER) + "\n" + GOOD + "\n", RNE_CM_LAYOUTS)
-    with pytest.raises(BadHeader):
-        parse_text(CM_HEADER_LINE.lower() + "\n" + GOOD + "\n")
+    with pytest.raises(BadHeader, match="colonnes manquantes : « Libellé de la fonction », « Code nationalité »"):
+        parse_text(";".join(RNE_MAIRES_HEADER) + ";x;y\n" + GOOD + "\n", RNE_CM_LAYOUTS)
+    # the header is matched by meaning: case, accents, curly apostrophes
+    folded = CM_HEADER_LINE.lower().replace("é", "e").replace("'", "\u2019")
+    assert isinstance(parse_text(folded + "\n" + GOOD + "\n")[0][1], DirectoryRow)
     # spaces around column names, a BOM and CRLF line ends are fine
     spaced = "\ufeff" + " ; ".join(RNE_CM_HEADER) + " \r\n" + GOOD + "\r\n"
     assert isinstance(parse_text(spaced)[0][1], DirectoryRow)
@@ -379,18 +382,22 @@ def test_generator_writes_in_small_batches():
 
 
 def test_parsing_streams_the_generator():
-    consumed = 0
+    """The reader looks at the file's first SAMPLE_BYTES (the encoding), then reads a line for a row."""
+    consumed = {"lines": 0, "bytes": 0}
 
     def counted(lines):
-        nonlocal consumed
         for line in lines:
-            consumed += 1
+            consumed["lines"] += 1
+            consumed["bytes"] += len(line)
             yield line
 
     rows = read_rows(counted(generate_rne.iter_lines(100_000, seed=3)), RNE_CM_LAYOUTS)
     first = list(itertools.islice(rows, 50))
     assert all(isinstance(r, DirectoryRow) for _, r in first)
-    assert consumed == 51
+    sample_lines, sample_bytes = consumed["lines"], consumed["bytes"]
+    assert SAMPLE_BYTES <= sample_bytes < SAMPLE_BYTES + 1000 and sample_lines < 5000
+    list(itertools.islice(rows, sample_lines + 100))
+    assert consumed["lines"] == sample_lines + 151  # past the sample: one line read for one row (row n: line n+1)
 
 
 def test_generated_mayors_file_names_the_cm_mayors():
