@@ -20,6 +20,14 @@ class Settings(NamedTuple):
     outbox_dir: str | None  # local only: every email also written there as .eml
     # Deployed stages: the secret CloudFront adds to every API request (X-Origin-Verify); unset locally.
     origin_secret: str | None = None
+    # The RNE on data.gouv.fr (services/reference_syncs.py): the API's base URL (https://www.data.gouv.fr deployed;
+    # the local stack and the tests point it at local/fake_datagouv.py; unset: no sync), the dataset, and the current
+    # ids of its two resources, by kind (a resource not found by its id is looked for by its title). All are set in
+    # `.chalice/config.json`; the resource ids there are invented placeholders until the real ones are copied from the
+    # dataset's page (the title fallback finds the resources meanwhile).
+    datagouv_url: str | None = None
+    datagouv_dataset: str | None = None
+    datagouv_resources: tuple = ()  # ((kind, resource id), ...)
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -44,4 +52,8 @@ def get_settings() -> Settings:
         aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
         outbox_dir=os.environ.get("OUTBOX_DIR") or None,
         origin_secret=os.environ.get("ORIGIN_SECRET") or None,
+        datagouv_url=(os.environ.get("DATAGOUV_URL") or "").rstrip("/") or None,
+        datagouv_dataset=os.environ.get("DATAGOUV_DATASET") or None,
+        datagouv_resources=(("rne_maires", os.environ.get("DATAGOUV_RESOURCE_RNE_MAIRES") or ""),
+                            ("rne_cm", os.environ.get("DATAGOUV_RESOURCE_RNE_CM") or "")),
     )

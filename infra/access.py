@@ -13,10 +13,11 @@ POST or GET is allowed by the signer's PutObject or GetObject.
 from dataclasses import dataclass, field
 
 from chalicelib.services.documents import DOCUMENTS_PREFIX
+from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
-from chalicelib.store.queues import PHOTOS_QUEUE
+from chalicelib.store.queues import PHOTOS_QUEUE, SYNCS_QUEUE
 from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
-                                     Prefecture, ReferenceImport, Token)
+                                     Prefecture, ReferenceImport, ReferenceSync, Token)
 
 CARDS_PREFIX = files.CARDS_PREFIX
 
@@ -41,6 +42,8 @@ ACCESS = {
             Token: ("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
             Counter: ("BatchGetItem", "UpdateItem", "DeleteItem"),
             ReferenceImport: ("GetItem", "PutItem"),
+            # A sync requested by an operator: the claim and the record in one transaction, then followed.
+            ReferenceSync: ("GetItem", "PutItem", "UpdateItem"),
             DirectoryItem: ("Query", "PutItem", "DeleteItem"),
             Official: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
             PhotoUpload: ("PutItem",),
@@ -62,7 +65,8 @@ ACCESS = {
             DOCUMENTS_PREFIX: ("PutObject", "GetObject"),  # PDFs written, then handed out by presigned GET
         },
         list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
-        sends_to=(PHOTOS_QUEUE,),  # re-crop and re-render requests to the image function
+        # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker
+        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE),
         sends_mail=True,
     ),
     # Reference files: S3 -> imports queue -> here.
@@ -106,5 +110,20 @@ ACCESS = {
             CARDS_PREFIX: ("DeleteObject",),
         },
     ),
+    # The daily sync with data.gouv.fr: claims it and hands it to the worker, as the API does.
+    "sync_reference_files": Access(
+        tables={ReferenceSync: ("GetItem", "PutItem", "UpdateItem")},
+        sends_to=(SYNCS_QUEUE,),
+    ),
+    # The sync worker (services/reference_syncs.py): the only function that reaches the internet (data.gouv.fr).
+    # It streams each new file into a multipart upload under incoming/syncs/ (PutObject covers the upload's parts
+    # and completion), creates the import and copies the verified file to the import's key (GetObject on the
+    # source, PutObject on the target), then deletes its own copy.
+    "run_reference_sync": Access(
+        tables={ReferenceSync: ("GetItem", "UpdateItem"), ReferenceImport: ("PutItem",)},
+        objects={
+            SYNCS_PREFIX: ("PutObject", "AbortMultipartUpload", "GetObject", "DeleteObject"),
+            files.IMPORTS_PREFIX: ("PutObject",),
+        },
+    ),
 }
-

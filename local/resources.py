@@ -3,7 +3,7 @@ the verified sender. Used by the local stack and by the tests."""
 import json
 
 from chalicelib import aws
-from chalicelib.store.queues import IMPORTS_QUEUE, PHOTOS_QUEUE
+from chalicelib.store.queues import IMPORTS_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
 from chalicelib.settings import Settings
 from chalicelib.store.files import IMPORTS_PREFIX, PHOTOS_PREFIX
 from chalicelib.store.tables import create_missing_tables
@@ -11,7 +11,8 @@ from chalicelib.store.tables import create_missing_tables
 # Which queue receives the S3 events of which prefix; the production template declares the same filters.
 NOTIFICATIONS = {IMPORTS_QUEUE: IMPORTS_PREFIX, PHOTOS_QUEUE: PHOTOS_PREFIX}
 # Which Lambda handler consumes which queue (the relay's routing table).
-HANDLERS_BY_QUEUE = {IMPORTS_QUEUE: "import_reference_file", PHOTOS_QUEUE: "process_photo_event"}
+HANDLERS_BY_QUEUE = {IMPORTS_QUEUE: "import_reference_file", PHOTOS_QUEUE: "process_photo_event",
+                     SYNCS_QUEUE: "run_reference_sync"}
 DEAD_LETTER_SUFFIX = "-dlq"
 MAX_RECEIVES = 3
 
@@ -31,7 +32,7 @@ def create_resources(settings: Settings, site_origin: str | None = None) -> dict
     sqs = aws.client("sqs")
     queue_urls = {}
     configurations = []
-    for queue, prefix in NOTIFICATIONS.items():
+    for queue in HANDLERS_BY_QUEUE:
         dead_letters = sqs.create_queue(QueueName=queue + DEAD_LETTER_SUFFIX)["QueueUrl"]
         dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
@@ -41,10 +42,12 @@ def create_resources(settings: Settings, site_origin: str | None = None) -> dict
         })["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue_urls[queue] = url
+        if queue not in NOTIFICATIONS:
+            continue  # fed by the code only (the data.gouv.fr syncs)
         configurations.append({
             "QueueArn": arn,
             "Events": ["s3:ObjectCreated:*"],
-            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": NOTIFICATIONS[queue]}]}},
         })
     s3.put_bucket_notification_configuration(
         Bucket=settings.data_bucket, NotificationConfiguration={"QueueConfigurations": configurations}

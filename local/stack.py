@@ -20,19 +20,20 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGE = "local"
-PREFERRED_PORTS = {"api": 8000, "site": 8001, "aws": 8002}
+PREFERRED_PORTS = {"api": 8000, "site": 8001, "aws": 8002, "datagouv": 8003}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Run the whole portal locally on the AWS emulation.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--free-ports", action="store_true",
-                        help="take any free ports (tests) instead of 8000/8001/8002")
+                        help="take any free ports (tests) instead of 8000/8001/8002/8003")
     parser.add_argument("--state-file", default=os.environ.get("LOCAL_STACK_FILE", str(PROJECT_DIR / "var" / "local-stack.json")))
     parser.add_argument("--outbox", default=os.environ.get("LOCAL_OUTBOX", str(PROJECT_DIR / "var" / "outbox")))
     parser.add_argument("--no-demo", action="store_true", help="start empty, without the demo data")
     parser.add_argument("--schedule-seconds", type=float, default=60,
-                        help="how often the scheduled functions run (production: their own rate, e.g. hourly)")
+                        help="what an hour of production's schedules lasts here: the hourly purge runs every this "
+                             "many seconds, the daily sync with data.gouv.fr 24 times less often")
     return parser.parse_args(argv)
 
 
@@ -48,7 +49,7 @@ def pick_port(host: str, preferred: int, free_only: bool) -> int:
     raise RuntimeError("no free port")
 
 
-def prepare_environment(aws_url: str, site_url: str, outbox: str) -> None:
+def prepare_environment(aws_url: str, site_url: str, outbox: str, datagouv_url: str | None = None) -> None:
     """Fake credentials and the emulation's address, before any boto3 client exists."""
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     os.environ.update(config["environment_variables"])
@@ -57,6 +58,8 @@ def prepare_environment(aws_url: str, site_url: str, outbox: str) -> None:
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-3",
         "AWS_REGION": "eu-west-3", "AWS_ENDPOINT_URL": aws_url, "SITE_URL": site_url, "OUTBOX_DIR": outbox,
     })
+    if datagouv_url:  # the stack's fake data.gouv.fr (local/fake_datagouv.py)
+        os.environ["DATAGOUV_URL"] = datagouv_url
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
 
@@ -121,7 +124,11 @@ class LocalStack:
         aws_url = f"http://{host}:{ports['aws']}"
         api_url = f"http://{host}:{ports['api']}"
         site_url = f"http://{host}:{ports['site']}"
-        prepare_environment(aws_url, site_url, self.args.outbox)
+        from local.fake_datagouv import FakeDataGouv
+
+        datagouv = FakeDataGouv(self._config_value("DATAGOUV_DATASET"), host, ports["datagouv"]).start()
+        self._stoppers.insert(0, datagouv.stop)
+        prepare_environment(aws_url, site_url, self.args.outbox, datagouv.url)
 
         from chalicelib.aws import reset_settings_and_clients
         from chalicelib.settings import get_settings
@@ -130,6 +137,10 @@ class LocalStack:
         reset_settings_and_clients()
         settings = get_settings()
         queue_urls = create_resources(settings, site_origin=site_url)
+        from local.demo import REFERENCE_DATA
+        from local.fake_datagouv import serve_reference_files
+
+        serve_reference_files(datagouv, dict(settings.datagouv_resources), REFERENCE_DATA)
 
         app = self._start_api(host, ports["api"])
         from local.relay import S3EventRelay
@@ -148,7 +159,7 @@ class LocalStack:
         site = start_site_server(PROJECT_DIR / "site", host, ports["site"], api_url, aws_url)
         self._stoppers.insert(0, site.shutdown)
 
-        state = {"api_url": api_url, "site_url": site_url, "aws_url": aws_url,
+        state = {"api_url": api_url, "site_url": site_url, "aws_url": aws_url, "datagouv_url": datagouv.url,
                  "outbox_dir": str(Path(self.args.outbox).resolve()), "pid": os.getpid(),
                  "state_file": str(Path(self.args.state_file).resolve())}
         if not self.args.no_demo:
@@ -157,6 +168,10 @@ class LocalStack:
             state.update(load_demo(api_url, Path(self.args.outbox)))
         self._write_state(state)
         return state
+
+    @staticmethod
+    def _config_value(name: str) -> str:
+        return json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["environment_variables"][name]
 
     def _start_api(self, host: str, port: int):
         from chalice.cli.factory import CLIFactory
@@ -220,6 +235,7 @@ def print_summary(state: dict) -> None:
         f"  Site        {state['site_url']}",
         f"  API         {state['api_url']}   (OpenAPI : {state['api_url']}/openapi.json)",
         f"  Courriels   {state['outbox_dir']}   (chaque e-mail envoyé y est écrit en .eml)",
+        f"  data.gouv.fr simulé  {state['datagouv_url']}   (les fichiers du RNE de data/reference/)",
     ]
     demo = state.get("demo")
     if demo:

@@ -1,7 +1,7 @@
-"""Back office: reference files, operators, activation codes."""
+"""Back office: reference files (uploads and the sync with data.gouv.fr), operators, activation codes."""
 from chalice import Blueprint
 
-from ..services import accounts, reference_imports
+from ..services import accounts, reference_imports, reference_syncs
 from . import schemas as s
 from .routing import MANUFACTURER, endpoint
 
@@ -18,6 +18,25 @@ def start_reference_import(call):
           summary="Suivre l'import d'un fichier de référence", response=s.IMPORT, errors={404: ["not_found"]})
 def describe_reference_import(call, import_id):
     return reference_imports.describe_import(import_id)
+
+
+@endpoint(admin, "/admin/reference-syncs", "POST", roles={MANUFACTURER}, status=202,
+          summary="Synchroniser les fichiers du RNE avec data.gouv.fr", request=s.obj({}), response=s.SYNC,
+          errors={409: ["sync_in_progress"]})
+def request_reference_sync(call):
+    return reference_syncs.request_sync(call.principal.email)
+
+
+@endpoint(admin, "/admin/reference-syncs/latest", "GET", roles={MANUFACTURER},
+          summary="La dernière synchronisation avec data.gouv.fr", response=s.SYNC, errors={404: ["not_found"]})
+def latest_reference_sync(call):
+    return reference_syncs.latest_sync()
+
+
+@endpoint(admin, "/admin/reference-syncs/{sync_id}", "GET", roles={MANUFACTURER},
+          summary="Suivre une synchronisation avec data.gouv.fr", response=s.SYNC, errors={404: ["not_found"]})
+def describe_reference_sync(call, sync_id):
+    return reference_syncs.describe_sync(sync_id)
 
 
 @endpoint(admin, "/admin/operators", "POST", roles={MANUFACTURER}, status=201,

@@ -77,6 +77,24 @@ IMPORT = obj({
     "failure": {"type": ["string", "null"]}, "created_at": TIME, "updated_at": TIME,
 }, ["id", "status", "rows", "imported", "rejected", "errors", "warnings", "notes"])
 
+SYNC_ACTIONS = ["downloaded", "unchanged", "failed"]
+SYNC = obj({
+    "id": {"type": "string"},
+    "status": {"type": "string", "enum": ["running", "done", "failed"]},
+    "requested_by": {"type": "string", "description": "The operator's email, or \"schedule\" for the daily sync."},
+    "started_at": TIME, "finished_at": {"oneOf": [TIME, {"type": "null"}]},
+    "failure": {"type": ["string", "null"]},
+    "resources": {"type": "array", "items": obj({
+        "kind": {"type": "string", "enum": ["rne_maires", "rne_cm"]}, "kind_label": {"type": "string"},
+        "action": {"type": "string", "enum": SYNC_ACTIONS},
+        "resource_id": {"type": ["string", "null"]}, "title": {"type": ["string", "null"]},
+        "url": {"type": ["string", "null"]}, "last_modified": {"type": ["string", "null"]},
+        "checksum": {"type": ["string", "null"]}, "filesize": {"type": ["integer", "null"]},
+        "import_id": {"type": ["string", "null"], "description": "downloaded: the import it started"},
+        "reason": {"type": ["string", "null"], "description": "failed: why, in French"},
+    }, ["kind", "action"])},
+}, ["id", "status", "requested_by", "started_at", "resources"])
+
 OPERATOR_NEW = obj({"email": EMAIL, "first_name": NAME, "last_name": NAME,
                     "role": {"type": "string", "enum": ["manufacturer", "prefecture"]},
                     "department_code": DEPARTMENT}, ["email", "first_name", "last_name", "role"])

@@ -1,11 +1,22 @@
-"""Scheduled work: the purge of the photos of closed orders (``services/retention.py``), every hour.
+"""Scheduled work: the purge of the photos of closed orders (``services/retention.py``), every hour; the sync of the RNE
+files with data.gouv.fr (``services/reference_syncs.py``), every day.
 
-Locally, ``local/`` runs the same handler on a timer (``chalice local`` has no schedules).
+A sync, daily or requested by an operator (``POST /admin/reference-syncs``), runs in its own function, reached through
+its queue: the download of a whole-country file does not fit in the API's 29 seconds, and the queue retries a worker
+that died. Locally, ``local/`` runs the scheduled handlers on a timer (``chalice local`` has no schedules) and relays
+the queue to the worker.
 """
+import json
+import logging
+
 from chalice import Blueprint, Rate
 
-from ..services import retention
+from ..domain.changes import Refused
+from ..services import reference_syncs, retention
+from ..store.queues import SYNCS_QUEUE
 from ..wiring import collaborators
+
+log = logging.getLogger(__name__)
 
 schedule = Blueprint(__name__)
 
@@ -13,3 +24,26 @@ schedule = Blueprint(__name__)
 @schedule.schedule(Rate(1, unit=Rate.HOURS), description="Deletes the photos of orders closed 30 days ago")
 def purge_personal_data(event):
     return retention.run(collaborators())
+
+
+@schedule.schedule(Rate(1, unit=Rate.DAYS), description="Requests the daily sync of the RNE files with data.gouv.fr")
+def sync_reference_files(event):
+    try:
+        return reference_syncs.request_sync(reference_syncs.SCHEDULE)
+    except Refused:
+        log.info("reference sync already running: the daily one is skipped")
+        return None
+
+
+@schedule.on_sqs_message(queue=SYNCS_QUEUE, batch_size=1)
+def run_reference_sync(event):
+    """The sync worker: downloads what changed on data.gouv.fr and hands it to the import."""
+    for record in event:
+        try:
+            message = json.loads(record.body)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("sync_id"), str):
+            log.error("sync message without a sync id: dropped")
+            continue
+        reference_syncs.run_sync(message["sync_id"])

@@ -10,3 +10,4 @@ def send(queue: str, message: dict) -> None:
 # Queue names are constants (Chalice reads its decorator arguments at import time); each stage has its own account.
 IMPORTS_QUEUE = "carteselus-reference-imports"
 PHOTOS_QUEUE = "carteselus-photos"
+SYNCS_QUEUE = "carteselus-reference-syncs"  # a sync of the RNE with data.gouv.fr to run (services/reference_syncs.py)

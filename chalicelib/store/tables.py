@@ -213,6 +213,47 @@ class ReferenceImport(PortalModel):
     latest_import_id = UnicodeAttribute(null=True)  # on the "latest:<kind>" item: the last completed import
 
 
+class SyncedResource(MapAttribute):
+    """What one sync did with one of the dataset's resources (``services/reference_syncs.py``)."""
+
+    kind = UnicodeAttribute()  # rne_maires | rne_cm
+    action = UnicodeAttribute()  # downloaded | unchanged | failed
+    resource_id = UnicodeAttribute(null=True)  # null: the dataset holds no such resource
+    title = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    last_modified = UnicodeAttribute(null=True)  # as data.gouv.fr gives it
+    checksum = UnicodeAttribute(null=True)  # "sha1:<hex>"
+    filesize = NumberAttribute(null=True)
+    import_id = UnicodeAttribute(null=True)  # downloaded: the import it started
+    reason = UnicodeAttribute(null=True)  # failed: why, in French
+
+
+class ReferenceSync(PortalModel):
+    """One sync of the RNE files with data.gouv.fr, and the one ``state`` item: the sync that holds the claim
+    (``running_sync_id``, so that two syncs never download at once), the latest sync, and per kind what the last
+    download was (``known``: kind -> {checksum, last_modified, resource_id, import_id}), against which "changed" is
+    judged."""
+
+    BASE_NAME = "reference-syncs"
+
+    class Meta(TableMeta):
+        pass
+
+    sync_id = UnicodeAttribute(hash_key=True)  # or "state"
+    status = UnicodeAttribute(null=True)  # running | done | failed
+    requested_by = UnicodeAttribute(null=True)  # the operator's email, or "schedule"
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    worker_at = UTCDateTimeAttribute(null=True)  # when a worker took it (a dead worker's is taken over once old)
+    resources = ListAttribute(of=SyncedResource, null=True)
+    failure = UnicodeAttribute(null=True)
+    # On the "state" item only:
+    running_sync_id = UnicodeAttribute(null=True)
+    running_since = UTCDateTimeAttribute(null=True)
+    latest_sync_id = UnicodeAttribute(null=True)
+    known = MapAttribute(null=True)
+
+
 class DirectoryGenerationIndex(GlobalSecondaryIndex):
     """Rows written by one import, spread over a few shards so no index partition runs hot during an import."""
 
@@ -427,8 +468,8 @@ class CardOrder(PortalModel):
     by_purge = OrderPurgeIndex()
 
 
-ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, DirectoryItem, Official, PhotoUpload,
-              CardOrder]
+ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, ReferenceSync, DirectoryItem, Official,
+              PhotoUpload, CardOrder]
 
 
 def create_missing_tables() -> None:

@@ -1,10 +1,12 @@
-"""The back office as the card maker and a préfecture use it: reference files, activation codes, operator accounts."""
+"""The back office as the card maker and a préfecture use it: reference files (and their sync with data.gouv.fr),
+activation codes, operator accounts."""
+import json
 import re
 
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import REFERENCE_DATA, Outbox, browser, link_in, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import PROJECT_DIR, REFERENCE_DATA, Outbox, browser, link_in, site  # noqa: F401 (fixtures)
 
 
 def log_in(person, email: str, password: str):
@@ -98,6 +100,73 @@ def test_the_manufacturer_imports_a_reference_file_issues_a_code_and_creates_an_
     link = link_in(outbox.wait_for("sophie.garnier@bouches-du-rhone.gouv.fr"))
     assert link.startswith(stack.state["site_url"] + "/mot-de-passe.html?token=")
     person.check("compte-operateur")
+
+
+def test_the_manufacturer_syncs_the_directory_with_data_gouv_and_reads_each_import_report(site, stack):
+    """The button of the back office, against the stack's fake data.gouv.fr. The stack's own daily sync runs now and
+    then (time runs fast here): a step whose new version it took first is published again."""
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["environment_variables"]
+    mayors_id = config["DATAGOUV_RESOURCE_RNE_MAIRES"]
+    fake = stack.state["datagouv_url"]
+    mayors = (REFERENCE_DATA / "elus-maires-mai.csv").read_bytes()
+    operator = stack.state["operators"]["manufacturer"]
+    person = site("synchro")
+    page = log_in(person, operator["email"], operator["password"])
+    sync = page.get_by_role("region", name="Synchroniser le RNE avec data.gouv.fr")
+    expect(sync.get_by_role("button", name="Synchroniser avec data.gouv.fr")).to_be_enabled()
+    table = sync.get_by_role("table", name="Fichiers de data.gouv.fr")
+    mayors_row = table.get_by_role("row").filter(has_text="Élus – maires")
+
+    # The new versions as a spreadsheet may save them: in Windows-1252, with Oyonnax's earlier mayor still listed.
+    earlier = next(line for line in mayors.decode("utf-8-sig").splitlines() if ";Oyonnax;" in line)
+
+    def publish_and_sync(version: int, broken: str | None = None) -> str:
+        text = mayors.decode("utf-8-sig").replace("Oyonnax;VINCENT;", f"Oyonnax;VERSION{version};")
+        content = (text.rstrip("\n") + "\n" + earlier.replace("VINCENT", "ANCIEN").replace("22/03/2026", "01/01/2020")
+                   + "\n").encode("cp1252")
+        requests.put(f"{fake}/_fake/resources/{mayors_id}", data=content, timeout=30).raise_for_status()
+        if broken:
+            requests.post(f"{fake}/_fake/resources/{mayors_id}/break", params={"mode": broken},
+                          timeout=30).raise_for_status()
+        status = sync.get_by_role("status")
+        before = status.get_attribute("data-id") if status.count() else None
+        sync.get_by_role("button", name="Synchroniser avec data.gouv.fr").click()
+        if before:
+            expect(status).not_to_have_attribute("data-id", before)
+        expect(status).to_have_text(re.compile(r"^Statut\s:\s(Terminée|Échec)\s*$"), timeout=30_000)
+        return mayors_row.get_by_role("cell").nth(2).inner_text()
+
+    # A new version of the mayors' file: imported, with a link to its import report.
+    for version in range(1, 4):
+        if publish_and_sync(version).startswith("Nouvelle version importée"):
+            break
+    expect(sync.get_by_role("status")).to_have_text("Statut : Terminée")
+    expect(mayors_row.get_by_role("cell").first).to_contain_text("elus-maire-mai.csv")
+    started_by = re.compile("^Commencée le .*demandée par " + re.escape(operator["email"]))
+    expect(sync.get_by_text(started_by)).to_be_visible()
+    person.check("synchro-terminee")
+    mayors_row.get_by_role("link", name="Voir le rapport d'import").click()
+    imports = page.get_by_role("region", name="Importer un fichier de référence")
+    expect(imports.get_by_role("status")).to_have_text("Statut : Terminé", timeout=30_000)
+    expect(imports.get_by_text("Fichier lu en Windows-1252", exact=False)).to_be_visible()
+    warnings = imports.get_by_role("table", name=re.compile("^Lignes lues mais non retenues"))
+    expect(warnings.get_by_role("row")).not_to_have_count(1)
+    person.check("synchro-rapport-import")
+
+    # A newer version whose download is cut half-way: the sync fails and says why; nothing is imported.
+    for version in range(4, 7):
+        if publish_and_sync(version, broken="cut").startswith("Échec"):
+            break
+    expect(sync.get_by_role("status")).to_have_text("Statut : Échec")
+    expect(sync.get_by_role("heading", name="La synchronisation a échoué").first).to_be_visible()
+    expect(mayors_row).to_contain_text(re.compile("interrompu|incomplet"))
+    expect(mayors_row.get_by_role("link")).to_have_count(0)
+    person.check("synchro-echec")
+
+    # The page shows the last sync when it opens.
+    page.reload()
+    expect(sync.get_by_role("status")).to_have_text(re.compile(r"^Statut\s:\s"), timeout=10_000)
+    expect(table.get_by_role("row")).to_have_count(3)
 
 
 def test_a_prefecture_agent_sees_their_departement(site, stack):

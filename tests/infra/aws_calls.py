@@ -76,6 +76,8 @@ def iam_requests(service: str, operation: str, params: dict) -> list[tuple[str, 
             return [("s3:ListBucket", f"arn:aws:s3:::{bucket}", (("s3:prefix", params.get("Prefix", "")),))]
         if operation == "HeadObject":
             return [("s3:GetObject", _object(bucket, params["Key"]), ())]
+        if operation in ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+            return [("s3:PutObject", _object(bucket, params["Key"]), ())]  # IAM has no action of their own
         return [(f"s3:{operation}", _object(bucket, params["Key"]) if "Key" in params else f"arn:aws:s3:::{bucket}",
                  ())]
     if service == "sqs":

@@ -14,8 +14,8 @@ from chalicelib import clock
 from infra import checks
 from infra.project import deployable_stages
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, import_file, load_reference_data,
-                           log_in, post_json, register_official, transition, upload_photo)
+from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, deliver_s3_events, import_file,
+                           load_reference_data, log_in, post_json, register_official, transition, upload_photo)
 from tests.infra import aws_calls
 from tests.unit import photo_corpus as corpus
 
@@ -51,7 +51,9 @@ def test_only_the_api_sends_mail_and_only_from_the_stage_sender(template, stage)
 
 
 def test_queues_are_read_only_by_their_consumer_and_written_only_by_the_api(template, stage):
-    from chalicelib.store.queues import PHOTOS_QUEUE
+    from chalicelib.store.queues import PHOTOS_QUEUE, SYNCS_QUEUE
+
+    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE}, "sync_reference_files": {SYNCS_QUEUE}}
 
     for function in stage.functions:
         for statement in statements(template, stage, function.name):
@@ -63,7 +65,7 @@ def test_queues_are_read_only_by_their_consumer_and_written_only_by_the_api(temp
                 assert queue == function.queue and set(sqs) == {"sqs:ReceiveMessage", "sqs:DeleteMessage",
                                                                 "sqs:GetQueueAttributes"}
             else:
-                assert function.name == "api_handler" and queue == PHOTOS_QUEUE
+                assert queue in senders.get(function.name, ()), (function.name, queue)
                 assert set(sqs) == {"sqs:GetQueueUrl", "sqs:SendMessage"}
 
 
@@ -150,11 +152,46 @@ def run_journeys(client, settings) -> None:
     with mock.patch.object(clock, "now", lambda: later):
         assert client.http.get("/me", headers=auth(agent)).status_code == 200
     assert client.http.delete("/sessions/current", headers=auth(agent)).status_code == 204
+    # The RNE from data.gouv.fr: the daily sync and the back office's button (the worker downloads and hands the
+    # files to the import), then a broken download (the upload aborted).
+    run_syncs(client, operator)
     # A month after the hand-over, the scheduled purge deletes the order's photos and cards.
     with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
         purged = client.lambda_.invoke("purge_personal_data", client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
     assert purged.payload["orders"] == 1, purged.payload
+
+
+def run_syncs(client, operator: str) -> None:
+    from chalicelib.settings import get_settings
+    from chalicelib.store.queues import SYNCS_QUEUE
+    from local.fake_datagouv import FakeDataGouv, serve_reference_files
+
+    fake = FakeDataGouv(get_settings().datagouv_dataset).start()
+    try:
+        with mock.patch.dict("os.environ", {"DATAGOUV_URL": fake.url}):
+            get_settings.cache_clear()
+            ids = dict(get_settings().datagouv_resources)
+            serve_reference_files(fake, ids, REFERENCE_DATA)
+            event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                                    resources=[])
+            assert client.lambda_.invoke("sync_reference_files", event).payload["status"] == "running"
+            deliver_s3_events(client, queue=SYNCS_QUEUE, handler="run_reference_sync")
+            deliver_s3_events(client)
+            fake.publish(ids["rne_maires"], "elus-maire-mai.csv",
+                         (REFERENCE_DATA / "elus-maires-mai.csv").read_bytes() + b"\n")
+            fake.break_next_download(ids["rne_maires"], "corrupt")
+            from chalicelib import aws
+
+            aws._queue_urls.clear()  # the API is another container than the scheduled function: its own look-up
+            started = post_json(client, "/admin/reference-syncs", {}, operator)
+            assert started.status_code == 202, started.json_body
+            deliver_s3_events(client, queue=SYNCS_QUEUE, handler="run_reference_sync")
+            for path in ("/admin/reference-syncs/latest", f"/admin/reference-syncs/{started.json_body['id']}"):
+                assert client.http.get(path, headers=auth(operator)).json_body["status"] == "failed", path
+    finally:
+        fake.stop()
+        get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -186,7 +223,8 @@ def test_the_policies_allow_what_the_journeys_do_and_nothing_more(packaged, jour
     Lambda service uses) is used by some call. Keep the journeys covering what the code does."""
     requests, settings = journeys
     functions = {r.function for r in requests}
-    assert {"api_handler", "import_reference_file", "process_photo_event", "purge_personal_data"} <= functions
+    assert {"api_handler", "import_reference_file", "process_photo_event", "purge_personal_data",
+            "sync_reference_files", "run_reference_sync"} <= functions
     for stage_name in deployable_stages():
         stage, template = packaged[stage_name]["stage"], packaged[stage_name]["template"]
         assert functions <= {f.name for f in stage.functions}

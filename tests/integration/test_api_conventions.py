@@ -67,7 +67,8 @@ def test_api_contract_routes_are_all_present(app):
                 ("/sessions", "POST"), ("/sessions/current", "DELETE"), ("/me", "GET"), ("/agents", "GET"),
                 ("/agents", "POST"), ("/agents/{agent_id}", "DELETE"), ("/admin/reference-imports", "POST"),
                 ("/admin/reference-imports/{import_id}", "GET"), ("/admin/operators", "POST"),
-                ("/admin/communes/{siren}/activation-code", "POST")}
+                ("/admin/communes/{siren}/activation-code", "POST"), ("/admin/reference-syncs", "POST"),
+                ("/admin/reference-syncs/latest", "GET"), ("/admin/reference-syncs/{sync_id}", "GET")}
     routed = {(path, method) for path, entries in app.routes.items() for method in entries}
     assert contract <= routed
 

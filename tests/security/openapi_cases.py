@@ -31,13 +31,15 @@ def sees(role: str, tenant: Tenant) -> bool:
     return False
 
 
-# Path parameters: how to name an object of a tenant. None: not a tenant's object (the import of a reference file).
+# Path parameters: how to name an object of a tenant. None: not a tenant's object (the import of a reference file, a
+# sync with data.gouv.fr).
 PATH_OBJECTS = {
     "agent_id": lambda t: [t.agent_id],
     "official_id": lambda t: list(t.officials.values()),
     "order_id": lambda t: list(t.orders.values()),
     "siren": lambda t: [t.siren],
     "import_id": None,
+    "sync_id": None,
 }
 # Body fields that designate another object, and how to aim them at a tenant.
 BODY_REFERENCES = {

@@ -1,5 +1,6 @@
-// Manufacturer's back office: reference files (upload + follow-up), activation codes, operator accounts.
-import { api, uploadFile } from "../api.js";
+// Manufacturer's back office: reference files (upload + follow-up, the sync with data.gouv.fr), activation codes,
+// operator accounts.
+import { ApiError, api, uploadFile } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import {
   checkRequired, clearErrors, el, formatDateTime, formatNumber, formValues, onSubmit, showAlert, showFormError,
@@ -51,10 +52,17 @@ function showImport(state) {
   } else {
     failure.hidden = true;
   }
+  const lineRows = (lines) => lines.map((line) => el("tr", {},
+    el("td", { text: String(line.line) }), el("td", { text: line.reason })));
   const errors = state.errors || [];
   document.getElementById("table-erreurs").hidden = errors.length === 0;
-  document.getElementById("liste-erreurs").replaceChildren(...errors.map((error) => el("tr", {},
-    el("td", { text: String(error.line) }), el("td", { text: error.reason }))));
+  document.getElementById("liste-erreurs").replaceChildren(...lineRows(errors));
+  const warnings = state.warnings || [];
+  document.getElementById("table-avertissements").hidden = warnings.length === 0;
+  document.getElementById("liste-avertissements").replaceChildren(...lineRows(warnings));
+  const notes = state.notes || [];
+  document.getElementById("suivi-notes").hidden = notes.length === 0;
+  document.getElementById("liste-notes").replaceChildren(...notes.map((note) => el("li", { text: note })));
   follow.hidden = false;
 }
 
@@ -121,6 +129,162 @@ onSubmit(importForm, async () => {
     }
   });
 });
+
+// --- the sync with data.gouv.fr --------------------------------------------------------------------------------------
+
+const SYNC_STATUS = {
+  running: { label: "En cours", badge: "fr-badge--info" },
+  done: { label: "Terminée", badge: "fr-badge--success" },
+  failed: { label: "Échec", badge: "fr-badge--error" },
+};
+const SYNC_ACTIONS = {
+  downloaded: { label: "Nouvelle version importée", badge: "fr-badge--success" },
+  unchanged: { label: "Inchangé", badge: "fr-badge--info" },
+  failed: { label: "Échec", badge: "fr-badge--error" },
+};
+const SYNC_POLL_MS = 1500;
+const syncForm = document.getElementById("form-synchro");
+const syncAlert = document.getElementById("alerte-synchro");
+let syncPolling = null;
+
+/** Open an import's report in the follow-up of the import section. */
+function openImportReport(importId) {
+  followImport(importId).catch(() => {});
+  follow.hidden = false;
+  document.getElementById("suivi").scrollIntoView();
+}
+
+function syncResult(resource) {
+  const action = SYNC_ACTIONS[resource.action] || { label: resource.action, badge: "" };
+  const cell = el("td", {}, el("span", { class: `fr-badge fr-badge--sm ${action.badge}`, text: action.label }));
+  if (resource.action === "downloaded" && resource.import_id) {
+    const link = el("a", { class: "fr-link fr-link--sm fr-ml-1w", href: "#suivi", text: "Voir le rapport d'import",
+      title: `Voir le rapport d'import – ${resource.kind_label}` });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      openImportReport(resource.import_id);
+    });
+    cell.append(" ", link);
+  } else if (resource.action === "failed" && resource.reason) {
+    cell.append(el("p", { class: "fr-text--sm fr-mb-0 fr-mt-1v", text: resource.reason }));
+  }
+  return cell;
+}
+
+function showSync(sync) {
+  document.getElementById("synchro-aucune").hidden = true;
+  document.getElementById("synchro-detail").hidden = false;
+  const status = SYNC_STATUS[sync.status] || { label: sync.status, badge: "" };
+  const statusLine = document.getElementById("synchro-statut");
+  if (statusLine.dataset.status !== sync.status || statusLine.dataset.id !== sync.id) {
+    statusLine.replaceChildren("Statut\u00a0: ", el("span", { class: `fr-badge ${status.badge}`, text: status.label }));
+    statusLine.dataset.status = sync.status;
+    statusLine.dataset.id = sync.id;
+  }
+  const who = sync.requested_by === "schedule" ? "synchronisation quotidienne automatique"
+    : `demandée par ${sync.requested_by}`;
+  const when = sync.finished_at ? `, terminée le ${formatDateTime(sync.finished_at)}` : "";
+  document.getElementById("synchro-quand").textContent =
+    `Commencée le ${formatDateTime(sync.started_at)}${when} (${who}).`;
+  const failure = document.getElementById("synchro-echec");
+  if (sync.status === "failed" && sync.failure) {
+    failure.dataset.heading = "h4";
+    showAlert(failure, { title: "La synchronisation a échoué", message: sync.failure, focus: false });
+  } else {
+    failure.hidden = true;
+  }
+  document.getElementById("liste-synchro").replaceChildren(...sync.resources.map((resource) => el("tr", {},
+    el("td", {}, el("strong", { text: resource.kind_label }), resource.title ? el("br") : null,
+      resource.title ? el("span", { class: "fr-text--sm", text: resource.title }) : null),
+    el("td", { text: resource.last_modified ? `du ${formatDateTime(resource.last_modified)}` : "–" }),
+    syncResult(resource))));
+}
+
+function stopSyncPolling() {
+  if (syncPolling) clearTimeout(syncPolling);
+  syncPolling = null;
+}
+
+/** Follow a sync until it is done or failed; resolves with its last state. */
+function followSync(path) {
+  stopSyncPolling();
+  let failures = 0;
+  return new Promise((resolve, reject) => {
+    const poll = async () => {
+      try {
+        const sync = await api.get(path);
+        failures = 0;
+        showSync(sync);
+        if (sync.status !== "running") {
+          syncPolling = null;
+          resolve(sync);
+          return;
+        }
+      } catch (error) {
+        failures += 1;
+        if ((error instanceof ApiError && error.status === 404) || failures >= MAX_POLL_FAILURES) {
+          syncPolling = null;
+          reject(error);
+          return;
+        }
+      }
+      syncPolling = setTimeout(poll, SYNC_POLL_MS);
+    };
+    poll();
+  });
+}
+
+function syncSummary(sync) {
+  if (sync.status === "failed") {
+    return { type: "error", title: "La synchronisation a échoué",
+      message: "Aucun fichier mal reçu n'a été importé : le détail est ci-dessous." };
+  }
+  const imported = sync.resources.filter((r) => r.action === "downloaded").map((r) => r.kind_label);
+  return imported.length
+    ? { type: "success", title: "Synchronisation terminée",
+      message: `Nouvelle version importée : ${imported.join(", ")}. Le rapport de chaque import est ci-dessous.` }
+    : { type: "info", title: "Synchronisation terminée",
+      message: "Aucune nouvelle version sur data.gouv.fr : rien n'a été importé." };
+}
+
+onSubmit(syncForm, async () => {
+  await whileBusy(syncForm, async () => {
+    let path;
+    try {
+      const started = await api.post("/admin/reference-syncs", {});
+      path = `/admin/reference-syncs/${encodeURIComponent(started.id)}`;
+      showSync(started);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === "sync_in_progress")) {
+        showFormError(syncForm, error, { title: "La synchronisation n'a pas été lancée" });
+        return;
+      }
+      showAlert(syncAlert, { type: "info", title: "Une synchronisation est déjà en cours", message: error.message,
+        focus: false });
+      path = error.details?.sync_id ? `/admin/reference-syncs/${encodeURIComponent(error.details.sync_id)}`
+        : "/admin/reference-syncs/latest";
+    }
+    try {
+      showAlert(syncAlert, syncSummary(await followSync(path)));
+    } catch (error) {
+      showFormError(syncForm, error, { title: "Le suivi de la synchronisation a été interrompu" });
+    }
+  });
+});
+
+async function showLatestSync() {
+  try {
+    const latest = await api.get("/admin/reference-syncs/latest");
+    showSync(latest);
+    if (latest.status === "running") followSync(`/admin/reference-syncs/${encodeURIComponent(latest.id)}`)
+      .catch(() => {});
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) {
+      document.getElementById("synchro-aucune").textContent =
+        "La dernière synchronisation n'a pas pu être lue. Rechargez la page pour réessayer.";
+    }
+  }
+}
 
 // --- activation codes ------------------------------------------------------------------------------------------------
 
@@ -200,4 +364,4 @@ onSubmit(operatorForm, async () => {
   });
 });
 
-openSpace(["manufacturer"]).catch(showLoadError);
+openSpace(["manufacturer"]).then(showLatestSync).catch(showLoadError);
