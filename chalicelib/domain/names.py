@@ -7,8 +7,10 @@ hyphens, dots, ...) turned into a space, spaces collapsed.
 ``matches(query, *names)``: every word of the query is the beginning of a word of one of the names. A query word may
 also run over the separators of one name, so ``ndiaye`` finds ``N'DIAYE`` and ``jeanbap`` finds ``Jean-Baptiste``.
 """
+import hashlib
 import re
 import unicodedata
+from datetime import date
 
 # Letters that NFKD does not decompose into a base letter plus marks.
 _SPELT_OUT = str.maketrans({
@@ -58,3 +60,10 @@ def matches(query: str, *names: str) -> bool:
         return True
     forms = _name_forms(names)
     return all(any(form.startswith(word) for form in forms) for word in words)
+
+
+def person_key(insee_code: str, last_name: str, first_name: str, birth_date: date) -> str:
+    """Who a person is within a commune: the same for every row of one person in the directory's two files, and for
+    the official a commune declares before the directory lists them (same INSEE code, names folded, birth date)."""
+    identity = "|".join((insee_code, search_key(last_name), search_key(first_name), birth_date.isoformat()))
+    return hashlib.sha1(identity.encode("utf-8")).hexdigest()[:20]

@@ -11,12 +11,14 @@ retention purge some time after the card's order closed (``domain/orders.py: RET
 shown without a photo, with the reason. While a card is being ordered (``active_order_id``) the photo the commune
 acknowledged on the preview cannot change: no new photo, no re-crop, no function change.
 """
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from . import functions, photo_checks
 from .changes import Below, Change, Refused, entity
-from .roles import COMMUNE
+from .eligibility import MINIMUM_AGE, adult_on
+from .names import person_key
+from .roles import COMMUNE, PREFECTURE, Principal
 
 MISSING, PROCESSING, READY, REJECTED = "missing", "processing", "ready", "rejected"
 PHOTO_STATUSES = (MISSING, PROCESSING, READY, REJECTED)  # the preview uses missing, processing and ready
@@ -45,6 +47,16 @@ PHOTO_MOVES = {
     "delete_photos": PhotoMove(RETENTION_PURGE, MISSING,
                                "the photo is still the one the closed order used, and no new order holds it"),
 }
+
+
+# Where an official comes from: the national directory, or the commune's own declaration (an official elected since
+# the directory's last snapshot: it lagged the March 2026 elections by about seven weeks).
+RNE, DECLARED = "rne", "declared"
+# A declaration's life: the procès-verbal is awaited (its upload is checked by the image function), then the
+# préfecture of the département validates or refuses it; only a validated one can be ordered.
+AWAITING_PROOF, PENDING, VALIDATED, REFUSED = "awaiting_proof", "pending", "validated", "refused"
+DECLARATION_GRACE = timedelta(days=90)  # a declared official still absent from the directory is then flagged
+MANDATE_YEARS = 6  # a municipal mandate: an election date older than that cannot be a current mandate's
 
 
 def _check_mover(move: str, by: str) -> None:
@@ -86,6 +98,17 @@ class Official:
     active_order_id: str | None = None  # the card order in progress, if any
     delivered_order_id: str | None = None  # the order whose card was last handed over
     mandate_ended_at: datetime | None = None  # the directory no longer holds the card's function
+    # Officials the commune declared before the directory lists them (``declare``); "rne" for the others.
+    origin: str = RNE
+    department_code: str | None = None  # declared officials: the préfecture that reviews the declaration
+    declaration_status: str | None = None  # AWAITING_PROOF -> PENDING -> VALIDATED | REFUSED
+    election_date: str | None = None  # ISO date, as the procès-verbal says
+    proof_key: str | None = None  # the procès-verbal d'élection (PDF) in the data bucket
+    declaration_reason: str | None = None  # why the préfecture refused it, or why the proof was not taken
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    rne_linked_at: datetime | None = None  # a directory import brought the same person
+    overdue_flagged_at: datetime | None = None  # still not in the directory DECLARATION_GRACE after the declaration
 
     # --- registration and function ------------------------------------------------------------------------------
 
@@ -98,6 +121,44 @@ class Official:
                    mandate_start=person["mandate_start"], function=function,
                    eligible_functions=list(person["eligible_functions"]), commune_label=person["commune_label"],
                    department_label=person["department_label"] or "", created_at=at)
+
+    @classmethod
+    def declare(cls, by: Principal, person: dict, function: str, at: datetime) -> "Official":
+        """An official the commune declares by hand, before the directory lists them: ``person`` holds
+        last_name, first_name, sex, birth_date and election_date (ISO dates). Their key is the one the directory
+        will give the same person (``names.person_key``), so that a later import links them. Refused
+        (``invalid_declaration``, field by field) when the declaration cannot be true."""
+        problems = {}
+        last_name, first_name = (" ".join(str(person.get(f) or "").split()) for f in ("last_name", "first_name"))
+        for field, value in (("last_name", last_name), ("first_name", first_name)):
+            if not value:
+                problems[field] = "Champ obligatoire."
+        sex = str(person.get("sex") or "").strip().upper()
+        if sex not in ("M", "F"):
+            problems["sex"] = "M ou F."
+        if function not in functions.FUNCTIONS:
+            problems["function"] = "Fonction non ouverte à une carte."
+        birth, elected = _iso_date(person.get("birth_date")), _iso_date(person.get("election_date"))
+        today = at.date()
+        if elected is None:
+            problems["election_date"] = "Date attendue (AAAA-MM-JJ)."
+        elif elected > today:
+            problems["election_date"] = "La date de l'élection ne peut pas être dans le futur."
+        elif elected.year < today.year - MANDATE_YEARS:
+            problems["election_date"] = f"Un mandat municipal dure {MANDATE_YEARS} ans : cette élection est trop ancienne."
+        if birth is None:
+            problems["birth_date"] = "Date attendue (AAAA-MM-JJ)."
+        elif elected is not None and not adult_on(birth, elected):
+            problems["birth_date"] = f"L'élu doit avoir au moins {MINIMUM_AGE} ans le jour de l'élection."
+        if problems:
+            raise Refused("invalid_declaration", "La déclaration de l'élu est incomplète ou incohérente.",
+                          details=problems)
+        return cls(by.siren, person_key(by.insee_code, last_name, first_name, birth), insee_code=by.insee_code,
+                   last_name=last_name, first_name=first_name, sex=sex, birth_date=birth.isoformat(),
+                   mandate_start=elected.isoformat(), function=function, eligible_functions=[function],
+                   commune_label=by.commune_name or "", department_label=person.get("department_label") or "",
+                   created_at=at, origin=DECLARED, department_code=by.department_code,
+                   declaration_status=AWAITING_PROOF, election_date=elected.isoformat())
 
     def registered(self) -> Change:
         return Change(self, kind="create")  # refused if the commune already registered the person
@@ -204,6 +265,12 @@ class Official:
     def why_not_orderable(self) -> tuple[str, str] | None:
         """(code, French message) when no card may be ordered for the official now, else None."""
         name = f"{self.first_name} {self.last_name}"
+        if self.origin == DECLARED and self.declaration_status != VALIDATED:
+            return "declaration_not_validated", name + {
+                AWAITING_PROOF: " : la déclaration attend le procès-verbal d'élection.",
+                PENDING: " : la déclaration attend la validation de la préfecture.",
+                REFUSED: f" : la préfecture a refusé la déclaration ({self.declaration_reason}).",
+            }.get(self.declaration_status, " : la déclaration n'est pas validée.")
         if not self.photo_key:
             return "photo_not_ready", f"{name} : la photo n'est pas prête."
         if self.active_order_id:
@@ -215,6 +282,52 @@ class Official:
             reasons = " ".join(c["message"] for c in photo_checks.blocking_checks(self.photo_checks))
             return "photo_not_conforming", f"{name} : la photo ne convient pas. {reasons}"
         return None
+
+    # --- declarations -------------------------------------------------------------------------------------------
+
+    def proof_received(self, proof_key: str) -> Change:
+        """The procès-verbal arrived and is a PDF: the declaration goes to the préfecture. A new proof may replace
+        the previous one until the préfecture has decided."""
+        if self.origin != DECLARED:
+            raise Refused("not_declared", "Cet élu figure au répertoire national : aucune déclaration à prouver.")
+        if self.declaration_status not in (AWAITING_PROOF, PENDING):
+            raise Refused("declaration_reviewed", "La préfecture a déjà examiné cette déclaration.")
+        return Change(self, {"proof_key": proof_key, "declaration_status": PENDING, "declaration_reason": None},
+                      {"declaration_status": self.declaration_status})
+
+    def proof_rejected(self, reason: str) -> Change:
+        return Change(self, {"declaration_reason": reason}, {"declaration_status": AWAITING_PROOF})
+
+    def review_declaration(self, by: Principal, accepted: bool, reason: str | None, at: datetime) -> Change:
+        """The préfecture of the official's département validates or refuses (with a reason) a proven declaration."""
+        if by.role != PREFECTURE or by.department_code != self.department_code:
+            raise Refused("not_found", "Cette déclaration n'existe pas.")  # another département's: not shown
+        if self.declaration_status != PENDING:
+            raise Refused("declaration_not_pending", {
+                AWAITING_PROOF: "Le procès-verbal d'élection n'a pas encore été reçu.",
+            }.get(self.declaration_status, "Cette déclaration a déjà été examinée."))
+        reason = " ".join((reason or "").split())
+        if not accepted and not reason:
+            raise Refused("invalid_request", "Indiquez le motif du refus : la commune le recevra.",
+                          details={"reason": "Champ obligatoire pour un refus."})
+        return Change(self, {"declaration_status": VALIDATED if accepted else REFUSED,
+                             "declaration_reason": None if accepted else reason, "reviewed_by": by.email,
+                             "reviewed_at": at}, {"declaration_status": PENDING})
+
+    def linked_to_directory(self, person: dict, at: datetime) -> Change | None:
+        """A directory import brought the same person: the declaration is linked to the directory's row (and the
+        functions the directory gives replace the declared one's eligibility). None when there is nothing to do."""
+        if self.origin != DECLARED or self.rne_linked_at is not None:
+            return None
+        eligible = sorted(set(person["eligible_functions"]) | {self.function}, key=functions.FUNCTIONS.index)
+        return Change(self, {"rne_linked_at": at, "eligible_functions": eligible}, {"rne_linked_at": None})
+
+    def declaration_overdue(self, now: datetime) -> Change | None:
+        """Still absent from the directory DECLARATION_GRACE after its declaration: flagged (once) to the préfecture."""
+        if (self.origin != DECLARED or self.rne_linked_at is not None or self.overdue_flagged_at is not None
+                or self.declaration_status == REFUSED or now < self.created_at + DECLARATION_GRACE):
+            return None
+        return Change(self, {"overdue_flagged_at": now}, {"overdue_flagged_at": None, "rne_linked_at": None})
 
     def taken_by(self, order_public_id: str) -> Change:
         """The official's card is ordered. The card copies the official as read: nothing of it may have changed
@@ -252,6 +365,13 @@ def check_function(function: str, eligible: list[str], sex: str) -> None:
         raise Refused("function_not_eligible",
                       f"Cet élu ne peut pas recevoir de carte pour cette fonction. Fonctions possibles : {allowed}.",
                       details={"function": "Fonction non ouverte à cet élu."})
+
+
+def _iso_date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
 
 
 def display_order(official: Official) -> tuple:

@@ -23,7 +23,6 @@ Names are kept as published (inner runs of spaces collapsed); codes are upper-ca
 "F") and checked by ``codes``; an INSEE code or a département code whose leading zero a spreadsheet dropped ("1053",
 "1") is restored first.
 """
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +31,8 @@ from typing import Optional
 
 from . import codes
 from .csv_rows import Column, RowInvalid, layout
-from .names import search_key
+from .eligibility import MINIMUM_AGE, adult_on
+from .names import person_key
 
 # The columns of the councillors' file, in the order of the 2024-2026 snapshots, each with the other spellings that
 # published files have used (older snapshots' "Code Insee de la commune" and "profession"; the mayors' file's
@@ -67,7 +67,6 @@ MAYOR_LABEL = "Maire"  # the function label given to every row of the mayors fil
 
 # Some Ministry of the Interior files code overseas departments with letters (ZA Guadeloupe, ZD La Réunion, ...).
 OVERSEAS_LETTER_CODE = re.compile(r"^Z[A-Z]$")
-MINIMUM_AGE = 18
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -92,11 +91,6 @@ class DirectoryRow:
     def person_key(self) -> str:
         """Stable id of the person within the commune: the same on every row of one person, in both files."""
         return person_key(self.insee_code, self.last_name, self.first_name, self.birth_date)
-
-
-def person_key(insee_code: str, last_name: str, first_name: str, birth_date: date) -> str:
-    identity = "|".join((insee_code, search_key(last_name), search_key(first_name), birth_date.isoformat()))
-    return hashlib.sha1(identity.encode("utf-8")).hexdigest()[:20]
 
 
 # --- Field converters ---------------------------------------------------------------------------------------------
@@ -195,13 +189,6 @@ def _recent_date(value: str, column: str, today: date) -> date:
     return _make_date(year, month, day, value, column)
 
 
-def _adult_on(birth: date, when: date) -> bool:
-    try:
-        return birth.replace(year=birth.year + MINIMUM_AGE) <= when
-    except ValueError:  # born on 29 February
-        return date(birth.year + MINIMUM_AGE, 3, 1) <= when
-
-
 def _birth_date(value: str, mandate_start: date) -> date:
     column = "Date de naissance"
     parts = _date_parts(value.strip())
@@ -210,13 +197,13 @@ def _birth_date(value: str, mandate_start: date) -> date:
     year, month, day, two_digit = parts
     if two_digit:
         recent = date(2000 + year, month, day)  # _date_parts checked it exists
-        if _adult_on(recent, mandate_start):
+        if adult_on(recent, mandate_start):
             return recent
         year = 1900 + year
     birth = _make_date(year, month, day, value, column)
     if birth.year < 1900:
         raise RowInvalid(f"{column} « {value} » invraisemblable (avant 1900).")
-    if not _adult_on(birth, mandate_start):
+    if not adult_on(birth, mandate_start):
         raise RowInvalid(
             f"{column} « {value} » incohérente : l'élu aurait moins de {MINIMUM_AGE} ans au début du mandat."
         )

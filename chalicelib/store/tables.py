@@ -330,6 +330,17 @@ class Official(PortalModel):
     active_order_id = UnicodeAttribute(null=True)  # the card order in progress, if any
     delivered_order_id = UnicodeAttribute(null=True)  # the order whose card was last handed over
     mandate_ended_at = UTCDateTimeAttribute(null=True)  # the directory no longer holds the card's function
+    # Officials the commune declared before the directory lists them (domain/officials.py: Official.declare)
+    origin = UnicodeAttribute(default="rne")  # rne | declared
+    department_code = UnicodeAttribute(null=True)
+    declaration_status = UnicodeAttribute(null=True)  # awaiting_proof | pending | validated | refused
+    election_date = UnicodeAttribute(null=True)
+    proof_key = UnicodeAttribute(null=True)
+    declaration_reason = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    reviewed_at = UTCDateTimeAttribute(null=True)
+    rne_linked_at = UTCDateTimeAttribute(null=True)
+    overdue_flagged_at = UTCDateTimeAttribute(null=True)
 
 
 class PhotoUpload(PortalModel):
