@@ -56,6 +56,7 @@ ACCESS = {
             (CardOrder, "by-department-status"): ("Query",),
             (CardOrder, "by-department"): ("Query",),
             (CardOrder, "by-return"): ("Query",),
+            (Official, "by-declaration-queue"): ("Query",),  # the préfecture's declarations to review
         },
         objects={
             files.IMPORTS_PREFIX: ("PutObject",),  # presigned POST of reference files
@@ -76,11 +77,12 @@ ACCESS = {
             Commune: ("UpdateItem",),
             Prefecture: ("BatchWriteItem",),
             DirectoryItem: ("BatchWriteItem", "UpdateItem", "GetItem", "Query"),
-            # A newer directory that ends a registered official's function flags the official and their orders.
+            # A newer directory that ends a registered official's function flags the official and their orders;
+            # one that lists an official the commune declared links the declaration.
             Official: ("GetItem", "UpdateItem"),
             CardOrder: ("GetItem", "UpdateItem"),
         },
-        indexes={(DirectoryItem, "by-generation"): ("Query",)},
+        indexes={(DirectoryItem, "by-generation"): ("Query",), (Official, "by-awaiting-directory"): ("Query",)},
         objects={files.IMPORTS_PREFIX: ("GetObject",)},
     ),
     # The image function: photos arriving in S3, and the API's requests (re-crop, re-render a preview, draw the cards
@@ -112,7 +114,10 @@ ACCESS = {
     ),
     # The daily sync with data.gouv.fr: claims it and hands it to the worker, as the API does.
     "sync_reference_files": Access(
-        tables={ReferenceSync: ("GetItem", "PutItem", "UpdateItem")},
+        # and the daily pass over the declared officials the directory does not list yet (linked, or flagged)
+        tables={ReferenceSync: ("GetItem", "PutItem", "UpdateItem"), Official: ("UpdateItem",),
+                DirectoryItem: ("Query",)},
+        indexes={(Official, "by-awaiting-directory"): ("Query",)},
         sends_to=(SYNCS_QUEUE,),
     ),
     # The sync worker (services/reference_syncs.py): the only function that reaches the internet (data.gouv.fr).

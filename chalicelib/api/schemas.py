@@ -124,6 +124,29 @@ OFFICIAL_NEW = obj({"directory_id": {"type": "string", "minLength": 1, "maxLengt
 OFFICIAL_CHANGE = obj({"function": {"type": "string", "enum": FUNCTION_CODES}}, ["function"])
 PHOTO_UPLOAD_NEW = obj({"crop": CROP}, [])  # without a crop, the photo assistant frames the photo
 PHOTO_CROP = obj({"crop": CROP}, ["crop"])
+DECLARATION_STATUSES = ["awaiting_proof", "pending", "validated", "refused"]
+DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+DECLARATION_NEW = obj({"last_name": NAME, "first_name": NAME, "sex": {"type": "string", "enum": ["M", "F"]},
+                       "birth_date": DATE, "election_date": DATE, "function": {"type": "string", "enum": FUNCTION_CODES}},
+                      ["last_name", "first_name", "sex", "birth_date", "election_date", "function"])
+PROOF_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "expires_at": TIME, "max_bytes": {"type": "integer"}},
+                   ["upload_id", "url", "fields", "expires_at", "max_bytes"])
+DECLARATION_REVIEW = obj({"decision": {"type": "string", "enum": ["validate", "refuse"]},
+                          "reason": {"type": "string", "maxLength": 500}}, ["decision"])
+DECLARATION_ITEM = obj({
+    "siren": {"type": "string"}, "official_id": {"type": "string"}, "commune_label": {"type": "string"},
+    "insee_code": {"type": "string"}, "last_name": {"type": "string"}, "first_name": {"type": "string"},
+    "sex": {"type": "string"}, "birth_date": {"type": "string"}, "election_date": {"type": "string"},
+    "function": {"type": "string", "enum": FUNCTION_CODES}, "function_label": {"type": "string"},
+    "status": {"type": "string", "enum": DECLARATION_STATUSES}, "status_label": {"type": "string"},
+    "reason": {"type": ["string", "null"]}, "declared_at": TIME, "proof_url": {"type": ["string", "null"]},
+    "overdue": {"type": "boolean"},
+}, ["siren", "official_id", "last_name", "first_name", "function", "status", "proof_url", "overdue"])
+DECLARATIONS = obj({"items": {"type": "array", "items": DECLARATION_ITEM}, "next": {"type": ["string", "null"]}},
+                   ["items", "next"])
+
 OFFICIAL = obj({
     "id": {"type": "string"}, "directory_id": {"type": "string"}, "last_name": {"type": "string"},
     "first_name": {"type": "string"}, "sex": {"type": "string"}, "birth_date": {"type": "string"},
@@ -140,7 +163,16 @@ OFFICIAL = obj({
     "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
                     "url": {"type": "string"}}, ["status"]),
     "card_in_progress": {"type": "boolean"}, "mandate_ended": {"type": "boolean"}, "created_at": TIME,
-}, ["id", "directory_id", "last_name", "first_name", "sex", "function", "function_label", "photo", "preview"])
+    "origin": {"type": "string", "enum": ["rne", "declared"]},
+    "declaration": {"oneOf": [{"type": "null"}, obj({
+        "status": {"type": "string", "enum": DECLARATION_STATUSES}, "status_label": {"type": "string"},
+        "reason": {"type": ["string", "null"]}, "election_date": {"type": "string"},
+        # the upload_id of the procès-verbal kept (the page knows its upload was checked when it shows here)
+        "proof_id": {"type": ["string", "null"]},
+        "linked_to_directory": {"type": "boolean"}}, ["status", "status_label", "linked_to_directory"])]},
+}, ["id", "directory_id", "last_name", "first_name", "sex", "function", "function_label", "photo", "preview",
+    "origin", "declaration"])
+DECLARED = obj({"official": OFFICIAL, "proof_upload": PROOF_UPLOAD}, ["official", "proof_upload"])
 PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
                     "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])

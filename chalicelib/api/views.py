@@ -2,7 +2,7 @@
 against its route's schema). Links to stored files are short-lived presigned URLs, made here, at the edge."""
 from .. import clock
 from ..domain import functions, orders as lifecycle, photo_checks
-from ..domain.officials import READY, Official
+from ..domain.officials import DECLARATION_LABELS, DECLARED, READY, Official
 from ..domain.orders import CardOrder
 from ..domain.roles import MANUFACTURER
 from ..services.directory import directory_id
@@ -40,6 +40,31 @@ def official(o: Official) -> dict:
         "photo": photo, "preview": preview, "card_in_progress": o.active_order_id is not None,
         "mandate_ended": o.mandate_ended_at is not None,
         "created_at": clock.iso(o.created_at),
+        "origin": o.origin, "declaration": declaration(o),
+    }
+
+
+def declaration(o: Official) -> dict | None:
+    """A declared official's declaration, as the commune follows it."""
+    if o.origin != DECLARED:
+        return None
+    return {"status": o.declaration_status, "status_label": DECLARATION_LABELS[o.declaration_status],
+            "reason": o.declaration_reason, "election_date": o.election_date,
+            "proof_id": o.proof_key.rsplit("/proof-", 1)[-1].removesuffix(".pdf") if o.proof_key else None,
+            "linked_to_directory": o.rne_linked_at is not None}
+
+
+def declaration_item(o: Official) -> dict:
+    """A declaration as the préfecture reviews it, with a short-lived link to its procès-verbal."""
+    return {
+        "siren": o.siren, "official_id": o.official_id, "commune_label": o.commune_label,
+        "insee_code": o.insee_code, "last_name": o.last_name, "first_name": o.first_name, "sex": o.sex,
+        "birth_date": o.birth_date, "election_date": o.election_date, "function": o.function,
+        "function_label": functions.function_label(o.function, o.sex), "status": o.declaration_status,
+        "status_label": DECLARATION_LABELS[o.declaration_status], "reason": o.declaration_reason,
+        "declared_at": clock.iso(o.created_at),
+        "proof_url": files.presigned_get(o.proof_key) if o.proof_key else None,
+        "overdue": o.overdue_flagged_at is not None,
     }
 
 

@@ -55,6 +55,12 @@ RNE, DECLARED = "rne", "declared"
 # A declaration's life: the procès-verbal is awaited (its upload is checked by the image function), then the
 # préfecture of the département validates or refuses it; only a validated one can be ordered.
 AWAITING_PROOF, PENDING, VALIDATED, REFUSED = "awaiting_proof", "pending", "validated", "refused"
+DECLARATION_LABELS = {
+    AWAITING_PROOF: "En attente du procès-verbal",
+    PENDING: "En attente de validation par la préfecture",
+    VALIDATED: "Validée par la préfecture",
+    REFUSED: "Refusée par la préfecture",
+}
 DECLARATION_GRACE = timedelta(days=90)  # a declared official still absent from the directory is then flagged
 MANDATE_YEARS = 6  # a municipal mandate: an election date older than that cannot be a current mandate's
 
@@ -135,19 +141,19 @@ class Official:
                 problems[field] = "Champ obligatoire."
         sex = str(person.get("sex") or "").strip().upper()
         if sex not in ("M", "F"):
-            problems["sex"] = "M ou F."
+            problems["sex"] = "Indiquez le sexe de l'élu (M ou F)."
         if function not in functions.FUNCTIONS:
             problems["function"] = "Fonction non ouverte à une carte."
         birth, elected = _iso_date(person.get("birth_date")), _iso_date(person.get("election_date"))
         today = at.date()
         if elected is None:
-            problems["election_date"] = "Date attendue (AAAA-MM-JJ)."
+            problems["election_date"] = "Indiquez une date d'élection valide."
         elif elected > today:
             problems["election_date"] = "La date de l'élection ne peut pas être dans le futur."
         elif elected.year < today.year - MANDATE_YEARS:
             problems["election_date"] = f"Un mandat municipal dure {MANDATE_YEARS} ans : cette élection est trop ancienne."
         if birth is None:
-            problems["birth_date"] = "Date attendue (AAAA-MM-JJ)."
+            problems["birth_date"] = "Indiquez une date de naissance valide."
         elif elected is not None and not adult_on(birth, elected):
             problems["birth_date"] = f"L'élu doit avoir au moins {MINIMUM_AGE} ans le jour de l'élection."
         if problems:
@@ -296,7 +302,10 @@ class Official:
                       {"declaration_status": self.declaration_status})
 
     def proof_rejected(self, reason: str) -> Change:
-        return Change(self, {"declaration_reason": reason}, {"declaration_status": AWAITING_PROOF})
+        """The file sent is not a usable proof: the commune sees why (a proof received before stays)."""
+        if self.declaration_status not in (AWAITING_PROOF, PENDING):
+            raise Refused("declaration_reviewed", "La préfecture a déjà examiné cette déclaration.")
+        return Change(self, {"declaration_reason": reason}, {"declaration_status": self.declaration_status})
 
     def review_declaration(self, by: Principal, accepted: bool, reason: str | None, at: datetime) -> Change:
         """The préfecture of the official's département validates or refuses (with a reason) a proven declaration."""

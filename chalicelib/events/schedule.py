@@ -12,7 +12,7 @@ import logging
 from chalice import Blueprint, Rate
 
 from ..domain.changes import Refused
-from ..services import reference_syncs, retention
+from ..services import declarations, reference_syncs, retention
 from ..store.queues import SYNCS_QUEUE
 from ..wiring import collaborators
 
@@ -26,8 +26,10 @@ def purge_personal_data(event):
     return retention.run(collaborators())
 
 
-@schedule.schedule(Rate(1, unit=Rate.DAYS), description="Requests the daily sync of the RNE files with data.gouv.fr")
+@schedule.schedule(Rate(1, unit=Rate.DAYS), description="Requests the daily sync of the RNE files with data.gouv.fr "
+                   "and flags the declared officials still absent from the directory after 90 days")
 def sync_reference_files(event):
+    declarations.link_all(collaborators())  # also after each directory import (events/uploads.py)
     try:
         return reference_syncs.request_sync(reference_syncs.SCHEDULE)
     except Refused:

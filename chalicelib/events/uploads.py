@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus
 
 from chalice import Blueprint
 
-from ..services import photos, reference_imports
+from ..services import declarations, photos, reference_imports
 from ..store.queues import IMPORTS_QUEUE, PHOTOS_QUEUE
 from ..wiring import collaborators
 
@@ -43,6 +43,8 @@ def import_reference_file(event):
     for record in event:
         for _bucket, key in s3_object_keys(record.body):
             reference_imports.run_import(key)
+            if reference_imports.is_directory_file(key):
+                declarations.link_all(collaborators())  # the directory may now list officials declared before it
 
 
 @events.on_sqs_message(queue=PHOTOS_QUEUE, batch_size=1)
@@ -59,7 +61,10 @@ def process_photo_event(event):
             photos.render_order_cards(c, message["siren"], message["order_id"])
         else:
             for _bucket, key in s3_object_keys(record.body):
-                photos.process_upload(c, key)
+                if declarations.is_proof(key):  # a procès-verbal d'élection, sent like a photo
+                    declarations.process_proof(c, key)
+                else:
+                    photos.process_upload(c, key)
 
 
 def _json(body: str):

@@ -88,3 +88,22 @@ def order_moved_mail(to: str, commune_name: str, order_label: str, status_label:
     paragraphs.append("Vous pouvez suivre toutes vos demandes sur le portail, page « Demandes ».")
     return Mail(to=to, subject=f"Demande de cartes : {status_label}", text=_text(paragraphs, link),
                 html=_html(paragraphs, link, "Voir la demande"))
+
+
+def declaration_reviewed_mail(to: str, commune_name: str, official_name: str, function_label: str, accepted: bool,
+                              reason: str | None, link: str) -> Mail:
+    if accepted:
+        paragraphs = ["Bonjour,",
+                      f"La préfecture a validé la déclaration de {official_name} ({function_label}) faite par la "
+                      f"commune de {commune_name}.",
+                      "Sa carte peut maintenant être demandée, dès que sa photo est prête."]
+        subject = f"Déclaration validée : {official_name}"
+    else:
+        paragraphs = ["Bonjour,",
+                      f"La préfecture a refusé la déclaration de {official_name} ({function_label}) faite par la "
+                      f"commune de {commune_name}.",
+                      f"Motif : {reason}",
+                      "Vous pouvez retirer cet élu et le déclarer à nouveau avec les bonnes informations, ou "
+                      "attendre qu'il figure au répertoire national des élus."]
+        subject = f"Déclaration refusée : {official_name}"
+    return Mail(to=to, subject=subject, text=_text(paragraphs, link), html=_html(paragraphs, link, "Voir les élus"))

@@ -90,8 +90,14 @@ def find_person(principal: Principal, directory_id_: str) -> dict:
     not_found = PortalError(404, "not_found", "Cet élu ne figure pas dans le répertoire de votre commune.")
     if insee_code != principal.insee_code or not person_key:
         raise not_found
+    person = listed_person(insee_code, person_key)
+    if person is None:
+        raise not_found
+    return person
+
+
+def listed_person(insee_code: str, person_key: str) -> dict | None:
+    """The person as the directory lists them now (their active rows merged), or None: one query."""
     rows = [row for row in DirectoryItem.query(insee_code, DirectoryItem.row_key.startswith(person_key + "#"))
             if row.status == "active"]
-    if not rows:
-        raise not_found
-    return merge_persons(rows)[0]
+    return merge_persons(rows)[0] if rows else None

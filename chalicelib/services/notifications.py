@@ -1,10 +1,10 @@
-"""Tells a commune's agents, by email, that one of its orders moved."""
+"""Tells a commune's agents, by email, that one of its orders moved, or that a declaration was reviewed."""
 import logging
 
 from ..domain import orders as lifecycle
 from ..domain.functions import function_label
 from ..mail import sender
-from ..mail.messages import order_moved_mail
+from ..mail.messages import declaration_reviewed_mail, order_moved_mail
 from ..settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -22,3 +22,17 @@ def order_moved(order, reason: str | None, agent_emails: set[str] | None) -> Non
                                          cards, reason, link))
     except Exception:  # noqa: BLE001 - the move is recorded; a lost notification must not undo or fail it
         log.exception("order notification not sent", extra={"order": public_id})
+
+
+def declaration_reviewed(official, agent_emails) -> None:
+    """``official``: as the préfecture's review left it (validated, or refused with its reason)."""
+    link = f"{get_settings().site_url}/elus.html"
+    name = f"{official.first_name} {official.last_name}"
+    try:
+        for email in sorted(agent_emails or ()):
+            sender.send(declaration_reviewed_mail(email, official.commune_label, name,
+                                                  function_label(official.function, official.sex),
+                                                  official.declaration_status == "validated",
+                                                  official.declaration_reason, link))
+    except Exception:  # noqa: BLE001 - the review is recorded; a lost e-mail must not undo or fail it
+        log.exception("declaration notification not sent", extra={"official": official.official_id})

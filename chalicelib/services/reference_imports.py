@@ -241,6 +241,11 @@ def upload_key(import_id: str, kind: str) -> str:
     return f"{files.IMPORTS_PREFIX}{import_id}/{kind}.csv"
 
 
+def is_directory_file(key: str) -> bool:
+    parsed = parse_upload_key(key)
+    return parsed is not None and parsed[1] in ("rne_cm", "rne_maires")
+
+
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     if not key.startswith(files.IMPORTS_PREFIX):
         return None

@@ -15,7 +15,7 @@ from pynamodb.attributes import MapAttribute
 
 from ..domain import orders as lifecycle
 from ..domain.changes import PRESENT, Below, Change, Refused
-from ..domain.officials import HeldOfficial, Official, PhotoUpload, Registration
+from ..domain.officials import DECLARED, HeldOfficial, Official, PhotoUpload, Registration
 from ..domain.orders import Alert, Card, CardNumbers, CardOrder, HistoryEntry
 from ..domain.places import Commune, DeliveryAddress
 from . import tables
@@ -121,6 +121,32 @@ class OfficialRepository(Repository):
 
     def of_commune(self, siren: str) -> list[Official]:
         return [self.to_entity(item) for item in self.model.query(siren)]
+
+    # Declared officials: the préfecture's queue and those the directory does not list yet are indexes whose keys
+    # are derived here from the declaration's fields (the domain never sees them).
+    def derived(self, values: dict) -> dict:
+        return {k: v for k, v in self._derived_of(values.get("department_code"), values).items() if v is not None}
+
+    def derived_updates(self, entity, values: dict) -> dict:
+        return self._derived_of(getattr(entity, "department_code", None), values)  # a HeldOfficial has none
+
+    @staticmethod
+    def _derived_of(department_code: str | None, values: dict) -> dict:
+        derived = {}
+        if values.get("declaration_status") is not None and department_code:
+            derived["declaration_queue"] = f"{department_code}#{values['declaration_status']}"
+        if values.get("origin") == DECLARED:
+            derived["awaiting_directory"] = DECLARED
+        if values.get("rne_linked_at") is not None:
+            derived["awaiting_directory"] = None
+        return derived
+
+    def declarations_of(self, department_code: str, status: str) -> list[Official]:
+        return [self.to_entity(item)
+                for item in self.model.by_declaration_queue.query(f"{department_code}#{status}")]
+
+    def awaiting_directory(self) -> list[Official]:
+        return [self.to_entity(item) for item in self.model.by_awaiting_directory.query(DECLARED)]
 
 
 class RegistrationRepository(Repository):

@@ -295,6 +295,30 @@ class DirectoryItem(PortalModel):
     by_generation = DirectoryGenerationIndex()
 
 
+class DeclarationQueueIndex(GlobalSecondaryIndex):
+    """The declarations a préfecture reviews: one query a département and status, oldest first (sparse: only
+    declared officials carry the key)."""
+
+    class Meta:
+        index_name = "by-declaration-queue"
+        projection = AllProjection()
+
+    declaration_queue = UnicodeAttribute(hash_key=True)  # <département>#<declaration status>
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class AwaitingDirectoryIndex(GlobalSecondaryIndex):
+    """The declared officials the directory does not list yet (sparse): what each directory import and the daily
+    pass look for, in one query."""
+
+    class Meta:
+        index_name = "by-awaiting-directory"
+        projection = AllProjection()
+
+    awaiting_directory = UnicodeAttribute(hash_key=True)  # "declared" while not linked, absent once linked
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Official(PortalModel):
     """An elected official that a commune registered for a card, with their photo and card preview."""
 
@@ -341,6 +365,10 @@ class Official(PortalModel):
     reviewed_at = UTCDateTimeAttribute(null=True)
     rne_linked_at = UTCDateTimeAttribute(null=True)
     overdue_flagged_at = UTCDateTimeAttribute(null=True)
+    declaration_queue = UnicodeAttribute(null=True)  # index keys, derived by the store (store/repositories.py)
+    awaiting_directory = UnicodeAttribute(null=True)
+    by_declaration_queue = DeclarationQueueIndex()
+    by_awaiting_directory = AwaitingDirectoryIndex()
 
 
 class PhotoUpload(PortalModel):

@@ -15,7 +15,8 @@ from infra import checks
 from infra.project import deployable_stages
 from tests.conftest import REFERENCE_DATA
 from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, deliver_s3_events, import_file,
-                           load_reference_data, log_in, post_json, register_official, transition, upload_photo)
+                           load_reference_data, log_in, post_file, post_json, register_official, transition,
+                           upload_photo)
 from tests.infra import aws_calls
 from tests.unit import photo_corpus as corpus
 
@@ -130,6 +131,19 @@ def run_journeys(client, settings) -> None:
     deliver_photo_events(client)
     for token, target in ((operator, "en_livraison"), (prefecture, "livree"), (prefecture, "remise")):
         assert transition(client, token, order_id, target).status_code == 200, target
+    # An official not yet in the directory: declared with the procès-verbal (checked by the image function), then
+    # validated by the préfecture, which lists its département's declarations.
+    declared = post_json(client, "/officials/declarations", {
+        "last_name": "Roussel", "first_name": "Inès", "sex": "F", "birth_date": "1980-05-02",
+        "election_date": "2026-03-22", "function": "adjoint"}, agent)
+    assert declared.status_code == 201, declared.json_body
+    post_file(declared.json_body["proof_upload"], b"%PDF-1.4\n%%EOF\n", "pv.pdf")
+    deliver_photo_events(client)
+    assert client.http.get("/prefecture/declarations", headers=auth(prefecture)).status_code == 200
+    declared_id = declared.json_body["official"]["id"]
+    review = post_json(client, f"/prefecture/declarations/210100533/{declared_id}/review", {"decision": "validate"},
+                       prefecture)
+    assert review.status_code == 200, review.json_body
     for token, path in ((agent, "/orders"), (agent, f"/orders/{order_id}"), (operator, f"/admin/orders/{order_id}"),
                         (operator, "/admin/orders?status=remise"), (operator, "/admin/orders?department=01"),
                         (prefecture, "/admin/orders?status=remise"), (prefecture, f"/admin/orders/{order_id}/receipt"),
@@ -155,6 +169,10 @@ def run_journeys(client, settings) -> None:
     # The RNE from data.gouv.fr: the daily sync and the back office's button (the worker downloads and hands the
     # files to the import), then a broken download (the upload aborted).
     run_syncs(client, operator)
+    # Three months on, the daily pass flags the declared official the directory still does not list.
+    with mock.patch.object(clock, "now", lambda: later + timedelta(days=91)):
+        client.lambda_.invoke("sync_reference_files", client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
     # A month after the hand-over, the scheduled purge deletes the order's photos and cards.
     with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
         purged = client.lambda_.invoke("purge_personal_data", client.events.generate_cw_event(

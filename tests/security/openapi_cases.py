@@ -55,6 +55,7 @@ BODY_VALUES = {
     "token": "jeton-de-test", "activation_code": "AAAA-BBBB-CCCC", "first_name": "Test", "last_name": "Essai",
     "function": "adjoint", "crop": {"x": 0, "y": 0, "width": 700, "height": 900}, "preview_acknowledged": True,
     "to": "en_production", "reason": "contrôle", "kind": "communes", "role": "prefecture",
+    "birth_date": "1980-05-02", "election_date": "2026-03-22", "sex": "F", "decision": "validate",
 }
 # Query parameters aimed at a tenant.
 QUERY_REFERENCES = {

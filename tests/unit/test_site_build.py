@@ -16,6 +16,7 @@ _spec.loader.exec_module(build_site)
 
 # The commune's pages and their item of the main menu; the other pages have no main menu.
 ACTIVE = {"tableau-de-bord.html": "tableau-de-bord.html", "elus.html": "elus.html", "elu-nouveau.html": "elus.html",
+          "elu-declaration.html": "elus.html",
           "demandes.html": "demandes.html", "demande.html": "demandes.html",
           "demande-nouvelle.html": "demandes.html", "agents.html": "agents.html"}
 # Where the service's name in the header leads: the home of the page's space.

@@ -78,7 +78,8 @@ function renderResults(items, query) {
   }));
   const selectable = items.filter((entry) => !entry.registered && entry.eligible_functions.length).length;
   if (!items.length) {
-    resultsCount.textContent = query ? `Aucun élu ne correspond à « ${query} ».` : "Aucun élu n'est connu du répertoire pour votre commune.";
+    resultsCount.textContent = (query ? `Aucun élu ne correspond à « ${query} ».` : "Aucun élu n'est connu du répertoire pour votre commune.")
+      + " Un élu absent du répertoire peut être déclaré par la commune («\u00a0Déclarer un élu absent du répertoire\u00a0»).";
   } else {
     resultsCount.textContent = `${items.length} élu${items.length > 1 ? "s" : ""} trouvé${items.length > 1 ? "s" : ""}, `
       + `dont ${selectable} pouvant être enregistré${selectable > 1 ? "s" : ""}.`;
@@ -473,6 +474,8 @@ async function start() {
     return;
   }
   showStep(1, { focus: false });
+  const query = new URLSearchParams(location.search).get("q"); // from the declaration page: the person is listed
+  if (query) searchField.value = query;
   await search();
 }
 

@@ -1,8 +1,11 @@
 // « ELUS »: the commune's registered officials (GET /officials) with their photo and card preview; change the function
-// (PATCH), remove (DELETE), add or change the photo (elu-nouveau.html?elu=<id>).
+// (PATCH), remove (DELETE), add or change the photo (elu-nouveau.html?elu=<id>). An official the commune declared
+// (origin "declared": not yet in the national directory) shows « Déclaré par la commune » and where its declaration
+// stands, with a link to its follow-up (elu-declaration.html?elu=<id>: send another procès-verbal).
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { personName, pictureLink, sleep } from "../commandes.js";
+import { declarationBadge, declarationReason, declaredBadge } from "../declarations.js";
 import { $, el, hideAlert, showAlert } from "../ui.js";
 
 const list = $("#liste-elus");
@@ -24,6 +27,13 @@ function badge(className, text) {
 function nameCell(official) {
   const cell = el("th", { scope: "row" }, el("span", { text: `${official.last_name} ${official.first_name}` }));
   if (official.mandate_ended) cell.append(el("br"), badge("fr-badge--warning", "Mandat terminé"));
+  if (official.origin === "declared" && official.declaration) {
+    cell.classList.add("fr-cell--multiline");
+    cell.append(el("div", { class: "app-badges fr-mt-1w" }, declaredBadge(official),
+      declarationBadge(official.declaration)));
+    const reason = declarationReason(official.declaration);
+    if (reason) cell.append(el("p", { class: "app-why fr-mt-1w", text: reason }));
+  }
   return cell;
 }
 
@@ -66,12 +76,15 @@ function actionsCell(official) {
     cell.append(el("p", { class: "app-why", text: "Carte en cours de commande\u00a0: ni la photo, ni la fonction ne "
       + "peuvent changer, et l'élu ne peut pas être retiré." }),
     el("ul", { class: "app-actions" },
+      official.origin === "declared" && official.declaration ? el("li", {}, declarationLink(official)) : null,
       el("li", {}, el("a", { class: "fr-link fr-text--sm", href: "demandes.html", text: "Voir les demandes" })),
       el("li", {}, downloadButton(official))));
     return cell;
   }
   const actions = [];
-  actions.push(el("a", {
+  if (official.origin === "declared" && official.declaration) actions.push(declarationLink(official));
+  const refused = official.declaration?.status === "refused"; // no card: no photo to add
+  if (!refused) actions.push(el("a", {
     class: `fr-btn fr-btn--sm ${official.photo.ready ? "fr-btn--secondary" : ""} fr-icon-image-edit-line fr-btn--icon-left`,
     href: `elu-nouveau.html?elu=${encodeURIComponent(official.id)}`,
     text: official.photo.ready ? "Changer la photo" : "Ajouter la photo",
@@ -89,6 +102,15 @@ function actionsCell(official) {
   actions.push(downloadButton(official), remove);
   cell.append(el("ul", { class: "app-actions" }, actions.map((action) => el("li", {}, action))));
   return cell;
+}
+
+/** The declaration's follow-up: « Envoyer le procès-verbal » while it is awaited, « Voir la déclaration » otherwise. */
+function declarationLink(official) {
+  const awaited = official.declaration.status === "awaiting_proof";
+  const text = awaited ? "Envoyer le procès-verbal" : "Voir la déclaration";
+  return el("a", { class: `fr-btn fr-btn--sm ${awaited ? "" : "fr-btn--secondary"} fr-icon-file-text-line fr-btn--icon-left`,
+    href: `elu-declaration.html?elu=${encodeURIComponent(official.id)}`, text,
+    "aria-label": `${text} de ${personName(official)}` });
 }
 
 function askRemoval(official, cell) {
@@ -210,7 +232,7 @@ function row(official) {
 function signature(official) {
   return JSON.stringify([official.function_label, official.photo.status, official.photo.reason, official.photo.ready,
     official.photo.checks,
-    official.preview.status, official.card_in_progress, official.mandate_ended]);
+    official.preview.status, official.card_in_progress, official.mandate_ended, official.declaration]);
 }
 
 function render(items) {

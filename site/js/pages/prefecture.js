@@ -1,12 +1,16 @@
 // Home of a préfecture agent: the orders of the département by status (GET /admin/orders, opened in
-// gestion-demande.html for « Livrée en préfecture » and « Remise à l'élu »), the cards to return
-// (GET /admin/cards-to-return) and the monthly check (GET /admin/reports/monthly?month=).
+// gestion-demande.html for « Livrée en préfecture » and « Remise à l'élu »), the officials the communes declared
+// before the national directory lists them (GET /prefecture/declarations?status=, validated or refused with a reason:
+// POST /prefecture/declarations/{siren}/{official_id}/review), the cards to return (GET /admin/cards-to-return) and
+// the monthly check (GET /admin/reports/monthly?month=).
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { cardNames, orderName, personName, statusBadge } from "../commandes.js";
+import { declarationBadge } from "../declarations.js";
 import { AdminOrders } from "../gestion.js";
 import {
-  $, checkRequired, clearErrors, el, formValues, formatNumber, onSubmit, showAlert, showFormError, whileBusy,
+  $, checkRequired, clearErrors, el, formValues, formatDate, formatNumber, hideAlert, onSubmit, showAlert,
+  showFormError, whileBusy,
 } from "../ui.js";
 
 const statusForm = $("#form-statut");
@@ -25,6 +29,203 @@ async function showOrders() {
 }
 
 onSubmit(statusForm, () => whileBusy(statusForm, showOrders));
+
+// --- officials declared by the communes ------------------------------------------------------------------------------
+
+const declarationsForm = $("#form-declarations");
+const declarationsAlert = $("#alerte-declarations");
+const declarationsBody = $("#liste-declarations");
+const DECLARATION_COLUMNS = 7;
+// The filter's statuses: how the count and the empty list name them.
+const DECLARATION_FILTERS = {
+  pending: ["en attente de validation", "en attente de validation"],
+  validated: ["validée", "validées"],
+  refused: ["refusée", "refusées"],
+};
+let declarationsStatus = "pending";
+let declarationsNext = null;
+let declarationsShown = 0;
+
+function declarationKey(item) {
+  return `${item.siren}-${item.official_id}`;
+}
+
+function declarationName(item) {
+  return personName(item);
+}
+
+function hint(text) {
+  return el("span", { class: "fr-hint-text", text });
+}
+
+function proofCell(item) {
+  if (!item.proof_url) return el("td", {}, el("span", { class: "app-muted fr-text--sm", text: "Non reçu" }));
+  const name = declarationName(item);
+  return el("td", {}, el("a", { class: "fr-link fr-text--sm fr-icon-file-pdf-line fr-link--icon-left", href: item.proof_url,
+    target: "_blank", rel: "noopener", text: "Voir le procès-verbal (PDF)",
+    "aria-label": `Voir le procès-verbal (PDF) de ${name} — nouvelle fenêtre`,
+    title: `Voir le procès-verbal (PDF) de ${name} — nouvelle fenêtre` }));
+}
+
+function decisionCell(item) {
+  const cell = el("td", { class: "fr-cell--multiline" });
+  if (item.status !== "pending") {
+    cell.append(declarationBadge(item));
+    if (item.status === "refused" && item.reason) {
+      cell.append(el("p", { class: "app-why fr-mt-1w", text: `Motif\u00a0: ${item.reason}` }));
+    }
+    return cell;
+  }
+  const name = declarationName(item);
+  const validate = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-icon-check-line fr-btn--icon-left",
+    text: "Valider", "aria-label": `Valider la déclaration de ${name}` });
+  const refuse = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary fr-icon-close-line fr-btn--icon-left",
+    text: "Refuser", "aria-label": `Refuser la déclaration de ${name}`, "aria-expanded": "false",
+    "aria-controls": `refus-${declarationKey(item)}` });
+  validate.addEventListener("click", () => review(item, "validate", null, validate));
+  refuse.addEventListener("click", () => askRefusal(item, refuse));
+  cell.append(el("ul", { class: "app-actions" }, el("li", {}, validate), el("li", {}, refuse)));
+  return cell;
+}
+
+function declarationRow(item) {
+  const overdue = item.overdue ? el("p", { class: "fr-badge fr-badge--sm fr-badge--warning fr-mt-1w",
+    text: `Toujours absent${item.sex === "F" ? "e" : ""} du répertoire après 90 jours` }) : null;
+  return el("tr", { "data-declaration": declarationKey(item) },
+    el("th", { scope: "row" }, `${item.last_name} ${item.first_name}`,
+      hint(`${item.sex === "F" ? "Née" : "Né"} le ${formatDate(item.birth_date)}`)),
+    el("td", {}, item.commune_label, hint(`INSEE ${item.insee_code}`)),
+    el("td", { text: item.function_label }),
+    el("td", { text: formatDate(item.election_date) }),
+    el("td", { class: "fr-cell--multiline" }, formatDate(item.declared_at), overdue),
+    proofCell(item),
+    decisionCell(item));
+}
+
+/** The refusal's form, in a row under the declaration: the reason is required (the commune receives it). */
+function askRefusal(item, button) {
+  const key = declarationKey(item);
+  const existing = document.getElementById(`refus-${key}`);
+  if (existing) {
+    existing.querySelector("textarea").focus();
+    return;
+  }
+  const name = declarationName(item);
+  const alertId = `refus-alerte-${key}`;
+  const form = el("form", { method: "post", noValidate: true, "data-alert": alertId },
+    el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
+    el("div", { class: "fr-input-group app-reason" },
+      el("label", { class: "fr-label", for: `refus-motif-${key}` }, `Motif du refus de la déclaration de ${name}`,
+        hint("Obligatoire\u00a0: il est communiqué à la commune (par exemple «\u00a0le procès-verbal ne mentionne pas cet élu\u00a0»).")),
+      el("textarea", { class: "fr-input", id: `refus-motif-${key}`, name: "reason", rows: 3, maxLength: 500, required: true })),
+    el("ul", { class: "app-actions" },
+      el("li", {}, el("button", { type: "submit", class: "fr-btn fr-btn--sm fr-icon-close-line fr-btn--icon-left",
+        text: "Confirmer le refus", "aria-label": `Confirmer le refus de la déclaration de ${name}` })),
+      el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler",
+        "data-action": "annuler" }))));
+  const row = el("tr", { class: "app-row--form", id: `refus-${key}` }, el("td", { colSpan: DECLARATION_COLUMNS }, form));
+  form.querySelector("[data-action=annuler]").addEventListener("click", () => {
+    row.remove();
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  });
+  onSubmit(form, async () => {
+    clearErrors(form);
+    const { reason } = formValues(form);
+    if (!reason) {
+      showFormError(form, { code: "invalid_request", message: "Indiquez le motif du refus\u00a0: la commune le recevra.",
+        details: { reason: "Indiquez le motif du refus." } }, { title: "La déclaration n'a pas été refusée" });
+      return;
+    }
+    await whileBusy(form, () => review(item, "refuse", reason, null, form));
+  });
+  button.closest("tr").after(row);
+  button.setAttribute("aria-expanded", "true");
+  form.querySelector("textarea").focus();
+}
+
+/** Validate or refuse one declaration, then show the list again with what was done. */
+async function review(item, decision, reason, button, form = null) {
+  const name = declarationName(item);
+  hideAlert(declarationsAlert);
+  if (button) button.disabled = true;
+  try {
+    await api.post(`/prefecture/declarations/${encodeURIComponent(item.siren)}/${encodeURIComponent(item.official_id)}/review`,
+      decision === "refuse" ? { decision, reason } : { decision });
+  } catch (error) {
+    if (button) button.disabled = false;
+    const title = decision === "refuse" ? "La déclaration n'a pas été refusée" : "La déclaration n'a pas été validée";
+    if (form && error.code === "invalid_request") {
+      showFormError(form, error, { title, fieldOfCode: { invalid_request: "reason" } });
+      return;
+    }
+    if (["declaration_not_pending", "not_found"].includes(error.code)) {
+      await showDeclarations().catch(() => {});
+    }
+    showAlert(declarationsAlert, { title, message: error.message });
+    return;
+  }
+  await showDeclarations().catch(() => {});
+  showAlert(declarationsAlert, decision === "refuse"
+    ? { type: "success", title: `Déclaration de ${name} (${item.commune_label}) refusée`,
+      message: "La commune est informée par courriel du motif du refus\u00a0; la carte de l'élu ne peut pas être commandée." }
+    : { type: "success", title: `Déclaration de ${name} (${item.commune_label}) validée`,
+      message: `La commune en est informée par courriel\u00a0: elle peut commander la carte de ${name}.` });
+}
+
+function sayDeclarationCount(status, more) {
+  const [one, many] = DECLARATION_FILTERS[status] || [status, status];
+  $("#nombre-declarations").textContent = declarationsShown
+    ? `${declarationsShown} déclaration${declarationsShown > 1 ? `s ${many}` : ` ${one}`}${more ? " affichées (il y en a d'autres)" : ""}.`
+    : `Aucune déclaration ${one}.`;
+}
+
+async function showDeclarations({ append = false } = {}) {
+  const query = new URLSearchParams({ status: declarationsStatus });
+  if (append && declarationsNext) query.set("cursor", declarationsNext);
+  const page = await api.get(`/prefecture/declarations?${query}`);
+  const rows = page.items.map(declarationRow);
+  if (append) {
+    declarationsBody.append(...rows);
+    declarationsShown += rows.length;
+  } else {
+    declarationsShown = rows.length;
+    declarationsBody.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colSpan: DECLARATION_COLUMNS,
+      text: `Aucune déclaration ${DECLARATION_FILTERS[declarationsStatus]?.[0] || ""}.` }))]));
+  }
+  declarationsNext = page.next;
+  $("#bouton-plus-declarations").hidden = !page.next;
+  sayDeclarationCount(declarationsStatus, Boolean(page.next));
+  return page;
+}
+
+onSubmit(declarationsForm, () => whileBusy(declarationsForm, async () => {
+  clearErrors(declarationsForm);
+  declarationsStatus = formValues(declarationsForm).status || "pending";
+  try {
+    await showDeclarations();
+  } catch (error) {
+    showFormError(declarationsForm, error, { title: "Les déclarations n'ont pas pu être affichées" });
+  }
+}));
+
+$("#bouton-plus-declarations").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    const page = await showDeclarations({ append: true });
+    const first = page.items.length
+      ? declarationsBody.querySelector(`tr[data-declaration="${CSS.escape(declarationKey(page.items[0]))}"] th`) : null;
+    if (first) { // the first declaration added, for keyboard and screen reader users
+      first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+  } catch (error) {
+    showAlert(declarationsAlert, { title: "La suite de la liste n'a pas pu être chargée", message: error.message });
+  } finally {
+    button.disabled = false;
+  }
+});
 
 // --- cards to return -------------------------------------------------------------------------------------------------
 
@@ -113,6 +314,8 @@ onSubmit(monthForm, () => whileBusy(monthForm, () => showMonth()));
 openSpace(["prefecture"]).then(async () => {
   await Promise.all([
     showOrders(),
+    showDeclarations().catch((error) => showAlert(declarationsAlert, {
+      title: "Les élus déclarés n'ont pas pu être chargés", message: error.message, focus: false })),
     showReturns().catch((error) => showAlert($("#alerte-restitution"), {
       title: "Les cartes à restituer n'ont pas pu être chargées", message: error.message, focus: false })),
     showMonth({ current: true }),

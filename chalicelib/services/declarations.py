@@ -1,0 +1,166 @@
+"""Officials a commune declares before the national directory lists them, and the préfecture's review.
+
+The directory lagged the March 2026 elections by about seven weeks: a newly elected mayor could not be ordered a card
+until the next snapshot. The commune declares the official (``Official.declare``: the same key the directory will give
+that person) and sends the procès-verbal d'élection as a PDF, through a presigned POST like a photo's; the image
+function checks the file (``process_proof``) and the declaration goes to the préfecture of the département, which
+validates or refuses it with a reason; the commune's agents are told by e-mail. Only a validated declaration can be
+ordered (``Official.why_not_orderable``). A later directory import links the declaration to its row (``link_all``);
+one still absent after ``DECLARATION_GRACE`` is flagged to the préfecture.
+"""
+import logging
+from datetime import timedelta
+
+from ..domain import limits
+from ..domain.changes import Conflict, Refused
+from ..domain.ids import time_ordered_id
+from ..domain.officials import PENDING, Official, PhotoUpload, Registration
+from ..domain.roles import Principal
+from . import directory, notifications
+from .collaborators import Collaborators
+from .officials import UPLOADS, UPLOAD_LIFETIME, not_found, official_prefix
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("portal.audit")
+
+MAX_PROOF_BYTES = 10 * 1024 * 1024  # a scanned procès-verbal of a few pages
+PDF_MAGIC = b"%PDF-"  # within the first 1,024 bytes (ISO 32000-1, 7.5.2: readers accept leading bytes)
+PROOF_SUFFIX = ".pdf"
+
+
+def declare(c: Collaborators, principal: Principal, person: dict, function: str) -> tuple[Official, dict]:
+    """A new declared official and the presigned POST for its procès-verbal."""
+    official = Official.declare(principal, person, function, c.now())
+    if directory.listed_person(official.insee_code, official.official_id) is not None:
+        raise Refused("already_in_directory", "Cet élu figure déjà au répertoire national des élus : choisissez-le "
+                      "dans la liste des élus de la commune.")
+    uow = c.unit_of_work()
+    uow.add(official.registered(), Registration.of(official).added())
+    try:
+        uow.commit()
+    except Conflict:
+        raise Refused("already_registered", "Cet élu est déjà enregistré.") from None
+    audit.info("official declared", extra={"event": "official_declared", "siren": principal.siren,
+                                           "official": official.official_id, "by": principal.email})
+    return official, start_proof_upload(c, principal, official.official_id, official)
+
+
+def start_proof_upload(c: Collaborators, principal: Principal, official_id: str,
+                       official: Official | None = None) -> dict:
+    uow = c.unit_of_work()
+    read, uploads = uow.read([uow.officials.ref(principal.siren, official_id),
+                              uow.attempts_ref(UPLOADS, principal.siren)], consistent=official is not None)
+    official = official or read
+    if official is None:
+        raise not_found()
+    if official.origin != "declared":
+        raise Refused("not_declared", "Cet élu figure au répertoire national : aucun procès-verbal n'est demandé.")
+    if official.declaration_status not in ("awaiting_proof", PENDING):
+        raise Refused("declaration_reviewed", "La préfecture a déjà examiné cette déclaration.")
+    limits.check((UPLOADS, uploads))
+    attempt = time_ordered_id()
+    key = f"{c.files.PHOTOS_PREFIX}{principal.siren}/{official_id}/proof-{attempt}{PROOF_SUFFIX}"
+    now = c.now()
+    uow.add(PhotoUpload(key, principal.siren, official_id, attempt, None, now, now + timedelta(days=2)).started())
+    uow.count_attempt(UPLOADS, principal.siren)
+    uow.commit()
+    post = c.files.presigned_post(key, MAX_PROOF_BYTES, "application/pdf", UPLOAD_LIFETIME)
+    return {"upload_id": attempt, "url": post["url"], "fields": post["fields"], "expires_at": post["expires_at"],
+            "max_bytes": MAX_PROOF_BYTES}
+
+
+def is_proof(key: str) -> bool:
+    return key.endswith(PROOF_SUFFIX)
+
+
+def process_proof(c: Collaborators, key: str) -> None:
+    """The image function: a procès-verbal arrived. A PDF is kept beside the official's photos and the declaration
+    goes to the préfecture; anything else is dropped and the commune sees why."""
+    files = c.files
+    uow = c.unit_of_work()
+    parts = key[len(files.PHOTOS_PREFIX):].split("/")  # <siren>/<official id>/proof-<attempt>.pdf
+    upload, official = uow.read([uow.photo_uploads.ref(key), uow.officials.ref(*parts[:2])]) \
+        if len(parts) == 3 else (None, None)
+    if upload is None or (upload.siren, upload.official_id) != tuple(parts[:2]):
+        files.delete_objects([key])  # already processed, or never asked for
+        return
+    head = files.read_object(key, MAX_PROOF_BYTES)
+    kept = f"{official_prefix(files, upload.siren, upload.official_id)}proof-{upload.attempt_id}{PROOF_SUFFIX}"
+    work = c.unit_of_work()
+    if official is None or official.declaration_status not in ("awaiting_proof", PENDING):
+        pass  # removed, or decided meanwhile: the file is no longer needed
+    elif head is None:
+        work.add(official.proof_rejected(f"Le fichier dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo : envoyez un "
+                                         "procès-verbal plus léger."))
+    elif PDF_MAGIC not in head[:1024]:
+        work.add(official.proof_rejected("Le fichier envoyé n'est pas un PDF : envoyez le procès-verbal d'élection "
+                                         "au format PDF."))
+    else:
+        try:
+            change = official.proof_received(kept)
+        except Refused:
+            change = None  # decided meanwhile: the proof is no longer needed
+        if change is not None:
+            files.copy_object(key, kept)
+            work.add(change)
+    work.add(upload.done())
+    try:
+        work.commit()
+    except Conflict:
+        log.info("declaration moved meanwhile: proof dropped", extra={"official": upload.official_id})
+        files.delete_objects([kept])
+        done = c.unit_of_work()
+        done.add(upload.done())
+        done.commit()
+    files.delete_objects([key])
+
+
+# --- the préfecture -----------------------------------------------------------------------------------------------
+
+def list_declarations(c: Collaborators, principal: Principal, status: str) -> list[Official]:
+    return c.unit_of_work().officials.declarations_of(principal.department_code, status)
+
+
+def review(c: Collaborators, principal: Principal, siren: str, official_id: str, decision: str,
+           reason: str | None) -> Official:
+    uow = c.unit_of_work()
+    official, commune = uow.read([uow.officials.ref(siren, official_id), uow.communes.ref(siren)])
+    if official is None:
+        raise Refused("not_found", "Cette déclaration n'existe pas.")
+    uow.add(official.review_declaration(principal, decision == "validate", reason, c.now()))
+    try:
+        uow.commit()
+    except Conflict:
+        raise Refused("declaration_not_pending", "Cette déclaration a déjà été examinée.") from None
+    audit.info("declaration reviewed", extra={"event": "declaration_reviewed", "siren": siren,
+                                              "official": official_id, "decision": decision, "by": principal.email})
+    notifications.declaration_reviewed(official, commune.agent_emails if commune else frozenset())
+    return official
+
+
+# --- the directory catches up -------------------------------------------------------------------------------------
+
+def link_all(c: Collaborators) -> dict:
+    """After a directory import, and daily: each declared official the directory now lists is linked to it; one
+    still absent ``DECLARATION_GRACE`` after its declaration is flagged to the préfecture (once)."""
+    linked = flagged = 0
+    now = c.now()
+    for official in c.unit_of_work().officials.awaiting_directory():
+        person = directory.listed_person(official.insee_code, official.official_id)
+        change = (official.linked_to_directory(person, now) if person is not None
+                  else official.declaration_overdue(now))
+        if change is None:
+            continue
+        uow = c.unit_of_work()
+        uow.add(change)
+        try:
+            uow.commit()
+        except Conflict:
+            continue  # linked or flagged by another run meanwhile
+        if person is not None:
+            linked += 1
+        else:
+            flagged += 1
+    if linked or flagged:
+        log.info("declarations caught up", extra={"linked": linked, "flagged": flagged})
+    return {"linked": linked, "flagged": flagged}
