@@ -294,17 +294,20 @@ class Official:
     def proof_received(self, proof_key: str) -> Change:
         """The procès-verbal arrived and is a PDF: the declaration goes to the préfecture. A new proof may replace
         the previous one until the préfecture has decided."""
-        if self.origin != DECLARED:
-            raise Refused("not_declared", "Cet élu figure au répertoire national : aucune déclaration à prouver.")
-        if self.declaration_status not in (AWAITING_PROOF, PENDING):
-            raise Refused("declaration_reviewed", "La préfecture a déjà examiné cette déclaration.")
+        self.may_send_proof()
         return Change(self, {"proof_key": proof_key, "declaration_status": PENDING, "declaration_reason": None},
                       {"declaration_status": self.declaration_status})
 
-    def proof_rejected(self, reason: str) -> Change:
-        """The file sent is not a usable proof: the commune sees why (a proof received before stays)."""
+    def may_send_proof(self) -> None:
+        """A procès-verbal is taken until the préfecture has decided."""
+        if self.origin != DECLARED:
+            raise Refused("not_declared", "Cet élu figure au répertoire national : aucun procès-verbal n'est demandé.")
         if self.declaration_status not in (AWAITING_PROOF, PENDING):
             raise Refused("declaration_reviewed", "La préfecture a déjà examiné cette déclaration.")
+
+    def proof_rejected(self, reason: str) -> Change:
+        """The file sent is not a usable proof: the commune sees why (a proof received before stays)."""
+        self.may_send_proof()
         return Change(self, {"declaration_reason": reason}, {"declaration_status": self.declaration_status})
 
     def review_declaration(self, by: Principal, accepted: bool, reason: str | None, at: datetime) -> Change:

@@ -9,16 +9,13 @@ ordered (``Official.why_not_orderable``). A later directory import links the dec
 one still absent after ``DECLARATION_GRACE`` is flagged to the préfecture.
 """
 import logging
-from datetime import timedelta
 
-from ..domain import limits
 from ..domain.changes import Conflict, Refused
-from ..domain.ids import time_ordered_id
-from ..domain.officials import PENDING, Official, PhotoUpload, Registration
+from ..domain.officials import Official, Registration
 from ..domain.roles import Principal
 from . import directory, notifications
 from .collaborators import Collaborators
-from .officials import UPLOADS, UPLOAD_LIFETIME, not_found, official_prefix
+from .officials import UPLOADS, not_found, official_prefix, start_upload
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("portal.audit")
@@ -53,20 +50,9 @@ def start_proof_upload(c: Collaborators, principal: Principal, official_id: str,
     official = official or read
     if official is None:
         raise not_found()
-    if official.origin != "declared":
-        raise Refused("not_declared", "Cet élu figure au répertoire national : aucun procès-verbal n'est demandé.")
-    if official.declaration_status not in ("awaiting_proof", PENDING):
-        raise Refused("declaration_reviewed", "La préfecture a déjà examiné cette déclaration.")
-    limits.check((UPLOADS, uploads))
-    attempt = time_ordered_id()
-    key = f"{c.files.PHOTOS_PREFIX}{principal.siren}/{official_id}/proof-{attempt}{PROOF_SUFFIX}"
-    now = c.now()
-    uow.add(PhotoUpload(key, principal.siren, official_id, attempt, None, now, now + timedelta(days=2)).started())
-    uow.count_attempt(UPLOADS, principal.siren)
-    uow.commit()
-    post = c.files.presigned_post(key, MAX_PROOF_BYTES, "application/pdf", UPLOAD_LIFETIME)
-    return {"upload_id": attempt, "url": post["url"], "fields": post["fields"], "expires_at": post["expires_at"],
-            "max_bytes": MAX_PROOF_BYTES}
+    official.may_send_proof()
+    return start_upload(c, uow, principal, official_id, uploads, "proof-{}" + PROOF_SUFFIX, "application/pdf",
+                        MAX_PROOF_BYTES)
 
 
 def is_proof(key: str) -> bool:
@@ -87,22 +73,14 @@ def process_proof(c: Collaborators, key: str) -> None:
     head = files.read_object(key, MAX_PROOF_BYTES)
     kept = f"{official_prefix(files, upload.siren, upload.official_id)}proof-{upload.attempt_id}{PROOF_SUFFIX}"
     work = c.unit_of_work()
-    if official is None or official.declaration_status not in ("awaiting_proof", PENDING):
-        pass  # removed, or decided meanwhile: the file is no longer needed
-    elif head is None:
-        work.add(official.proof_rejected(f"Le fichier dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo : envoyez un "
-                                         "procès-verbal plus léger."))
-    elif PDF_MAGIC not in head[:1024]:
-        work.add(official.proof_rejected("Le fichier envoyé n'est pas un PDF : envoyez le procès-verbal d'élection "
-                                         "au format PDF."))
-    else:
-        try:
-            change = official.proof_received(kept)
-        except Refused:
-            change = None  # decided meanwhile: the proof is no longer needed
-        if change is not None:
+    try:
+        change = None if official is None else _proof_change(official, head, kept)
+    except Refused:
+        change = None  # decided meanwhile (or not a declaration): the file is no longer needed
+    if change is not None:
+        if change.sets.get("proof_key") == kept:
             files.copy_object(key, kept)
-            work.add(change)
+        work.add(change)
     work.add(upload.done())
     try:
         work.commit()
@@ -113,6 +91,16 @@ def process_proof(c: Collaborators, key: str) -> None:
         done.add(upload.done())
         done.commit()
     files.delete_objects([key])
+
+
+def _proof_change(official: Official, head: bytes | None, kept: str):
+    if head is None:
+        return official.proof_rejected(f"Le fichier dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo : envoyez un "
+                                       "procès-verbal plus léger.")
+    if PDF_MAGIC not in head[:1024]:
+        return official.proof_rejected("Le fichier envoyé n'est pas un PDF : envoyez le procès-verbal d'élection au "
+                                       "format PDF.")
+    return official.proof_received(kept)
 
 
 # --- the préfecture -----------------------------------------------------------------------------------------------

@@ -109,16 +109,24 @@ def start_photo_upload(c: Collaborators, principal: Principal, official_id: str,
     if official is None:
         raise not_found()
     official.may_start_upload()  # the card is made from the photo the commune acknowledged
+    return start_upload(c, uow, principal, official_id, uploads, "{}.jpg", "image/jpeg", MAX_PHOTO_BYTES, crop)
+
+
+def start_upload(c: Collaborators, uow, principal: Principal, official_id: str, uploads, name: str,
+                 content_type: str, max_bytes: int, crop: dict | None = None) -> dict:
+    """A presigned POST for one of the official's files (``name``: its file name, ``{}`` for the upload's id),
+    counted against the commune's upload limit and recorded as pending, so that the trigger takes only the uploads
+    it was told of (the photo's, or the procès-verbal's: ``services/declarations.py``)."""
     limits.check((UPLOADS, uploads))
     attempt = time_ordered_id()
-    key = f"{c.files.PHOTOS_PREFIX}{principal.siren}/{official_id}/{attempt}.jpg"
+    key = f"{c.files.PHOTOS_PREFIX}{principal.siren}/{official_id}/{name.format(attempt)}"
     now = c.now()
     uow.add(PhotoUpload(key, principal.siren, official_id, attempt, crop, now, now + timedelta(days=2)).started())
     uow.count_attempt(UPLOADS, principal.siren)
     uow.commit()
-    post = c.files.presigned_post(key, MAX_PHOTO_BYTES, "image/jpeg", UPLOAD_LIFETIME)
+    post = c.files.presigned_post(key, max_bytes, content_type, UPLOAD_LIFETIME)
     return {"upload_id": attempt, "url": post["url"], "fields": post["fields"], "expires_at": post["expires_at"],
-            "max_bytes": MAX_PHOTO_BYTES}
+            "max_bytes": max_bytes}
 
 
 def recrop(c: Collaborators, principal: Principal, official_id: str, crop: dict) -> Official:
