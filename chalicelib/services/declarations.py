@@ -11,11 +11,11 @@ one still absent after ``DECLARATION_GRACE`` is flagged to the préfecture.
 import logging
 
 from ..domain.changes import Conflict, Refused
-from ..domain.officials import Official, Registration
+from ..domain.officials import Official
 from ..domain.roles import Principal
 from . import directory, notifications
 from .collaborators import Collaborators
-from .officials import UPLOADS, not_found, official_prefix, start_upload
+from .officials import UPLOADS, not_found, official_prefix, save_new, start_upload
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("portal.audit")
@@ -31,12 +31,7 @@ def declare(c: Collaborators, principal: Principal, person: dict, function: str)
     if directory.listed_person(official.insee_code, official.official_id) is not None:
         raise Refused("already_in_directory", "Cet élu figure déjà au répertoire national des élus : choisissez-le "
                       "dans la liste des élus de la commune.")
-    uow = c.unit_of_work()
-    uow.add(official.registered(), Registration.of(official).added())
-    try:
-        uow.commit()
-    except Conflict:
-        raise Refused("already_registered", "Cet élu est déjà enregistré.") from None
+    save_new(c, official)
     audit.info("official declared", extra={"event": "official_declared", "siren": principal.siren,
                                            "official": official.official_id, "by": principal.email})
     return official, start_proof_upload(c, principal, official.official_id, official)

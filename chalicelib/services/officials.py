@@ -43,13 +43,19 @@ def get_official(c: Collaborators, principal: Principal, official_id: str) -> Of
 def register_official(c: Collaborators, principal: Principal, person: dict, function: str) -> Official:
     """``person``: the directory's entry for the person (``services/directory.find_person``)."""
     official = Official.register(principal.siren, person, function, c.now())
+    save_new(c, official)
+    return official
+
+
+def save_new(c: Collaborators, official: Official) -> None:
+    """A new official (from the directory, or declared) and the directory's mark that the person is registered, in
+    one transaction: refused if the commune already registered that person."""
     uow = c.unit_of_work()
     uow.add(official.registered(), Registration.of(official).added())
     try:
         uow.commit()
     except Conflict:
         raise Refused("already_registered", "Cet élu est déjà enregistré.") from None
-    return official
 
 
 def list_officials(c: Collaborators, principal: Principal) -> list[Official]:
