@@ -33,11 +33,13 @@ def start_proof_upload(call, official_id):
 
 @endpoint(declarations, "/prefecture/declarations", "GET", roles={PREFECTURE},
           summary="Élus déclarés à vérifier (ou déjà validés, refusés) dans mon département",
-          response=s.DECLARATIONS,
-          query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]}})
+          response=s.DECLARATIONS, errors={400: ["invalid_cursor"]},
+          query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]},
+                 "cursor": {"type": "string", "maxLength": 2000}})
 def list_declarations(call):
-    items = service.list_declarations(collaborators(), call.principal, call.query.get("status") or "pending")
-    return views.page(items, None, views.declaration_item)
+    items, next_cursor = service.list_declarations(collaborators(), call.principal,
+                                                   call.query.get("status") or "pending", call.query.get("cursor"))
+    return views.page(items, next_cursor, views.declaration_item)
 
 
 @endpoint(declarations, "/prefecture/declarations/{siren}/{official_id}/review", "POST", roles={PREFECTURE},

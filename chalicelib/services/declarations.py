@@ -100,8 +100,9 @@ def _proof_change(official: Official, head: bytes | None, kept: str):
 
 # --- the préfecture -----------------------------------------------------------------------------------------------
 
-def list_declarations(c: Collaborators, principal: Principal, status: str) -> list[Official]:
-    return c.unit_of_work().officials.declarations_of(principal.department_code, status)
+def list_declarations(c: Collaborators, principal: Principal, status: str, cursor: str | None) -> tuple:
+    """A page of the préfecture's declarations in ``status``, and the cursor of the next page."""
+    return c.unit_of_work().officials.page_of_declarations(principal.department_code, status, cursor)
 
 
 def review(c: Collaborators, principal: Principal, siren: str, official_id: str, decision: str,

@@ -83,6 +83,11 @@ class Repository:
         """Index attributes computed from the entity's fields (``values``: the fields being written)."""
         return {}
 
+    def _page(self, query) -> tuple[list, str | None]:
+        """One page of a query (``limit=PAGE_SIZE``) as entities, and the cursor of the next one."""
+        items = [self.to_entity(item) for item in query]
+        return items, encode_cursor(query.last_evaluated_key)
+
     # --- a Change as PynamoDB actions and conditions ------------------------------------------------------------
 
     def actions(self, change: Change) -> list:
@@ -141,9 +146,11 @@ class OfficialRepository(Repository):
             derived["awaiting_directory"] = None
         return derived
 
-    def declarations_of(self, department_code: str, status: str) -> list[Official]:
-        return [self.to_entity(item)
-                for item in self.model.by_declaration_queue.query(f"{department_code}#{status}")]
+    def page_of_declarations(self, department_code: str, status: str, cursor: str | None):
+        """A département's declarations in one status, oldest first."""
+        partition = f"{department_code}#{status}"
+        return self._page(self.model.by_declaration_queue.query(
+            partition, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, ("siren", "official_id"), declaration_queue=partition)))
 
     def awaiting_directory(self) -> list[Official]:
         return [self.to_entity(item) for item in self.model.by_awaiting_directory.query(DECLARED)]
@@ -263,9 +270,6 @@ class OrderRepository(Repository):
         return [self.to_entity(item) for item in
                 self.model.by_purge.query(lifecycle.PURGE_DUE, self.model.purge_after <= now, limit=limit)]
 
-    def _page(self, query) -> tuple[list, str | None]:
-        items = [self.to_entity(item) for item in query]
-        return items, encode_cursor(query.last_evaluated_key)
 
 
 def encode_cursor(key: dict | None) -> str | None:
@@ -274,9 +278,10 @@ def encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, **partition) -> dict | None:
-    """The start key of the next page; refused unless it is a key of the very partition being listed, so a forged
-    cursor can neither reach another commune's or département's orders nor make DynamoDB fail."""
+def decode_cursor(cursor: str | None, table_keys: tuple = ("siren", "order_id"), **partition) -> dict | None:
+    """The start key of the next page; refused unless it is a key of the very partition being listed (and holds the
+    table's ``table_keys``), so a forged cursor can neither reach another commune's or département's records nor make
+    DynamoDB fail."""
     if not cursor:
         return None
     try:
@@ -285,7 +290,7 @@ def decode_cursor(cursor: str | None, **partition) -> dict | None:
             raise ValueError
         if any(key.get(name, {}).get("S") != value for name, value in partition.items()):
             raise ValueError
-        if not {"siren", "order_id"} <= set(key):
+        if not set(table_keys) <= set(key):
             raise ValueError
         return key
     except (ValueError, UnicodeDecodeError):

@@ -153,3 +153,20 @@ def test_a_later_directory_import_links_the_declaration(client, agent, operator)
                  if i["last_name"] == "ROUSSEL")
     assert entry["registered"] is True and entry["id"].endswith(official["id"])
     assert Official.get("210100533", official["id"]).awaiting_directory is None
+
+
+def test_the_prefectures_list_comes_in_pages_and_a_forged_cursor_is_refused(client, agent, prefecture, monkeypatch):
+    from chalicelib.store import repositories
+
+    monkeypatch.setattr(repositories, "PAGE_SIZE", 2)
+    for last_name, birth in (("Roussel", "1980-05-02"), ("Perrin", "1991-09-14"), ("Blanc", "1975-01-30")):
+        declare(client, agent, last_name=last_name, birth_date=birth)
+    first = client.http.get("/prefecture/declarations", headers=auth(prefecture)).json_body
+    assert len(first["items"]) == 2 and first["next"]
+    second = client.http.get(f"/prefecture/declarations?cursor={first['next']}", headers=auth(prefecture)).json_body
+    names = [i["last_name"] for i in first["items"] + second["items"]]
+    assert sorted(names) == ["Blanc", "Perrin", "Roussel"] and second["next"] is None
+    # a cursor of another partition (the validated ones) is refused, not followed
+    forged = client.http.get(f"/prefecture/declarations?status=validated&cursor={first['next']}",
+                             headers=auth(prefecture))
+    assert forged.status_code == 400 and forged.json_body["code"] == "invalid_cursor"
