@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import time
-import unicodedata
 import uuid
 from datetime import timedelta
 from typing import NamedTuple
@@ -32,6 +31,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import aws, clock
 from ..domain.changes import Refused
+from ..domain.names import search_key
 from ..errors import PortalError
 from ..settings import get_settings
 from ..store import files, queues
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("rne_maires", "rne_cm")
 KIND_LABELS = {"rne_maires": "Élus – maires", "rne_cm": "Élus – conseillers municipaux"}
-# The resources' titles, old and new (data.gouv.fr renamed them on 2026-08-11), compared without case or accents.
+# The resources' titles, old and new (data.gouv.fr renamed them on 2026-08-11), compared as names are (names.search_key: without case, accents or punctuation).
 TITLES = {
     "rne_maires": ("elus-maires-mai.csv", "elus-maire-mai.csv"),
     "rne_cm": ("elus-conseillers-municipaux-cm.csv", "elus-conseiller-municipal-cm.csv"),
@@ -325,19 +325,14 @@ def _published(resource: dict) -> Published:
         filesize=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None)
 
 
-def normalised_title(title: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", title.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _find(published: list[Published], kind: str, resource_id: str) -> Published | None:
     """The kind's resource: by its configured id, else by one of its titles (the newest, if several)."""
     by_id = [r for r in published if resource_id and r.resource_id == resource_id]
     if by_id:
         return by_id[0]
-    titles = {normalised_title(t) for t in TITLES[kind]}
-    by_title = [r for r in published if normalised_title(r.title) in titles
-                or normalised_title(urlsplit(r.url).path.rsplit("/", 1)[-1]) in titles]
+    titles = {search_key(t) for t in TITLES[kind]}
+    by_title = [r for r in published if search_key(r.title) in titles
+                or search_key(urlsplit(r.url).path.rsplit("/", 1)[-1]) in titles]
     if by_title and resource_id:
         log.warning("resource found by its title, not by its id: update the setting",
                     extra={"kind": kind, "configured": resource_id, "found": by_title[0].resource_id})
