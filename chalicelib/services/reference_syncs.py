@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 KINDS = ("rne_maires", "rne_cm")
 KIND_LABELS = {"rne_maires": "Élus – maires", "rne_cm": "Élus – conseillers municipaux"}
-# The resources' titles, old and new (data.gouv.fr renamed them on 2026-08-11), compared as names are (names.search_key: without case, accents or punctuation).
+# The resources' titles, old and new (data.gouv.fr renamed them on 2026-08-11), compared as names are
+# (names.search_key: without case, accents or punctuation).
 TITLES = {
     "rne_maires": ("elus-maires-mai.csv", "elus-maire-mai.csv"),
     "rne_cm": ("elus-conseillers-municipaux-cm.csv", "elus-conseiller-municipal-cm.csv"),
