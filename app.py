@@ -10,6 +10,7 @@ from chalicelib.api.officials import officials
 from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
+from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
 from chalicelib.events.uploads import events
 from chalicelib.logs import configure_logging
@@ -17,6 +18,6 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, declarations, orders, admin, docs, events, schedule):
+for blueprint in (public, agents, officials, declarations, orders, admin, docs, events, notices, schedule):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

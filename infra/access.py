@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
-from chalicelib.store.queues import PHOTOS_QUEUE, SYNCS_QUEUE
+from chalicelib.store.queues import NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
 from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
                                      Prefecture, ReferenceImport, ReferenceSync, Token)
 
@@ -36,7 +36,7 @@ ACCESS = {
     # The HTTP API: every route of app.py.
     "api_handler": Access(
         tables={
-            Commune: ("BatchGetItem", "UpdateItem"),
+            Commune: ("GetItem", "BatchGetItem", "UpdateItem"),
             Prefecture: ("GetItem", "BatchGetItem"),
             Account: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
             Token: ("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"),
@@ -82,8 +82,22 @@ ACCESS = {
             Official: ("GetItem", "UpdateItem"),
             CardOrder: ("GetItem", "UpdateItem"),
         },
-        indexes={(DirectoryItem, "by-generation"): ("Query",), (Official, "by-awaiting-directory"): ("Query",)},
+        # and the registered communes to tell what a directory file changed for them
+        indexes={(DirectoryItem, "by-generation"): ("Query",), (Official, "by-awaiting-directory"): ("Query",),
+                 (Commune, "by-registration"): ("Query",)},
         objects={files.IMPORTS_PREFIX: ("GetObject",)},
+        sends_to=(NOTICES_QUEUE,),
+    ),
+    # The notices function (services/directory_news.py): after a directory import, a commune's directory compared
+    # with what it was last told, the notice written on the commune, its agents emailed.
+    "tell_communes": Access(
+        tables={
+            Commune: ("GetItem", "UpdateItem"),
+            DirectoryItem: ("Query",),
+            Official: ("GetItem",),
+            CardOrder: ("GetItem",),
+        },
+        sends_mail=True,
     ),
     # The image function: photos arriving in S3, and the API's requests (re-crop, re-render a preview, draw the cards
     # of an order going into production), through the photos queue.

@@ -107,3 +107,30 @@ def declaration_reviewed_mail(to: str, commune_name: str, official_name: str, fu
                       "attendre qu'il figure au répertoire national des élus."]
         subject = f"Déclaration refusée : {official_name}"
     return Mail(to=to, subject=subject, text=_text(paragraphs, link), html=_html(paragraphs, link, "Voir les élus"))
+
+
+def directory_changed_mail(to: str, commune_name: str, source_label: str, newly_eligible: list[str],
+                           cards_to_return: list[str], orders_flagged: list[str], link: str) -> Mail:
+    """What an import of the national directory changed for a commune; each list holds lines already written."""
+    paragraphs = ["Bonjour,",
+                  f"Le répertoire national des élus ({source_label}) a été mis à jour. Pour la commune de "
+                  f"{commune_name} :"]
+    if newly_eligible:
+        paragraphs.append("Élus pouvant désormais recevoir une carte : " + " ; ".join(newly_eligible) + ".")
+        paragraphs.append("Enregistrez-les sur le portail (page « Élus », « Enregistrer un élu ») pour leur "
+                          "commander une carte.")
+    if cards_to_return:
+        paragraphs.append("Cartes à restituer à la préfecture, la fonction qu'elles certifient n'étant plus "
+                          "détenue : " + " ; ".join(cards_to_return) + ".")
+    if orders_flagged:
+        paragraphs.append("Demandes en cours concernées par une fin de fonction, à vérifier : "
+                          + " ; ".join(orders_flagged) + ".")
+    if newly_eligible and not (cards_to_return or orders_flagged):
+        subject = (f"Répertoire des élus : {len(newly_eligible)} élu(s) peuvent recevoir une carte"
+                   if len(newly_eligible) > 1 else "Répertoire des élus : un élu peut recevoir une carte")
+    elif cards_to_return and not newly_eligible:
+        subject = "Répertoire des élus : cartes à restituer"
+    else:
+        subject = "Répertoire des élus : changements pour votre commune"
+    return Mail(to=to, subject=subject, text=_text(paragraphs, link),
+                html=_html(paragraphs, link, "Voir sur le portail"))

@@ -15,9 +15,10 @@ from ..mail.messages import set_password_mail
 from ..settings import get_settings
 from ..store import counters
 from ..store.batch import Wanted, get_many
-from ..store.tables import Account, Commune, Prefecture, Token, is_condition_failure, transaction
+from ..store.tables import (Account, Commune, Prefecture, Token, is_condition_failure, registration_shard,
+                            transaction)
 from ..store.repositories import PrefectureRepository
-from . import limits, sessions
+from . import directory_news, limits, sessions
 from .sessions import normalise_email
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
             # The code is spent in the same write that registers the commune: used once, even by two at once.
             writes.update(
                 commune,
-                actions=[Commune.registered_at.set(now), Commune.activation_code_hash.remove(),
+                actions=[Commune.registered_at.set(now), Commune.registered_shard.set(registration_shard(siren)),
+                         Commune.activation_code_hash.remove(),
                          Commune.activation_code_expires_at.remove(), Commune.agent_emails.add({email})],
                 condition=Commune.registered_at.does_not_exist()
                 & (Commune.activation_code_hash == commune.activation_code_hash),
@@ -106,10 +108,19 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
             raise
         raise PortalError(409, "already_registered", "Cette commune vient d'être inscrite par une autre personne.") \
             from None
+    _first_look_at_directory(commune)
     # If sending fails (503), the same registration sent again resends the link (_resend_first_link). The failed
     # guesses of the spent code are left to expire with their window.
     _send_password_mail(account, link_token, "registration")
     return {"siren": siren, "commune_name": commune.name, "email": email}
+
+
+def _first_look_at_directory(commune: Commune) -> None:
+    """From now on the commune is told what each directory import changes for it (services/directory_news.py)."""
+    try:
+        directory_news.take_first_look(commune.siren, commune.insee_code)
+    except Exception:  # noqa: BLE001 - the registration is done; without a first look the next import takes it
+        log.exception("first look at the directory not taken", extra={"siren": commune.siren})
 
 
 def _resend_first_link(account: Account | None, siren: str, reason: str, reset_count: dict | None,

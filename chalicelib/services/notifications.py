@@ -1,10 +1,11 @@
-"""Tells a commune's agents, by email, that one of its orders moved, or that a declaration was reviewed."""
+"""Tells a commune's agents, by email, that one of its orders moved, that a declaration was reviewed, or what an import
+of the directory changed for the commune."""
 import logging
 
 from ..domain import orders as lifecycle
 from ..domain.functions import function_label
 from ..mail import sender
-from ..mail.messages import declaration_reviewed_mail, order_moved_mail
+from ..mail.messages import declaration_reviewed_mail, directory_changed_mail, order_moved_mail
 from ..settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -36,3 +37,20 @@ def declaration_reviewed(official, agent_emails) -> None:
                                                   official.declaration_reason, link))
     except Exception:  # noqa: BLE001 - the review is recorded; a lost e-mail must not undo or fail it
         log.exception("declaration notification not sent", extra={"official": official.official_id})
+
+
+
+def directory_changed(commune_name: str, notice, agent_emails) -> None:
+    """``notice``: a ``domain.directory_news.DirectoryNotice`` that says something."""
+    link = f"{get_settings().site_url}/tableau-de-bord.html"
+    newly_eligible = [f"{line.name} ({line.function_label})" + (", déjà enregistré(e)" if line.registered else "")
+                      for line in notice.newly_eligible]
+    to_return = [f"{line.name} ({line.function_label})"
+                 + (f", carte n° {line.card_number}" if line.card_number else "") for line in notice.cards_to_return]
+    flagged = [f"{line.name} ({line.function_label}), demande {line.order_id}" for line in notice.orders_flagged]
+    try:
+        for email in sorted(agent_emails or ()):
+            sender.send(directory_changed_mail(email, commune_name, notice.source_label,
+                                               newly_eligible, to_return, flagged, link))
+    except Exception:  # noqa: BLE001 - the notice is in the commune's space; a lost e-mail must not send it twice
+        log.exception("directory notice not sent by e-mail", extra={"notice": notice.notice_id})

@@ -5,8 +5,9 @@ ones. It is idempotent: rows are keyed by their natural id (SIREN, département 
 again, or receiving the same S3 event twice, changes nothing. Only one run works on an import at a time: a run claims
 it with a conditional write; a run that died (Lambda timeout) is taken over once its heartbeat is old.
 
-Each kind of file has its writer here. The directory's writer keeps ``directory``'s keys and, when a newer file no
-longer holds some officials, has ``mandates`` flag their orders: this module depends on both, neither depends on it.
+Each kind of file has its writer here. The directory's writer keeps ``directory``'s keys, has ``mandates`` flag the
+orders of officials a newer file no longer holds, and has ``directory_news`` tell the registered communes it touched
+what changed for them: this module depends on the three, none of them on it.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from ..domain.roles import Principal
 from ..errors import PortalError
 from ..store import files
 from ..store.tables import Commune, DirectoryItem, ImportError_, Prefecture, ReferenceImport, is_condition_failure
-from . import directory, mandates
+from . import directory, directory_news, mandates
 
 if TYPE_CHECKING:
     from ..domain.reference_files import CommuneRow, PrefectureRow
@@ -108,9 +109,11 @@ class DirectoryWriter(Writer):
         self.import_id = import_id
         self.layouts = _layouts(source)
         self._batch = DirectoryItem.batch_write()
+        self.communes: set[str] = set()  # INSEE codes whose rows this import wrote or ended: the communes to tell
 
     def write(self, row: DirectoryRow) -> None:
         key = row.person_key
+        self.communes.add(row.insee_code)
         self._batch.save(DirectoryItem(
             row.insee_code, directory.row_key(key, self.source, row.function_label),
             person_key=key, source=self.source, last_name=row.last_name, first_name=row.first_name, sex=row.sex,
@@ -135,6 +138,8 @@ class DirectoryWriter(Writer):
         now = clock.now()
         ReferenceImport(pointer_id, kind=self.source, status="pointer", created_by="system", created_at=now,
                         updated_at=now, latest_import_id=self.import_id).save()
+        checked = directory_news.announce(self.import_id, self.source, self.communes)
+        ReferenceImport(self.import_id).update(actions=[ReferenceImport.communes_checked.set(checked)])
 
     def _end_rows_of(self, previous_import: str) -> int:
         ended = 0
@@ -151,6 +156,7 @@ class DirectoryWriter(Writer):
                     )
                     ended += 1
                     persons.add((key.insee_code, key.row_key.split("#", 1)[0]))
+                    self.communes.add(key.insee_code)
                 except UpdateError as error:
                     if not is_condition_failure(error):
                         raise
@@ -233,6 +239,7 @@ def _view(item: ReferenceImport) -> dict:
         "errors": [{"line": e.line, "reason": e.reason} for e in item.errors or []],
         "warnings": [{"line": w.line, "reason": w.reason} for w in item.warnings or []],
         "notes": list(item.notes or []), "source": item.source or "upload",
+        "communes_checked": item.communes_checked,
         "failure": item.failure, "created_at": clock.iso(item.created_at), "updated_at": clock.iso(item.updated_at),
     }
 
@@ -296,7 +303,7 @@ def _claim(import_id: str, kind: str) -> ReferenceImport | None:
             actions=[ReferenceImport.status.set("running"), ReferenceImport.updated_at.set(now),
                      ReferenceImport.rows.set(0), ReferenceImport.imported.set(0), ReferenceImport.rejected.set(0),
                      ReferenceImport.errors.set([]), ReferenceImport.warnings.set([]), ReferenceImport.notes.remove(),
-                     ReferenceImport.failure.remove()],
+                     ReferenceImport.failure.remove(), ReferenceImport.communes_checked.remove()],
             condition=(ReferenceImport.kind == kind)
             & ((ReferenceImport.status == "pending")
                | ((ReferenceImport.status == "running") & (ReferenceImport.updated_at < now - STALE_AFTER))),

@@ -1,13 +1,28 @@
-"""Work that the API hands to the image function through its queue (re-crop, re-render a preview)."""
+"""Work handed from one function to another through SQS: the image function's tasks (re-crop, re-render a preview),
+the syncs with data.gouv.fr, the communes to tell after a directory import."""
 import json
 
 from .. import aws
+
+BATCH = 10  # SendMessageBatch's limit
 
 
 def send(queue: str, message: dict) -> None:
     aws.client("sqs").send_message(QueueUrl=aws.queue_url(queue), MessageBody=json.dumps(message))
 
+
+def send_batch(queue: str, messages: list[dict]) -> None:
+    """Send the messages ten to a call; raises if SQS refused any (the caller's retry sends them again)."""
+    sqs = aws.client("sqs")
+    for start in range(0, len(messages), BATCH):
+        entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(messages[start:start + BATCH])]
+        failed = sqs.send_message_batch(QueueUrl=aws.queue_url(queue), Entries=entries).get("Failed") or []
+        if failed:
+            raise RuntimeError(f"SQS refused {len(failed)} message(s) to {queue}: {failed[0].get('Message')}")
+
+
 # Queue names are constants (Chalice reads its decorator arguments at import time); each stage has its own account.
 IMPORTS_QUEUE = "carteselus-reference-imports"
 PHOTOS_QUEUE = "carteselus-photos"
 SYNCS_QUEUE = "carteselus-reference-syncs"  # a sync of the RNE with data.gouv.fr to run (services/reference_syncs.py)
+NOTICES_QUEUE = "carteselus-directory-news"  # a commune to tell after a directory import (services/directory_news.py)

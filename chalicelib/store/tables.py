@@ -5,6 +5,7 @@ and can never be read through another commune's key. Tables are created from the
 tests; the production template declares the same tables (a test keeps them in step).
 """
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -72,6 +73,46 @@ class CommuneDepartmentIndex(GlobalSecondaryIndex):
     siren = UnicodeAttribute(range_key=True)
 
 
+REGISTRATION_SHARDS = tuple(f"registered#{n}" for n in range(10))  # the keys of ``by-registration``
+
+
+def registration_shard(siren: str) -> str:
+    """The ``by-registration`` key of a registered commune."""
+    return REGISTRATION_SHARDS[int(siren) % len(REGISTRATION_SHARDS)]
+
+
+class CommuneRegistrationIndex(GlobalSecondaryIndex):
+    """The registered communes (sparse: the key is set when the commune registers), spread over a few shards, with
+    their INSEE code: the communes a directory import tells what changed, in a few queries and no scan."""
+
+    class Meta:
+        index_name = "by-registration"
+        projection = KeysOnlyProjection()
+
+    registered_shard = UnicodeAttribute(hash_key=True)
+    insee_code = UnicodeAttribute(range_key=True)
+
+
+class NoticeLineItem(MapAttribute):
+    name = UnicodeAttribute()
+    function_label = UnicodeAttribute()
+    directory_id = UnicodeAttribute(null=True)
+    registered = BooleanAttribute(default=False)
+    order_id = UnicodeAttribute(null=True)
+    card_number = UnicodeAttribute(null=True)
+
+
+class DirectoryNoticeItem(MapAttribute):
+    """What an import of the directory told a commune (``domain/directory_news.py``)."""
+
+    notice_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+    newly_eligible = ListAttribute(of=NoticeLineItem, default=list)
+    cards_to_return = ListAttribute(of=NoticeLineItem, default=list)
+    orders_flagged = ListAttribute(of=NoticeLineItem, default=list)
+
+
 class Commune(PortalModel):
     """A commune of the reference file; becomes registered when its first agent signs up with the activation code."""
 
@@ -90,7 +131,15 @@ class Commune(PortalModel):
     # Where the commune's order notifications go: kept with the commune (written in the same transaction as the
     # accounts), so that a move reads it with the order instead of querying the accounts.
     agent_emails = UnicodeSetAttribute(null=True)
+    # What the directory listed as eligible when the commune was last told (``services/directory_news.py``): its
+    # entries, and the import that told it (present once the commune registered, even when the set is empty,
+    # which DynamoDB cannot store).
+    directory_seen = UnicodeSetAttribute(null=True)
+    directory_seen_import = UnicodeAttribute(null=True)
+    directory_notices = ListAttribute(of=DirectoryNoticeItem, null=True)  # newest first, a few kept
+    registered_shard = UnicodeAttribute(null=True)  # registration_shard(siren), set with registered_at
     by_department = CommuneDepartmentIndex()
+    by_registration = CommuneRegistrationIndex()
 
 
 class Prefecture(PortalModel):
@@ -210,6 +259,9 @@ class ReferenceImport(PortalModel):
     notes = ListAttribute(null=True)
     failure = UnicodeAttribute(null=True)  # why the whole file was refused
     source = UnicodeAttribute(null=True)  # "upload" (an operator's file) or "sync" (downloaded from data.gouv.fr)
+    # directory files: the registered communes it touched, handed over to be told what changed for them (each gets a
+    # notice and an e-mail only if something did: services/directory_news.py)
+    communes_checked = NumberAttribute(null=True)
     latest_import_id = UnicodeAttribute(null=True)  # on the "latest:<kind>" item: the last completed import
 
 

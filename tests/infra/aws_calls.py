@@ -82,7 +82,10 @@ def iam_requests(service: str, operation: str, params: dict) -> list[tuple[str, 
                  ())]
     if service == "sqs":
         name = params.get("QueueName") or params.get("QueueUrl", "").rstrip("/").rsplit("/", 1)[-1]
-        return [(f"sqs:{operation}", _queue(name), ())]
+        # IAM has no action of their own for the batch calls: SendMessageBatch is authorised by sqs:SendMessage
+        batched = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+                   "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+        return [(f"sqs:{batched.get(operation, operation)}", _queue(name), ())]
     if service == "ses":
         source = params.get("Source", "")
         domain = source.rpartition("@")[2]

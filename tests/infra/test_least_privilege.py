@@ -39,11 +39,11 @@ def test_each_function_has_its_own_role_with_no_wildcard(template, stage):
     assert len({id(r) for r in roles.values()}) == len(stage.functions) >= 3
 
 
-def test_only_the_api_sends_mail_and_only_from_the_stage_sender(template, stage):
+def test_only_the_api_and_the_notices_function_send_mail_and_only_from_the_stage_sender(template, stage):
     for function in stage.functions:
         mail = [s for s in statements(template, stage, function.name)
                 if any(a.startswith("ses:") for a in s["Action"])]
-        if function.name != "api_handler":
+        if function.name not in ("api_handler", "tell_communes"):
             assert mail == [], function.name
             continue
         assert len(mail) == 1 and mail[0]["Action"] == ["ses:SendRawEmail"]
@@ -51,10 +51,11 @@ def test_only_the_api_sends_mail_and_only_from_the_stage_sender(template, stage)
         assert mail[0]["Condition"] == {"StringEquals": {"ses:FromAddress": stage.mail_sender}}
 
 
-def test_queues_are_read_only_by_their_consumer_and_written_only_by_the_api(template, stage):
-    from chalicelib.store.queues import PHOTOS_QUEUE, SYNCS_QUEUE
+def test_queues_are_read_only_by_their_consumer_and_written_only_by_who_hands_work_over(template, stage):
+    from chalicelib.store.queues import NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
 
-    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE}, "sync_reference_files": {SYNCS_QUEUE}}
+    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE}, "sync_reference_files": {SYNCS_QUEUE},
+               "import_reference_file": {NOTICES_QUEUE}}
 
     for function in stage.functions:
         for statement in statements(template, stage, function.name):
@@ -155,6 +156,12 @@ def run_journeys(client, settings) -> None:
     assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
     to_return = client.http.get("/admin/cards-to-return", headers=auth(prefecture)).json_body["items"]
     assert [o["id"] for o in to_return] == [order_id]
+    # The commune is told (the notices function), reads the notice in its space and marks it read.
+    from chalicelib.store.queues import NOTICES_QUEUE
+
+    assert deliver_s3_events(client, queue=NOTICES_QUEUE, handler="tell_communes") == 1
+    [notice] = client.http.get("/directory-notices", headers=auth(agent)).json_body["items"]
+    assert client.http.post(f"/directory-notices/{notice['id']}/read", headers=auth(agent)).status_code == 204
     letters = post_json(client, "/admin/activation-letters", {"department_code": "01"}, operator)
     assert letters.status_code == 201, letters.json_body
     code = client.http.post("/admin/communes/210102836/activation-code", headers=auth(operator))
@@ -242,7 +249,7 @@ def test_the_policies_allow_what_the_journeys_do_and_nothing_more(packaged, jour
     requests, settings = journeys
     functions = {r.function for r in requests}
     assert {"api_handler", "import_reference_file", "process_photo_event", "purge_personal_data",
-            "sync_reference_files", "run_reference_sync"} <= functions
+            "sync_reference_files", "run_reference_sync", "tell_communes"} <= functions
     for stage_name in deployable_stages():
         stage, template = packaged[stage_name]["stage"], packaged[stage_name]["template"]
         assert functions <= {f.name for f in stage.functions}

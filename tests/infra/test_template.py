@@ -199,6 +199,15 @@ def test_the_photo_purge_runs_every_hour(template, stage):
             if event["Type"] == "Schedule"] == ["rate(1 hour)"]
 
 
+def test_the_communes_are_told_ten_a_call_and_two_calls_at_a_time(template, stage):
+    """The national file must not send a storm of emails: the queue is drained by at most two functions at once."""
+    queue_id, _ = queue_by_name(template, queues.NOTICES_QUEUE)
+    function = template["Resources"][stage.function("tell_communes").logical_id]["Properties"]
+    events = [e["Properties"] for e in function["Events"].values() if e["Type"] == "SQS"]
+    assert events == [{"Queue": {"Fn::Sub": f"${{{queue_id}.Arn}}"}, "BatchSize": 10,
+                       "MaximumBatchingWindowInSeconds": 0, "ScalingConfig": {"MaximumConcurrency": 2}}]
+
+
 @pytest.mark.parametrize("prefix", sorted(EXPECTED_WIRING))
 def test_object_creations_under_each_prefix_reach_the_handler_the_code_expects(template, stage, prefix):
     queue_name, handler = EXPECTED_WIRING[prefix]

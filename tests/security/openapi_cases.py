@@ -40,6 +40,8 @@ PATH_OBJECTS = {
     "siren": lambda t: [t.siren],
     "import_id": None,
     "sync_id": None,
+    # an import's id: the route only ever reads and writes the caller's own commune (its session's SIREN)
+    "notice_id": None,
 }
 # Body fields that designate another object, and how to aim them at a tenant.
 BODY_REFERENCES = {
