@@ -1,7 +1,7 @@
 """« Enregistrer les élus de ma commune »: the directory, the officials, their photos."""
 from chalice import Blueprint
 
-from ..services import directory, officials as service
+from ..services import directory, directory_news, officials as service
 from ..wiring import collaborators
 from . import schemas as s, views
 from .routing import COMMUNE, endpoint
@@ -13,6 +13,20 @@ officials = Blueprint(__name__)
           response=s.page_of(s.DIRECTORY_ENTRY), query={"q": {"type": "string", "maxLength": 100}})
 def search_directory(call):
     return directory.search_directory(call.principal, (call.query.get("q") or "")[:100])
+
+
+@endpoint(officials, "/directory-notices", "GET", roles={COMMUNE},
+          summary="Ce que les dernières mises à jour du répertoire ont changé pour ma commune",
+          response=s.page_of(s.DIRECTORY_NOTICE))
+def list_directory_notices(call):
+    return views.page(directory_news.list_notices(call.principal), None, views.directory_notice)
+
+
+@endpoint(officials, "/directory-notices/{notice_id}/read", "POST", roles={COMMUNE}, status=204,
+          summary="Marquer comme lue une information sur le répertoire", request=s.obj({}),
+          errors={404: ["not_found"], 409: ["notices_changed"]})
+def mark_directory_notice_read(call, notice_id):
+    directory_news.mark_read(call.principal, notice_id)
 
 
 @endpoint(officials, "/officials", "POST", roles={COMMUNE}, status=201, summary="Enregistrer un élu",

@@ -74,6 +74,8 @@ IMPORT = obj({
     "warnings": LINE_REASONS,  # rows read but not kept, and why (not errors: the file is right to hold them)
     "notes": {"type": "array", "items": {"type": "string"}},  # what the reader assumed (e.g. the encoding)
     "source": {"type": "string", "enum": ["upload", "sync"]},
+    # directory files: the registered communes touched, each told what changed for it (null before the end)
+    "communes_checked": {"type": ["integer", "null"]},
     "failure": {"type": ["string", "null"]}, "created_at": TIME, "updated_at": TIME,
 }, ["id", "status", "rows", "imported", "rejected", "errors", "warnings", "notes"])
 
@@ -115,6 +117,17 @@ DIRECTORY_ENTRY = obj({
     "rne_functions": {"type": "array", "items": {"type": "string"}},
     "eligible_functions": {"type": "array", "items": FUNCTION_CHOICE}, "registered": {"type": "boolean"},
 }, ["id", "last_name", "first_name", "sex", "birth_date", "rne_functions", "eligible_functions", "registered"])
+NOTICE_LINE = obj({"name": {"type": "string"}, "function_label": {"type": "string"},
+                   "directory_id": {"type": ["string", "null"]}, "registered": {"type": "boolean"},
+                   "order_id": {"type": ["string", "null"]}, "card_number": {"type": ["string", "null"]}},
+                  ["name", "function_label"])
+DIRECTORY_NOTICE = obj({
+    "id": {"type": "string"}, "created_at": TIME, "source": {"type": "string", "enum": ["rne_cm", "rne_maires"]},
+    "source_label": {"type": "string"},
+    "newly_eligible": {"type": "array", "items": NOTICE_LINE},  # can now be ordered a card
+    "cards_to_return": {"type": "array", "items": NOTICE_LINE},  # handed over, its function lost
+    "orders_flagged": {"type": "array", "items": NOTICE_LINE},  # in progress, its function lost
+}, ["id", "created_at", "source", "newly_eligible", "cards_to_return", "orders_flagged"])
 CROP = obj({"x": {"type": "integer", "minimum": 0, "maximum": 100000},
             "y": {"type": "integer", "minimum": 0, "maximum": 100000},
             "width": {"type": "integer", "minimum": 1, "maximum": 100000},

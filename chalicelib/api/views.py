@@ -141,3 +141,17 @@ def order(o: CardOrder, role: str) -> dict:
 def history(o: CardOrder) -> list[dict]:
     return [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
              "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in o.history]
+
+
+# --- what a directory import changed for the commune -------------------------------------------------------------
+
+def directory_notice(notice) -> dict:
+    """``notice``: a ``domain.directory_news.DirectoryNotice``."""
+    def lines(items):
+        return [{"name": i.name, "function_label": i.function_label, "directory_id": i.directory_id,
+                 "registered": i.registered, "order_id": i.order_id, "card_number": i.card_number} for i in items]
+
+    return {"id": notice.notice_id, "created_at": clock.iso(notice.created_at), "source": notice.source,
+            "source_label": notice.source_label,
+            "newly_eligible": lines(notice.newly_eligible), "cards_to_return": lines(notice.cards_to_return),
+            "orders_flagged": lines(notice.orders_flagged)}

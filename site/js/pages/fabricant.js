@@ -44,6 +44,10 @@ function showImport(state) {
   document.getElementById("compte-lignes").textContent = formatNumber(state.rows);
   document.getElementById("compte-importees").textContent = formatNumber(state.imported);
   document.getElementById("compte-rejetees").textContent = formatNumber(state.rejected);
+  const told = document.getElementById("suivi-communes");
+  told.hidden = state.communes_checked === null || state.communes_checked === undefined;
+  told.textContent = told.hidden ? "" : `Communes inscrites concernées\u00a0: ${formatNumber(state.communes_checked)
+  }. Celles dont les élus ont changé en sont informées par courriel et dans leur espace.`;
   const failure = document.getElementById("suivi-echec");
   if (state.status === "failed") {
     failure.dataset.heading = "h4";
