@@ -5,13 +5,13 @@ At most ``MAX_CONCURRENCY`` run at once (the SQS event source's maximum concurre
 queue rather than throttling the function into the dead-letter queue): with SES's sending rate this is what keeps the
 national file from sending a storm of emails. A failed message comes back; telling a commune twice sends one email.
 """
-import json
 import logging
 
 from chalice import Blueprint
 
 from ..services import directory_news
 from ..store.queues import NOTICES_QUEUE
+from .messages import fields_of
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,8 @@ MAX_CONCURRENCY = 2  # SQS's minimum; each function sends a commune's few emails
 @notices.on_sqs_message(queue=NOTICES_QUEUE, batch_size=10, maximum_concurrency=MAX_CONCURRENCY)
 def tell_communes(event):
     for record in event:
-        try:
-            message = json.loads(record.body)
-        except ValueError:
-            message = None
-        if not isinstance(message, dict) or not all(isinstance(message.get(k), str)
-                                                    for k in ("siren", "import_id", "source")):
+        message = fields_of(record.body, "siren", "import_id", "source")
+        if message is None:
             log.error("notice message without a commune or an import: dropped")
             continue
         directory_news.tell(message["siren"], message["import_id"], message["source"])

@@ -6,7 +6,6 @@ its queue: the download of a whole-country file does not fit in the API's 29 sec
 that died. Locally, ``local/`` runs the scheduled handlers on a timer (``chalice local`` has no schedules) and relays
 the queue to the worker.
 """
-import json
 import logging
 
 from chalice import Blueprint, Rate
@@ -15,6 +14,7 @@ from ..domain.changes import Refused
 from ..services import declarations, reference_syncs, retention
 from ..store.queues import SYNCS_QUEUE
 from ..wiring import collaborators
+from .messages import fields_of
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,8 @@ def sync_reference_files(event):
 def run_reference_sync(event):
     """The sync worker: downloads what changed on data.gouv.fr and hands it to the import."""
     for record in event:
-        try:
-            message = json.loads(record.body)
-        except ValueError:
-            message = None
-        if not isinstance(message, dict) or not isinstance(message.get("sync_id"), str):
+        message = fields_of(record.body, "sync_id")
+        if message is None:
             log.error("sync message without a sync id: dropped")
             continue
         reference_syncs.run_sync(message["sync_id"])

@@ -159,3 +159,10 @@ def test_the_national_file_is_handed_over_ten_communes_a_call(aws):
     url = sqs.get_queue_url(QueueName=NOTICES_QUEUE)["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "23"
+
+
+def test_a_malformed_notice_message_is_dropped_not_retried(client, aws):
+    for body in ("pas du JSON", json.dumps(["210100533"]), json.dumps({"siren": "210100533", "import_id": 3})):
+        event = client.events.generate_sqs_event([body], queue_name=NOTICES_QUEUE)
+        client.lambda_.invoke("tell_communes", event)  # no exception: the message is not retried forever
+    assert directory_mails(aws) == []
