@@ -40,7 +40,7 @@ def measure(path: Path) -> dict:
         if operation == "GetItem":
             return {}
         if operation == "Query":
-            return {"Items": [], "Count": 0}
+            return {"Items": [], "Count": 0, "ScannedCount": 0}
         return {"Attributes": {}}
 
     item = ReferenceImport("bench-import", kind="rne_cm", status="running", created_by="bench")

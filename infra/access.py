@@ -66,8 +66,9 @@ ACCESS = {
             DOCUMENTS_PREFIX: ("PutObject", "GetObject"),  # PDFs written, then handed out by presigned GET
         },
         list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
-        # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker
-        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE),
+        # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker; a
+        # registered commune's first look at the directory to the notices function
+        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE),
         sends_mail=True,
     ),
     # Reference files: S3 -> imports queue -> here.

@@ -118,7 +118,7 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
 def _first_look_at_directory(commune: Commune) -> None:
     """From now on the commune is told what each directory import changes for it (services/directory_news.py)."""
     try:
-        directory_news.take_first_look(commune.siren, commune.insee_code)
+        directory_news.ask_first_look(commune.siren)
     except Exception:  # noqa: BLE001 - the registration is done; without a first look the next import takes it
         log.exception("first look at the directory not taken", extra={"siren": commune.siren})
 

@@ -60,6 +60,8 @@ def tell(siren: str, import_id: str, source: str) -> DirectoryNotice | None:
             return None
         if commune.directory_seen_import == import_id:
             return None  # this import told it already (a message delivered twice)
+        if import_id == REGISTRATION and commune.directory_seen_import is not None:
+            return None  # an import compared it first: the first look is taken
         rows, registered = directory.commune_partition(commune.insee_code)
         comparison = news.compare(set(commune.directory_seen or ()), directory.merge_persons(rows))
         notice = None
@@ -123,20 +125,10 @@ def _record(commune: Commune, import_id: str, seen: set[str], notice: DirectoryN
     return True
 
 
-def take_first_look(siren: str, insee_code: str) -> None:
-    """At registration: what the directory lists now is what the commune knows; later imports tell what changes."""
-    rows, _ = directory.commune_partition(insee_code)
-    seen = news.eligible_entries(directory.merge_persons(rows))
-    actions = [Commune.directory_seen_import.set(REGISTRATION)]
-    if seen:
-        actions.append(Commune.directory_seen.set(seen))
-    try:
-        Commune(siren).update(actions=actions, condition=Commune.directory_seen_import.does_not_exist()
-                              & Commune.siren.exists())
-    except UpdateError as error:
-        if not is_condition_failure(error):
-            raise
-        # an import told the commune meanwhile: it compared from there
+def ask_first_look(siren: str) -> None:
+    """At registration: what the directory lists then is what the commune knows, later imports tell what changes.
+    Taken by the notices function (a message, not two more DynamoDB calls in the registration's request)."""
+    queues.send(queues.NOTICES_QUEUE, {"siren": siren, "import_id": REGISTRATION, "source": REGISTRATION})
 
 
 # --- the commune's space ------------------------------------------------------------------------------------------

@@ -137,6 +137,8 @@ def test_a_commune_never_compared_is_compared_silently_first(client, aws, operat
     changes after its first comparison, never the whole directory at once."""
     load_directory(client, operator, REFERENCE_DATA)
     agent = registered_agent(client, aws, operator)
+    assert deliver_notices(client) == 1  # the first look, asked at registration
+    assert Commune.get("210100533").directory_seen_import == "registration"
     Commune("210100533").update(actions=[Commune.directory_seen_import.remove(), Commune.directory_seen.remove()])
     import_file(client, operator, "rne_cm", cm_file(promote=("MOREL", "9ème adjoint au Maire")))
     deliver_notices(client)
