@@ -191,8 +191,16 @@ def _parse_crop(crop: dict) -> _Crop:
     return rect
 
 
+def too_small_message(width: int, height: int) -> str:
+    """The whole photo is smaller than the ID photo: said before any crop (the site says the same before sending)."""
+    return (f"La photo est trop petite ({width} x {height} pixels) : elle doit mesurer au moins {OUTPUT_SIZE[0]} x "
+            f"{OUTPUT_SIZE[1]} pixels. Utilisez une photo de meilleure définition.")
+
+
 def _check_crop(rect: _Crop, image_size: tuple[int, int]) -> None:
     width, height = image_size
+    if width < OUTPUT_SIZE[0] or height < OUTPUT_SIZE[1]:
+        raise PhotoRejected("image_too_small", too_small_message(width, height))
     if rect.x < 0 or rect.y < 0 or rect.x + rect.width > width or rect.y + rect.height > height:
         raise PhotoRejected("crop_outside_image")
     if abs((rect.width / rect.height) / _TARGET_ASPECT - 1) > ASPECT_TOLERANCE:

@@ -49,6 +49,7 @@ export class Framing {
     this.onChange = onChange;
     this.cropper = null;
     this.size = null;
+    this.touched = false; // the agent moved or resized the frame: their frame is sent, else the assistant frames
     area.addEventListener("keydown", (event) => this.onKey(event));
     let pending = null;
     window.addEventListener("resize", () => {
@@ -66,6 +67,7 @@ export class Framing {
   /** Show `file` with the default frame (centred, as large as the photo allows); resolves once it can be framed. */
   async load(file) {
     this.destroy();
+    this.touched = false;
     const url = await readAsDataUrl(file);
     await decodable(url);
     const image = document.createElement("img");
@@ -100,6 +102,7 @@ export class Framing {
           resolve();
         },
         cropend: () => {
+          this.touched = true;
           this.enforceMinimum();
           this.changed();
         },
@@ -160,9 +163,11 @@ export class Framing {
     return { x, y, width, height };
   }
 
-  /** Put the frame on `crop` (pixels of the upright photo), e.g. the framing the photo assistant proposes. */
-  setCrop(crop) {
+  /** Put the frame on `crop` (pixels of the upright photo), e.g. the framing the photo assistant proposes;
+   * `byAgent: false` when the page shows the framing the photo was made with (it stays "not touched"). */
+  setCrop(crop, { byAgent = true } = {}) {
     if (!this.cropper || !crop) return;
+    if (byAgent) this.touched = true;
     this.cropper.setData({ x: crop.x, y: crop.y, width: crop.width, height: crop.height });
     this.enforceMinimum();
     this.changed();
@@ -170,6 +175,7 @@ export class Framing {
 
   move(dx, dy) {
     if (!this.cropper) return;
+    this.touched = true;
     const box = this.cropper.getCropBoxData();
     this.cropper.setCropBoxData({ left: box.left + dx, top: box.top + dy });
     this.changed();
@@ -178,6 +184,7 @@ export class Framing {
   /** Enlarge (factor > 1) or shrink the frame around its centre. */
   resize(factor) {
     if (!this.cropper) return;
+    this.touched = true;
     const box = this.cropper.getCropBoxData();
     const width = box.width * factor;
     const height = width / ASPECT;
@@ -190,6 +197,7 @@ export class Framing {
 
   reset() {
     if (!this.cropper) return;
+    this.touched = true;
     this.cropper.reset();
     this.enforceMinimum();
     this.changed();

@@ -3,6 +3,7 @@ photo (also by keyboard, and with a photo a phone stored sideways), the refused 
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,8 @@ def test_an_official_is_registered_with_a_sideways_phone_photo_framed_by_keyboar
     person.check("liste")
 
 
-def test_a_png_named_jpg_is_refused_with_the_reason_then_another_file_is_chosen(site, commune, tmp_path):
+def test_files_the_service_would_refuse_never_leave_and_a_portrait_is_right_the_first_time(site, commune, stack,
+                                                                                              tmp_path):
     person = site("elu-photo-refusee")
     page = log_in(person, commune["email"], commune["password"])
     page.get_by_role("region", name="Accès rapide").get_by_role("link", name="Enregistrer un élu").click()
@@ -143,30 +145,75 @@ def test_a_png_named_jpg_is_refused_with_the_reason_then_another_file_is_chosen(
     expect(page.get_by_role("radio", name="Adjoint au maire")).to_be_checked()
     page.get_by_role("button", name="Suivant").click()
     page.get_by_role("button", name="Ajouter", exact=True).click()
+    sent = []  # from here, every POST the page makes (to the API or to S3)
+    page.on("request", lambda request: sent.append(
+        (request.url, request.post_data if "photo-uploads" in request.url else None))
+        if request.method == "POST" else None)
 
+    # A PNG named .jpg: refused as soon as it is chosen, in the image function's words; nothing is sent.
     fake = tmp_path / "photo.jpg"
     fake.write_bytes(corpus.png_named_jpg())
     choose_file(page, "Parcourir", fake)
     expect(page.get_by_text("Fichier choisi : photo.jpg")).to_be_visible()
-    page.get_by_role("button", name="Terminer").click()
-    expect(page.get_by_role("heading", name="La photo a été refusée")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="La photo ne convient pas")).to_be_visible()
     browse = page.get_by_role("button", name="Parcourir")
     expect(browse).to_have_accessible_description(re.compile("Le fichier n'est pas une image JPEG."))
-    person.check("photo-refusee")
+    page.get_by_role("button", name="Terminer").click()
+    expect(page.get_by_role("heading", name="Aucune photo n'est choisie")).to_be_visible()
+    person.check("photo-png-refusee")
 
-    # « Choisir un autre fichier »: the alert's link leads to « Parcourir »; a real JPEG is accepted.
+    # A JPEG of 300 x 400 pixels: refused before sending, with the size the service would give.
+    small = tmp_path / "petite.jpg"
+    small.write_bytes(portrait_jpeg(canvas=(300, 400), head=260))
+    choose_file(page, "Parcourir", small)
+    expect(browse).to_have_accessible_description(re.compile(
+        r"La photo est trop petite \(300 x 400 pixels\) : elle doit mesurer au moins 413 x 531 pixels\."))
+    page.get_by_role("button", name="Terminer").click()
+    expect(page.get_by_role("heading", name="La photo ne convient pas")).to_be_visible()
+    expect(page.locator("#envoi")).to_be_hidden()
+    person.check("photo-trop-petite")
+    assert sent == [], sent
+
+    # « Choisir un autre fichier »: a portrait, finished without touching the frame: the photo assistant frames it
+    # and it is accepted the first time.
     page.get_by_role("link", name="Choisir un autre fichier avec « Parcourir »").click()
     expect(browse).to_be_focused()
     good = tmp_path / "portrait.jpg"
-    good.write_bytes(portrait_jpeg())
+    good.write_bytes(portrait_jpeg(canvas=(1200, 1000), head=420))  # off the norm's shape: the frame must be chosen
     choose_file(page, "Parcourir", good)
-    expect(page.get_by_role("heading", name="La photo a été refusée")).to_be_hidden()
+    expect(page.get_by_role("heading", name="La photo ne convient pas")).to_be_hidden()
     page.get_by_role("button", name="Terminer").click()
     expect(page.get_by_role("heading", name="La photo de Loïc GIRAUD est enregistrée")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("img", name="Aperçu de la carte de Loïc GIRAUD, Adjoint au maire")).to_be_visible()
+    [body] = [b for u, b in sent if "photo-uploads" in u]
+    assert json.loads(body or "{}") == {}, body  # no crop: the assistant's framing
+    person.check("photo-acceptee-du-premier-coup")
+
+    # A replacement sent from elsewhere (another agent's PNG) is refused: the photo in use keeps its label.
+    api = stack.state["api_url"]
+    token = requests.post(f"{api}/sessions", json={"email": commune["email"], "password": commune["password"]},
+                          timeout=30).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = requests.get(f"{api}/officials", headers=headers, timeout=30).json()["items"]
+    official_id = next(o["id"] for o in listed if o["last_name"] == "GIRAUD")
+    upload = requests.post(f"{api}/officials/{official_id}/photo-uploads", json={}, headers=headers, timeout=30)
+    assert upload.status_code == 201, upload.text
+    upload = upload.json()
+    requests.post(upload["url"], data=upload["fields"], files={"file": ("photo.jpg", corpus.png_named_jpg())},
+                  timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and requests.get(f"{api}/officials/{official_id}", headers=headers,
+                                                       timeout=30).json()["photo"]["status"] != "rejected":
+        time.sleep(0.3)
+    page.get_by_role("link", name="Voir la liste des élus").click()
+    row = page.get_by_role("row", name=re.compile("GIRAUD Loïc"))
+    expect(row.get_by_text("Photo prête")).to_be_visible()
+    expect(row.get_by_text("Photo refusée", exact=True)).to_have_count(0)
+    expect(row.get_by_text(re.compile(r"^Nouvelle photo refusée\s:\sLe fichier n'est pas une image JPEG\. La photo en "
+                                      r"place est conservée\.$"))).to_be_visible()
+    person.check("remplacement-refuse")
 
     # He is removed from the list, after a confirmation.
-    page.get_by_role("link", name="Voir la liste des élus").click()
     expect(page.get_by_role("row", name=re.compile("GIRAUD Loïc"))).to_be_visible()
     page.get_by_role("button", name="Supprimer Loïc GIRAUD").click()
     # Before confirming, the commune downloads what the portal holds about him (the right of access).

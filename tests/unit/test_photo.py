@@ -278,7 +278,8 @@ def test_corrupted_jpegs_are_refused_or_normalised_never_crash():
             assert_clean_id_photo(normalize_photo(data, corpus.full_crop((480, 620))))
             outcomes.add("ok")
         except PhotoRejected as rejected:
-            assert rejected.code in {"unreadable", "not_jpeg", "too_many_pixels", "crop_outside_image"}
+            assert rejected.code in {"unreadable", "not_jpeg", "too_many_pixels", "crop_outside_image",
+                                     "image_too_small"}  # a corrupted header can shrink the dimensions
             outcomes.add(rejected.code)
     assert {"ok", "unreadable"} <= outcomes
 

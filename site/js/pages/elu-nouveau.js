@@ -12,6 +12,15 @@ import {
 
 const STEPS = ["Choisir l'élu", "Fonction de l'élu", "Photo de l'élu"];
 const MAX_BYTES = 10 * 1024 * 1024;
+// The image function's own words (chalicelib/imaging/photo.py: a test keeps them identical), said here before any
+// upload, so that a file the service would refuse never leaves the computer.
+const REFUSALS = {
+  empty: "Le fichier est vide.",
+  notJpeg: "Le fichier n'est pas une image JPEG.",
+  tooLarge: "Le fichier dépasse la taille maximale de 10 Mo.",
+  tooSmall: (width, height) => `La photo est trop petite (${width} x ${height} pixels) : elle doit mesurer au moins `
+    + `${MIN_CROP.width} x ${MIN_CROP.height} pixels. Utilisez une photo de meilleure définition.`,
+};
 const POLL_INTERVAL = 700;
 const POLL_LIMIT = 90_000;
 
@@ -239,26 +248,38 @@ function clearPhotoError() {
   hideAlert(photoAlert);
 }
 
-function isJpeg(file) {
-  return file.type ? file.type === "image/jpeg" : /\.jpe?g$/i.test(file.name);
+/** A JPEG by its content (its first bytes), not by its name: a PNG renamed .jpg is not one. */
+async function isJpeg(file) {
+  const head = new Uint8Array(await file.slice(0, 3).arrayBuffer());
+  return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+}
+
+/** No upload under way: the progress bar hidden and back at 0 %. */
+function resetProgress() {
+  setProgress(0);
+  $("#envoi").hidden = true;
 }
 
 fileInput.addEventListener("change", async () => {
   const file = fileInput.files[0];
   $("#resultat").hidden = true;
-  $("#envoi").hidden = true;
+  resetProgress();
   $("#bouton-propose").hidden = true;
   if (!file) return;
   fileName.textContent = `Fichier choisi\u00a0: ${file.name}`;
   clearPhotoError();
   $("#cadrage").hidden = true;
   framing.destroy();
-  if (!isJpeg(file)) {
-    photoError("Le fichier doit être une photo au format JPEG (extension .jpg ou .jpeg).");
+  if (!file.size) {
+    photoError(REFUSALS.empty);
     return;
   }
   if (file.size > MAX_BYTES) {
-    photoError("Le fichier dépasse la taille maximale de 10 Mo.");
+    photoError(REFUSALS.tooLarge);
+    return;
+  }
+  if (!(await isJpeg(file))) {
+    photoError(`${REFUSALS.notJpeg} Choisissez une photo au format JPEG (.jpg ou .jpeg).`);
     return;
   }
   $("#cadrage").hidden = false;
@@ -269,10 +290,7 @@ fileInput.addEventListener("change", async () => {
     photoError(error instanceof FramingError ? error.message : "La photo n'a pas pu être affichée.");
     return;
   }
-  if (framing.tooSmall) {
-    photoError(`La photo est trop petite (${framing.size.width} × ${framing.size.height} pixels)\u00a0: elle doit `
-      + `mesurer au moins ${MIN_CROP.width} × ${MIN_CROP.height} pixels. Utilisez une photo de meilleure définition.`);
-  }
+  if (framing.tooSmall) photoError(REFUSALS.tooSmall(framing.size.width, framing.size.height));
 });
 
 document.querySelectorAll("[data-cadrage]").forEach((button) => {
@@ -332,14 +350,16 @@ async function waitForFraming(crop) {
 
 let uploaded = null; // the file whose photo is kept: « Terminer » then only frames it again (no new upload)
 
+/** Send the photo, or only its new frame; `crop` null: the agent left the frame as shown, the assistant frames it. */
 async function send(file, crop) {
   const before = official.photo;
   if (file === uploaded && official.photo.ready) {
+    if (!crop) return official; // the frame shown is the one the photo was made with
     photoStatus.textContent = "Nouveau cadrage de la photo en cours…";
     await api.put(`/officials/${encodeURIComponent(official.id)}/photo/crop`, { crop });
     return waitForFraming(crop);
   }
-  const upload = await api.post(`/officials/${encodeURIComponent(official.id)}/photo-uploads`, { crop });
+  const upload = await api.post(`/officials/${encodeURIComponent(official.id)}/photo-uploads`, crop ? { crop } : {});
   setProgress(0);
   $("#envoi").hidden = false;
   photoStatus.textContent = "Envoi de la photo en cours…";
@@ -358,12 +378,12 @@ onSubmit(photoForm, async () => {
     return;
   }
   if (framing.tooSmall) {
-    photoError(`La photo est trop petite\u00a0: elle doit mesurer au moins ${MIN_CROP.width} × ${MIN_CROP.height} `
-      + "pixels. Utilisez une photo de meilleure définition.");
+    photoError(REFUSALS.tooSmall(framing.size?.width ?? 0, framing.size?.height ?? 0));
     return;
   }
-  const crop = framing.crop();
-  if (crop.width < MIN_CROP.width || crop.height < MIN_CROP.height) {
+  // A frame the agent never touched is not sent: the photo assistant frames the face by the norm.
+  const crop = framing.touched ? framing.crop() : null;
+  if (crop && (crop.width < MIN_CROP.width || crop.height < MIN_CROP.height)) {
     photoError(`Le cadre est trop petit\u00a0: agrandissez-le pour qu'il couvre au moins ${MIN_CROP.width} × `
       + `${MIN_CROP.height} pixels de la photo.`, "Le cadrage ne convient pas");
     return;
@@ -381,11 +401,18 @@ onSubmit(photoForm, async () => {
       }
       official = result;
       if (result.photo.status === "rejected") {
+        resetProgress();
         photoError(result.photo.reason || "La photo n'a pas été acceptée.", "La photo a été refusée");
         return;
       }
+      // The frame shows what the photo was made with (the assistant's framing when the agent left it).
+      if (framing.cropper && result.photo.crop) {
+        framing.setCrop(result.photo.crop, { byAgent: false });
+        framing.touched = false; // « Terminer » again without touching it changes nothing
+      }
       showResult();
     } catch (error) {
+      resetProgress();
       photoStatus.textContent = "";
       photoError(error.message, "La photo n'a pas été envoyée");
     } finally {

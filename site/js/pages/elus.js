@@ -39,16 +39,20 @@ function nameCell(official) {
 
 function photoCell(official) {
   const photo = official.photo;
-  let [className, text] = PHOTO_BADGES[photo.status] || PHOTO_BADGES.missing;
-  if (photo.status === "ready" && photo.blocking) [className, text] = ["fr-badge--error", "Photo non conforme"];
-  else if (photo.status === "ready" && photo.checks?.length) [className, text] = ["fr-badge--warning", "Photo à vérifier"];
+  // A refused replacement leaves the photo in use as it was: the badge is that photo's, the refusal a note below.
+  const inUse = photo.status === "rejected" && photo.ready ? "ready" : photo.status;
+  let [className, text] = PHOTO_BADGES[inUse] || PHOTO_BADGES.missing;
+  if (inUse === "ready" && photo.blocking) [className, text] = ["fr-badge--error", "Photo non conforme"];
+  else if (inUse === "ready" && photo.checks?.length) [className, text] = ["fr-badge--warning", "Photo à vérifier"];
   const cell = el("td", { class: "fr-cell--multiline" }, badge(className, text));
-  if (photo.status === "ready" && photo.checks?.length) {
+  if (inUse === "ready" && photo.checks?.length) {
     cell.append(el("ul", { class: "app-why fr-mt-1w" }, photo.checks.map((check) => el("li", { text: check.message }))));
   }
-  if (photo.status === "rejected") {
+  if (photo.status === "rejected" && photo.ready) {
+    cell.append(el("p", { class: "app-why fr-mt-1w", text: "Nouvelle photo refusée\u00a0: "
+      + `${photo.reason || "elle n'a pas été acceptée."} La photo en place est conservée.` }));
+  } else if (photo.status === "rejected") {
     cell.append(el("p", { class: "app-why fr-mt-1w", text: photo.reason || "La photo n'a pas été acceptée." }));
-    if (photo.ready) cell.append(el("p", { class: "app-why", text: "La photo précédente est conservée." }));
   }
   if (photo.status === "missing" && photo.reason) {  // deleted after the card's order closed, and why
     cell.append(el("p", { class: "app-why fr-mt-1w", text: photo.reason }));
