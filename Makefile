@@ -11,7 +11,7 @@ SITE_DEPS := site/vendor/.installed
 SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html)
 SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html))
 
-.PHONY: run test browser package bench security site clean
+.PHONY: run test browser package bench security faces site clean
 
 STAGE ?= prod
 
@@ -53,10 +53,21 @@ package: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) -m bench.run
 
+## faces: the project's face detector against maintained ones on the labelled real-portrait set (bench/faces/),
+## in its own virtualenv (the compared detectors are never deployed); rewrites the figures in docs/photo-assistant.md.
+FACES_VENV := .venv-faces
+$(FACES_VENV)/.installed: requirements-faces.txt
+	test -x $(FACES_VENV)/bin/python || $(PYTHON) -m venv $(FACES_VENV)
+	$(FACES_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-faces.txt
+	touch $@
+
+faces: $(FACES_VENV)/.installed
+	$(FACES_VENV)/bin/python -m bench.faces.compare
+
 ## security: API fuzzing, isolation matrix, abuse limits, upload fuzzing against a fresh local stack;
 ## rewrites docs/security.md with the figures.
 security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES)
 	$(PY) -m tests.security.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache node_modules site/vendor $(SITE_PAGES)
+	rm -rf $(VENV) $(FACES_VENV) var .pytest_cache node_modules site/vendor $(SITE_PAGES)

@@ -256,8 +256,10 @@ def _analyse(image: Image.Image, crop: dict | None, scale: float, size: tuple[in
     measures: dict = {}
     started = time.perf_counter()
     reduced, factor = _reduced_gray(image)
-    detections = detector.detect(image, np.asarray(reduced), factor)
+    passes: list[str] = []
+    detections = detector.detect(image, np.asarray(reduced), factor, passes)
     measures["detect_seconds"] = round(time.perf_counter() - started, 4)
+    measures["search_passes"] = passes
     frames = [detection.frame for detection in detections]
     boxes = [_to_box(frame, scale) for frame in frames]
 

