@@ -37,15 +37,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def pick_port(host: str, preferred: int, free_only: bool) -> int:
+def reserve_port(host: str, preferred: int, free_only: bool) -> socket.socket:
+    """A socket bound to the preferred port, or to any free one: kept bound until its server is about to start, so
+    that the stack's own outgoing connections (to the emulation, to the fake data.gouv.fr), which take ephemeral
+    ports from the same range, cannot take it in between."""
     candidates = ([] if free_only else [preferred]) + [0]
     for port in candidates:
-        with socket.socket() as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
+        probe = socket.socket()
+        try:
+            probe.bind((host, port))
+        except OSError:
+            probe.close()
+            continue
+        return probe
     raise RuntimeError("no free port")
 
 
@@ -117,8 +121,14 @@ class LocalStack:
 
         prepare_dynamodb()
         host = self.args.host
-        ports = {name: pick_port(host, port, self.args.free_ports) for name, port in PREFERRED_PORTS.items()}
-        moto = ThreadedMotoServer(ip_address=host, port=ports["aws"], verbose=False)
+        reserved = {name: reserve_port(host, port, self.args.free_ports) for name, port in PREFERRED_PORTS.items()}
+        ports = {name: probe.getsockname()[1] for name, probe in reserved.items()}
+
+        def release(name: str) -> int:
+            reserved.pop(name).close()
+            return ports[name]
+
+        moto = ThreadedMotoServer(ip_address=host, port=release("aws"), verbose=False)
         moto.start()
         self._stoppers.append(moto.stop)
         aws_url = f"http://{host}:{ports['aws']}"
@@ -126,7 +136,7 @@ class LocalStack:
         site_url = f"http://{host}:{ports['site']}"
         from local.fake_datagouv import FakeDataGouv
 
-        datagouv = FakeDataGouv(self._config_value("DATAGOUV_DATASET"), host, ports["datagouv"]).start()
+        datagouv = FakeDataGouv(self._config_value("DATAGOUV_DATASET"), host, release("datagouv")).start()
         self._stoppers.insert(0, datagouv.stop)
         prepare_environment(aws_url, site_url, self.args.outbox, datagouv.url)
 
@@ -142,7 +152,7 @@ class LocalStack:
 
         serve_reference_files(datagouv, dict(settings.datagouv_resources), REFERENCE_DATA)
 
-        app = self._start_api(host, ports["api"])
+        app = self._start_api(host, release("api"))
         from local.relay import S3EventRelay
 
         relay = S3EventRelay(app, HANDLERS_BY_QUEUE, queue_urls)
@@ -156,7 +166,7 @@ class LocalStack:
 
         from local.site_server import start_site_server
 
-        site = start_site_server(PROJECT_DIR / "site", host, ports["site"], api_url, aws_url)
+        site = start_site_server(PROJECT_DIR / "site", host, release("site"), api_url, aws_url)
         self._stoppers.insert(0, site.shutdown)
 
         state = {"api_url": api_url, "site_url": site_url, "aws_url": aws_url, "datagouv_url": datagouv.url,
