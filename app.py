@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api.admin import admin
 from chalicelib.api.agents import agents
+from chalicelib.api.cards import cards
 from chalicelib.api.declarations import declarations
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.officials import officials
@@ -18,6 +19,6 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, declarations, orders, admin, docs, events, notices, schedule):
+for blueprint in (public, agents, officials, declarations, orders, cards, admin, docs, events, notices, schedule):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

@@ -13,7 +13,10 @@ from .domain.changes import Refused
 # A refusal's status when its route does not declare the code.
 REFUSAL_STATUS = {"invalid_request": 400, "invalid_cursor": 400, "invalid_crop": 400, "forbidden": 403,
                   "not_found": 404, "already_registered": 409, "card_in_progress": 409, "invalid_transition": 409,
-                  "no_original": 409, "too_many_attempts": 429}
+                  "no_original": 409, "too_many_attempts": 429,
+                  "mandate_ended": 409, "card_already_issued": 409, "declaration_required": 409,
+                  "invalid_card_transition": 409, "already_handed_over": 409, "card_declared": 409,
+                  "card_in_use": 409, "not_handed_over": 409}
 
 
 class PortalError(Exception):

@@ -20,4 +20,5 @@ def _send_photo_task(message: dict) -> None:
 def collaborators() -> Collaborators:
     # Looked up at each call: tests move the time, or silence the notifications, by patching the modules.
     return Collaborators(unit_of_work=UnitOfWork, now=lambda: clock.now(), send_photo_task=_send_photo_task,
-                         order_moved=lambda *args: notifications.order_moved(*args), files=files)
+                         order_moved=lambda *args: notifications.order_moved(*args), files=files,
+                         card_declared=lambda *args: notifications.card_declared(*args))

@@ -12,12 +12,13 @@ POST or GET is allowed by the signer's PutObject or GetObject.
 """
 from dataclasses import dataclass, field
 
+from chalicelib.services.cards import KEPT_RECEIPTS_PREFIX, RECEIPTS_PREFIX
 from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
 from chalicelib.store.queues import NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
 from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
-                                     Prefecture, ReferenceImport, ReferenceSync, Token)
+                                     Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token)
 
 CARDS_PREFIX = files.CARDS_PREFIX
 
@@ -48,14 +49,19 @@ ACCESS = {
             Official: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
             PhotoUpload: ("PutItem",),
             CardOrder: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
+            # The card registry: numbered at production, moved card by card.
+            RegisteredCard: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
         },
         indexes={
             (Commune, "by-department"): ("Query",),
             (Account, "by-siren"): ("Query",),
+            (Account, "by-prefecture"): ("Query",),  # a préfecture's agents, told of a loss or a theft
+            (RegisteredCard, "by-commune"): ("Query",),
+            (RegisteredCard, "by-status"): ("Query",),
+            (RegisteredCard, "by-department-status"): ("Query",),
             (CardOrder, "by-status"): ("Query",),
             (CardOrder, "by-department-status"): ("Query",),
             (CardOrder, "by-department"): ("Query",),
-            (CardOrder, "by-return"): ("Query",),
             (Official, "by-declaration-queue"): ("Query",),  # the préfecture's declarations to review
         },
         objects={
@@ -64,6 +70,9 @@ ACCESS = {
             files.OFFICIALS_PREFIX: ("GetObject", "DeleteObject"),  # presigned GET of photos and previews
             CARDS_PREFIX: ("GetObject",),  # presigned GET of the numbered cards
             DOCUMENTS_PREFIX: ("PutObject", "GetObject"),  # PDFs written, then handed out by presigned GET
+            # signed receipts: presigned POST, checked and copied beside the card, the upload deleted
+            RECEIPTS_PREFIX: ("PutObject", "GetObject", "DeleteObject"),
+            KEPT_RECEIPTS_PREFIX: ("PutObject", "GetObject", "DeleteObject"),
         },
         list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
         # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker; a
@@ -82,6 +91,7 @@ ACCESS = {
             # one that lists an official the commune declared links the declaration.
             Official: ("GetItem", "UpdateItem"),
             CardOrder: ("GetItem", "UpdateItem"),
+            RegisteredCard: ("GetItem", "UpdateItem"),  # the card the official holds is to be returned
         },
         # and the registered communes to tell what a directory file changed for them
         indexes={(DirectoryItem, "by-generation"): ("Query",), (Official, "by-awaiting-directory"): ("Query",),

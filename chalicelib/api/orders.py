@@ -16,10 +16,15 @@ CURSOR = {"cursor": {"type": "string", "maxLength": 2000}}
 
 
 @endpoint(orders, "/orders", "POST", roles={COMMUNE}, status=201, summary="Nouvelle demande de cartes",
-          request=s.ORDER_NEW, response=s.ORDER, errors={422: ["officials_not_ready"]})
+          request=s.ORDER_NEW, response=s.ORDER,
+          errors={409: ["card_already_issued", "mandate_ended", "declaration_required"], 422: ["officials_not_ready"]})
 def create_order(call):
-    return views.order(service.create_order(collaborators(), call.principal, call.body["official_ids"]),
-                       call.principal.role)
+    """``official_ids``, or ``cards`` with each card's reason (``domain/cards.py``: a first card, a loss, a theft,
+    damage, a change of function, a new mandate)."""
+    lines = call.body.get("cards") or [{"official_id": oid} for oid in call.body.get("official_ids", [])]
+    reasons = {line["official_id"]: line.get("reason") for line in reversed(lines)}  # the first line wins
+    return views.order(service.create_order(collaborators(), call.principal, [line["official_id"] for line in lines],
+                                            reasons), call.principal.role)
 
 
 @endpoint(orders, "/orders", "GET", roles={COMMUNE}, summary="Liste des demandes de ma commune (les plus récentes "
@@ -100,12 +105,3 @@ def monthly_report(call):
           request=s.LETTERS_NEW, response=s.LETTERS, errors={400: ["invalid_request"], 404: ["not_found"]})
 def activation_letters(call):
     return documents.activation_letters(call.body.get("department_code"), call.body.get("sirens"))
-
-
-@endpoint(orders, "/admin/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER},
-          summary="Cartes livrées dont le mandat a pris fin, à restituer à la préfecture",
-          response=s.page_of(s.ORDER), errors={400: ["invalid_cursor", "invalid_request"]},
-          query={"department": s.DEPARTMENT, **CURSOR})
-def cards_to_return(call):
-    return views.page(*service.cards_to_return(collaborators(), call.principal, call.query.get("department"),
-                                               call.query.get("cursor")), views.order, call.principal.role)

@@ -1,5 +1,5 @@
 """JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
-from ..domain import codes, photo_checks
+from ..domain import cards as registry, codes, orders as lifecycle, photo_checks
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
@@ -190,10 +190,15 @@ PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
                     "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])
 
-STATUS_CODES = ["brouillon", "en_preparation", "annulee", "en_production", "rejetee", "en_livraison", "livree",
-                "remise"]
-ORDER_NEW = obj({"official_ids": {"type": "array", "minItems": 1, "maxItems": 99, "uniqueItems": True,
-                                  "items": {"type": "string", "minLength": 1, "maxLength": 64}}}, ["official_ids"])
+STATUS_CODES = list(lifecycle.STATUSES)
+OFFICIAL_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+ORDER_NEW = {**obj({
+    "official_ids": {"type": "array", "minItems": 1, "maxItems": lifecycle.MAX_CARDS, "uniqueItems": True,
+                     "items": OFFICIAL_ID},
+    "cards": {"type": "array", "minItems": 1, "maxItems": lifecycle.MAX_CARDS,
+              "items": obj({"official_id": OFFICIAL_ID, "reason": {"type": "string", "enum": list(registry.REASONS)}},
+                           ["official_id"])},
+}), "oneOf": [{"required": ["official_ids"]}, {"required": ["cards"]}]}
 ORDER_SUBMIT = obj({"preview_acknowledged": {"type": "boolean"}}, ["preview_acknowledged"])
 ORDER_CANCEL = obj({})
 TRANSITION = obj({"to": {"type": "string", "enum": STATUS_CODES},
@@ -207,7 +212,9 @@ ORDER = obj({
         "function": {"type": "string"}, "function_label": {"type": "string"},
         "preview": obj({"status": {"type": "string"}, "url": {"type": "string"}}, ["status"]),
         "card_number": {"type": "string"}, "photo_url": {"type": "string"}, "card_url": {"type": "string"},
-    }, ["official_id", "last_name", "first_name", "function_label", "preview"])},
+        "reason": {"type": "string", "enum": list(registry.REASONS)}, "reason_label": {"type": "string"},
+        "replaces": {"type": "string"}, "handed_over_at": TIME,
+    }, ["official_id", "last_name", "first_name", "function_label", "preview", "reason", "reason_label"])},
     "delivery_address": {"oneOf": [ADDRESS, {"type": "null"}]},
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
                                                "at": TIME, "by_role": {"type": "string"},
@@ -243,3 +250,37 @@ MONTHLY = obj({"month": {"type": "string"}, "department_code": {"type": "string"
                    "rejected": {"type": "integer"}}, ["siren", "commune_name", "ordered", "delivered", "handed_over",
                                                       "rejected"])},
                "totals": {"type": "object"}}, ["month", "department_code", "communes", "totals"])
+
+CARD_STATUS_CODES = list(registry.STATUSES)
+REPRESENTATIVE = obj({"last_name": NAME, "first_name": NAME, "quality": NAME}, ["last_name", "first_name", "quality"])
+CARD = obj({
+    "number": {"type": "string"}, "status": {"type": "string", "enum": CARD_STATUS_CODES},
+    "status_label": {"type": "string"}, "official_id": {"type": "string"}, "last_name": {"type": "string"},
+    "first_name": {"type": "string"}, "function": {"type": "string"}, "function_label": {"type": "string"},
+    "siren": {"type": "string"}, "commune_name": {"type": "string"}, "department_code": {"type": "string"},
+    "order_id": {"type": "string"}, "reason": {"type": "string"}, "reason_label": {"type": "string"},
+    "replaces": {"type": ["string", "null"]}, "created_at": TIME, "updated_at": TIME,
+    "hand_over": {"oneOf": [{"type": "null"}, obj({
+        "mode": {"type": "string", "enum": list(registry.HAND_OVER_MODES)}, "mode_label": {"type": "string"},
+        "representative": {"oneOf": [{"type": "null"}, REPRESENTATIVE]}, "at": TIME}, ["mode", "mode_label", "at"])]},
+    "declaration": {"oneOf": [{"type": "null"}, obj({
+        "kind": {"type": "string", "enum": list(registry.DECLARED_AS)}, "date": {"type": "string"},
+        "circumstances": {"type": "string"}, "police_report": {"type": ["string", "null"]}, "at": TIME},
+        ["kind", "date", "circumstances", "at"])]},
+    "receipt_url": {"type": ["string", "null"]},
+    "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
+                                               "at": TIME, "by_role": {"type": "string"},
+                                               "note": {"type": ["string", "null"]}}, ["status", "status_label", "at"])},
+    "actions": {"type": "array", "items": {"type": "string"}},
+}, ["number", "status", "status_label", "official_id", "last_name", "first_name", "function_label", "order_id",
+    "reason", "history", "actions"])
+HAND_OVER = obj({"mode": {"type": "string", "enum": list(registry.HAND_OVER_MODES)},
+                 "representative": REPRESENTATIVE}, ["mode"])
+CARD_DECLARATION = obj({"kind": {"type": "string", "enum": list(registry.DECLARED_AS)},
+                        "date": {"type": "string", "minLength": 10, "maxLength": 10},
+                        "circumstances": {"type": "string", "minLength": 1, "maxLength": 2000},
+                        "police_report": {"type": "string", "maxLength": 100}}, ["kind", "date", "circumstances"])
+RECEIPT_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
+                      "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
+                      "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])
+RECEIPT_ATTACH = obj({"upload_id": {"type": "string", "minLength": 1, "maxLength": 64}}, ["upload_id"])

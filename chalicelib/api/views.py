@@ -1,10 +1,10 @@
 """The JSON the API answers with, beside the schemas it must match (``api/schemas.py``; a test checks every answer
 against its route's schema). Links to stored files are short-lived presigned URLs, made here, at the edge."""
 from .. import clock
-from ..domain import functions, orders as lifecycle, photo_checks
+from ..domain import cards as registry, functions, orders as lifecycle, photo_checks
 from ..domain.officials import DECLARATION_LABELS, DECLARED, READY, Official
 from ..domain.orders import CardOrder
-from ..domain.roles import MANUFACTURER
+from ..domain.roles import COMMUNE, MANUFACTURER, PREFECTURE
 from ..services.directory import directory_id
 from ..store import files
 
@@ -116,6 +116,11 @@ def order(o: CardOrder, role: str) -> dict:
         }
         if card.card_number:
             entry["card_number"] = card.card_number
+        entry["reason"], entry["reason_label"] = card.reason, registry.REASON_LABELS[card.reason]
+        if card.replaces:
+            entry["replaces"] = card.replaces
+        if card.handed_over_at:
+            entry["handed_over_at"] = clock.iso(card.handed_over_at)
         if role == MANUFACTURER:
             if card.photo_key:  # None once the photos are purged
                 entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
@@ -141,6 +146,43 @@ def order(o: CardOrder, role: str) -> dict:
 def history(o: CardOrder) -> list[dict]:
     return [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
              "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in o.history]
+
+
+# --- the card registry --------------------------------------------------------------------------------------------
+
+def card(c, role: str) -> dict:
+    """A card of the registry as ``role`` sees it, with the moves that role may take on it now (``actions``)."""
+    hand_over = None
+    if c.hand_over:
+        hand_over = {"mode": c.hand_over["mode"], "mode_label": registry.HAND_OVER_MODES[c.hand_over["mode"]],
+                     "representative": c.hand_over.get("representative"), "at": clock.iso(c.hand_over["at"])}
+    declaration = None
+    if c.declaration:
+        declaration = {**{k: c.declaration.get(k) for k in ("kind", "date", "circumstances", "police_report")},
+                       "at": clock.iso(c.declaration["at"])}
+    return {
+        "number": c.card_number, "status": c.status, "status_label": c.label, "official_id": c.official_id,
+        "last_name": c.last_name, "first_name": c.first_name, "function": c.function,
+        "function_label": functions.function_label(c.function, c.sex), "siren": c.siren,
+        "commune_name": c.commune_name, "department_code": c.department_code, "order_id": c.order_id,
+        "reason": c.reason, "reason_label": registry.REASON_LABELS[c.reason], "replaces": c.replaces,
+        "created_at": clock.iso(c.created_at), "updated_at": clock.iso(c.updated_at),
+        "hand_over": hand_over, "declaration": declaration,
+        "receipt_url": files.presigned_get(c.receipt_key) if c.receipt_key and role != COMMUNE else None,
+        "history": [{"status": e.status, "status_label": registry.LABELS[e.status], "at": clock.iso(e.at),
+                     "by_role": e.by_role, "note": e.note} for e in c.history],
+        "actions": card_actions(c, role),
+    }
+
+
+def card_actions(c, role: str) -> list[str]:
+    """What the site offers on the card, from the registry's rules (``domain/cards.py``): the same table decides."""
+    actions = [name for name, target in (("hand_over", registry.REMISE), ("declare", registry.PERDUE),
+                                         ("return", registry.RESTITUEE), ("destroy", registry.DETRUITE))
+               if registry.MOVES[target].role == role and c.status in registry.MOVES[target].sources]
+    if role == PREFECTURE and c.hand_over:
+        actions.append("attach_receipt")
+    return actions
 
 
 # --- what a directory import changed for the commune -------------------------------------------------------------

@@ -14,7 +14,7 @@ acknowledged on the preview cannot change: no new photo, no re-crop, no function
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from . import functions, photo_checks
+from . import cards, functions, photo_checks
 from .changes import Below, Change, Refused, entity
 from .eligibility import MINIMUM_AGE, adult_on
 from .names import person_key
@@ -103,6 +103,11 @@ class Official:
     preview_key: str | None = None
     active_order_id: str | None = None  # the card order in progress, if any
     delivered_order_id: str | None = None  # the order whose card was last handed over
+    # The official's latest card in the registry (domain/cards.py), kept in step with it in the same writes: an order
+    # reads it with the official, and a card still valid is not ordered again without a reason that replaces it.
+    held_card_number: str | None = None
+    held_card_status: str | None = None
+    held_card_handed_over_at: datetime | None = None
     mandate_ended_at: datetime | None = None  # the directory no longer holds the card's function
     # Officials the commune declared before the directory lists them (``declare``); "rne" for the others.
     origin: str = RNE
@@ -341,13 +346,17 @@ class Official:
             return None
         return Change(self, {"overdue_flagged_at": now}, {"overdue_flagged_at": None, "rne_linked_at": None})
 
-    def taken_by(self, order_public_id: str) -> Change:
+    def taken_by(self, order_public_id: str, held_card_status: str | None = None) -> Change:
         """The official's card is ordered. The card copies the official as read: nothing of it may have changed
         since (a function changed at the same moment would leave the card with the old function and a preview
-        about to be deleted)."""
-        return Change(self, {"active_order_id": order_public_id},
-                      {"active_order_id": None, "photo_key": self.photo_key, "function": self.function,
-                       "preview_key": self.preview_key, "preview_status": READY})
+        about to be deleted), nor the card they hold. ``held_card_status``: the held card's new status when the new
+        one replaces it (to be returned)."""
+        sets = {"active_order_id": order_public_id}
+        if held_card_status:
+            sets["held_card_status"] = held_card_status
+        return Change(self, sets, {"active_order_id": None, "photo_key": self.photo_key, "function": self.function,
+                                   "preview_key": self.preview_key, "preview_status": READY,
+                                   "held_card_status": self.held_card_status})
 
     def released_by(self, order_public_id: str, handed_over: bool) -> Change:
         return HeldOfficial(self.siren, self.official_id).released_by(order_public_id, handed_over)
@@ -368,6 +377,17 @@ class HeldOfficial:
         if handed_over:
             sets["delivered_order_id"] = order_public_id
         return Change(self, sets, {"active_order_id": order_public_id})
+
+    def card_handed_over(self, order_public_id: str, card_number: str, at: datetime) -> Change:
+        """The official's card of this order is handed over: the order no longer holds them, and the card is the
+        one they hold."""
+        return Change(self, {"active_order_id": None, "delivered_order_id": order_public_id,
+                             "held_card_number": card_number, "held_card_status": cards.REMISE,
+                             "held_card_handed_over_at": at}, {"active_order_id": order_public_id})
+
+    def held_card_moved(self, card_number: str, status: str) -> Change:
+        """The card the official holds changed status in the registry (declared, to return, returned, destroyed)."""
+        return Change(self, {"held_card_status": status}, {"held_card_number": card_number})
 
 
 def check_function(function: str, eligible: list[str], sex: str) -> None:

@@ -8,7 +8,7 @@ success and one conflict, never a lost update.
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from . import functions
+from . import cards as registry, functions
 from .changes import PRESENT, Change, Refused, entity
 from .ids import time_ordered_id
 from .officials import HeldOfficial, Official
@@ -21,6 +21,7 @@ EN_PRODUCTION = "en_production"
 REJETEE = "rejetee"
 EN_LIVRAISON = "en_livraison"
 LIVREE = "livree"
+REMISE_PARTIELLE = "remise_partielle"
 REMISE = "remise"
 
 LABELS = {
@@ -31,6 +32,7 @@ LABELS = {
     REJETEE: "Rejetée",
     EN_LIVRAISON: "En livraison",
     LIVREE: "Livrée en préfecture",
+    REMISE_PARTIELLE: "Remise partielle",
     REMISE: "Remise à l'élu",
 }
 STATUSES = tuple(LABELS)
@@ -40,7 +42,10 @@ FINAL = frozenset({ANNULEE, REJETEE, REMISE})
 # When the directory ends an official's mandate: an order whose card is not made yet is flagged, a delivered card is
 # to be returned (``CardOrder.mandate_ended``).
 NOT_YET_PRODUCED = frozenset({BROUILLON, EN_PREPARATION})
-DELIVERED = frozenset({LIVREE, REMISE})
+BEING_MADE = frozenset({EN_PRODUCTION, EN_LIVRAISON})
+DELIVERED = frozenset({LIVREE, REMISE_PARTIELLE, REMISE})
+# The préfecture hands the cards over one by one (services/cards.py): the order is « Remise partielle » until the last.
+HANDING_OVER = frozenset({LIVREE, REMISE_PARTIELLE})
 
 
 class Move(NamedTuple):
@@ -57,11 +62,15 @@ MOVES = {
     REJETEE: Move(REJETEE, frozenset({EN_PREPARATION, EN_PRODUCTION}), MANUFACTURER, reason_required=True),
     EN_LIVRAISON: Move(EN_LIVRAISON, frozenset({EN_PRODUCTION}), MANUFACTURER),
     LIVREE: Move(LIVREE, frozenset({EN_LIVRAISON}), PREFECTURE),
-    REMISE: Move(REMISE, frozenset({LIVREE}), PREFECTURE),
+    # The whole order at once: every card not handed over yet, to its official in person (the mayor and the deputies
+    # come together). Card by card, and to a representative, is services/cards.py.
+    REMISE: Move(REMISE, HANDING_OVER, PREFECTURE),
 }
 
 
-MAX_CARDS = 99  # a DynamoDB transaction holds 100 writes: the order and one per official
+# A DynamoDB transaction holds 100 writes: production writes the order, the year's counter and one registry record
+# per card.
+MAX_CARDS = 98
 
 # Long enough for a card lost or faulty at hand-over to be reported and drawn again from the same photo; short enough
 # that a town hall's photos do not outlive their use (docs/orders.md, docs/security.md). The purge is
@@ -128,11 +137,15 @@ class Card:
     preview_key: str | None = None
     card_number: str | None = None
     card_key: str | None = None  # the final card, drawn with its number when production starts
+    reason: str = registry.PREMIERE_DEMANDE  # why it is ordered (domain/cards.py)
+    replaces: str | None = None  # the number of the card it replaces
+    handed_over_at: datetime | None = None
 
     @classmethod
-    def of(cls, official: Official) -> "Card":
+    def of(cls, official: Official, reason: str) -> "Card":
         return cls(official.official_id, official.last_name, official.first_name, official.sex, official.function,
-                   official.mandate_start, official.department_label, official.photo_key, official.preview_key)
+                   official.mandate_start, official.department_label, official.photo_key, official.preview_key,
+                   reason=reason, replaces=registry.replaces(official, reason))
 
 
 class HistoryEntry(NamedTuple):
@@ -173,7 +186,6 @@ class CardOrder:
     history: list
     delivery_address: dict | None = None
     alerts: list | None = None
-    return_department: str | None = None  # set while a delivered card is to be given back
     purge_after: datetime | None = None  # when the photos behind the closed order go
     purge_keys: list | None = None
     photos_deleted_at: datetime | None = None
@@ -184,24 +196,49 @@ class CardOrder:
 
     @classmethod
     def create(cls, by: Principal, officials: list, delivery_address: dict | None, at: datetime,
-               order_id: str | None = None) -> "CardOrder":
-        """A draft order of one card per official, each of whom must be orderable now (``Official.why_not_orderable``):
-        else ``Refused("officials_not_ready")`` listing every official that is not."""
+               order_id: str | None = None, reasons: list | None = None) -> "CardOrder":
+        """A draft order of one card per official, each with its reason (``reasons``, None: the one that follows
+        from the card they hold, ``cards.reason_for``). Refused, and nothing written, when an official's mandate
+        ended (``mandate_ended``), when one holds a valid card that no reason replaces (``card_already_issued``), or
+        when one is not orderable now (``officials_not_ready``, ``Official.why_not_orderable``); each refusal lists
+        every official concerned."""
         if not 1 <= len(officials) <= MAX_CARDS:
             raise Refused("invalid_request", f"Une demande compte de 1 à {MAX_CARDS} élus.")
+        ended = [o for o in officials if o.mandate_ended_at is not None]
+        if ended:
+            raise Refused("mandate_ended", " ".join(
+                f"{o.first_name} {o.last_name} n'est plus {functions.function_label(o.function, o.sex).lower()} "
+                "d'après le répertoire national des élus : aucune carte ne peut être commandée." for o in ended),
+                details=[{"official_id": o.official_id, "code": "mandate_ended"} for o in ended])
+        chosen, refusals = [], []
+        for official, reason in zip(officials, reasons or [None] * len(officials)):
+            try:
+                chosen.append(registry.reason_for(official, reason))
+            except Refused as refused:
+                refusals.append(refused)
+        if refusals:
+            first = refusals[0]
+            raise Refused(first.code, " ".join(r.message for r in refusals if r.code == first.code),
+                          details=[d for r in refusals if r.code == first.code for d in r.details or []])
         problems = problems_of(officials)
         if problems:
             raise officials_not_ready(problems)
         return cls(by.siren, order_id or time_ordered_id(), BROUILLON, by.department_code,
-                   officials[0].commune_label, at, at, [Card.of(o) for o in officials],
+                   officials[0].commune_label, at, at, [Card.of(o, r) for o, r in zip(officials, chosen)],
                    [HistoryEntry(BROUILLON, at, by.role, by.email)], delivery_address)
 
     def created(self) -> Change:
         return Change(self, kind="create")
 
     def takes(self, officials: list) -> list:
-        """The officials' changes that go with the order's creation, in the same transaction."""
-        return [official.taken_by(self.public_id) for official in officials]
+        """The officials' changes that go with the order's creation, in the same transaction: each is held by the
+        order, and a valid card the new one replaces is to be returned."""
+        return [official.taken_by(self.public_id, registry.A_RESTITUER if self.replaces_valid_card(official) else None)
+                for official in officials]
+
+    def replaces_valid_card(self, official: Official) -> bool:
+        card = self.card_of(official.official_id)
+        return official.held_card_status in registry.VALID and card.reason in registry.REPLACES_VALID_CARD
 
     def visible_to(self, principal: Principal) -> bool:
         """The commune sees its own orders, the préfecture those of its département, the card maker all."""
@@ -262,14 +299,36 @@ class CardOrder:
         if self.status in NOT_YET_PRODUCED:
             alert = Alert(official.official_id, "mandate_ended", f"{name} n'est plus {label} d'après le répertoire "
                           "national des élus : vérifiez la demande avant sa fabrication.", at)
+        elif self.status in BEING_MADE:
+            alert = Alert(official.official_id, "mandate_ended", f"{name} n'est plus {label} d'après le répertoire "
+                          "national des élus : la carte est en fabrication, elle ne doit pas être remise.", at)
         elif self.status in DELIVERED:
             alert = Alert(official.official_id, "card_to_return", f"Le mandat de {name} ({label}) a pris fin : la "
                           "carte est à restituer à la préfecture.", at)
-            sets["return_department"] = self.department_code
         else:
             return None
         sets["alerts"] = list(self.alerts or []) + [alert]
         return Change(self, sets, {"status": self.status})
+
+    def cards_handed_over(self, card_numbers: set, by: Principal, at: datetime) -> Change:
+        """Cards of the order were handed over (``cards.RegisteredCard.hand_over_to``): the order is « Remise
+        partielle » until its last card, then « Remise à l'élu », closed (its photos' retention starts). Relies on
+        the order as read (``updated_at``): two cards of one order handed over at once never lose each other's line."""
+        if self.status not in HANDING_OVER:
+            raise Refused("invalid_transition", f"La demande est « {LABELS[self.status]} » : ses cartes ne peuvent "
+                          "pas être remises.")
+        cards = [Card(**{**vars(c), "handed_over_at": at}) if c.card_number in card_numbers else c
+                 for c in self.cards]
+        status = REMISE if all(c.handed_over_at for c in cards) else REMISE_PARTIELLE
+        sets: dict = {"cards": cards, "updated_at": at}
+        if status != self.status:
+            sets.update(status=status, history=self.history + [HistoryEntry(status, at, by.role, by.email)])
+            if status in FINAL:
+                sets["purge_after"] = at + RETENTION
+        return Change(self, sets, {"status": self.status, "updated_at": self.updated_at})
+
+    def cards_left_to_hand_over(self) -> list:
+        return [c for c in self.cards if c.card_number and c.handed_over_at is None]
 
     def card_of(self, official_id: str) -> Card | None:
         return next((card for card in self.cards if card.official_id == official_id), None)

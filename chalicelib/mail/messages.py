@@ -134,3 +134,19 @@ def directory_changed_mail(to: str, commune_name: str, source_label: str, newly_
         subject = "Répertoire des élus : changements pour votre commune"
     return Mail(to=to, subject=subject, text=_text(paragraphs, link),
                 html=_html(paragraphs, link, "Voir sur le portail"))
+
+
+def card_declared_mail(to: str, commune_name: str, card_number: str, official_name: str, function_label: str,
+                       status_label: str, on: str, circumstances: str, police_report: str | None, link: str) -> Mail:
+    """To a préfecture's agents: a card of their département was declared lost or stolen by its commune."""
+    day = ".".join(reversed(on.split("-"))).replace(".", "/") if on else ""
+    paragraphs = ["Bonjour,",
+                  f"La commune de {commune_name} a déclaré {status_label} la carte n° {card_number} de "
+                  f"{official_name} ({function_label}), le {day}.",
+                  f"Circonstances : {circumstances}"]
+    if police_report:
+        paragraphs.append(f"Référence du dépôt de plainte : {police_report}")
+    paragraphs.append("La carte ne peut plus être remise ; une carte de remplacement peut être commandée par la "
+                      "commune. Si elle est retrouvée, elle est à détruire.")
+    return Mail(to=to, subject=f"Carte d'élu {status_label} : n° {card_number}", text=_text(paragraphs, link),
+                html=_html(paragraphs, link, "Voir la carte"))

@@ -52,6 +52,9 @@ class ReceiptCard:
     department: str
     card_number: str
     handed_over_on: date | None
+    # A hand-over to a representative of the town hall (domain/cards.py): {last_name, first_name, quality}. The
+    # receipt is then a transfer of responsibility that the representative signs, not the official's own receipt.
+    representative: dict | None = None
 
 
 def hand_over_receipt(cards: list[ReceiptCard], prefecture_name: str) -> bytes:
@@ -62,7 +65,9 @@ def hand_over_receipt(cards: list[ReceiptCard], prefecture_name: str) -> bytes:
         _letterhead(pdf)
         pdf.set_xy(20, 45)
         pdf.set_font("DejaVu", "B", 16)
-        pdf.multi_cell(170, 8, "Récépissé de remise de la carte d'identité d'élu", align="C")
+        agent = card.representative
+        pdf.multi_cell(170, 8, "Récépissé de remise de la carte d'identité d'élu" + (
+            "\net transfert de responsabilité" if agent else ""), align="C")
         pdf.ln(2)
         pdf.set_font("DejaVu", "", 10)
         pdf.multi_cell(170, 5, "Article L.2122-34-1 du code général des collectivités territoriales", align="C")
@@ -75,6 +80,8 @@ def hand_over_receipt(cards: list[ReceiptCard], prefecture_name: str) -> bytes:
             ("Date de remise", card.handed_over_on.strftime("%d/%m/%Y") if card.handed_over_on else "____ / ____ / ________"),
             ("Remise par", prefecture_name),
         ]
+        if agent:
+            rows.insert(4, ("Remise à", f"{agent['last_name'].upper()} {agent['first_name']}, {agent['quality']}"))
         for label, value in rows:
             pdf.set_x(25)
             pdf.set_font("DejaVu", "", 11)
@@ -84,9 +91,16 @@ def hand_over_receipt(cards: list[ReceiptCard], prefecture_name: str) -> bytes:
         pdf.ln(6)
         pdf.set_font("DejaVu", "", 10)
         pdf.set_x(25)
-        pdf.multi_cell(160, 5, "Je soussigné(e) reconnais avoir reçu la carte d'identité d'élu désignée ci-dessus.")
+        if agent:
+            pdf.multi_cell(160, 5, f"Je soussigné(e) {agent['first_name']} {agent['last_name'].upper()}, "
+                           f"{agent['quality']}, représentant la commune de {card.commune_name}, reconnais avoir reçu "
+                           "la carte d'identité d'élu désignée ci-dessus. J'en assume la garde jusqu'à sa remise à son "
+                           "titulaire, à qui je m'engage à la remettre en main propre.")
+        else:
+            pdf.multi_cell(160, 5, "Je soussigné(e) reconnais avoir reçu la carte d'identité d'élu désignée ci-dessus.")
         top = pdf.get_y() + 10
-        for x, title in ((25, "Signature de l'élu(e)"), (110, "Signature et cachet de la préfecture")):
+        for x, title in ((25, "Signature du représentant" if agent else "Signature de l'élu(e)"),
+                         (110, "Signature et cachet de la préfecture")):
             pdf.set_xy(x, top)
             pdf.set_font("DejaVu", "B", 10)
             pdf.cell(75, 6, title)

@@ -319,7 +319,8 @@ def create_operator(email: str, first_name: str, last_name: str, role: str, depa
         department_code = None
     now = clock.now()
     account = Account(email, account_id=uuid.uuid4().hex, role=role, first_name=first_name, last_name=last_name,
-                      department_code=department_code, created_at=now)
+                      department_code=department_code, created_at=now,
+                      prefecture_department=department_code if role == roles.PREFECTURE else None)
     token, link = (None, None) if password is not None else _password_link(account, now)
     if password is not None:
         account.password_hash = passwords.hash_password(password)

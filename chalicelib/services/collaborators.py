@@ -13,3 +13,4 @@ class Collaborators(NamedTuple):  # a NamedTuple: 0.05 ms to define on the API's
     send_photo_task: Callable[[dict], None]  # work for the image function (re-crop, preview, cards)
     order_moved: Callable[[Any, str | None, frozenset], None]  # tells the commune's agents (services/notifications)
     files: Any = None  # the data bucket (store/files.py): photos and cards
+    card_declared: Callable[[Any, list], None] = lambda card, emails: None  # tells the préfecture's agents

@@ -46,6 +46,25 @@ def hand_over_receipt(order: CardOrder) -> dict:
     return {**_publish("receipts", draw_receipt(cards, prefecture)), "pages": len(cards)}
 
 
+def card_receipt(card) -> dict:
+    """One card's receipt, as it was handed over: the official's own, or the representative's transfer of
+    responsibility (``domain/cards.py``)."""
+    # cold start: printing.pdf 2 ms (fpdf2 itself waits for the first page), only the printing routes need it
+    from ..printing.pdf import ReceiptCard, hand_over_receipt as draw_receipt
+
+    if not card.hand_over:
+        raise PortalError(409, "not_handed_over", f"La carte n° {card.card_number} n'a pas encore été remise : "
+                          "enregistrez d'abord sa remise.")
+    try:
+        prefecture = Prefecture.get(card.department_code).name
+    except Prefecture.DoesNotExist:
+        prefecture = f"Préfecture ({card.department_code})"
+    line = ReceiptCard(card.last_name, card.first_name, function_label(card.function, card.sex), card.commune_name,
+                       department_on_card("", card.department_code), card.card_number,
+                       card.hand_over["at"].date(), card.hand_over.get("representative"))
+    return {**_publish("receipts", draw_receipt([line], prefecture)), "pages": 1}
+
+
 # Each commune's code is one update and one counter reset: 50 communes make a transaction of 100 writes.
 _LETTERS_PER_WRITE = 50
 

@@ -8,12 +8,18 @@ through ``directory``, which knows neither module.
 import logging
 
 from .. import clock
+from ..domain import cards as registry
 from ..domain.changes import Conflict
+from ..domain.officials import HeldOfficial
+from ..domain.roles import Principal
 from ..store.tables import DirectoryItem
 from ..store.unit_of_work import UnitOfWork
 from . import directory
 
 log = logging.getLogger(__name__)
+
+# Who moves a card when the directory ends a mandate: the import itself, recorded as such in the card's history.
+DIRECTORY = Principal("répertoire national des élus", "directory", None, None, "")
 
 
 def review(persons: set[tuple[str, str]]) -> int:
@@ -37,7 +43,25 @@ def review(persons: set[tuple[str, str]]) -> int:
         uow.commit()
         for order_id in filter(None, {official.active_order_id, official.delivered_order_id}):
             flagged += _flag(uow, order_id, official, now)
+        _card_to_return(uow, official, now)
     return flagged
+
+
+def _card_to_return(uow: UnitOfWork, official, now) -> None:
+    """The card the official holds certifies a function they lost: in the registry, it is to be returned (the
+    commune sees it in « Cartes », the préfecture in its list of cards to return)."""
+    if official.held_card_status not in registry.VALID:
+        return
+    card = uow.get(uow.cards.ref(official.held_card_number))
+    change = card.to_return(DIRECTORY, now, "Mandat terminé d'après le répertoire national des élus") if card else None
+    if change is None:
+        return
+    uow.add(change, HeldOfficial(official.siren, official.official_id).held_card_moved(card.card_number,
+                                                                                        registry.A_RESTITUER))
+    try:
+        uow.commit()
+    except Conflict:
+        log.warning("card not set to return: it moved meanwhile", extra={"card": card.card_number})
 
 
 def _flag(uow: UnitOfWork, order_public_id: str, official, now) -> int:

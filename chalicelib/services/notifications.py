@@ -5,7 +5,7 @@ import logging
 from ..domain import orders as lifecycle
 from ..domain.functions import function_label
 from ..mail import sender
-from ..mail.messages import declaration_reviewed_mail, directory_changed_mail, order_moved_mail
+from ..mail.messages import card_declared_mail, declaration_reviewed_mail, directory_changed_mail, order_moved_mail
 from ..settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -54,3 +54,18 @@ def directory_changed(commune_name: str, notice, agent_emails) -> None:
                                                newly_eligible, to_return, flagged, link))
     except Exception:  # noqa: BLE001 - the notice is in the commune's space; a lost e-mail must not send it twice
         log.exception("directory notice not sent by e-mail", extra={"notice": notice.notice_id})
+
+
+def card_declared(card, prefecture_emails) -> None:
+    """``card``: a ``domain.cards.RegisteredCard`` just declared lost or stolen; told to its préfecture's agents."""
+    link = f"{get_settings().site_url}/prefecture-cartes.html?numero={card.card_number}"
+    declaration = card.declaration or {}
+    try:
+        for email in sorted(prefecture_emails or ()):
+            sender.send(card_declared_mail(email, card.commune_name, card.card_number,
+                                           f"{card.first_name} {card.last_name}",
+                                           function_label(card.function, card.sex), card.label.lower(),
+                                           declaration.get("date", ""), declaration.get("circumstances", ""),
+                                           declaration.get("police_report"), link))
+    except Exception:  # noqa: BLE001 - the declaration is recorded and in the registry; a lost e-mail must not fail it
+        log.exception("card declaration not sent to the préfecture", extra={"card": card.card_number})

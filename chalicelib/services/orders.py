@@ -9,17 +9,20 @@ never a lost update. The views (JSON) are the API's (``api/views.py``).
 import logging
 
 from .. import clock
-from ..domain import orders as lifecycle
+from ..domain import cards as registry, orders as lifecycle
+from ..domain.cards import RegisteredCard
 from ..domain.changes import Conflict, Refused
 from ..domain.orders import CardOrder, officials_not_ready
 from ..domain.roles import COMMUNE, PREFECTURE, Principal
 from ..errors import PortalError
+from . import cards
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("portal.audit")
 
 CARD_NUMBER_ATTEMPTS = 5
+MAX_WRITES = 100  # in one DynamoDB transaction
 
 
 def not_found() -> Refused:
@@ -49,10 +52,14 @@ def load(c: Collaborators, principal: Principal, order_public_id: str) -> CardOr
 
 # --- commune side -------------------------------------------------------------------------------------------------
 
-def create_order(c: Collaborators, principal: Principal, official_ids: list[str]) -> CardOrder:
+def create_order(c: Collaborators, principal: Principal, official_ids: list[str],
+                 reasons: dict | None = None) -> CardOrder:
+    """``reasons``: official id -> why the card is ordered (``domain/cards.py``); an official not named gets the
+    reason that follows from the card they hold."""
     official_ids = list(dict.fromkeys(official_ids))
     if not 1 <= len(official_ids) <= lifecycle.MAX_CARDS:
         raise Refused("invalid_request", f"Une demande compte de 1 à {lifecycle.MAX_CARDS} élus.")
+    reasons = reasons or {}
     uow = c.unit_of_work()
     # The officials and the préfecture's address in one read.
     *officials, address = uow.read([uow.officials.ref(principal.siren, oid) for oid in official_ids]
@@ -63,8 +70,10 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
             problems += [{"official_id": oid, "code": "not_found", "message": "Élu inconnu dans votre commune."}] \
                 if official is None else lifecycle.problems_of([official])
         raise officials_not_ready(problems)
-    order = CardOrder.create(principal, officials, address.as_dict() if address else None, c.now())
-    uow.add(order.created(), *order.takes(officials))
+    now = c.now()
+    order = CardOrder.create(principal, officials, address.as_dict() if address else None, now,
+                             reasons=[reasons.get(oid) for oid in official_ids])
+    uow.add(order.created(), *order.takes(officials), *_replaced_cards(uow, principal, order, officials, now))
     try:
         uow.commit()
     except Conflict:
@@ -74,6 +83,21 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
                                                "sa photo ou sa fonction a changé."} for o in officials]) from None
     _audit(c, order, principal, None)
     return order
+
+
+def _replaced_cards(uow, principal: Principal, order: CardOrder, officials: list, now) -> list:
+    """The valid cards the new ones replace (worn, another function, a new mandate) are to be returned: their
+    registry records change in the order's transaction (one more read, only when there are some)."""
+    replacing = [o for o in officials if order.replaces_valid_card(o)]
+    if not replacing:
+        return []
+    if 1 + len(officials) + len(replacing) > MAX_WRITES:
+        raise Refused("invalid_request", f"Une demande compte au plus {MAX_WRITES - 1 - len(officials)} cartes de "
+                      "remplacement avec ces élus : répartissez-les sur deux demandes.")
+    records = uow.read([uow.cards.ref(o.held_card_number) for o in replacing])
+    notes = [registry.REASON_LABELS[order.card_of(o.official_id).reason].lower() for o in replacing]
+    return [record.to_return(principal, now, f"Remplacée ({note}), demande {order.public_id}")
+            for note, record in zip(notes, records) if record is not None]
 
 
 def list_orders(c: Collaborators, principal: Principal, cursor: str | None) -> tuple[list, str | None]:
@@ -95,6 +119,8 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
     """One move of the lifecycle. One read (the order, its commune for the notification, and the card-number counter
     when production starts) and one write (the order alone, or a transaction with the counter or the officials)."""
     siren, order_id = _key(principal, order_public_id)
+    if target == lifecycle.REMISE:
+        return _hand_over_all(c, principal, order_public_id)
     now = c.now()
     for _attempt in range(CARD_NUMBER_ATTEMPTS):
         uow = c.unit_of_work()
@@ -110,6 +136,11 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
             order.number_cards(now.year, counter.count)
             moved.change.sets["cards"] = order.cards
             uow.add(counter.take(len(order.cards)))
+            # The registry's records, one per card, from its number on (domain/cards.py).
+            uow.add(*[RegisteredCard.numbered(order, card, card.reason, card.replaces, principal, now).created()
+                      for card in order.cards])
+        elif target == lifecycle.LIVREE or (target == lifecycle.REJETEE and moved.source == lifecycle.EN_PRODUCTION):
+            uow.add(*_cards_follow(uow, order, target, principal, reason, now))
         if moved.releases_officials:
             uow.add(*order.releases(moved))  # part of the same all-or-nothing write
         try:
@@ -130,6 +161,23 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
         request_card_drawing(c, order)
     c.order_moved(order, reason, commune.agent_emails if commune else frozenset())
     return order
+
+
+def _cards_follow(uow, order: CardOrder, target: str, principal: Principal, reason: str | None, now) -> list:
+    """The registry follows the order: its cards are at the préfecture once delivered; the cards of an order
+    rejected in production are destroyed by the card maker."""
+    numbers = [card.card_number for card in order.cards if card.card_number]
+    records = [r for r in uow.read([uow.cards.ref(n) for n in numbers]) if r is not None] if numbers else []
+    status, note = (registry.LIVREE, None) if target == lifecycle.LIVREE else \
+        (registry.DETRUITE, f"Demande rejetée : {(reason or '').strip()}")
+    return [record.follows_order(status, principal, now, note) for record in records]
+
+
+def _hand_over_all(c: Collaborators, principal: Principal, order_public_id: str) -> CardOrder:
+    """« Remise à l'élu » on the whole order: its cards left, each to its official in person (services/cards.py)."""
+    order = load(c, principal, order_public_id)
+    lifecycle.check_move(order.status, lifecycle.REMISE, principal.role, None)
+    return cards.hand_over_all(c, principal, order)
 
 
 def request_card_drawing(c: Collaborators, order: CardOrder) -> None:
@@ -168,13 +216,3 @@ def admin_list(c: Collaborators, principal: Principal, status: str | None, depar
         return orders.page_by_status(status, cursor)
     raise Refused("invalid_request", "Précisez un statut ou un département.",
                   details={"status": "Statut ou département requis."})
-
-
-def cards_to_return(c: Collaborators, principal: Principal, department: str | None,
-                    cursor: str | None) -> tuple[list, str | None]:
-    """Delivered cards whose mandate ended: the préfecture gets them back."""
-    if principal.role == PREFECTURE:
-        department = principal.department_code
-    if not department:
-        raise Refused("invalid_request", "Précisez le département.", details={"department": "Département requis."})
-    return c.unit_of_work().orders.page_to_return(department, cursor)

@@ -57,6 +57,20 @@ def read_object(key: str, max_bytes: int) -> bytes | None:
     return obj["Body"].read(max_bytes + 1)
 
 
+def read_head(key: str, length: int = 1024) -> tuple[int, bytes] | None:
+    """The object's size and its first ``length`` bytes (enough to tell its type), None when it does not exist."""
+    try:
+        obj = open_object(key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+    try:
+        return obj["ContentLength"], obj["Body"].read(length)
+    finally:
+        obj["Body"].close()
+
+
 def put_object(key: str, data: bytes, content_type: str) -> None:
     aws.client("s3").put_object(Bucket=get_settings().data_bucket, Key=key, Body=data, ContentType=content_type)
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from pynamodb.attributes import MapAttribute
 
 from ..domain import orders as lifecycle
+from ..domain.cards import CardEvent, RegisteredCard
 from ..domain.changes import PRESENT, Below, Change, Refused
 from ..domain.officials import DECLARED, HeldOfficial, Official, PhotoUpload, Registration
 from ..domain.orders import Alert, Card, CardNumbers, CardOrder, HistoryEntry
@@ -210,7 +211,7 @@ class OrderRepository(Repository):
             [HistoryEntry(h.status, h.at, h.by_role, h.by, h.reason) for h in item.history],
             _plain(item.delivery_address.as_dict()) if item.delivery_address else None,
             [Alert(a.official_id, a.code, a.message, a.at) for a in item.alerts] if item.alerts is not None else None,
-            item.return_department, item.purge_after, list(item.purge_keys) if item.purge_keys is not None else None,
+            item.purge_after, list(item.purge_keys) if item.purge_keys is not None else None,
             item.photos_deleted_at,
         )
 
@@ -262,14 +263,64 @@ class OrderRepository(Repository):
         return self._page(self.model.by_department_status.query(
             partition, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, department_status=partition)))
 
-    def page_to_return(self, department: str, cursor: str | None):
-        return self._page(self.model.by_return.query(
-            department, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, return_department=department)))
 
     def due_for_purge(self, now: datetime, limit: int) -> list[CardOrder]:
         return [self.to_entity(item) for item in
                 self.model.by_purge.query(lifecycle.PURGE_DUE, self.model.purge_after <= now, limit=limit)]
 
+
+class CardRepository(Repository):
+    """The card registry, keyed by card number; a commune's cards, and cards by status (a département's or all)."""
+
+    model, entity, key_names = tables.RegisteredCard, RegisteredCard, ("card_number",)
+    KEYS = ("card_number",)
+
+    def to_entity(self, item) -> RegisteredCard:
+        values = {f.name: _plain(getattr(item, f.name)) for f in dataclasses.fields(RegisteredCard)}
+        values["history"] = [CardEvent(e.status, e.at, e.by_role, e.by, e.note) for e in item.history]
+        return RegisteredCard(**values)
+
+    def stored(self, name: str, value):
+        if name == "history":
+            return [tables.CardEvent(**event._asdict()) for event in value]
+        if name == "hand_over" and value is not None:
+            representative = value.get("representative")
+            return tables.HandOver(**{**value, "representative": tables.Representative(**representative)
+                                      if representative else None})
+        if name == "declaration" and value is not None:
+            return tables.Declaration(**value)
+        return value
+
+    def derived(self, values: dict) -> dict:
+        return self.derived_updates_of(values.get("department_code"), values)
+
+    def derived_updates(self, entity, values: dict) -> dict:
+        return self.derived_updates_of(entity.department_code, values)
+
+    @staticmethod
+    def derived_updates_of(department_code: str | None, values: dict) -> dict:
+        return {"department_status": f"{department_code}#{values['status']}"} if "status" in values else {}
+
+    def page_of_commune(self, siren: str, status: str | None, official_id: str | None, cursor: str | None):
+        condition = None
+        if status:
+            condition = self.model.status == status
+        if official_id:
+            term = self.model.official_id == official_id
+            condition = term if condition is None else condition & term
+        return self._page(self.model.by_commune.query(
+            siren, filter_condition=condition, limit=PAGE_SIZE,
+            last_evaluated_key=decode_cursor(cursor, self.KEYS, siren=siren)))
+
+    def page_by_status(self, status: str, cursor: str | None):
+        return self._page(self.model.by_status.query(
+            status, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, self.KEYS, status=status)))
+
+    def page_by_department_status(self, department: str, status: str, cursor: str | None):
+        partition = f"{department}#{status}"
+        return self._page(self.model.by_department_status.query(
+            partition, limit=PAGE_SIZE,
+            last_evaluated_key=decode_cursor(cursor, self.KEYS, department_status=partition)))
 
 
 def encode_cursor(key: dict | None) -> str | None:

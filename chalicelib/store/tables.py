@@ -166,6 +166,17 @@ class AccountSirenIndex(GlobalSecondaryIndex):
     email = UnicodeAttribute(range_key=True)
 
 
+class AccountPrefectureIndex(GlobalSecondaryIndex):
+    """Sparse: a préfecture's agents, told when a card of their département is declared lost or stolen."""
+
+    class Meta:
+        index_name = "by-prefecture"
+        projection = KeysOnlyProjection()
+
+    prefecture_department = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
 class Account(PortalModel):
     """A person who logs in: a commune agent, a manufacturer operator or a préfecture agent. The email is the login."""
 
@@ -185,7 +196,9 @@ class Account(PortalModel):
     commune_name = UnicodeAttribute(null=True)  # commune agents: copied for the emails and the password rules
     password_hash = UnicodeAttribute(null=True)  # None until the person sets it from the emailed link
     created_at = UTCDateTimeAttribute()
+    prefecture_department = UnicodeAttribute(null=True)  # préfecture agents only: the sparse index's key
     by_siren = AccountSirenIndex()
+    by_prefecture = AccountPrefectureIndex()
 
 
 class Token(PortalModel):
@@ -405,6 +418,9 @@ class Official(PortalModel):
     preview_key = UnicodeAttribute(null=True)
     active_order_id = UnicodeAttribute(null=True)  # the card order in progress, if any
     delivered_order_id = UnicodeAttribute(null=True)  # the order whose card was last handed over
+    held_card_number = UnicodeAttribute(null=True)  # the official's latest card in the registry, kept in step with it
+    held_card_status = UnicodeAttribute(null=True)
+    held_card_handed_over_at = UTCDateTimeAttribute(null=True)
     mandate_ended_at = UTCDateTimeAttribute(null=True)  # the directory no longer holds the card's function
     # Officials the commune declared before the directory lists them (domain/officials.py: Official.declare)
     origin = UnicodeAttribute(default="rne")  # rne | declared
@@ -474,17 +490,6 @@ class OrderDepartmentIndex(GlobalSecondaryIndex):
     order_id = UnicodeAttribute(range_key=True)
 
 
-class OrderReturnIndex(GlobalSecondaryIndex):
-    """Sparse: only orders holding a card to give back (the mandate ended), by département."""
-
-    class Meta:
-        index_name = "by-return"
-        projection = AllProjection()
-
-    return_department = UnicodeAttribute(hash_key=True)
-    order_id = UnicodeAttribute(range_key=True)
-
-
 class OrderPurgeIndex(GlobalSecondaryIndex):
     """Sparse: closed orders whose photos are still kept, by the moment they must go (the scheduled purge)."""
 
@@ -515,6 +520,9 @@ class CardLine(MapAttribute):
     preview_key = UnicodeAttribute(null=True)
     card_number = UnicodeAttribute(null=True)
     card_key = UnicodeAttribute(null=True)  # the final card, drawn with its number when production starts
+    reason = UnicodeAttribute(default="premiere_demande")  # why it is ordered (domain/cards.py)
+    replaces = UnicodeAttribute(null=True)
+    handed_over_at = UTCDateTimeAttribute(null=True)
 
 
 class HistoryEntry(MapAttribute):
@@ -545,7 +553,6 @@ class CardOrder(PortalModel):
     history = ListAttribute(of=HistoryEntry)
     delivery_address = MapAttribute(null=True)
     alerts = ListAttribute(of=Alert, null=True)
-    return_department = UnicodeAttribute(null=True)
     # The photos' retention once the order is closed (services/retention.py): set by the closing move, removed by
     # the purge, which records what it still has to delete in purge_keys until it is done.
     purge_queue = UnicodeAttribute(null=True)
@@ -555,12 +562,107 @@ class CardOrder(PortalModel):
     by_status = OrderStatusIndex()
     by_department_status = OrderDepartmentStatusIndex()
     by_department = OrderDepartmentIndex()
-    by_return = OrderReturnIndex()
     by_purge = OrderPurgeIndex()
 
 
+class CardCommuneIndex(GlobalSecondaryIndex):
+    """A commune's cards (« Cartes »), by number."""
+
+    class Meta:
+        index_name = "by-commune"
+        projection = AllProjection()
+
+    siren = UnicodeAttribute(hash_key=True)
+    card_number = UnicodeAttribute(range_key=True)
+
+
+class CardStatusIndex(GlobalSecondaryIndex):
+    """The card maker's registry search: cards of one status across départements."""
+
+    class Meta:
+        index_name = "by-status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    card_number = UnicodeAttribute(range_key=True)
+
+
+class CardDepartmentStatusIndex(GlobalSecondaryIndex):
+    """A préfecture's cards of one status: to hand over, to return, declared lost or stolen."""
+
+    class Meta:
+        index_name = "by-department-status"
+        projection = AllProjection()
+
+    department_status = UnicodeAttribute(hash_key=True)  # <département>#<status>
+    card_number = UnicodeAttribute(range_key=True)
+
+
+class CardEvent(MapAttribute):
+    status = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by_role = UnicodeAttribute()
+    by = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class Representative(MapAttribute):
+    last_name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    quality = UnicodeAttribute()
+
+
+class HandOver(MapAttribute):
+    mode = UnicodeAttribute()  # titulaire | representant
+    representative = Representative(null=True)
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+
+
+class Declaration(MapAttribute):
+    kind = UnicodeAttribute()  # perte | vol
+    date = UnicodeAttribute()  # ISO date of the loss or theft
+    circumstances = UnicodeAttribute()
+    police_report = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    by = UnicodeAttribute()
+
+
+class RegisteredCard(PortalModel):
+    """The card registry: one record per card made, from its number to its destruction (domain/cards.py)."""
+
+    BASE_NAME = "cards"
+
+    class Meta(TableMeta):
+        pass
+
+    card_number = UnicodeAttribute(hash_key=True)
+    siren = UnicodeAttribute()
+    order_id = UnicodeAttribute()  # the order's public id
+    official_id = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    sex = UnicodeAttribute()
+    function = UnicodeAttribute()
+    commune_name = UnicodeAttribute()
+    department_code = UnicodeAttribute()
+    department_status = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    history = ListAttribute(of=CardEvent)
+    hand_over = HandOver(null=True)
+    declaration = Declaration(null=True)
+    receipt_key = UnicodeAttribute(null=True)
+    replaces = UnicodeAttribute(null=True)
+    by_commune = CardCommuneIndex()
+    by_status = CardStatusIndex()
+    by_department_status = CardDepartmentStatusIndex()
+
+
 ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, ReferenceSync, DirectoryItem, Official,
-              PhotoUpload, CardOrder]
+              PhotoUpload, CardOrder, RegisteredCard]
 
 
 def create_missing_tables() -> None:

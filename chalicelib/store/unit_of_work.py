@@ -14,9 +14,9 @@ from .. import aws
 from ..domain.changes import Change, Conflict
 from . import counters
 from .batch import get_many
-from .repositories import (CardNumberRepository, CommuneRepository, OfficialRepository, OrderRepository,
+from .repositories import (CardNumberRepository, CardRepository, CommuneRepository, OfficialRepository, OrderRepository,
                            PhotoUploadRepository, PrefectureRepository, Ref, RegistrationRepository)
-from .tables import DirectoryItem, is_condition_failure
+from .tables import Account, DirectoryItem, is_condition_failure
 
 
 class UnitOfWork:
@@ -28,6 +28,7 @@ class UnitOfWork:
         self.card_numbers = CardNumberRepository()
         self.registrations = RegistrationRepository()
         self.photo_uploads = PhotoUploadRepository()
+        self.cards = CardRepository()
         self._changes: list[Change] = []
         self._counted: list = []  # rate-limit attempts counted with the writes (store/counters.py)
 
@@ -58,6 +59,11 @@ class UnitOfWork:
     def attempts_ref(limit, subject: str):
         """A rate-limit counter, to read with the use case's other records (``domain/limits.py`` checks it)."""
         return counters.wanted(limit, subject)
+
+    @staticmethod
+    def prefecture_agents(department_code: str) -> list[str]:
+        """The e-mails of a préfecture's agents (one query of a sparse index)."""
+        return [item.email for item in Account.by_prefecture.query(department_code)]
 
     @staticmethod
     def directory_rows_of(insee_code: str, person_key: str) -> list:
@@ -100,7 +106,8 @@ class UnitOfWork:
                 change.apply()
 
     def _repository(self, change: Change):
-        for repository in (self.officials, self.orders, self.card_numbers, self.registrations, self.photo_uploads):
+        for repository in (self.officials, self.orders, self.card_numbers, self.registrations, self.photo_uploads,
+                           self.cards):
             if repository.writes(change.entity):
                 return repository
         raise TypeError(f"no repository writes {type(change.entity).__name__}")

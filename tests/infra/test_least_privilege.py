@@ -162,7 +162,24 @@ def run_journeys(client, settings) -> None:
     aws_clients._queue_urls.clear()  # the import function is another container than the API: its own look-up
     assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
     to_return = client.http.get("/admin/cards-to-return", headers=auth(prefecture)).json_body["items"]
-    assert [o["id"] for o in to_return] == [order_id]
+    assert [c["order_id"] for c in to_return] == [order_id]
+    # The card registry: the commune's cards, the registry search, the signed receipt, a loss, the destruction.
+    number = to_return[0]["number"]
+    for token, path in ((agent, "/cards"), (agent, f"/cards/{number}"), (prefecture, f"/admin/cards?number={number}"),
+                        (operator, "/admin/cards?status=a_restituer"), (prefecture, f"/admin/cards/{number}"),
+                        (prefecture, f"/admin/cards/{number}/hand-over-receipt")):
+        assert client.http.get(path, headers=auth(token)).status_code == 200, path
+    for scan in (b"%PDF-1.4 recepisse signe", b"\xff\xd8\xff\xe0 recepisse mieux numerise"):  # the second replaces it
+        upload = post_json(client, f"/admin/cards/{number}/receipt-uploads", {}, prefecture)
+        assert upload.status_code == 201, upload.json_body
+        assert post_file(upload.json_body, scan, "recepisse").status_code == 204
+        attached = post_json(client, f"/admin/cards/{number}/receipt", {"upload_id": upload.json_body["upload_id"]},
+                             prefecture)
+        assert attached.status_code == 200, attached.json_body
+    declared = post_json(client, f"/cards/{number}/declarations", {"kind": "perte", "date": "2026-11-30",
+                                                                    "circumstances": "Perdue en déplacement"}, agent)
+    assert declared.status_code == 201, declared.json_body
+    assert post_json(client, f"/admin/cards/{number}/destroy", {}, prefecture).status_code == 200
     # The commune is told (the notices function), reads the notice in its space and marks it read.
     assert deliver_s3_events(client, queue=NOTICES_QUEUE, handler="tell_communes") == 1
     [notice] = client.http.get("/directory-notices", headers=auth(agent)).json_body["items"]

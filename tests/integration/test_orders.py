@@ -325,7 +325,13 @@ def test_a_newer_directory_flags_orders_of_officials_whose_mandate_ended(client,
     assert seen_by_maker["alerts"] == seen_by_commune["alerts"]
     assert client.http.get(f"/orders/{untouched['id']}", headers=auth(agent)).json_body["alerts"] == []
     to_return = client.http.get("/admin/cards-to-return", headers=auth(prefecture)).json_body["items"]
-    assert [o["id"] for o in to_return] == [delivered["id"]]
-    assert to_return[0]["alerts"][0]["code"] == "card_to_return"
+    # The registry lists the card itself, to be returned; its order keeps the alert.
+    assert [(c["order_id"], c["status"], c["last_name"]) for c in to_return] == [
+        (delivered["id"], "a_restituer", "GIRAUD")]
+    assert "Mandat terminé" in to_return[0]["history"][-1]["note"]
+    assert client.http.get(f"/admin/orders/{delivered['id']}", headers=auth(prefecture)).json_body[
+        "alerts"][0]["code"] == "card_to_return"
+    assert [c["number"] for c in client.http.get("/cards?status=a_restituer", headers=auth(agent)).json_body[
+        "items"]] == [to_return[0]["number"]]
     official = client.http.get(f"/officials/{fontaine}", headers=auth(agent)).json_body
     assert official["mandate_ended"] is True

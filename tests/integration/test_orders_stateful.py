@@ -8,7 +8,7 @@ from chalicelib.domain import orders as lifecycle
 from chalicelib.domain.changes import Refused
 from chalicelib.services import orders as service
 from chalicelib.services.sessions import authenticate
-from chalicelib.store.tables import CardOrder, Official
+from chalicelib.store.tables import CardOrder, Official, RegisteredCard
 from tests.conftest import REFERENCE_DATA
 from chalicelib.wiring import collaborators
 from tests.helpers import commune_with_ready_officials, load_reference_data, log_in
@@ -44,14 +44,18 @@ def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
             self.orders: list[str] = []
             self.moves_done = 0
 
-        @rule(officials=st.lists(st.sampled_from(official_ids), min_size=1, max_size=2, unique=True))
-        def create(self, officials):
+        @rule(officials=st.lists(st.sampled_from(official_ids), min_size=1, max_size=2, unique=True),
+              reason=st.sampled_from([None, "changement_de_fonction"]))
+        def create(self, officials, reason):
             try:
-                order = service.create_order(c, principals["commune"], officials)
+                order = service.create_order(c, principals["commune"], officials, {o: reason for o in officials})
             except Refused as error:
+                stored = [Official.get(SIREN, oid) for oid in officials]
+                if error.code == "card_already_issued":
+                    assert reason is None and any(o.held_card_status == "remise" for o in stored)
+                    return
                 assert error.code == "officials_not_ready"
-                held = [Official.get(SIREN, oid).active_order_id for oid in officials]
-                assert any(held), "refused although every official was free"
+                assert any(o.active_order_id for o in stored), "refused although every official was free"
                 return
             self.orders.append(order.public_id)
 
@@ -103,6 +107,23 @@ def test_random_moves_keep_the_lifecycle_invariants(actors, monkeypatch):
                     move = lifecycle.MOVES[entry.status]
                     assert source in move.sources and entry.by_role == move.role
                     assert not move.reason_required or entry.reason
+
+        @invariant()
+        def the_registry_follows_the_orders(self):
+            """Each numbered card has its record, whose status follows its order's; an official's held card is
+            their latest one handed over."""
+            following = {lifecycle.EN_PRODUCTION: {"en_fabrication"}, lifecycle.EN_LIVRAISON: {"en_fabrication"},
+                         lifecycle.LIVREE: {"livree"}, lifecycle.REJETEE: {"detruite"},
+                         lifecycle.REMISE: {"remise", "a_restituer"}}
+            for order in CardOrder.query(SIREN):
+                for card in order.cards:
+                    if not card.card_number:
+                        assert order.status in (lifecycle.BROUILLON, lifecycle.EN_PREPARATION, lifecycle.ANNULEE,
+                                                lifecycle.REJETEE)
+                        continue
+                    record = RegisteredCard.get(card.card_number)
+                    assert record.status in following[order.status], (order.status, record.status)
+                    assert record.order_id == f"{order.siren}-{order.order_id}"
 
         @invariant()
         def each_official_is_held_by_at_most_its_one_open_order(self):

@@ -99,7 +99,7 @@ def test_a_photo_that_a_new_order_holds_is_kept_and_a_newer_photo_too(client, co
     siren = order_id.partition("-")[0]
     closed = stored(siren, order_id)
     # The first official is ordered again with the same photo; the second sends a new photo.
-    again = post_json(client, "/orders", {"official_ids": [first]}, agent)
+    again = post_json(client, "/orders", {"cards": [{"official_id": first, "reason": "deterioration"}]}, agent)
     assert again.status_code == 201, again.json_body
     upload_photo(client, agent, second, corpus.small_jpeg((700, 900)), corpus.full_crop((700, 900)))
     first_now, second_now = Official.get(siren, first), Official.get(siren, second)

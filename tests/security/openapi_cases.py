@@ -37,6 +37,7 @@ PATH_OBJECTS = {
     "agent_id": lambda t: [t.agent_id],
     "official_id": lambda t: list(t.officials.values()),
     "order_id": lambda t: list(t.orders.values()),
+    "number": lambda t: list(t.cards.values()),
     "siren": lambda t: [t.siren],
     "import_id": None,
     "sync_id": None,
@@ -58,6 +59,8 @@ BODY_VALUES = {
     "function": "adjoint", "crop": {"x": 0, "y": 0, "width": 700, "height": 900}, "preview_acknowledged": True,
     "to": "en_production", "reason": "contrôle", "kind": "communes", "role": "prefecture",
     "birth_date": "1980-05-02", "election_date": "2026-03-22", "sex": "F", "decision": "validate",
+    "date": "2026-11-30", "circumstances": "Perdue lors d'un déplacement", "police_report": "PV-2026-001",
+    "mode": "titulaire", "quality": "secrétaire de mairie", "upload_id": "abc123",
 }
 # Query parameters aimed at a tenant.
 QUERY_REFERENCES = {
@@ -66,6 +69,8 @@ QUERY_REFERENCES = {
     "cursor": lambda t: forged_cursor(t),
     "q": lambda t: next(iter(t.officials)),
     "month": lambda t: None,  # the current month (the world's orders were all moved this month)
+    "official_id": lambda t: next(iter(t.officials.values())),
+    "number": lambda t: next(iter(t.cards.values())),
 }
 
 
@@ -140,7 +145,7 @@ def forged_cursor(tenant: Tenant) -> str:
     key = {"siren": {"S": tenant.siren}, "order_id": {"S": order_id},
            "department_code": {"S": tenant.department_code}, "status": {"S": "en_preparation"},
            "department_status": {"S": f"{tenant.department_code}#en_preparation"},
-           "return_department": {"S": tenant.department_code}}
+           "card_number": {"S": "2026-0000001"}}
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
@@ -161,7 +166,7 @@ def valid_body(schema: dict, tenant: Tenant | None, label: str, optional: bool =
 def _instance(schema: dict, tenant, label: str, name: str, optional: bool = True):
     if name in BODY_REFERENCES and tenant is not None:
         return BODY_REFERENCES[name](tenant)
-    if name in BODY_VALUES:
+    if name in BODY_VALUES and ("enum" not in schema or BODY_VALUES[name] in schema["enum"]):
         return BODY_VALUES[name]
     kind = schema.get("type")
     if "enum" in schema:
@@ -174,6 +179,8 @@ def _instance(schema: dict, tenant, label: str, name: str, optional: bool = True
         # a schema that demands one field or the other (activation letters): the first reference is enough
         if "department_code" in names and "sirens" in names:
             names.remove("sirens")
+        if "official_ids" in names and "cards" in names:  # an order: its officials, or its cards with reasons
+            names.remove("cards")
         return {n: _instance(properties[n], tenant, label, n, optional) for n in names}
     if kind == "array":
         return [_instance(schema.get("items", {}), tenant, label, "", optional)] * max(1, schema.get("minItems", 1))

@@ -73,7 +73,9 @@ def release(world, tenant, official_id: str, order_id: str | None = None, keep_o
 
 def order_in(world, tenant, status: str, official_id: str | None = None) -> tuple[str, str]:
     official_id = official_id or fresh_official(world, tenant, photo=True)
-    created = post_json(world.client, "/orders", {"official_ids": [official_id]}, tenant.token)
+    # The official may be reused after a hand-over: the new card replaces the one handed over (to be returned).
+    created = post_json(world.client, "/orders", {"cards": [{"official_id": official_id, "reason": "deterioration"}]},
+                        tenant.token)
     assert created.status_code == 201, created.json_body
     order = created.json_body["id"]
     steps = {"en_preparation": [], "en_production": ["en_production"],

@@ -6,7 +6,7 @@ POSTs and the photo trigger, orders moved by the card maker and the préfecture)
 
 Tenant A: Bourg-en-Bresse (SIREN 210100533, Ain 01). Tenant B: Annecy (SIREN 200063402, Haute-Savoie 74).
 Each tenant has an agent, three officials with a ready photo and three orders: a draft, a submitted one and one
-delivered to the préfecture. Operators: the card maker, the préfecture of the Ain (01) and that of Haute-Savoie (74).
+delivered to the préfecture, whose card is in the registry. Operators: the card maker, the préfecture of the Ain (01) and that of Haute-Savoie (74).
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class Tenant:
     officials: dict[str, str] = field(default_factory=dict)  # last name -> official id
     directory_ids: dict[str, str] = field(default_factory=dict)  # last name -> directory id
     orders: dict[str, str] = field(default_factory=dict)  # draft | submitted | delivered -> public order id
+    cards: dict[str, str] = field(default_factory=dict)  # delivered -> the number of its card, at the préfecture
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's data contains: finding one in another tenant's answer is a leak."""
@@ -49,6 +50,7 @@ class Tenant:
         found |= set(self.officials.values()) | set(self.officials) | set(self.directory_ids.values())
         found |= {self.free_official, self.free_name}
         found |= set(self.orders.values()) | {o.split("-", 1)[1] for o in self.orders.values()}
+        found |= set(self.cards.values())
         return {m for m in found if m}
 
 
@@ -135,6 +137,7 @@ def build_world(client, settings) -> World:
             moved = post_json(client, f"/admin/orders/{delivered}/transitions", {"to": to}, token)
             assert moved.status_code == 200, moved.json_body
         tenant.orders["delivered"] = delivered
+        tenant.cards["delivered"] = moved.json_body["cards"][0]["card_number"]
     return World(client, settings, tenants["A"], tenants["B"], tokens, imported["id"])
 
 

@@ -5,6 +5,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.domain.changes import PRESENT, Below, Conflict
+from chalicelib.domain.cards import RegisteredCard
 from chalicelib.domain.officials import HeldOfficial, Official, PhotoUpload, Registration
 from chalicelib.domain.orders import CardNumbers, CardOrder
 from chalicelib.services.collaborators import Collaborators
@@ -48,11 +49,25 @@ class Orders(Repository):
     def page_by_department_status(self, department, status, cursor):
         return self._of(lambda o: o.department_code == department and o.status == status)
 
-    def page_to_return(self, department, cursor):
-        return self._of(lambda o: o.return_department == department)
 
     def due_for_purge(self, now, limit):
         return self._of(lambda o: o.purge_after is not None and o.purge_after <= now)[0][:limit]
+
+
+class Cards(Repository):
+    def _of(self, keep) -> tuple[list, None]:
+        found = [copy.deepcopy(c) for c in self.store.tables["cards"].values() if keep(c)]
+        return sorted(found, key=lambda c: c.card_number), None
+
+    def page_of_commune(self, siren, status, official_id, cursor):
+        return self._of(lambda c: c.siren == siren and status in (None, c.status)
+                        and official_id in (None, c.official_id))
+
+    def page_by_status(self, status, cursor):
+        return self._of(lambda c: c.status == status)
+
+    def page_by_department_status(self, department, status, cursor):
+        return self._of(lambda c: c.department_code == department and c.status == status)
 
 
 class CardNumberCounters(Repository):
@@ -71,6 +86,8 @@ def key_of(entity) -> tuple:
         return "registrations", (entity.insee_code, entity.person_key)
     if isinstance(entity, PhotoUpload):
         return "photo_uploads", entity.object_key
+    if isinstance(entity, RegisteredCard):
+        return "cards", entity.card_number
     raise TypeError(type(entity).__name__)
 
 
@@ -90,7 +107,8 @@ class Store:
 
     def __init__(self):
         self.tables = {name: {} for name in ("officials", "orders", "communes", "prefectures", "card_numbers",
-                                             "registrations", "photo_uploads", "counters")}
+                                             "registrations", "photo_uploads", "counters", "cards")}
+        self.prefecture_agents: dict[str, list] = {}
         self.commits: list[list] = []
         self.fail_next: list[int] = []
         self.before_next_commit: list = []
@@ -111,6 +129,7 @@ class UnitOfWork:
         self.prefectures = Repository(store, "prefectures")
         self.card_numbers = CardNumberCounters(store, "card_numbers")
         self.photo_uploads = Repository(store, "photo_uploads")
+        self.cards = Cards(store, "cards")
         self._changes = []
 
     def read(self, refs, consistent=True):
@@ -125,6 +144,9 @@ class UnitOfWork:
     def count_attempt(self, limit, subject):
         counters = self.store.tables["counters"]
         counters[f"{limit.name}#{subject}"] = counters.get(f"{limit.name}#{subject}")
+
+    def prefecture_agents(self, department_code):
+        return list(self.store.prefecture_agents.get(department_code, []))
 
     def directory_rows_of(self, insee_code, person_key):
         return []
@@ -198,6 +220,13 @@ class Files:
     def presigned_post(self, key, max_bytes, content_type, lifetime):
         return {"url": "https://bucket.test/", "fields": {"key": key}, "expires_at": "2026-04-02T09:10:00Z"}
 
+    def read_head(self, key, length=1024):
+        data = self.objects.get(key)
+        return None if data is None else (len(data), data[:length])
+
+    def copy_object(self, source_key, target_key):
+        self.objects[target_key] = self.objects[source_key]
+
 
 def collaborators(store: Store | None = None, clock: Clock | None = None):
     """Collaborators on an in-memory store; what the services sent (tasks, notifications) is recorded."""
@@ -205,5 +234,5 @@ def collaborators(store: Store | None = None, clock: Clock | None = None):
     sent, notified = [], []
     c = Collaborators(unit_of_work=store.unit_of_work, now=clock or Clock(), send_photo_task=sent.append,
                       order_moved=lambda order, reason, emails: notified.append((order.status, reason, emails)),
-                      files=Files())
+                      files=Files(), card_declared=lambda card, emails: notified.append((card.status, None, emails)))
     return c, store, sent, notified
