@@ -161,6 +161,10 @@ DECLARATIONS = obj({"items": {"type": "array", "items": DECLARATION_ITEM}, "next
                    ["items", "next"])
 
 OFFICIAL = obj({
+    "card": {"oneOf": [{"type": "null"}, obj({"number": {"type": "string"}, "status": {"type": "string"},
+                                              "status_label": {"type": "string"},
+                                              "handed_over_at": {"type": ["string", "null"]}},
+                                             ["number", "status", "status_label"])]},
     "id": {"type": "string"}, "directory_id": {"type": "string"}, "last_name": {"type": "string"},
     "first_name": {"type": "string"}, "sex": {"type": "string"}, "birth_date": {"type": "string"},
     "mandate_start": {"type": "string"}, "function": {"type": "string", "enum": FUNCTION_CODES},

@@ -39,6 +39,10 @@ def official(o: Official) -> dict:
         "eligible_functions": [{"code": f, "label": functions.function_label(f, o.sex)} for f in o.eligible_functions],
         "photo": photo, "preview": preview, "card_in_progress": o.active_order_id is not None,
         "mandate_ended": o.mandate_ended_at is not None,
+        # The card the official holds, as the registry says (a valid one is not ordered again without a reason).
+        "card": {"number": o.held_card_number, "status": o.held_card_status,
+                 "status_label": registry.LABELS[o.held_card_status],
+                 "handed_over_at": clock.iso(o.held_card_handed_over_at)} if o.held_card_number else None,
         "created_at": clock.iso(o.created_at),
         "origin": o.origin, "declaration": declaration(o),
     }

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { addressBlock, personName, pictureLink } from "../commandes.js";
-import { $, clearErrors, el, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
+import { $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
 
 const STEPS = ["Choix des élus", "Prévisualisation des cartes", "Récapitulatif"];
 const CONFIRMATION = "Cochez la case confirmant que vous avez vu la prévisualisation des cartes.";
@@ -50,6 +50,32 @@ function whyNot(official) {
   return null;
 }
 
+// A new card for an official who holds a valid one replaces it: the reason is asked (the old card is then to be
+// returned). A card declared lost or stolen is replaced with that reason, nothing to ask.
+const REPLACEMENT_REASONS = [["deterioration", "Détérioration"], ["changement_de_fonction", "Changement de fonction"],
+  ["nouveau_mandat", "Nouveau mandat"]];
+
+function holdsValidCard(official) {
+  return official.card?.status === "remise";
+}
+
+function reasonField(official) {
+  const name = personName(official);
+  if (holdsValidCard(official)) {
+    const id = `motif-${official.id}`;
+    return el("div", { class: "fr-select-group fr-mt-1w fr-mb-0" },
+      el("label", { class: "fr-label", for: id }, `Motif de la nouvelle carte de ${name}`,
+        el("span", { class: "fr-hint-text", text: `Carte n°\u00a0${official.card.number} remise le ${formatDate(official.card.handed_over_at)}\u00a0: elle sera à restituer. En cas de perte ou de vol, déclarez-la d'abord (page « Cartes »).` })),
+      el("select", { class: "fr-select", id, name: `reason-${official.id}`, "data-reason-of": official.id },
+        el("option", { value: "", text: "Choisir un motif" }),
+        ...REPLACEMENT_REASONS.map(([value, label]) => el("option", { value, text: label }))));
+  }
+  if (official.card && ["perdue", "volee"].includes(official.card.status)) {
+    return el("p", { class: "fr-hint-text fr-mt-1w", text: `Remplace la carte n°\u00a0${official.card.number}, déclarée ${official.card.status_label.toLowerCase()}.` });
+  }
+  return null;
+}
+
 function officialRow(official) {
   const name = personName(official);
   const why = whyNot(official);
@@ -73,7 +99,7 @@ function officialRow(official) {
     el("td", {}, official.photo.ready && official.photo.url
       ? el("img", { src: official.photo.url, alt: `Photo d'identité de ${name}`, class: "app-id-photo app-id-photo--sm" })
       : el("span", { class: "app-muted fr-text--sm", text: "—" })),
-    el("td", { class: "app-state fr-cell--multiline" }, state));
+    el("td", { class: "app-state fr-cell--multiline" }, state, why ? null : reasonField(official)));
 }
 
 async function loadOfficials() {
@@ -90,7 +116,10 @@ async function loadOfficials() {
     : "Aucun élu ne peut être commandé pour l'instant\u00a0: il faut une photo prête et aucune carte déjà en cours.";
 }
 
-/** 422 officials_not_ready: each official's reason in their row, next to their box, and in the alert. */
+// The refusals that name officials (details: [{official_id, message?}]).
+const ROW_ERRORS = ["officials_not_ready", "card_already_issued", "mandate_ended", "declaration_required"];
+
+/** A refusal naming officials: each official's reason in their row, next to their box, and in the alert. */
 function showRowErrors(error) {
   clearErrors(officialsForm);
   clearRowErrors();
@@ -102,10 +131,10 @@ function showRowErrors(error) {
     const id = `erreur-${problem.official_id}`;
     row.classList.add("app-row--error");
     row.querySelector(".app-state").prepend(el("p", { class: "fr-error-text fr-mt-0 fr-mb-1w", id, "data-row-error": "",
-      text: problem.message }));
+      text: problem.message || error.message }));
     box.setAttribute("aria-invalid", "true");
     box.setAttribute("aria-describedby", `${id} raison-${problem.official_id}`);
-    items.push({ href: `#${box.id}`, text: problem.message });
+    items.push({ href: `#${box.id}`, text: problem.message || error.message });
   }
   showAlert(officialsAlert, { title: "La demande n'a pas été créée", message: error.message, items });
 }
@@ -131,14 +160,25 @@ onSubmit(officialsForm, async () => {
     { title: "Aucun élu n'est sélectionné" });
     return;
   }
+  const missing = ids.filter((id) => officialsForm.querySelector(`select[data-reason-of="${CSS.escape(id)}"]`)?.value === "");
+  if (missing.length) {
+    showFormError(officialsForm, { code: "missing_fields", message: "Indiquez le motif de chaque nouvelle carte pour un élu qui en détient déjà une.",
+      details: Object.fromEntries(missing.map((id) => [`reason-${id}`, "Choisissez le motif de la nouvelle carte."])) },
+    { title: "Le motif de la nouvelle carte manque" });
+    return;
+  }
+  const cards = ids.map((id) => {
+    const reason = officialsForm.querySelector(`select[data-reason-of="${CSS.escape(id)}"]`)?.value;
+    return reason ? { official_id: id, reason } : { official_id: id };
+  });
   await whileBusy(officialsForm, async () => {
     try {
-      order = await api.post("/orders", { official_ids: ids });
+      order = await api.post("/orders", { cards });
       history.replaceState(null, "", `demande-nouvelle.html?id=${encodeURIComponent(order.id)}`);
       showPreviews();
       showStep(2);
     } catch (error) {
-      if (error.code === "officials_not_ready") showRowErrors(error);
+      if (ROW_ERRORS.includes(error.code)) showRowErrors(error);
       else showFormError(officialsForm, error, { title: "La demande n'a pas été créée" });
     }
   });

@@ -5,7 +5,8 @@
 // the monthly check (GET /admin/reports/monthly?month=).
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
-import { cardNames, orderName, personName, statusBadge } from "../commandes.js";
+import { personName } from "../commandes.js";
+import { cardBadge } from "../cartes.js";
 import { declarationBadge } from "../declarations.js";
 import { AdminOrders } from "../gestion.js";
 import {
@@ -231,16 +232,14 @@ $("#bouton-plus-declarations").addEventListener("click", async (event) => {
 
 let returnsNext = null;
 
-function returnRow(order) {
-  const names = new Map(order.cards.map((card) => [card.official_id, personName(card)]));
-  const alerts = (order.alerts || []).filter((alert) => alert.code === "card_to_return");
+function returnRow(card) {
   return el("tr", {},
-    el("th", { scope: "row", text: order.commune_name || order.siren }),
-    el("td", { class: "fr-cell--multiline" }, alerts.length
-      ? el("ul", {}, alerts.map((alert) => el("li", {}, `${names.get(alert.official_id) || ""}\u00a0: ${alert.message}`)))
-      : cardNames(order)),
-    el("td", {}, el("a", { href: `gestion-demande.html?id=${encodeURIComponent(order.id)}`, text: orderName(order) })),
-    el("td", {}, statusBadge(order)));
+    el("th", { scope: "row" }, el("a", { href: `prefecture-cartes.html?numero=${encodeURIComponent(card.number)}`,
+      text: card.number, "aria-label": `Ouvrir la carte n°\u00a0${card.number}` })),
+    el("td", { text: card.commune_name }),
+    el("td", {}, `${card.last_name} ${card.first_name}`, el("span", { class: "fr-hint-text", text: card.function_label })),
+    el("td", { class: "fr-cell--multiline", text: card.history.at(-1)?.note || "" }),
+    el("td", {}, cardBadge(card)));
 }
 
 async function showReturns(append = false) {
@@ -249,7 +248,7 @@ async function showReturns(append = false) {
   const rows = page.items.map(returnRow);
   const body = $("#liste-restitution");
   if (append) body.append(...rows);
-  else body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colSpan: 4,
+  else body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colSpan: 5,
     text: "Aucune carte à restituer." }))]));
   returnsNext = page.next;
   $("#bouton-plus-restitution").hidden = !page.next;
