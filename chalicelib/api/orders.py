@@ -4,7 +4,7 @@ import logging
 from chalice import Blueprint
 
 from .. import clock
-from ..services import documents, orders as service
+from ..services import documents, orders as service, print_files
 from ..wiring import collaborators
 from . import schemas as s, views
 from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
@@ -90,6 +90,14 @@ def transition(call, order_id):
           errors={404: ["not_found"], 409: ["not_delivered"]})
 def receipt(call, order_id):
     return documents.hand_over_receipt(service.load(collaborators(), call.principal, order_id))
+
+
+@endpoint(orders, "/admin/print-archives", "POST", roles={MANUFACTURER}, status=201,
+          summary="Fichiers d'impression en une archive ZIP (photos, cartes, manifeste CSV) : une demande, ou toutes "
+                  "celles en production", request=s.PRINT_ARCHIVE_NEW, response=s.PRINT_ARCHIVE,
+          errors={404: ["not_found"]})
+def print_archive(call):
+    return print_files.print_archive(collaborators(), call.principal, call.body.get("order_id"))
 
 
 @endpoint(orders, "/admin/reports/monthly", "GET", roles={PREFECTURE, MANUFACTURER},

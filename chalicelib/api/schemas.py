@@ -218,6 +218,9 @@ ORDER = obj({
         "card_number": {"type": "string"}, "photo_url": {"type": "string"}, "card_url": {"type": "string"},
         "reason": {"type": "string", "enum": list(registry.REASONS)}, "reason_label": {"type": "string"},
         "replaces": {"type": "string"}, "handed_over_at": TIME,
+        "photo_checks": {"type": "array", "items": obj({"code": {"type": "string"}, "level": {"type": "string"},
+                                                        "message": {"type": "string"}}, ["code", "level", "message"],
+                                                       additional=True)},
     }, ["official_id", "last_name", "first_name", "function_label", "preview", "reason", "reason_label"])},
     "delivery_address": {"oneOf": [ADDRESS, {"type": "null"}]},
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
@@ -288,3 +291,8 @@ RECEIPT_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"}
                       "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
                       "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])
 RECEIPT_ATTACH = obj({"upload_id": {"type": "string", "minLength": 1, "maxLength": 64}}, ["upload_id"])
+PRINT_ARCHIVE_NEW = obj({"order_id": {"type": "string", "minLength": 1, "maxLength": 64}})
+PRINT_ARCHIVE = obj({"url": {"type": "string"}, "expires_at": TIME, "orders": {"type": "integer"},
+                     "cards": {"type": "integer"}, "missing_files": {"type": "array", "items": {"type": "string"}},
+                     "truncated": {"type": "boolean"}}, ["url", "expires_at", "orders", "cards", "missing_files",
+                                                         "truncated"])

@@ -126,6 +126,9 @@ def order(o: CardOrder, role: str) -> dict:
         if card.handed_over_at:
             entry["handed_over_at"] = clock.iso(card.handed_over_at)
         if role == MANUFACTURER:
+            # What the photo assistant said of the photo ordered: the card maker checks those first.
+            entry["photo_checks"] = [dict(c) for c in card.photo_checks or []
+                                     if c.get("level") in (photo_checks.ERROR, photo_checks.WARNING)]
             if card.photo_key:  # None once the photos are purged
                 entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
             if card.card_key:

@@ -140,12 +140,15 @@ class Card:
     reason: str = registry.PREMIERE_DEMANDE  # why it is ordered (domain/cards.py)
     replaces: str | None = None  # the number of the card it replaces
     handed_over_at: datetime | None = None
+    # The photo assistant's verdicts on the photo ordered, shown to the card maker beside it.
+    photo_checks: list | None = None
 
     @classmethod
     def of(cls, official: Official, reason: str) -> "Card":
         return cls(official.official_id, official.last_name, official.first_name, official.sex, official.function,
                    official.mandate_start, official.department_label, official.photo_key, official.preview_key,
-                   reason=reason, replaces=registry.replaces(official, reason))
+                   reason=reason, replaces=registry.replaces(official, reason),
+                   photo_checks=[dict(c) for c in official.photo_checks] if official.photo_checks else None)
 
 
 class HistoryEntry(NamedTuple):

@@ -75,6 +75,11 @@ def put_object(key: str, data: bytes, content_type: str) -> None:
     aws.client("s3").put_object(Bucket=get_settings().data_bucket, Key=key, Body=data, ContentType=content_type)
 
 
+def put_file(key: str, fileobj, content_type: str) -> None:
+    """A file that may be large (an archive): boto3's managed upload, in parts above 8 MiB, from a file object."""
+    aws.client("s3").upload_fileobj(fileobj, get_settings().data_bucket, key, ExtraArgs={"ContentType": content_type})
+
+
 def copy_object(source_key: str, target_key: str) -> None:
     bucket = get_settings().data_bucket
     aws.client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key})

@@ -523,6 +523,7 @@ class CardLine(MapAttribute):
     reason = UnicodeAttribute(default="premiere_demande")  # why it is ordered (domain/cards.py)
     replaces = UnicodeAttribute(null=True)
     handed_over_at = UTCDateTimeAttribute(null=True)
+    photo_checks = ListAttribute(null=True)  # the photo assistant's verdicts when ordered: [{code, level, message}]
 
 
 class HistoryEntry(MapAttribute):

@@ -79,6 +79,15 @@ def record_official(person, page, query: str, name: str, function: str, photo, *
 
 
 
+def move(page, name: str) -> None:
+    """A back-office move: its button, then « Passer à … » again in the DSFR modal that asks for confirmation."""
+    page.get_by_role("button", name=name).click()
+    dialog = page.get_by_role("dialog", name=name)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=name).click()
+    expect(dialog).to_be_hidden()
+
+
 def tick(page, name: str) -> None:
     """Tick a checkbox of the list with the keyboard (Space), as a keyboard user does: a click lands where the box was
     a moment ago and misses it while the page still scrolls to the step just shown."""
@@ -204,7 +213,7 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     row.get_by_role("link", name=re.compile("^Demande du")).click()
     expect(work.get_by_role("heading", name=re.compile("Bourg-en-Bresse$"), level=1)).to_be_visible()
     maker.check("demande")
-    work.get_by_role("button", name="Passer à « En production »").click()
+    move(work, "Passer à « En production »")
     expect(work.get_by_role("heading", name="Demande passée à « En production »")).to_be_visible()
     cards = work.get_by_role("table", name="Cartes de la demande")
     for number in cards.get_by_role("row").filter(has=work.get_by_role("cell")).all():
@@ -214,7 +223,7 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     work.get_by_role("button", name="Rejeter la demande").click()
     expect(work.get_by_label("Motif du rejet")).to_have_accessible_description(re.compile("Indiquez le motif du rejet"))
     maker.check("en-production")
-    work.get_by_role("button", name="Passer à « En livraison »").click()
+    move(work, "Passer à « En livraison »")
     expect(work.get_by_role("heading", name="Demande passée à « En livraison »")).to_be_visible()
     maker.check("en-livraison")
     # Activation letters for the communes of a département not registered yet: Haute-Savoie (the Ain's two communes
@@ -239,10 +248,10 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     expect(row.get_by_text("En livraison")).to_be_visible()
     prefecture.check("espace")
     row.get_by_role("link", name=re.compile("^Demande du")).click()
-    desk.get_by_role("button", name="Passer à « Livrée en préfecture »").click()
+    move(desk, "Passer à « Livrée en préfecture »")
     expect(desk.get_by_role("heading", name="Demande passée à « Livrée en préfecture »")).to_be_visible()
     prefecture.check("livree")
-    desk.get_by_role("button", name="Passer à « Remise à l'élu »").click()
+    move(desk, "Passer à « Remise à l'élu »")
     expect(desk.get_by_role("heading", name="Demande passée à « Remise à l'élu »")).to_be_visible()
     desk.get_by_role("button", name="Préparer le récépissé de remise").click()
     receipt = desk.get_by_role("link", name="Ouvrir le récépissé de remise (PDF, 2 pages)")

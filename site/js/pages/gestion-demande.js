@@ -7,6 +7,7 @@ import {
   addressBlock, alertsBlock, cardCount, historyRows, orderName, personName, previewCell, rejection, retentionFact, sleep,
   statusBadge,
 } from "../commandes.js";
+import { confirmMove } from "../confirmation.js";
 import { $, clearErrors, el, formatDateTime, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
 
 const pageAlert = $("#alerte-demande");
@@ -27,12 +28,32 @@ function backLink() {
   }
 }
 
+function cardNumberCell(card) {
+  if (!card.card_number) return el("td", { text: "—" });
+  if (role !== "prefecture") return el("td", { text: card.card_number });
+  // The préfecture hands each card over from its registry page.
+  return el("td", {}, el("a", { href: `prefecture-cartes.html?numero=${encodeURIComponent(card.card_number)}`,
+    text: card.card_number, "aria-label": `Ouvrir la carte n°\u00a0${card.card_number} dans le registre` }),
+  card.handed_over_at ? el("span", { class: "fr-hint-text", text: `Remise le ${formatDateTime(card.handed_over_at)}` }) : null);
+}
+
+/** What the photo assistant said of the photo ordered: the card maker checks those photos first. */
+function photoWarnings(card) {
+  const checks = card.photo_checks || [];
+  if (!checks.length) return el("li", { class: "fr-text--sm app-muted", text: "Photo sans avertissement" });
+  return el("li", {}, el("ul", { class: "app-checks" }, checks.map((check) => el("li", {},
+    el("p", { class: `fr-badge fr-badge--sm ${check.level === "error" ? "fr-badge--error" : "fr-badge--warning"}`,
+      text: check.level === "error" ? "Erreur" : "Avertissement" }),
+    el("span", { class: "fr-text--sm", text: ` ${check.message}` })))));
+}
+
 function cardRow(card) {
   const name = personName(card);
   const cells = [
-    el("th", { scope: "row", text: `${card.last_name} ${card.first_name}` }),
+    el("th", { scope: "row" }, `${card.last_name} ${card.first_name}`,
+      card.reason && card.reason !== "premiere_demande" ? el("span", { class: "fr-hint-text", text: `Motif : ${card.reason_label}` }) : null),
     el("td", { text: card.function_label }),
-    el("td", { text: card.card_number || "—" }),
+    cardNumberCell(card),
     previewCell(order, card),
   ];
   if (role === "manufacturer") {
@@ -48,6 +69,7 @@ function cardRow(card) {
       files.push(el("li", { class: "fr-text--sm app-muted", text: "Carte définitive en préparation…" }));
     }
     if (order.photos_deleted_at) files.push(el("li", { class: "fr-text--sm app-muted", text: "Fichiers supprimés" }));
+    files.push(photoWarnings(card));
     cells.push(el("td", {}, el("ul", { class: "app-actions app-actions--column" }, files)));
   }
   return el("tr", { "data-carte": card.official_id }, cells);
@@ -57,6 +79,15 @@ function renderCards() {
   $("#cartes").replaceChildren(...order.cards.map(cardRow));
 }
 
+// What each move does, as the confirmation says it before the move is made.
+const MOVE_CONSEQUENCES = {
+  en_production: "Les numéros de carte sont attribués et les cartes définitives sont dessinées.",
+  en_livraison: "Les cartes partent vers la préfecture du département.",
+  livree: "Les cartes sont enregistrées comme reçues à la préfecture.",
+  remise: "Toutes les cartes non encore remises le sont à leurs titulaires, en personne. Pour une remise à un représentant de la mairie, remettez les cartes une par une depuis le registre des cartes.",
+  rejetee: "La demande est rejetée : la mairie en est informée avec le motif, et ses élus pourront être commandés à nouveau.",
+};
+
 function moveButton(move) {
   const button = el("button", { type: "button", class: "fr-btn fr-icon-arrow-right-line fr-btn--icon-left",
     text: `Passer à « ${move.label} »` });
@@ -64,16 +95,41 @@ function moveButton(move) {
   return el("li", {}, button);
 }
 
+/** The card maker's print files of this order in one archive: photos, final cards, a CSV manifest. */
+function archiveButton() {
+  const button = el("button", { type: "button", class: "fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left",
+    text: "Télécharger les fichiers d'impression (ZIP)" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    hideAlert(movesAlert);
+    try {
+      const archive = await api.post("/admin/print-archives", { order_id: order.id });
+      const missing = archive.missing_files.length ? ` Fichiers manquants\u00a0: ${archive.missing_files.join(", ")}.` : "";
+      showAlert(movesAlert, { type: missing ? "warning" : "success", title: "Archive prête",
+        message: `${archive.cards} carte${archive.cards > 1 ? "s" : ""}, avec le manifeste.${missing}`,
+        extra: el("p", {}, el("a", { class: "fr-link fr-icon-download-line fr-link--icon-left", href: archive.url,
+          text: "Télécharger l'archive (ZIP)" })) });
+    } catch (error) {
+      showAlert(movesAlert, { title: "L'archive n'a pas pu être préparée", message: error.message });
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el("li", {}, button);
+}
+
 function renderMoves() {
   const moves = order.allowed_moves || [];
   const plain = moves.filter((move) => !move.reason_required);
   const rejecting = moves.find((move) => move.reason_required);
-  $("#transitions").replaceChildren(...(plain.length
-    ? [el("ul", { class: "fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left" }, plain.map(moveButton))]
+  const buttons = plain.map(moveButton);
+  if (role === "manufacturer" && ["en_preparation", "en_production"].includes(order.status)) buttons.push(archiveButton());
+  $("#transitions").replaceChildren(...(buttons.length
+    ? [el("ul", { class: "fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left" }, buttons)]
     : []));
   rejectForm.hidden = !rejecting;
   if (rejecting) rejectForm.dataset.to = rejecting.to;
-  $("#section-transitions").hidden = !moves.length;
+  $("#section-transitions").hidden = !moves.length && !buttons.length;
   $("#aucune-transition").hidden = Boolean(moves.length);
   $("#aucune-transition").textContent = moves.length ? "" : ({
     en_preparation: "La demande attend le fabricant.",
@@ -148,6 +204,12 @@ async function makeMove(move, reason, button) {
   clearErrors(rejectForm);
   hideAlert(movesAlert);
   hideAlert(pageAlert);
+  const label = move.label || "Rejetée";
+  // A rejection without its reason goes straight to the API, whose refusal says what is missing.
+  const sure = reason === "" || await confirmMove({ title: `Passer à « ${label} »`, confirmLabel: `Passer à « ${label} »`,
+    message: `${orderName(order)} — ${order.commune_name}, ${cardCount(order)}. ${MOVE_CONSEQUENCES[move.to] || ""}`
+      + (reason ? ` Motif : ${reason}` : "") });
+  if (!sure) return;
   if (button) button.disabled = true;
   try {
     order = await api.post(`/admin/orders/${encodeURIComponent(order.id)}/transitions`,

@@ -1,0 +1,67 @@
+"""The card maker's print files in one archive (issue 19): photos, drawn cards and a CSV manifest listing every card,
+for one order or for every order in production; the photo assistant's warnings beside each photo."""
+import csv
+import io
+import zipfile
+
+import requests
+
+from tests.conftest import REFERENCE_DATA
+from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, post_json, transition)
+
+
+def produced(client, agent, operator, official_ids) -> dict:
+    order = post_json(client, "/orders", {"official_ids": official_ids}, agent).json_body
+    assert post_json(client, f"/orders/{order['id']}/submit", {"preview_acknowledged": True}, agent).status_code == 200
+    assert transition(client, operator, order["id"], "en_production").status_code == 200
+    return order
+
+
+def archive_of(response) -> zipfile.ZipFile:
+    assert response.status_code == 201, response.json_body
+    return zipfile.ZipFile(io.BytesIO(requests.get(response.json_body["url"], timeout=30).content))
+
+
+def manifest(archive: zipfile.ZipFile) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(archive.read("manifeste.csv").decode("utf-8-sig")), delimiter=";"))
+
+
+def test_one_orders_archive_opens_with_zipfile_and_its_manifest_lists_every_card(client, aws, operator):
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA,
+                                              names=("MARCHAND", "GIRAUD", "FONTAINE"))
+    order = produced(client, agent, operator, ids)
+    deliver_photo_events(client)  # the image function draws the numbered cards
+    seen = client.http.get(f"/admin/orders/{order['id']}", headers=auth(operator)).json_body
+    numbers = [c["card_number"] for c in seen["cards"]]
+    assert all("photo_checks" in c for c in seen["cards"])  # the assistant's verdicts, beside each photo
+
+    archive = archive_of(post_json(client, "/admin/print-archives", {"order_id": order["id"]}, operator))
+    assert archive.testzip() is None
+    rows = manifest(archive)
+    assert [r["numero_carte"] for r in rows] == numbers
+    assert [(r["nom"], r["fonction"]) for r in rows] == [("MARCHAND", "Maire"), ("GIRAUD", "Adjoint au maire"),
+                                                        ("FONTAINE", "Adjointe au maire")]
+    assert {r["commune"] for r in rows} == {"Bourg-en-Bresse"} and {r["departement"] for r in rows} == {"01"}
+    for row in rows:  # every file the manifest names is in the archive, and is a JPEG
+        for column in ("photo", "carte"):
+            assert archive.read(row[column]).startswith(b"\xff\xd8\xff"), (row["numero_carte"], column)
+
+
+def test_the_archive_of_every_order_in_production_and_what_is_missing(client, aws, operator):
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA)
+    first = produced(client, agent, operator, ids[:1])
+    second = produced(client, agent, operator, ids[1:])
+    # Cards not drawn yet: the archive says which files are missing, and asks for them to be drawn.
+    response = post_json(client, "/admin/print-archives", {}, operator)
+    body = response.json_body
+    assert (body["orders"], body["cards"], body["truncated"]) == (2, 2, False)
+    assert len(body["missing_files"]) == 2 and all(m.endswith(": carte") for m in body["missing_files"])
+    rows = manifest(archive_of(response))
+    assert sorted(r["demande"] for r in rows) == sorted([first["id"], second["id"]])
+    # Nothing in production: a clear answer, not an empty archive.
+    for order in (first, second):
+        assert transition(client, operator, order["id"], "en_livraison").status_code == 200
+    empty = post_json(client, "/admin/print-archives", {}, operator)
+    assert (empty.status_code, empty.json_body["code"]) == (404, "not_found")
+    # Not for a commune or a préfecture.
+    assert post_json(client, "/admin/print-archives", {}, agent).status_code == 403
