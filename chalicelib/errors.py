@@ -16,7 +16,7 @@ REFUSAL_STATUS = {"invalid_request": 400, "invalid_cursor": 400, "invalid_crop":
                   "no_original": 409, "too_many_attempts": 429,
                   "mandate_ended": 409, "card_already_issued": 409, "declaration_required": 409,
                   "invalid_card_transition": 409, "already_handed_over": 409, "card_declared": 409,
-                  "card_in_use": 409, "not_handed_over": 409}
+                  "card_in_use": 409, "not_handed_over": 409, "not_undoable": 409}
 
 
 class PortalError(Exception):

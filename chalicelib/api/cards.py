@@ -108,6 +108,20 @@ def destroy(call, number):
     return _card(call, service.destroy(collaborators(), call.principal, number))
 
 
+@endpoint(cards, "/admin/cards/{number}/undo", "POST", roles={PREFECTURE},
+          summary="Annuler la dernière opération sur la carte (dans les 10 minutes, si rien n'en dépend)",
+          request=s.obj({}), response=s.CARD, errors={404: ["not_found"], 409: ["not_undoable"]})
+def admin_undo(call, number):
+    return _card(call, service.undo(collaborators(), call.principal, number))
+
+
+@endpoint(cards, "/cards/{number}/undo", "POST", roles={COMMUNE},
+          summary="Annuler une déclaration de perte ou de vol faite par erreur (dans les 10 minutes)",
+          request=s.obj({}), response=s.CARD, errors={404: ["not_found"], 409: ["not_undoable"]})
+def undo(call, number):
+    return _card(call, service.undo(collaborators(), call.principal, number))
+
+
 @endpoint(cards, "/admin/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER},
           summary="Cartes à restituer à la préfecture (mandat terminé, fonction changée, carte remplacée)",
           response=s.page_of(s.CARD), errors={400: ["invalid_cursor", "invalid_request"]},

@@ -85,6 +85,22 @@ def transition(call, order_id):
                        call.principal.role)
 
 
+@endpoint(orders, "/admin/orders/{order_id}/cards/{official_id}/reject-photo", "POST", roles={MANUFACTURER},
+          summary="Refuser la photo d'une carte (les autres cartes de la demande continuent)",
+          request=s.PHOTO_REJECTION, response=s.ORDER,
+          errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["reason_required"]})
+def reject_photo(call, order_id, official_id):
+    return views.order(service.reject_photo(collaborators(), call.principal, order_id, official_id,
+                                            call.body["reason"]), call.principal.role)
+
+
+@endpoint(orders, "/admin/orders/{order_id}/undo", "POST", roles={MANUFACTURER, PREFECTURE},
+          summary="Annuler la dernière étape (par le même profil, dans les 10 minutes, si rien n'en dépend)",
+          request=s.obj({}), response=s.ORDER, errors={404: ["not_found"], 409: ["not_undoable"]})
+def undo(call, order_id):
+    return views.order(service.undo(collaborators(), call.principal, order_id), call.principal.role)
+
+
 @endpoint(orders, "/admin/orders/{order_id}/receipt", "GET", roles={PREFECTURE, MANUFACTURER},
           summary="Récépissé de remise à imprimer (PDF, une page par carte)", response=s.DOCUMENT,
           errors={404: ["not_found"], 409: ["not_delivered"]})

@@ -218,6 +218,7 @@ ORDER = obj({
         "card_number": {"type": "string"}, "photo_url": {"type": "string"}, "card_url": {"type": "string"},
         "reason": {"type": "string", "enum": list(registry.REASONS)}, "reason_label": {"type": "string"},
         "replaces": {"type": "string"}, "handed_over_at": TIME,
+        "photo_rejected": obj({"reason": {"type": "string"}, "at": TIME}, ["reason", "at"]),
         "photo_checks": {"type": "array", "items": obj({"code": {"type": "string"}, "level": {"type": "string"},
                                                         "message": {"type": "string"}}, ["code", "level", "message"],
                                                        additional=True)},
@@ -234,6 +235,7 @@ ORDER = obj({
     "photos_to_be_deleted_at": {"oneOf": [TIME, {"type": "null"}],
                                 "description": "A closed order's photos are deleted at this moment."},
     "photos_deleted_at": {"oneOf": [TIME, {"type": "null"}]},
+    "undo": {"oneOf": [{"type": "null"}, obj({"label": {"type": "string"}, "until": TIME}, ["label", "until"])]},
 }, ["id", "status", "status_label", "created_at", "cards", "delivery_address", "history"])
 OFFICIAL_EXPORT = obj({
     "generated_at": TIME,
@@ -279,6 +281,7 @@ CARD = obj({
                                                "at": TIME, "by_role": {"type": "string"},
                                                "note": {"type": ["string", "null"]}}, ["status", "status_label", "at"])},
     "actions": {"type": "array", "items": {"type": "string"}},
+    "undo": {"oneOf": [{"type": "null"}, obj({"label": {"type": "string"}, "until": TIME}, ["label", "until"])]},
 }, ["number", "status", "status_label", "official_id", "last_name", "first_name", "function_label", "order_id",
     "reason", "history", "actions"])
 HAND_OVER = obj({"mode": {"type": "string", "enum": list(registry.HAND_OVER_MODES)},
@@ -291,6 +294,7 @@ RECEIPT_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"}
                       "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
                       "max_bytes": {"type": "integer"}}, ["upload_id", "url", "fields", "expires_at"])
 RECEIPT_ATTACH = obj({"upload_id": {"type": "string", "minLength": 1, "maxLength": 64}}, ["upload_id"])
+PHOTO_REJECTION = obj({"reason": {"type": "string", "maxLength": 500}}, ["reason"])
 PRINT_ARCHIVE_NEW = obj({"order_id": {"type": "string", "minLength": 1, "maxLength": 64}})
 PRINT_ARCHIVE = obj({"url": {"type": "string"}, "expires_at": TIME, "orders": {"type": "integer"},
                      "cards": {"type": "integer"}, "missing_files": {"type": "array", "items": {"type": "string"}},

@@ -125,6 +125,8 @@ def order(o: CardOrder, role: str) -> dict:
             entry["replaces"] = card.replaces
         if card.handed_over_at:
             entry["handed_over_at"] = clock.iso(card.handed_over_at)
+        if card.photo_rejected_at:
+            entry["photo_rejected"] = {"reason": card.photo_rejected_reason, "at": clock.iso(card.photo_rejected_at)}
         if role == MANUFACTURER:
             # What the photo assistant said of the photo ordered: the card maker checks those first.
             entry["photo_checks"] = [dict(c) for c in card.photo_checks or []
@@ -147,6 +149,7 @@ def order(o: CardOrder, role: str) -> dict:
         "photos_to_be_deleted_at": clock.iso(o.purge_after),
         "allowed_moves": [{"to": m, "label": lifecycle.LABELS[m], "reason_required": lifecycle.MOVES[m].reason_required}
                           for m in o.allowed_moves(role)],
+        "undo": _undo(o.undoable_by(role, clock.now()), lambda e: lifecycle.LABELS[e.status]),
     }
 
 
@@ -179,7 +182,15 @@ def card(c, role: str) -> dict:
         "history": [{"status": e.status, "status_label": registry.LABELS[e.status], "at": clock.iso(e.at),
                      "by_role": e.by_role, "note": e.note} for e in c.history],
         "actions": card_actions(c, role),
+        "undo": _undo(c.undoable_by(role, clock.now()), lambda e: registry.LABELS[e.status]),
     }
+
+
+def _undo(last, label) -> dict | None:
+    """The move the caller may still undo, and until when (``cards.UNDO_WINDOW``)."""
+    if last is None:
+        return None
+    return {"label": label(last), "until": clock.iso(last.at + registry.UNDO_WINDOW)}
 
 
 def card_actions(c, role: str) -> list[str]:

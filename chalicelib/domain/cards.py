@@ -7,7 +7,7 @@ and lives on after its order is closed, as a préfecture's registry of police mu
 store maps it to its own table, keyed by the card number. Every move returns the ``Change`` to write, relying on the
 status it was read in (two agents handing the same card over at once: one succeeds, the other is refused).
 """
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from .changes import Change, Refused, entity
@@ -82,6 +82,14 @@ MOVES = {
     RESTITUEE: Move(frozenset({REMISE, A_RESTITUER}), PREFECTURE),
     DETRUITE: Move(frozenset({RESTITUEE, PERDUE, VOLEE}), PREFECTURE),
 }
+
+
+# A wrong move is undone by the same role within this time, when nothing depends on it yet (the official was not
+# ordered again, no signed receipt was attached): a hand-over to the wrong card, a return or a destruction recorded
+# too early, a declaration made by mistake.
+UNDO_WINDOW = timedelta(minutes=10)
+UNDOABLE = frozenset({REMISE, RESTITUEE, DETRUITE, PERDUE, VOLEE})
+UNDONE = "Annulation : "  # the note of the event an undo appends
 
 
 class CardEvent(NamedTuple):
@@ -217,6 +225,36 @@ class RegisteredCard:
             raise Refused("not_handed_over", f"La carte n° {self.card_number} n'a pas encore été remise : le "
                           "récépissé signé se joint après la remise.")
         return Change(self, {"receipt_key": key}, {"status": self.status})
+
+    # --- undo -----------------------------------------------------------------------------------------------------
+
+    def undoable_by(self, role: str, now: datetime) -> CardEvent | None:
+        """The last move, if ``role`` made it less than ``UNDO_WINDOW`` ago and it can be undone; else None."""
+        last = self.history[-1]
+        if (len(self.history) < 2 or last.status not in UNDOABLE or last.by_role != role
+                or (last.note or "").startswith(UNDONE) or now - last.at > UNDO_WINDOW):
+            return None
+        if last.status == REMISE and self.receipt_key:
+            return None  # the signed receipt says it happened
+        return last
+
+    def undo(self, by: Principal, now: datetime) -> Change:
+        """The last move undone: the card is back in the status it had, the event kept in its history."""
+        if not self.visible_to(by):
+            raise not_found()
+        last = self.undoable_by(by.role, now)
+        if last is None:
+            raise Refused("not_undoable", f"La dernière opération sur la carte n° {self.card_number} ne peut plus être "
+                          "annulée : elle date de plus de 10 minutes, a été faite par un autre profil, ou un récépissé "
+                          "signé y est joint.")
+        previous = self.history[-2].status
+        sets = {"status": previous, "updated_at": now,
+                "history": self.history + [CardEvent(previous, now, by.role, by.email, UNDONE + f"« {LABELS[last.status]} »")]}
+        if last.status == REMISE:
+            sets["hand_over"] = None
+        if last.status in DECLARED:
+            sets["declaration"] = None
+        return Change(self, sets, {"status": self.status, "updated_at": self.updated_at})
 
     # --- rules ----------------------------------------------------------------------------------------------------
 

@@ -365,6 +365,12 @@ class Official:
         return Change(self, {"mandate_ended_at": at})
 
 
+class HeldCard(NamedTuple):
+    number: str
+    status: str
+    handed_over_at: datetime | None
+
+
 @entity
 class HeldOfficial:
     """An official as an order knows them (its key): enough to release them when the order closes."""
@@ -384,6 +390,23 @@ class HeldOfficial:
         return Change(self, {"active_order_id": None, "delivered_order_id": order_public_id,
                              "held_card_number": card_number, "held_card_status": cards.REMISE,
                              "held_card_handed_over_at": at}, {"active_order_id": order_public_id})
+
+    def photo_refused(self, order_public_id: str, reason: str) -> Change:
+        """The card maker refused the photo of this official's card: the order no longer holds them, and the photo
+        can no longer be ordered (the commune sends a new one; the refused files go with the order's retention)."""
+        return Change(self, {"active_order_id": None, "photo_status": REJECTED,
+                             "photo_reason": f"Photo refusée par le fabricant : {reason}", "photo_key": None,
+                             "preview_key": None, "preview_status": MISSING, "photo_checks": None,
+                             "proposed_crop": None}, {"active_order_id": order_public_id})
+
+    def hand_over_undone(self, order_public_id: str, card_number: str, previous: "HeldCard | None") -> Change:
+        """A hand-over undone: the order holds the official again and the card they held before is theirs again.
+        Relies on nothing having been ordered for them since (no order holds them, this card is still the one)."""
+        return Change(self, {"active_order_id": order_public_id,
+                             "held_card_number": previous.number if previous else None,
+                             "held_card_status": previous.status if previous else None,
+                             "held_card_handed_over_at": previous.handed_over_at if previous else None},
+                      {"active_order_id": None, "held_card_number": card_number})
 
     def held_card_moved(self, card_number: str, status: str) -> Change:
         """The card the official holds changed status in the registry (declared, to return, returned, destroyed)."""

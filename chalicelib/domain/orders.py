@@ -142,6 +142,14 @@ class Card:
     handed_over_at: datetime | None = None
     # The photo assistant's verdicts on the photo ordered, shown to the card maker beside it.
     photo_checks: list | None = None
+    # The card maker refused this card's photo (the others of the order go on): why, and when.
+    photo_rejected_reason: str | None = None
+    photo_rejected_at: datetime | None = None
+
+    @property
+    def going_on(self) -> bool:
+        """Still to be made and handed over: not taken out of its order by a rejected photo."""
+        return self.photo_rejected_at is None
 
     @classmethod
     def of(cls, official: Official, reason: str) -> "Card":
@@ -267,16 +275,49 @@ class CardOrder:
         return Moved(Change(self, sets, {"status": self.status}), self.status, entry, target in FINAL,
                      target == REMISE)
 
-    def number_cards(self, year: int, taken: int) -> None:
-        """Production starts: the cards take the year's numbers after the ``taken`` ones already given."""
-        for offset, card in enumerate(self.cards):
+    def number_cards(self, year: int, taken: int) -> int:
+        """Production starts: the cards still going on take the year's numbers after the ``taken`` ones already
+        given; how many were taken."""
+        going_on = [card for card in self.cards if card.going_on]
+        for offset, card in enumerate(going_on):
             card.card_number = card_number(year, taken + 1 + offset)
+        return len(going_on)
+
+    def reject_photo(self, official_id: str, by: Principal, reason: str | None, at: datetime) -> Change:
+        """The card maker refuses one card's photo; the other cards of the order go on. The card leaves the order
+        (its official is released by the service, in the same write, to send a new photo); an order whose every
+        photo was refused is rejected."""
+        if not self.visible_to(by) or by.role != MANUFACTURER:
+            raise Refused("not_found", "Cette demande n'existe pas.")
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise Refused("reason_required", "Indiquez le motif du refus de la photo (par exemple « visage flou »).",
+                          details={"reason": "Champ obligatoire."})
+        if self.status not in (EN_PREPARATION, EN_PRODUCTION):
+            raise Refused("invalid_transition", f"La demande est « {LABELS[self.status]} » : une photo ne peut être "
+                          "refusée qu'en préparation ou en production.")
+        card = self.card_of(official_id)
+        if card is None:
+            raise Refused("not_found", "Cette carte n'existe pas dans la demande.")
+        if not card.going_on:
+            raise Refused("invalid_transition", f"La photo de {card.first_name} {card.last_name} a déjà été refusée.")
+        cards = [Card(**{**vars(c), "photo_rejected_reason": reason, "photo_rejected_at": at})
+                 if c.official_id == official_id else c for c in self.cards]
+        alert = Alert(official_id, "photo_rejected", f"La photo de {card.first_name} {card.last_name} a été refusée "
+                      f"par le fabricant : {reason}. Envoyez une nouvelle photo, puis commandez sa carte à nouveau.",
+                      at)
+        sets = {"cards": cards, "updated_at": at, "alerts": list(self.alerts or []) + [alert]}
+        if not any(c.going_on for c in cards):
+            sets.update(status=REJETEE, purge_after=at + RETENTION, history=self.history + [
+                HistoryEntry(REJETEE, at, by.role, by.email, f"Toutes les photos refusées ({reason})")])
+        return Change(self, sets, {"status": self.status, "updated_at": self.updated_at})
 
     def releases(self, moved: Moved) -> list:
         """The officials' changes that go with a closing move, in the same transaction. The officials need not be
-        read: each release relies on the official still being held by this order."""
+        read: each release relies on the official still being held by this order (a card whose photo was refused
+        released its official then)."""
         return [HeldOfficial(self.siren, card.official_id).released_by(self.public_id, moved.handed_over)
-                for card in self.cards]
+                for card in self.cards if card.going_on]
 
     def cards_drawn(self) -> Change:
         """The drawn cards' keys, recorded (drawing the same card twice gives the same file: no condition)."""
@@ -284,7 +325,7 @@ class CardOrder:
 
     def cards_to_draw(self) -> list:
         """Numbered cards not drawn yet, whose photo is still kept."""
-        return [c for c in self.cards if c.card_number and not c.card_key and c.photo_key]
+        return [c for c in self.cards if c.going_on and c.card_number and not c.card_key and c.photo_key]
 
     def waits_for_drawing(self, now: datetime, after_seconds: int = 120) -> bool:
         """Production started a while ago and some cards are still undrawn (the request was lost)."""
@@ -322,7 +363,7 @@ class CardOrder:
                           "pas être remises.")
         cards = [Card(**{**vars(c), "handed_over_at": at}) if c.card_number in card_numbers else c
                  for c in self.cards]
-        status = REMISE if all(c.handed_over_at for c in cards) else REMISE_PARTIELLE
+        status = REMISE if all(c.handed_over_at for c in cards if c.going_on) else REMISE_PARTIELLE
         sets: dict = {"cards": cards, "updated_at": at}
         if status != self.status:
             sets.update(status=status, history=self.history + [HistoryEntry(status, at, by.role, by.email)])
@@ -330,8 +371,42 @@ class CardOrder:
                 sets["purge_after"] = at + RETENTION
         return Change(self, sets, {"status": self.status, "updated_at": self.updated_at})
 
+    def hand_over_undone(self, card_number: str, by: Principal, at: datetime) -> Change:
+        """A card's hand-over undone: its line is to hand over again, and the order back to « Remise partielle » or
+        « Livrée en préfecture » (no longer closed: its photos' retention waits again)."""
+        cards = [Card(**{**vars(c), "handed_over_at": None}) if c.card_number == card_number else c for c in self.cards]
+        status = REMISE_PARTIELLE if any(c.handed_over_at for c in cards) else LIVREE
+        sets: dict = {"cards": cards, "updated_at": at}
+        if status != self.status:
+            sets.update(status=status, purge_after=None, history=self.history + [
+                HistoryEntry(status, at, by.role, by.email, "Annulation d'une remise")])
+        return Change(self, sets, {"status": self.status, "updated_at": self.updated_at})
+
+    # An order's move undone by the same role within ``cards.UNDO_WINDOW``: only those nothing depends on yet
+    # (production gave card numbers, a rejection or a hand-over released officials who may be ordered again).
+    UNDOABLE = {EN_LIVRAISON: EN_PRODUCTION, LIVREE: EN_LIVRAISON}
+
+    def undoable_by(self, role: str, now: datetime) -> HistoryEntry | None:
+        last = self.history[-1]
+        if (self.status not in self.UNDOABLE or last.status != self.status or last.by_role != role
+                or (last.reason or "").startswith("Annulation") or now - last.at > registry.UNDO_WINDOW):
+            return None
+        return last
+
+    def undo(self, by: Principal, now: datetime) -> Change:
+        if not self.visible_to(by):
+            raise Refused("not_found", "Cette demande n'existe pas.")
+        last = self.undoable_by(by.role, now)
+        if last is None:
+            raise Refused("not_undoable", "La dernière étape de cette demande ne peut plus être annulée : elle date de "
+                          "plus de 10 minutes, a été faite par un autre profil, ou d'autres opérations en dépendent.")
+        previous = self.UNDOABLE[self.status]
+        entry = HistoryEntry(previous, now, by.role, by.email, f"Annulation de « {LABELS[self.status]} »")
+        return Change(self, {"status": previous, "updated_at": now, "history": self.history + [entry]},
+                      {"status": self.status, "updated_at": self.updated_at})
+
     def cards_left_to_hand_over(self) -> list:
-        return [c for c in self.cards if c.card_number and c.handed_over_at is None]
+        return [c for c in self.cards if c.going_on and c.card_number and c.handed_over_at is None]
 
     def card_of(self, official_id: str) -> Card | None:
         return next((card for card in self.cards if card.official_id == official_id), None)

@@ -15,7 +15,7 @@ from .. import clock
 from ..domain import cards as registry, orders as lifecycle
 from ..domain.cards import RegisteredCard, not_found
 from ..domain.changes import Conflict, Refused
-from ..domain.officials import HeldOfficial
+from ..domain.officials import HeldCard, HeldOfficial
 from ..domain.roles import PREFECTURE, Principal
 from ..errors import PortalError
 from .collaborators import Collaborators
@@ -211,6 +211,40 @@ def _move(c: Collaborators, principal: Principal, number: str, rule) -> Register
     except Conflict:
         raise Refused("invalid_card_transition", f"La carte n° {card.card_number} vient d'être modifiée par quelqu'un "
                       "d'autre : rechargez la page.") from None
+    return card
+
+
+def undo(c: Collaborators, principal: Principal, number: str) -> RegisteredCard:
+    """A wrong move undone by the role that made it, within ``cards.UNDO_WINDOW``, when nothing depends on it yet:
+    one transaction with the official (and, for a hand-over, the order). Refused, and nothing changed, otherwise."""
+    uow, card = _read_card(c, principal, number)
+    now = c.now()
+    change = card.undo(principal, now)
+    undone = card.history[-1].status
+    official = uow.get(uow.officials.ref(card.siren, card.official_id))
+    held = HeldOfficial(card.siren, card.official_id)
+    uow.add(change)
+    if undone == registry.REMISE:
+        siren, order_id = card.order_id.split("-", 1)
+        order = uow.get(uow.orders.ref(siren, order_id))
+        previous = None
+        if card.replaces:  # the card the official held before this one is theirs again
+            replaced = uow.get(uow.cards.ref(card.replaces))
+            if replaced is not None:
+                previous = HeldCard(replaced.card_number, replaced.status, replaced.handed_over_at)
+        uow.add(order.hand_over_undone(card.card_number, principal, now),
+                held.hand_over_undone(card.order_id, card.card_number, previous))
+    elif official is not None and official.held_card_number == card.card_number:
+        uow.add(held.held_card_moved(card.card_number, change.sets["status"]))
+    if undone in registry.DECLARED and official is not None and official.active_order_id:
+        raise Refused("not_undoable", f"Une nouvelle carte est déjà commandée pour {card.first_name} {card.last_name} : "
+                      "la déclaration ne peut plus être annulée.")
+    try:
+        uow.commit()
+    except Conflict:
+        raise Refused("not_undoable", f"La carte n° {card.card_number} ou son élu ont changé depuis : l'opération ne "
+                      "peut plus être annulée.") from None
+    _audit(card, principal, "card_move_undone", undone=undone)
     return card
 
 

@@ -12,6 +12,7 @@ from .. import clock
 from ..domain import cards as registry, orders as lifecycle
 from ..domain.cards import RegisteredCard
 from ..domain.changes import Conflict, Refused
+from ..domain.officials import HeldOfficial
 from ..domain.orders import CardOrder, officials_not_ready
 from ..domain.roles import COMMUNE, PREFECTURE, Principal
 from ..errors import PortalError
@@ -133,12 +134,12 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
         uow.add(moved.change)
         if target == lifecycle.EN_PRODUCTION:
             counter = numbers[0] or lifecycle.CardNumbers(now.year)
-            order.number_cards(now.year, counter.count)
+            taken = order.number_cards(now.year, counter.count)
             moved.change.sets["cards"] = order.cards
-            uow.add(counter.take(len(order.cards)))
+            uow.add(counter.take(taken))
             # The registry's records, one per card, from its number on (domain/cards.py).
             uow.add(*[RegisteredCard.numbered(order, card, card.reason, card.replaces, principal, now).created()
-                      for card in order.cards])
+                      for card in order.cards if card.going_on])
         elif target == lifecycle.LIVREE or (target == lifecycle.REJETEE and moved.source == lifecycle.EN_PRODUCTION):
             uow.add(*_cards_follow(uow, order, target, principal, reason, now))
         if moved.releases_officials:
@@ -166,7 +167,7 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
 def _cards_follow(uow, order: CardOrder, target: str, principal: Principal, reason: str | None, now) -> list:
     """The registry follows the order: its cards are at the préfecture once delivered; the cards of an order
     rejected in production are destroyed by the card maker."""
-    numbers = [card.card_number for card in order.cards if card.card_number]
+    numbers = [card.card_number for card in order.cards if card.card_number and card.going_on]
     records = [r for r in uow.read([uow.cards.ref(n) for n in numbers]) if r is not None] if numbers else []
     status, note = (registry.LIVREE, None) if target == lifecycle.LIVREE else \
         (registry.DETRUITE, f"Demande rejetée : {(reason or '').strip()}")
@@ -178,6 +179,60 @@ def _hand_over_all(c: Collaborators, principal: Principal, order_public_id: str)
     order = load(c, principal, order_public_id)
     lifecycle.check_move(order.status, lifecycle.REMISE, principal.role, None)
     return cards.hand_over_all(c, principal, order)
+
+
+def undo(c: Collaborators, principal: Principal, order_public_id: str) -> CardOrder:
+    """The order's last move undone by the role that made it, within ``cards.UNDO_WINDOW``, when nothing depends on
+    it (``CardOrder.UNDOABLE``); undoing « Livrée en préfecture » puts its cards back « En fabrication »."""
+    siren, order_id = _key(principal, order_public_id)
+    uow = c.unit_of_work()
+    order = _visible(principal, uow.get(uow.orders.ref(siren, order_id)))
+    now = c.now()
+    change = order.undo(principal, now)
+    undone = order.status
+    uow.add(change)
+    if undone == lifecycle.LIVREE:
+        numbers = [card.card_number for card in order.cards if card.card_number and card.going_on]
+        records = uow.read([uow.cards.ref(n) for n in numbers]) if numbers else []
+        uow.add(*[r.follows_order(registry.EN_FABRICATION, principal, now, "Annulation de la réception")
+                  for r in records if r is not None and r.status == registry.LIVREE])
+    try:
+        uow.commit()
+    except Conflict:
+        raise Refused("not_undoable", "La demande ou ses cartes ont changé depuis : l'étape ne peut plus être "
+                      "annulée.") from None
+    _audit(c, order, principal, undone)
+    return order
+
+
+def reject_photo(c: Collaborators, principal: Principal, order_public_id: str, official_id: str,
+                 reason: str | None) -> CardOrder:
+    """The card maker refuses one card's photo while the others of the order go on. One transaction: the order (the
+    card leaves it; every photo refused: the order is rejected), the official (released, the photo refused), and the
+    card's registry record when it was numbered (destroyed)."""
+    siren, order_id = _key(principal, order_public_id)
+    uow = c.unit_of_work()
+    order, commune = uow.read([uow.orders.ref(siren, order_id), uow.communes.ref(siren)])
+    order = _visible(principal, order)
+    now = c.now()
+    change = order.reject_photo(official_id, principal, reason, now)
+    card = next(line for line in change.sets["cards"] if line.official_id == official_id)
+    uow.add(change, HeldOfficial(siren, official_id).photo_refused(order.public_id, card.photo_rejected_reason))
+    if card.card_number:  # in production: the card maker destroys what it may have printed
+        record = uow.get(uow.cards.ref(card.card_number))
+        if record is not None:
+            uow.add(record.follows_order(registry.DETRUITE, principal, now,
+                                         f"Photo refusée : {card.photo_rejected_reason}"))
+    try:
+        uow.commit()
+    except Conflict:
+        raise Refused("invalid_transition", "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la "
+                      "page.") from None
+    audit.info("card photo rejected", extra={"event": "card_photo_rejected", "order": order.public_id,
+                                             "official": official_id, "by": principal.email, "siren": siren,
+                                             "at": clock.iso(now)})
+    c.order_moved(order, change.sets["alerts"][-1].message, commune.agent_emails if commune else frozenset())
+    return order
 
 
 def request_card_drawing(c: Collaborators, order: CardOrder) -> None:

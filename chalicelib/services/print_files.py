@@ -49,7 +49,8 @@ def print_archive(c: Collaborators, principal: Principal, order_public_id: str |
         with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as archive:
             for order in chosen:
                 for card in order.cards:
-                    rows.append(_add_card(archive, order, card, missing))
+                    if card.going_on:  # a card whose photo was refused is not printed
+                        rows.append(_add_card(archive, order, card, missing))
                 orders.redraw_missing_cards(c, order)
             text = io.StringIO()
             writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
@@ -73,7 +74,7 @@ def _in_production(c: Collaborators) -> tuple[list, bool]:
     while True:
         page, cursor = repository.page_by_status(lifecycle.EN_PRODUCTION, cursor)
         for order in page:
-            if count + len(order.cards) > MAX_CARDS:
+            if chosen and count + len(order.cards) > MAX_CARDS:
                 return chosen, True
             chosen.append(order)
             count += len(order.cards)

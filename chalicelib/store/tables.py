@@ -524,6 +524,8 @@ class CardLine(MapAttribute):
     replaces = UnicodeAttribute(null=True)
     handed_over_at = UTCDateTimeAttribute(null=True)
     photo_checks = ListAttribute(null=True)  # the photo assistant's verdicts when ordered: [{code, level, message}]
+    photo_rejected_reason = UnicodeAttribute(null=True)  # the card maker refused this card's photo
+    photo_rejected_at = UTCDateTimeAttribute(null=True)
 
 
 class HistoryEntry(MapAttribute):

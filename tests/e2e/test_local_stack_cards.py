@@ -195,3 +195,49 @@ def test_the_prefecture_hands_a_card_over_to_a_representative_and_attaches_the_s
     assert card["hand_over"]["representative"] == REPRESENTATIVE and card["receipt_url"]
     assert people["agent"]("GET", f"/orders/{order['id']}", 200)["status"] == "remise"
 
+
+
+def log_in_as(site, name: str, account: dict, home: str):
+    person = site(name)
+    page = person.open("/connexion.html")
+    page.get_by_label("Adresse électronique").fill(account["email"])
+    page.get_by_label("Mot de passe", exact=True).fill(account["password"])
+    page.get_by_role("button", name="Connexion").click()
+    expect(page).to_have_url(re.compile(rf"/{home}$"))
+    return person, page
+
+
+def test_the_card_maker_refuses_one_photo_and_the_prefecture_undoes_a_wrong_hand_over(people, site):
+    ids = [ready_official(people, "BŒUF"), ready_official(people, "D'ARCY")]
+    order = people["agent"]("POST", "/orders", 201, json={"official_ids": ids})
+    people["agent"]("POST", f"/orders/{order['id']}/submit", 200, json={"preview_acknowledged": True})
+    maker, page = log_in_as(site, "refus-photo", people["state"]["operators"]["manufacturer"], "fabricant.html")
+    page.goto(f"/gestion-demande.html?id={order['id']}")
+    page.get_by_role("button", name="Refuser la photo : François BŒUF").click()
+    page.get_by_label("Motif du refus de la photo de François BŒUF").fill("visage flou")
+    page.get_by_role("button", name="Refuser la photo", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Refuser la photo")
+    expect(dialog.get_by_text(re.compile("les autres cartes continuent"))).to_be_visible()
+    maker.check("confirmation-refus-photo")
+    dialog.get_by_role("button", name="Refuser la photo").click()
+    expect(page.get_by_role("heading", name="Photo de François BŒUF refusée")).to_be_visible()
+    expect(page.get_by_text("Photo refusée", exact=True)).to_be_visible()
+    maker.check("photo-refusee")
+    kept = people["manufacturer"]("GET", f"/admin/orders/{order['id']}", 200)
+    assert kept["status"] == "en_preparation" and [c["official_id"] for c in kept["cards"] if "photo_rejected"
+                                                   not in c] == [ids[1]]
+
+    for actor, to in (("manufacturer", "en_production"), ("manufacturer", "en_livraison"), ("prefecture", "livree")):
+        people[actor]("POST", f"/admin/orders/{order['id']}/transitions", 200, json={"to": to})
+    number = people["prefecture"]("GET", f"/admin/orders/{order['id']}", 200)["cards"][1]["card_number"]
+    desk, page = log_in_as(site, "annulation-remise", people["state"]["operators"]["prefecture"], "prefecture.html")
+    page.goto(f"/prefecture-cartes.html?numero={number}")
+    page.get_by_role("button", name="Enregistrer la remise").click()
+    page.get_by_role("dialog", name="Enregistrer la remise").get_by_role("button", name="Enregistrer la remise").click()
+    expect(page.get_by_role("heading", name=f"Carte remise\u00a0: carte n°\u00a0{number}")).to_be_visible()
+    page.get_by_role("button", name="Annuler « Remise »").click()
+    page.get_by_role("dialog", name="Annuler « Remise »").get_by_role("button", name="Annuler « Remise »").click()
+    expect(page.get_by_role("heading", name=f"Opération annulée\u00a0: carte n°\u00a0{number}")).to_be_visible()
+    expect(page.get_by_role("button", name="Enregistrer la remise")).to_be_visible()
+    desk.check("remise-annulee")
+    assert people["agent"]("GET", f"/orders/{order['id']}", 200)["status"] == "livree"

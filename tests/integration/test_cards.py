@@ -252,3 +252,43 @@ def world_outbox():
     from pathlib import Path
 
     return Path(get_settings().outbox_dir)
+
+
+def test_a_wrong_move_is_undone_by_the_same_role_within_minutes_where_nothing_depends_on_it(client, world):
+    official = world["ids"][0]
+    order = delivered(client, world, [official])
+    number = order["cards"][0]["card_number"]
+    # The préfecture records the receipt by mistake: undone, the cards are back « En fabrication ».
+    assert order["undo"]["label"] == "Livrée en préfecture"
+    assert post_json(client, f"/admin/orders/{order['id']}/undo", {}, world["operator"]).status_code == 409
+    back = post_json(client, f"/admin/orders/{order['id']}/undo", {}, world["ain"])
+    assert back.status_code == 200 and back.json_body["status"] == "en_livraison"
+    assert card(client, world["ain"], number)["status"] == "en_fabrication"
+    assert transition(client, world["ain"], order["id"], "livree").status_code == 200
+    # A hand-over to the wrong card: undone, the order is to hand over again, the official held by it again.
+    handed = post_json(client, f"/admin/cards/{number}/hand-over", {"mode": "titulaire"}, world["ain"]).json_body
+    assert handed["undo"]["label"] == "Remise"
+    undone = post_json(client, f"/admin/cards/{number}/undo", {}, world["ain"])
+    assert undone.status_code == 200, undone.json_body
+    assert undone.json_body["status"] == "livree" and undone.json_body["hand_over"] is None
+    assert "Annulation" in undone.json_body["history"][-1]["note"]
+    assert client.http.get(f"/orders/{order['id']}", headers=auth(world["agent"])).json_body["status"] == "livree"
+    officials = client.http.get(f"/officials/{official}", headers=auth(world["agent"])).json_body
+    assert officials["card_in_progress"] is True and officials["card"] is None
+    # An undo is not undone; too late (10 minutes) is refused, and nothing changes.
+    assert post_json(client, f"/admin/cards/{number}/undo", {}, world["ain"]).json_body["code"] == "not_undoable"
+    assert post_json(client, f"/admin/cards/{number}/hand-over", {"mode": "titulaire"}, world["ain"]).status_code == 200
+    with at(days_later(0) + timedelta(days=1)):
+        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD)
+        before = snapshot()
+        late = post_json(client, f"/admin/cards/{number}/undo", {}, ain)
+        assert (late.status_code, late.json_body["code"]) == (409, "not_undoable")
+        assert snapshot() == before
+    # The commune's declaration made by mistake: undone while no new card is ordered.
+    lost = post_json(client, f"/cards/{number}/declarations", {"kind": "perte", "date": "2026-11-30",
+                                                               "circumstances": "Égarée"}, world["agent"])
+    assert lost.json_body["undo"]["label"] == "Perdue"
+    found = post_json(client, f"/cards/{number}/undo", {}, world["agent"])
+    assert found.status_code == 200 and found.json_body["status"] == "remise"
+    assert client.http.get(f"/officials/{official}", headers=auth(world["agent"])).json_body["card"]["status"] == \
+        "remise"

@@ -65,3 +65,37 @@ def test_the_archive_of_every_order_in_production_and_what_is_missing(client, aw
     assert (empty.status_code, empty.json_body["code"]) == (404, "not_found")
     # Not for a commune or a préfecture.
     assert post_json(client, "/admin/print-archives", {}, agent).status_code == 403
+
+
+def test_one_cards_photo_refused_while_the_others_go_on(client, aws, operator):
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA,
+                                              names=("MARCHAND", "GIRAUD", "FONTAINE"))
+    order = produced(client, agent, operator, ids)
+    numbers = {c["official_id"]: c["card_number"] for c in client.http.get(
+        f"/admin/orders/{order['id']}", headers=auth(operator)).json_body["cards"]}
+    path = f"/admin/orders/{order['id']}/cards/{ids[1]}/reject-photo"
+    no_reason = post_json(client, path, {"reason": "  "}, operator)
+    assert (no_reason.status_code, no_reason.json_body["code"]) == (422, "reason_required")
+    refused = post_json(client, path, {"reason": "visage flou"}, operator)
+    assert refused.status_code == 200, refused.json_body
+    body = refused.json_body
+    assert body["status"] == "en_production"  # the two others go on
+    assert [c["official_id"] for c in body["cards"] if "photo_rejected" in c] == [ids[1]]
+    assert body["alerts"][-1]["code"] == "photo_rejected" and "visage flou" in body["alerts"][-1]["message"]
+    # The commune sees why and can send a new photo; the official is free to be ordered again then.
+    official = client.http.get(f"/officials/{ids[1]}", headers=auth(agent)).json_body
+    assert official["photo"]["status"] == "rejected" and "visage flou" in official["photo"]["reason"]
+    assert official["card_in_progress"] is False
+    assert post_json(client, "/orders", {"official_ids": [ids[1]]}, agent).json_body["code"] == "officials_not_ready"
+    # Its numbered card is destroyed in the registry; the archive leaves it out; the others are delivered.
+    assert client.http.get(f"/admin/cards/{numbers[ids[1]]}", headers=auth(operator)).json_body["status"] == \
+        "detruite"
+    rows = manifest(archive_of(post_json(client, "/admin/print-archives", {"order_id": order["id"]}, operator)))
+    assert [r["nom"] for r in rows] == ["MARCHAND", "FONTAINE"]
+    again = post_json(client, path, {"reason": "encore"}, operator)
+    assert (again.status_code, again.json_body["code"]) == (409, "invalid_transition")
+    # Every photo refused: the order is rejected.
+    for official_id in (ids[0], ids[2]):
+        last = post_json(client, f"/admin/orders/{order['id']}/cards/{official_id}/reject-photo",
+                         {"reason": "photo ancienne"}, operator)
+    assert last.json_body["status"] == "rejetee"

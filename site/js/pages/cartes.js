@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { CARD_STATUSES, cardBadge, cardName, handOverText } from "../cartes.js";
+import { confirmMove } from "../confirmation.js";
 import {
   $, checkRequired, clearErrors, el, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
@@ -26,8 +27,30 @@ function hint(text) {
   return el("span", { class: "fr-hint-text", text });
 }
 
+function undoButton(card) {
+  const button = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-arrow-go-back-line fr-btn--icon-left",
+    text: "Annuler la déclaration", "aria-label": `Annuler la déclaration\u00a0: ${cardName(card)}` });
+  button.addEventListener("click", async () => {
+    const sure = await confirmMove({ title: "Annuler la déclaration", confirmLabel: "Annuler la déclaration",
+      message: `La déclaration «\u00a0${card.status_label}\u00a0» de la ${cardName(card)} est annulée\u00a0: la carte est de nouveau utilisable.` });
+    if (!sure) return;
+    button.disabled = true;
+    try {
+      const back = await api.post(`/cards/${encodeURIComponent(card.number)}/undo`, {});
+      await load();
+      showAlert(listAlert, { type: "success", title: `Déclaration annulée\u00a0: carte n°\u00a0${back.number}`,
+        message: `La carte est de nouveau «\u00a0${back.status_label}\u00a0».` });
+    } catch (error) {
+      button.disabled = false;
+      showAlert(listAlert, { title: "La déclaration n'a pas été annulée", message: error.message });
+    }
+  });
+  return button;
+}
+
 function actionsCell(card) {
   const cell = el("td", { class: "fr-cell--multiline" });
+  if (card.undo) cell.append(undoButton(card));
   if (!card.actions.includes("declare")) return cell;
   const button = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary fr-icon-alert-line fr-btn--icon-left",
     text: "Déclarer une perte ou un vol", "aria-label": `Déclarer une perte ou un vol\u00a0: ${cardName(card)}`,

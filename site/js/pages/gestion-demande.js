@@ -70,9 +70,73 @@ function cardRow(card) {
     }
     if (order.photos_deleted_at) files.push(el("li", { class: "fr-text--sm app-muted", text: "Fichiers supprimés" }));
     files.push(photoWarnings(card));
+    if (card.photo_rejected) {
+      files.push(el("li", {}, el("p", { class: "fr-badge fr-badge--sm fr-badge--error", text: "Photo refusée" }),
+        el("span", { class: "fr-text--sm", text: ` ${card.photo_rejected.reason}` })));
+    } else if (["en_preparation", "en_production"].includes(order.status)) {
+      const refuse = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-close-circle-line fr-btn--icon-left",
+        text: "Refuser la photo", "aria-label": `Refuser la photo : ${name}`, "aria-expanded": "false",
+        "aria-controls": `refus-photo-${card.official_id}` });
+      refuse.addEventListener("click", () => askPhotoRejection(card, refuse));
+      files.push(el("li", {}, refuse));
+    }
     cells.push(el("td", {}, el("ul", { class: "app-actions app-actions--column" }, files)));
   }
   return el("tr", { "data-carte": card.official_id }, cells);
+}
+
+/** The reason of a photo refused, in a row under the card; the other cards of the order go on. */
+function askPhotoRejection(card, button) {
+  const key = card.official_id;
+  const existing = document.getElementById(`refus-photo-${key}`);
+  if (existing) {
+    existing.querySelector("textarea").focus();
+    return;
+  }
+  const name = personName(card);
+  const alertId = `refus-photo-alerte-${key}`;
+  const form = el("form", { method: "post", noValidate: true, "data-alert": alertId },
+    el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
+    el("div", { class: "fr-input-group" },
+      el("label", { class: "fr-label", for: `refus-photo-motif-${key}` }, `Motif du refus de la photo de ${name}`,
+        el("span", { class: "fr-hint-text", text: "Communiqué à la mairie, qui envoie une nouvelle photo (par exemple « visage flou »)." })),
+      el("textarea", { class: "fr-input", id: `refus-photo-motif-${key}`, name: "reason", rows: 2, maxLength: 500, required: true })),
+    el("ul", { class: "app-actions" },
+      el("li", {}, el("button", { type: "submit", class: "fr-btn fr-btn--sm", text: "Refuser la photo" })),
+      el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler", "data-action": "annuler" }))));
+  const columns = button.closest("tr").children.length;
+  const row = el("tr", { class: "app-row--form", id: `refus-photo-${key}` }, el("td", { colSpan: columns }, form));
+  form.querySelector("[data-action=annuler]").addEventListener("click", () => {
+    row.remove();
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  });
+  onSubmit(form, async () => {
+    clearErrors(form);
+    const { reason } = formValues(form);
+    if (!reason) {
+      showFormError(form, { code: "reason_required", message: "Indiquez le motif du refus de la photo.",
+        details: { reason: "Indiquez le motif du refus de la photo." } }, { title: "La photo n'a pas été refusée" });
+      return;
+    }
+    const sure = await confirmMove({ title: "Refuser la photo", confirmLabel: "Refuser la photo",
+      message: `La carte de ${name} sort de la demande (motif : ${reason}) ; les autres cartes continuent. La mairie en est informée et enverra une nouvelle photo.` });
+    if (!sure) return;
+    await whileBusy(form, async () => {
+      try {
+        order = await api.post(`/admin/orders/${encodeURIComponent(order.id)}/cards/${encodeURIComponent(key)}/reject-photo`, { reason });
+        render();
+        showAlert(pageAlert, { type: "success", title: `Photo de ${name} refusée`,
+          message: order.status === "rejetee" ? "Toutes les photos de la demande sont refusées : la demande est rejetée."
+            : "Les autres cartes de la demande continuent. La mairie en est informée par e-mail." });
+      } catch (error) {
+        showFormError(form, error, { title: "La photo n'a pas été refusée", fieldOfCode: { reason_required: "reason" } });
+      }
+    });
+  });
+  button.closest("tr").after(row);
+  button.setAttribute("aria-expanded", "true");
+  form.querySelector("textarea").focus();
 }
 
 function renderCards() {
@@ -92,6 +156,28 @@ function moveButton(move) {
   const button = el("button", { type: "button", class: "fr-btn fr-icon-arrow-right-line fr-btn--icon-left",
     text: `Passer à « ${move.label} »` });
   button.addEventListener("click", () => makeMove(move, null, button));
+  return el("li", {}, button);
+}
+
+/** The last move undone, by the role that made it, within minutes (GET …: `undo`). */
+function undoButton() {
+  const label = `Annuler «\u00a0${order.undo.label}\u00a0»`;
+  const button = el("button", { type: "button", class: "fr-btn fr-btn--tertiary fr-icon-arrow-go-back-line fr-btn--icon-left", text: label });
+  button.addEventListener("click", async () => {
+    const sure = await confirmMove({ title: label, confirmLabel: label,
+      message: `${orderName(order)} — ${order.commune_name} revient à l'étape précédente (possible jusqu'à ${formatDateTime(order.undo.until)}).` });
+    if (!sure) return;
+    button.disabled = true;
+    hideAlert(pageAlert);
+    try {
+      order = await api.post(`/admin/orders/${encodeURIComponent(order.id)}/undo`, {});
+      render();
+      showAlert(pageAlert, { type: "success", title: `Étape annulée\u00a0: la demande est « ${order.status_label} »`, message: "" });
+    } catch (error) {
+      button.disabled = false;
+      showAlert(movesAlert, { title: "L'étape n'a pas été annulée", message: error.message });
+    }
+  });
   return el("li", {}, button);
 }
 
@@ -123,6 +209,7 @@ function renderMoves() {
   const plain = moves.filter((move) => !move.reason_required);
   const rejecting = moves.find((move) => move.reason_required);
   const buttons = plain.map(moveButton);
+  if (order.undo) buttons.push(undoButton());
   if (role === "manufacturer" && ["en_preparation", "en_production"].includes(order.status)) buttons.push(archiveButton());
   $("#transitions").replaceChildren(...(buttons.length
     ? [el("ul", { class: "fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left" }, buttons)]

@@ -275,6 +275,11 @@ function actions(card) {
       title: "Enregistrer la destruction", done: "Carte détruite",
       message: `La ${cardName(card)} a été détruite. Cette opération est définitive.` }));
   }
+  if (card.undo) {
+    buttons.push(moveButton(card, "undo", `Annuler «\u00a0${card.undo.label}\u00a0»`, { icon: "fr-icon-arrow-go-back-line",
+      className: "fr-btn--tertiary", title: `Annuler «\u00a0${card.undo.label}\u00a0»`, done: "Opération annulée",
+      message: `La dernière opération sur la ${cardName(card)} est annulée (possible jusqu'à ${formatDateTime(card.undo.until)}).` }));
+  }
   if (buttons.length) {
     blocks.push(el("ul", { class: "fr-btns-group fr-btns-group--inline-md fr-mt-3w" },
       buttons.map((button) => el("li", {}, button))));
