@@ -111,14 +111,14 @@ def destroy(call, number):
 @endpoint(cards, "/admin/cards/{number}/undo", "POST", roles={PREFECTURE},
           summary="Annuler la dernière opération sur la carte (dans les 10 minutes, si rien n'en dépend)",
           request=s.obj({}), response=s.CARD, errors={404: ["not_found"], 409: ["not_undoable"]})
-def admin_undo(call, number):
+def undo_card_move(call, number):
     return _card(call, service.undo(collaborators(), call.principal, number))
 
 
 @endpoint(cards, "/cards/{number}/undo", "POST", roles={COMMUNE},
           summary="Annuler une déclaration de perte ou de vol faite par erreur (dans les 10 minutes)",
           request=s.obj({}), response=s.CARD, errors={404: ["not_found"], 409: ["not_undoable"]})
-def undo(call, number):
+def undo_declaration(call, number):
     return _card(call, service.undo(collaborators(), call.principal, number))
 
 

@@ -97,7 +97,7 @@ def reject_photo(call, order_id, official_id):
 @endpoint(orders, "/admin/orders/{order_id}/undo", "POST", roles={MANUFACTURER, PREFECTURE},
           summary="Annuler la dernière étape (par le même profil, dans les 10 minutes, si rien n'en dépend)",
           request=s.obj({}), response=s.ORDER, errors={404: ["not_found"], 409: ["not_undoable"]})
-def undo(call, order_id):
+def undo_order_move(call, order_id):
     return views.order(service.undo(collaborators(), call.principal, order_id), call.principal.role)
 
 
