@@ -302,12 +302,17 @@ def scenario(run: Run) -> dict:
     run.call("PUT", "/officials/{official_id}/photo/crop", f"/officials/{official_id}/photo/crop", agent,
              {"crop": {"x": 10, "y": 10, "width": 680, "height": 874}})
     run.photos()  # the photo is re-cropped
-    second = run.call("POST", "/orders", token=agent, body={"official_ids": [official_id]},
-                      label="POST /orders (1 official)")
+    # Handed over before, their function changed: the new card replaces the one they hold (to be returned).
+    second = run.call("POST", "/orders", token=agent,
+                      body={"cards": [{"official_id": official_id, "reason": "changement_de_fonction"}]},
+                      label="POST /orders (1 official, a replacement)")
     run.call("GET", "/orders", token=agent)
     run.call("POST", "/orders/{order_id}/cancel", f"/orders/{second['id']}/cancel", agent, {})
     run.call("GET", "/admin/reports/monthly", token=prefecture)
     run.call("GET", "/admin/cards-to-return", token=prefecture)
+    returned = run.call("GET", "/cards", token=agent, label="GET /cards")["items"][0]["number"]
+    run.call("GET", "/admin/cards", f"/admin/cards?number={returned}", prefecture, label="GET /admin/cards?number=")
+    run.call("GET", "/admin/cards", "/admin/cards?status=remise", operator, label="GET /admin/cards?status=")
     run.call("POST", "/admin/activation-letters", token=operator, body={"department_code": "01"})
     run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)

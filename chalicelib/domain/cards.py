@@ -10,7 +10,7 @@ status it was read in (two agents handing the same card over at once: one succee
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from .changes import Change, Refused, entity
+from .changes import Append, Change, Refused, entity
 from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
 
 EN_FABRICATION = "en_fabrication"
@@ -148,12 +148,7 @@ class RegisteredCard:
             return principal.department_code == self.department_code
         return principal.role == MANUFACTURER
 
-    # --- moves driven by the order ------------------------------------------------------------------------------
-
-    def follows_order(self, status: str, by: Principal, at: datetime, note: str | None = None) -> Change:
-        """The order was delivered (the card is at the préfecture) or rejected in production (the card maker
-        destroys what it printed)."""
-        return self._moved(status, by, at, note, {})
+    # --- moves driven by the order or the directory (the order's are written on a ``CardKey``) -----------------
 
     def to_return(self, by: Principal, at: datetime, note: str) -> Change | None:
         """The card no longer certifies what it should (mandate ended, function changed, replaced after damage):
@@ -282,6 +277,27 @@ class RegisteredCard:
         event = CardEvent(status, at, by.role, by.email, note)
         return Change(self, {"status": status, "updated_at": at, "history": self.history + [event], **sets},
                       {"status": self.status})
+
+
+@entity
+class CardKey:
+    """A card of the registry as its order knows it (its number and département): enough for the moves the order
+    drives, written without reading the card. Each relies on the status the card must still be in, and appends its
+    event to the card's history."""
+
+    card_number: str
+    department_code: str
+
+    def moved(self, expected: str, status: str, by: Principal, at: datetime, note: str | None = None,
+              **sets) -> Change:
+        return Change(self, {"status": status, "updated_at": at,
+                             "history": Append([CardEvent(status, at, by.role, by.email, note)]), **sets},
+                      {"status": expected})
+
+    def handed_over(self, by: Principal, at: datetime) -> Change:
+        """To the official in person, with the whole order (« Remise à l'élu » on the order)."""
+        return self.moved(LIVREE, REMISE, by, at, HAND_OVER_MODES[TITULAIRE],
+                          hand_over={"mode": TITULAIRE, "representative": None, "at": at, "by": by.email})
 
 
 def not_found() -> Refused:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from .. import clock
 from ..domain import cards as registry, orders as lifecycle
-from ..domain.cards import RegisteredCard, not_found
+from ..domain.cards import CardKey, RegisteredCard, not_found
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldCard, HeldOfficial
 from ..domain.roles import PREFECTURE, Principal
@@ -126,32 +126,36 @@ def hand_over(c: Collaborators, principal: Principal, number: str, mode: str,
                       "secondes.", headers={"Retry-After": "5"})
 
 
-def hand_over_all(c: Collaborators, principal: Principal, order):
+def hand_over_all(c: Collaborators, principal: Principal, order, commune):
     """« Remise à l'élu » on the whole order: every card not handed over yet, to its official in person (the mayor
     and the deputies come together). Up to ``CARDS_PER_WRITE`` cards a transaction (each card and its official: two
     writes, plus the order), so an order of that size is handed over in one write, never seen « Remise partielle »."""
-    attempts = 0
+    attempts, fresh = 0, True  # the order and its commune as the caller just read them
     while attempts < ATTEMPTS:
         uow = c.unit_of_work()
-        order, commune = uow.read([uow.orders.ref(order.siren, order.order_id), uow.communes.ref(order.siren)])
+        if not fresh:
+            order, commune = uow.read([uow.orders.ref(order.siren, order.order_id), uow.communes.ref(order.siren)])
+        fresh = False
         left = order.cards_left_to_hand_over()[:CARDS_PER_WRITE]
         if not left:
             return order
-        records = uow.read([uow.cards.ref(line.card_number) for line in left])
-        if None in records:
-            raise not_found()
         now = c.now()
-        order_change = order.cards_handed_over({r.card_number for r in records}, principal, now)
-        uow.add(order_change, *[r.hand_over_to(principal, registry.TITULAIRE, None, now) for r in records],
-                *[HeldOfficial(r.siren, r.official_id).card_handed_over(r.order_id, r.card_number, now)
-                  for r in records])
+        order_change = order.cards_handed_over({line.card_number for line in left}, principal, now)
+        # The cards are written without being read: each relies on still being « Livrée en préfecture ».
+        uow.add(order_change, *[CardKey(line.card_number, order.department_code).handed_over(principal, now)
+                                for line in left],
+                *[HeldOfficial(order.siren, line.official_id).card_handed_over(order.public_id, line.card_number, now)
+                  for line in left])
         try:
             uow.commit()
         except Conflict:
             attempts += 1  # a card of the order was handed over meanwhile: read again
             continue
-        for record in records:
-            _audit(record, principal, "card_handed_over", mode=registry.TITULAIRE)
+        for line in left:
+            audit.info("card handed over", extra={"event": "card_handed_over", "card": line.card_number,
+                                                  "order": order.public_id, "status": registry.REMISE,
+                                                  "role": principal.role, "by": principal.email, "siren": order.siren,
+                                                  "at": clock.iso(now), "mode": registry.TITULAIRE})
         if "status" in order_change.sets:
             _order_moved(c, order, commune, principal)
         if order.status == lifecycle.REMISE:
@@ -221,17 +225,17 @@ def undo(c: Collaborators, principal: Principal, number: str) -> RegisteredCard:
     now = c.now()
     change = card.undo(principal, now)
     undone = card.history[-1].status
-    official = uow.get(uow.officials.ref(card.siren, card.official_id))
+    siren, order_id = card.order_id.split("-", 1)
+    # What the undo touches, in one read: the official, the order, the card they held before this one.
+    official, order, replaced = uow.read([uow.officials.ref(card.siren, card.official_id),
+                                          uow.orders.ref(siren, order_id),
+                                          uow.cards.ref(card.replaces or card.card_number)])
     held = HeldOfficial(card.siren, card.official_id)
     uow.add(change)
     if undone == registry.REMISE:
-        siren, order_id = card.order_id.split("-", 1)
-        order = uow.get(uow.orders.ref(siren, order_id))
         previous = None
-        if card.replaces:  # the card the official held before this one is theirs again
-            replaced = uow.get(uow.cards.ref(card.replaces))
-            if replaced is not None:
-                previous = HeldCard(replaced.card_number, replaced.status, replaced.handed_over_at)
+        if card.replaces and replaced is not None:  # the card the official held before is theirs again
+            previous = HeldCard(replaced.card_number, replaced.status, replaced.handed_over_at)
         uow.add(order.hand_over_undone(card.card_number, principal, now),
                 held.hand_over_undone(card.order_id, card.card_number, previous))
     elif official is not None and official.held_card_number == card.card_number:

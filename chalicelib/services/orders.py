@@ -10,7 +10,7 @@ import logging
 
 from .. import clock
 from ..domain import cards as registry, orders as lifecycle
-from ..domain.cards import RegisteredCard
+from ..domain.cards import CardKey, RegisteredCard
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldOfficial
 from ..domain.orders import CardOrder, officials_not_ready
@@ -88,17 +88,18 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
 
 def _replaced_cards(uow, principal: Principal, order: CardOrder, officials: list, now) -> list:
     """The valid cards the new ones replace (worn, another function, a new mandate) are to be returned: their
-    registry records change in the order's transaction (one more read, only when there are some)."""
+    registry records change in the order's transaction."""
     replacing = [o for o in officials if order.replaces_valid_card(o)]
     if not replacing:
         return []
     if 1 + len(officials) + len(replacing) > MAX_WRITES:
         raise Refused("invalid_request", f"Une demande compte au plus {MAX_WRITES - 1 - len(officials)} cartes de "
                       "remplacement avec ces élus : répartissez-les sur deux demandes.")
-    records = uow.read([uow.cards.ref(o.held_card_number) for o in replacing])
-    notes = [registry.REASON_LABELS[order.card_of(o.official_id).reason].lower() for o in replacing]
-    return [record.to_return(principal, now, f"Remplacée ({note}), demande {order.public_id}")
-            for note, record in zip(notes, records) if record is not None]
+    # Written without reading them: each relies on the card still being « Remise » (the official's held card, read).
+    return [CardKey(o.held_card_number, order.department_code).moved(
+        registry.REMISE, registry.A_RESTITUER, principal, now,
+        f"Remplacée ({registry.REASON_LABELS[order.card_of(o.official_id).reason].lower()}), demande {order.public_id}")
+        for o in replacing]
 
 
 def list_orders(c: Collaborators, principal: Principal, cursor: str | None) -> tuple[list, str | None]:
@@ -141,7 +142,7 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
             uow.add(*[RegisteredCard.numbered(order, card, card.reason, card.replaces, principal, now).created()
                       for card in order.cards if card.going_on])
         elif target == lifecycle.LIVREE or (target == lifecycle.REJETEE and moved.source == lifecycle.EN_PRODUCTION):
-            uow.add(*_cards_follow(uow, order, target, principal, reason, now))
+            uow.add(*_cards_follow(order, target, principal, reason, now))
         if moved.releases_officials:
             uow.add(*order.releases(moved))  # part of the same all-or-nothing write
         try:
@@ -164,21 +165,24 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
     return order
 
 
-def _cards_follow(uow, order: CardOrder, target: str, principal: Principal, reason: str | None, now) -> list:
-    """The registry follows the order: its cards are at the préfecture once delivered; the cards of an order
-    rejected in production are destroyed by the card maker."""
-    numbers = [card.card_number for card in order.cards if card.card_number and card.going_on]
-    records = [r for r in uow.read([uow.cards.ref(n) for n in numbers]) if r is not None] if numbers else []
+def _cards_follow(order: CardOrder, target: str, principal: Principal, reason: str | None, now) -> list:
+    """The registry follows the order, written without reading the cards: its cards are at the préfecture once
+    delivered; the cards of an order rejected in production are destroyed by the card maker."""
     status, note = (registry.LIVREE, None) if target == lifecycle.LIVREE else \
         (registry.DETRUITE, f"Demande rejetée : {(reason or '').strip()}")
-    return [record.follows_order(status, principal, now, note) for record in records]
+    return [CardKey(card.card_number, order.department_code).moved(registry.EN_FABRICATION, status, principal, now,
+                                                                   note)
+            for card in order.cards if card.card_number and card.going_on]
 
 
 def _hand_over_all(c: Collaborators, principal: Principal, order_public_id: str) -> CardOrder:
     """« Remise à l'élu » on the whole order: its cards left, each to its official in person (services/cards.py)."""
-    order = load(c, principal, order_public_id)
+    siren, order_id = _key(principal, order_public_id)
+    uow = c.unit_of_work()
+    order, commune = uow.read([uow.orders.ref(siren, order_id), uow.communes.ref(siren)])
+    order = _visible(principal, order)
     lifecycle.check_move(order.status, lifecycle.REMISE, principal.role, None)
-    return cards.hand_over_all(c, principal, order)
+    return cards.hand_over_all(c, principal, order, commune)
 
 
 def undo(c: Collaborators, principal: Principal, order_public_id: str) -> CardOrder:
@@ -192,10 +196,9 @@ def undo(c: Collaborators, principal: Principal, order_public_id: str) -> CardOr
     undone = order.status
     uow.add(change)
     if undone == lifecycle.LIVREE:
-        numbers = [card.card_number for card in order.cards if card.card_number and card.going_on]
-        records = uow.read([uow.cards.ref(n) for n in numbers]) if numbers else []
-        uow.add(*[r.follows_order(registry.EN_FABRICATION, principal, now, "Annulation de la réception")
-                  for r in records if r is not None and r.status == registry.LIVREE])
+        uow.add(*[CardKey(card.card_number, order.department_code).moved(
+            registry.LIVREE, registry.EN_FABRICATION, principal, now, "Annulation de la réception")
+            for card in order.cards if card.card_number and card.going_on])
     try:
         uow.commit()
     except Conflict:
@@ -219,10 +222,8 @@ def reject_photo(c: Collaborators, principal: Principal, order_public_id: str, o
     card = next(line for line in change.sets["cards"] if line.official_id == official_id)
     uow.add(change, HeldOfficial(siren, official_id).photo_refused(order.public_id, card.photo_rejected_reason))
     if card.card_number:  # in production: the card maker destroys what it may have printed
-        record = uow.get(uow.cards.ref(card.card_number))
-        if record is not None:
-            uow.add(record.follows_order(registry.DETRUITE, principal, now,
-                                         f"Photo refusée : {card.photo_rejected_reason}"))
+        uow.add(CardKey(card.card_number, order.department_code).moved(
+            registry.EN_FABRICATION, registry.DETRUITE, principal, now, f"Photo refusée : {card.photo_rejected_reason}"))
     try:
         uow.commit()
     except Conflict:

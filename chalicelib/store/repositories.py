@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 from pynamodb.attributes import MapAttribute
 
 from ..domain import orders as lifecycle
-from ..domain.cards import CardEvent, RegisteredCard
-from ..domain.changes import PRESENT, Below, Change, Refused
+from ..domain.cards import CardEvent, CardKey, RegisteredCard
+from ..domain.changes import PRESENT, Append, Below, Change, Refused
 from ..domain.officials import DECLARED, HeldOfficial, Official, PhotoUpload, Registration
 from ..domain.orders import Alert, Card, CardNumbers, CardOrder, HistoryEntry
 from ..domain.places import Commune, DeliveryAddress
@@ -96,7 +96,10 @@ class Repository:
         values = dict(change.sets)
         for name, value in {**values, **self.derived_updates(change.entity, values)}.items():
             attribute = getattr(self.model, name)
-            actions.append(attribute.remove() if value is None else attribute.set(self.stored(name, value)))
+            if isinstance(value, Append):
+                actions.append(attribute.set(attribute.append(self.stored(name, list(value.items)))))
+            else:
+                actions.append(attribute.remove() if value is None else attribute.set(self.stored(name, value)))
         return actions
 
     def derived_updates(self, entity, values: dict) -> dict:
@@ -273,6 +276,7 @@ class CardRepository(Repository):
     """The card registry, keyed by card number; a commune's cards, and cards by status (a département's or all)."""
 
     model, entity, key_names = tables.RegisteredCard, RegisteredCard, ("card_number",)
+    written = (RegisteredCard, CardKey)
     KEYS = ("card_number",)
 
     def to_entity(self, item) -> RegisteredCard:

@@ -180,6 +180,7 @@ def run_journeys(client, settings) -> None:
                                                                     "circumstances": "Perdue en déplacement"}, agent)
     assert declared.status_code == 201, declared.json_body
     assert post_json(client, f"/admin/cards/{number}/destroy", {}, prefecture).status_code == 200
+    assert post_json(client, f"/admin/cards/{number}/undo", {}, prefecture).json_body["status"] == "perdue"
     # The commune is told (the notices function), reads the notice in its space and marks it read.
     assert deliver_s3_events(client, queue=NOTICES_QUEUE, handler="tell_communes") == 1
     [notice] = client.http.get("/directory-notices", headers=auth(agent)).json_body["items"]

@@ -4,8 +4,8 @@ service's rules and races are tested in milliseconds, without AWS or its emulati
 import copy
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.domain.changes import PRESENT, Below, Conflict
-from chalicelib.domain.cards import RegisteredCard
+from chalicelib.domain.changes import PRESENT, Append, Below, Conflict
+from chalicelib.domain.cards import CardKey, RegisteredCard
 from chalicelib.domain.officials import HeldOfficial, Official, PhotoUpload, Registration
 from chalicelib.domain.orders import CardNumbers, CardOrder
 from chalicelib.services.collaborators import Collaborators
@@ -86,7 +86,7 @@ def key_of(entity) -> tuple:
         return "registrations", (entity.insee_code, entity.person_key)
     if isinstance(entity, PhotoUpload):
         return "photo_uploads", entity.object_key
-    if isinstance(entity, RegisteredCard):
+    if isinstance(entity, (RegisteredCard, CardKey)):
         return "cards", entity.card_number
     raise TypeError(type(entity).__name__)
 
@@ -185,6 +185,8 @@ class UnitOfWork:
             else:
                 stored = self.store.tables[table][key]
                 for name, value in change.sets.items():
+                    if isinstance(value, Append):
+                        value = list(getattr(stored, name) or []) + list(value.items)
                     setattr(stored, name, copy.deepcopy(value))
                 change.apply()
         self.store.commits.append(changes)
