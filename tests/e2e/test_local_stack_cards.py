@@ -173,6 +173,7 @@ def test_the_prefecture_hands_a_card_over_to_a_representative_and_attaches_the_s
     expect(dialog.get_by_text(re.compile("Chantal Lefèvre \\(secrétaire générale de mairie\\)"))).to_be_visible()
     person.check("confirmation-remise")
     dialog.get_by_role("button", name="Enregistrer la remise").click()
+    expect(dialog).to_be_hidden()  # closed, not fading out, when axe looks at the page
     expect(page.get_by_role("heading", name=f"Carte remise\u00a0: carte n°\u00a0{number}")).to_be_visible()
     expect(page.get_by_text("Remise le", exact=False).first).to_be_visible()
     person.check("carte-remise")
@@ -195,6 +196,13 @@ def test_the_prefecture_hands_a_card_over_to_a_representative_and_attaches_the_s
     assert card["hand_over"]["representative"] == REPRESENTATIVE and card["receipt_url"]
     assert people["agent"]("GET", f"/orders/{order['id']}", 200)["status"] == "remise"
 
+
+
+def confirm(page, name: str) -> None:
+    """« name » again in the DSFR modal that asks before a move; it is closed (not fading out) afterwards."""
+    dialog = page.get_by_role("dialog", name=name)
+    dialog.get_by_role("button", name=name).click()
+    expect(dialog).to_be_hidden()
 
 
 def log_in_as(site, name: str, account: dict, home: str):
@@ -220,6 +228,7 @@ def test_the_card_maker_refuses_one_photo_and_the_prefecture_undoes_a_wrong_hand
     expect(dialog.get_by_text(re.compile("les autres cartes continuent"))).to_be_visible()
     maker.check("confirmation-refus-photo")
     dialog.get_by_role("button", name="Refuser la photo").click()
+    expect(dialog).to_be_hidden()
     expect(page.get_by_role("heading", name="Photo de François BŒUF refusée")).to_be_visible()
     expect(page.get_by_text("Photo refusée", exact=True)).to_be_visible()
     maker.check("photo-refusee")
@@ -233,10 +242,10 @@ def test_the_card_maker_refuses_one_photo_and_the_prefecture_undoes_a_wrong_hand
     desk, page = log_in_as(site, "annulation-remise", people["state"]["operators"]["prefecture"], "prefecture.html")
     page.goto(f"/prefecture-cartes.html?numero={number}")
     page.get_by_role("button", name="Enregistrer la remise").click()
-    page.get_by_role("dialog", name="Enregistrer la remise").get_by_role("button", name="Enregistrer la remise").click()
+    confirm(page, "Enregistrer la remise")
     expect(page.get_by_role("heading", name=f"Carte remise\u00a0: carte n°\u00a0{number}")).to_be_visible()
     page.get_by_role("button", name="Annuler « Remise »").click()
-    page.get_by_role("dialog", name="Annuler « Remise »").get_by_role("button", name="Annuler « Remise »").click()
+    confirm(page, "Annuler « Remise »")
     expect(page.get_by_role("heading", name=f"Opération annulée\u00a0: carte n°\u00a0{number}")).to_be_visible()
     expect(page.get_by_role("button", name="Enregistrer la remise")).to_be_visible()
     desk.check("remise-annulee")
