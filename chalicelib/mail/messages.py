@@ -150,3 +150,13 @@ def card_declared_mail(to: str, commune_name: str, card_number: str, official_na
                       "commune. Si elle est retrouvée, elle est à détruire.")
     return Mail(to=to, subject=f"Carte d'élu {status_label} : n° {card_number}", text=_text(paragraphs, link),
                 html=_html(paragraphs, link, "Voir la carte"))
+
+
+def cards_to_return_mail(to: str, commune_name: str, cards: list[str], link: str) -> Mail:
+    """To a commune's agents: cards replaced by a new order, to bring back to the préfecture."""
+    paragraphs = ["Bonjour,",
+                  f"Une nouvelle carte a été commandée pour la commune de {commune_name} en remplacement d'une carte "
+                  "encore valide. La carte remplacée est à restituer à la préfecture : " + " ; ".join(cards) + ".",
+                  "La liste des cartes à restituer figure sur le portail, page « Cartes »."]
+    return Mail(to=to, subject="Cartes d'élus à restituer à la préfecture", text=_text(paragraphs, link),
+                html=_html(paragraphs, link, "Voir les cartes"))

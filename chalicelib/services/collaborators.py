@@ -14,3 +14,4 @@ class Collaborators(NamedTuple):  # a NamedTuple: 0.05 ms to define on the API's
     order_moved: Callable[[Any, str | None, frozenset], None]  # tells the commune's agents (services/notifications)
     files: Any = None  # the data bucket (store/files.py): photos and cards
     card_declared: Callable[[Any, list], None] = lambda card, emails: None  # tells the préfecture's agents
+    cards_to_return: Callable[[Any, list, frozenset], None] = lambda order, cards, emails: None  # the commune's agents

@@ -5,7 +5,7 @@ import logging
 from ..domain import orders as lifecycle
 from ..domain.functions import function_label
 from ..mail import sender
-from ..mail.messages import card_declared_mail, declaration_reviewed_mail, directory_changed_mail, order_moved_mail
+from ..mail.messages import card_declared_mail, cards_to_return_mail, declaration_reviewed_mail, directory_changed_mail, order_moved_mail
 from ..settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -69,3 +69,16 @@ def card_declared(card, prefecture_emails) -> None:
                                            declaration.get("police_report"), link))
     except Exception:  # noqa: BLE001 - the declaration is recorded and in the registry; a lost e-mail must not fail it
         log.exception("card declaration not sent to the préfecture", extra={"card": card.card_number})
+
+
+def cards_to_return(order, replaced, agent_emails) -> None:
+    """A new order replaces cards still valid (damage, a new function, a new mandate): the commune's agents are told
+    which cards to bring back to the préfecture. ``replaced``: the order's card lines that replace one."""
+    link = f"{get_settings().site_url}/cartes.html"
+    lines = [f"carte n° {card.replaces} de {card.first_name} {card.last_name} ({function_label(card.function, card.sex)})"
+             for card in replaced]
+    try:
+        for email in sorted(agent_emails or ()):
+            sender.send(cards_to_return_mail(email, order.commune_name, lines, link))
+    except Exception:  # noqa: BLE001 - the order is recorded and the cards are listed in « Cartes »
+        log.exception("cards to return not told", extra={"order": f"{order.siren}-{order.order_id}"})

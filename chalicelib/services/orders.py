@@ -63,8 +63,10 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
     reasons = reasons or {}
     uow = c.unit_of_work()
     # The officials and the préfecture's address in one read.
-    *officials, address = uow.read([uow.officials.ref(principal.siren, oid) for oid in official_ids]
-                                   + [uow.prefectures.ref(principal.department_code)], consistent=False)
+    # The officials, the préfecture's address and the commune (its agents, told of cards to return) in one read.
+    *officials, address, commune = uow.read([uow.officials.ref(principal.siren, oid) for oid in official_ids]
+                                            + [uow.prefectures.ref(principal.department_code),
+                                               uow.communes.ref(principal.siren)], consistent=False)
     if None in officials:
         problems = []
         for oid, official in zip(official_ids, officials):
@@ -83,6 +85,9 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
                                     "message": f"{o.first_name} {o.last_name} : une carte vient d'être demandée, ou "
                                                "sa photo ou sa fonction a changé."} for o in officials]) from None
     _audit(c, order, principal, None)
+    replaced = [card for card in order.cards if card.replaces and card.reason in registry.REPLACES_VALID_CARD]
+    if replaced:
+        c.cards_to_return(order, replaced, commune.agent_emails if commune else frozenset())
     return order
 
 

@@ -109,8 +109,20 @@ def test_the_registry_over_http(people):
     assert prefecture("POST", f"/admin/cards/{deputy}/return", 200, json={})["status"] == "restituee"
     assert prefecture("POST", f"/admin/cards/{deputy}/destroy", 200, json={})["status"] == "detruite"
 
-    # The card maker sees every card; it is the préfecture of the Ain's: no other département's préfecture sees it.
+    # The card maker sees every card; the préfecture of Haute-Savoie neither sees nor moves one of the Ain (404).
     assert manufacturer("GET", f"/admin/cards?number={other}", 200)["items"][0]["status"] == "remise"
+    savoie_email = "guichet@haute-savoie.example.fr"
+    manufacturer("POST", "/admin/operators", 201, json={"email": savoie_email, "first_name": "Paul",
+                                                        "last_name": "Guichet", "role": "prefecture",
+                                                        "department_code": "74"})
+    savoie = Api(people["state"]["api_url"])
+    savoie("POST", "/password", 204, json={"token": read_link_token(Path(people["state"]["outbox_dir"]), savoie_email),
+                                           "password": "le lac d'Annecy au petit matin"})
+    savoie.log_in(savoie_email, "le lac d'Annecy au petit matin")
+    assert savoie("GET", f"/admin/cards/{other}", 404)["code"] == "not_found"
+    assert savoie("GET", f"/admin/cards?number={other}", 200)["items"] == []
+    assert savoie("POST", f"/admin/cards/{other}/return", 404, json={})["code"] == "not_found"
+    assert prefecture("GET", f"/admin/cards/{other}", 200)["status"] == "remise"
 
 
 def test_the_town_hall_declares_a_theft_from_its_cards_page(people, site):

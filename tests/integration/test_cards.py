@@ -203,6 +203,9 @@ def test_a_change_of_function_replaces_the_valid_card_which_is_to_be_returned_th
     assert accepted.json_body["cards"][0]["reason"] == "changement_de_fonction"
     returning = card(client, world["ain"], old)
     assert returning["status"] == "a_restituer" and "changement de fonction" in returning["history"][-1]["note"]
+    told = [m for m in outbox_messages(world_outbox(), "agent@mairie-bourg.fr")
+            if m["Subject"] == "Cartes d'élus à restituer à la préfecture"]
+    assert len(told) == 1 and old in told[0].get_body(preferencelist=("plain",)).get_content()
     listed = client.http.get("/admin/cards-to-return", headers=auth(world["ain"])).json_body["items"]
     assert [c["number"] for c in listed] == [old]
     assert [c["number"] for c in client.http.get("/cards?status=a_restituer",
