@@ -1,10 +1,11 @@
 /**
- * The back office's list of card orders (card maker and préfecture): GET /admin/orders?status=&department=, 50 a
- * page, « Afficher plus de demandes » with the `next` cursor.
+ * What the back office's pages share: the list of card orders (card maker and préfecture,
+ * GET /admin/orders?status=&department=, 50 a page, « Afficher plus de demandes » with the `next` cursor) and the
+ * card maker's archive of print files.
  */
 import { api } from "./api.js";
 import { STATUSES, cardCount, orderName, statusBadge } from "./commandes.js";
-import { el, formatDateTime, showAlert } from "./ui.js";
+import { el, formatDateTime, hideAlert, showAlert } from "./ui.js";
 
 export function statusLabel(status) {
   return (STATUSES.find(([code]) => code === status) || [status, status])[1];
@@ -78,5 +79,28 @@ export class AdminOrders {
     this.count.textContent = this.shown
       ? `${this.shown} demande${this.shown > 1 ? "s" : ""} « ${label} »${page.next ? " affichées (il y en a d'autres)" : ""}.`
       : `Aucune demande « ${label} ».`;
+  }
+}
+
+/**
+ * The card maker's print files in one archive (POST /admin/print-archives): one order's (`orderId`), or every order
+ * in production's; `alert` then says what it holds and links to it.
+ */
+export async function printArchive(button, alert, orderId = null) {
+  button.disabled = true;
+  hideAlert(alert);
+  try {
+    const archive = await api.post("/admin/print-archives", orderId ? { order_id: orderId } : {});
+    const notes = [];
+    if (archive.missing_files.length) notes.push(`Fichiers manquants\u00a0: ${archive.missing_files.join(", ")}.`);
+    if (archive.truncated) notes.push("D'autres demandes en production attendent\u00a0: elles seront dans la prochaine archive.");
+    showAlert(alert, { type: notes.length ? "warning" : "success", title: "Archive prête",
+      message: `${archive.orders} demande${archive.orders > 1 ? "s" : ""}, ${archive.cards} carte${archive.cards > 1 ? "s" : ""}, avec le manifeste. ${notes.join(" ")}`,
+      extra: el("p", {}, el("a", { class: "fr-link fr-icon-download-line fr-link--icon-left", href: archive.url,
+        text: "Télécharger l'archive (ZIP)" })) });
+  } catch (error) {
+    showAlert(alert, { title: "L'archive n'a pas pu être préparée", message: error.message });
+  } finally {
+    button.disabled = false;
   }
 }

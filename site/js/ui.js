@@ -240,3 +240,38 @@ export function formatDate(iso) {
 export function formatNumber(value) {
   return new Intl.NumberFormat("fr-FR").format(value ?? 0);
 }
+
+/**
+ * A form in a table row under the row of `button` (which controls it, aria-expanded): the pages' inline forms (a
+ * refusal's reason, a declaration of loss). `buildForm()` makes the form; its « Annuler » (`formActions`) removes
+ * the row and gives the focus back to `button`. Returns the form, or null when the row was open already (its first
+ * field then takes the focus).
+ */
+export function openFormRow(button, rowId, buildForm) {
+  const firstField = (root) => root.querySelector("input, textarea, select");
+  const existing = document.getElementById(rowId);
+  if (existing) {
+    firstField(existing)?.focus();
+    return null;
+  }
+  const form = buildForm();
+  const above = button.closest("tr");
+  const row = el("tr", { class: "app-row--form", id: rowId }, el("td", { colSpan: above.children.length }, form));
+  form.querySelector("[data-action=annuler]")?.addEventListener("click", () => {
+    row.remove();
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  });
+  above.after(row);
+  button.setAttribute("aria-expanded", "true");
+  firstField(form)?.focus();
+  return form;
+}
+
+/** The submit button and « Annuler » of an inline form (`openFormRow`). */
+export function formActions(submit) {
+  return el("ul", { class: "app-actions" },
+    el("li", {}, el("button", { type: "submit", class: "fr-btn fr-btn--sm", ...submit })),
+    el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler",
+      "data-action": "annuler" })));
+}

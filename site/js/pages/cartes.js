@@ -6,7 +6,7 @@ import { openSpace, showLoadError } from "../espace.js";
 import { CARD_STATUSES, cardBadge, cardName, handOverText } from "../cartes.js";
 import { confirmMove } from "../confirmation.js";
 import {
-  $, checkRequired, clearErrors, el, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
+  $, checkRequired, clearErrors, el, formActions, formValues, hideAlert, openFormRow, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
 
 const COLUMNS = 6;
@@ -74,18 +74,13 @@ function row(card) {
  * reference for a theft. */
 function askDeclaration(card, button) {
   const key = card.number;
-  const existing = document.getElementById(`declaration-${key}`);
-  if (existing) {
-    existing.querySelector("input").focus();
-    return;
-  }
   const alertId = `declaration-alerte-${key}`;
   const today = new Date().toISOString().slice(0, 10);
   const radio = (value, label) => el("div", { class: "fr-fieldset__element fr-fieldset__element--inline" },
     el("div", { class: "fr-radio-group" },
       el("input", { type: "radio", id: `declaration-${key}-${value}`, name: "kind", value, required: true }),
       el("label", { class: "fr-label", for: `declaration-${key}-${value}`, text: label })));
-  const form = el("form", { method: "post", noValidate: true, "data-alert": alertId },
+  const form = openFormRow(button, `declaration-${key}`, () => el("form", { method: "post", noValidate: true, "data-alert": alertId },
     el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
     el("fieldset", { class: "fr-fieldset", id: `declaration-${key}-nature` },
       el("legend", { class: "fr-fieldset__legend fr-fieldset__legend--regular", text: `Nature de la déclaration pour la ${cardName(card)}` }),
@@ -103,16 +98,8 @@ function askDeclaration(card, button) {
       el("label", { class: "fr-label", for: `declaration-${key}-plainte` }, "Référence du dépôt de plainte",
         hint("Obligatoire en cas de vol (récépissé de plainte du commissariat ou de la gendarmerie).")),
       el("input", { class: "fr-input", type: "text", id: `declaration-${key}-plainte`, name: "police_report", maxLength: 100 })),
-    el("ul", { class: "app-actions" },
-      el("li", {}, el("button", { type: "submit", class: "fr-btn fr-btn--sm", text: "Enregistrer la déclaration" })),
-      el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler",
-        "data-action": "annuler" }))));
-  const formRow = el("tr", { class: "app-row--form", id: `declaration-${key}` }, el("td", { colSpan: COLUMNS }, form));
-  form.querySelector("[data-action=annuler]").addEventListener("click", () => {
-    formRow.remove();
-    button.setAttribute("aria-expanded", "false");
-    button.focus();
-  });
+    formActions({ text: "Enregistrer la déclaration" })));
+  if (!form) return;
   onSubmit(form, async () => {
     clearErrors(form);
     if (!checkRequired(form, { title: "La déclaration n'a pas été enregistrée" })) return;
@@ -142,9 +129,6 @@ function askDeclaration(card, button) {
       }
     });
   });
-  button.closest("tr").after(formRow);
-  button.setAttribute("aria-expanded", "true");
-  form.querySelector("input").focus();
 }
 
 function label(code) {

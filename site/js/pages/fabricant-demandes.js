@@ -1,9 +1,8 @@
 // The card maker's orders by status (and optionally by département): GET /admin/orders; each opens
 // gestion-demande.html where it is moved on.
 import { openSpace, showLoadError } from "../espace.js";
-import { AdminOrders } from "../gestion.js";
-import { api } from "../api.js";
-import { $, clearErrors, el, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
+import { AdminOrders, printArchive } from "../gestion.js";
+import { $, clearErrors, formValues, onSubmit, showFormError, whileBusy } from "../ui.js";
 
 const form = $("#form-filtre");
 const orders = new AdminOrders({ tbody: $("#liste-demandes"), more: $("#bouton-plus"), count: $("#nombre-demandes"),
@@ -26,26 +25,7 @@ async function show() {
 onSubmit(form, () => whileBusy(form, show));
 
 // Every order in production in one archive (POST /admin/print-archives): photos, final cards, the CSV manifest.
-$("#bouton-archive").addEventListener("click", async (event) => {
-  const button = event.currentTarget;
-  const alert = $("#alerte-archive");
-  button.disabled = true;
-  hideAlert(alert);
-  try {
-    const archive = await api.post("/admin/print-archives", {});
-    const notes = [];
-    if (archive.missing_files.length) notes.push(`Fichiers manquants\u00a0: ${archive.missing_files.join(", ")}.`);
-    if (archive.truncated) notes.push("D'autres demandes en production attendent\u00a0: elles seront dans la prochaine archive.");
-    showAlert(alert, { type: notes.length ? "warning" : "success", title: "Archive prête",
-      message: `${archive.orders} demande${archive.orders > 1 ? "s" : ""}, ${archive.cards} carte${archive.cards > 1 ? "s" : ""}. ${notes.join(" ")}`,
-      extra: el("p", {}, el("a", { class: "fr-link fr-icon-download-line fr-link--icon-left", href: archive.url,
-        text: "Télécharger l'archive (ZIP)" })) });
-  } catch (error) {
-    showAlert(alert, { title: "L'archive n'a pas pu être préparée", message: error.message });
-  } finally {
-    button.disabled = false;
-  }
-});
+$("#bouton-archive").addEventListener("click", (event) => printArchive(event.currentTarget, $("#alerte-archive")));
 
 openSpace(["manufacturer"]).then(async () => {
   const query = new URLSearchParams(location.search);

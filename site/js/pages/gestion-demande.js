@@ -2,13 +2,17 @@
 // role may make (allowed_moves, POST /admin/orders/{id}/transitions), the reason of a rejection, card numbers and final
 // cards once in production, the hand-over receipt once delivered (GET /admin/orders/{id}/receipt).
 import { HOME_OF_ROLE, api } from "../api.js";
+import { printArchive } from "../gestion.js";
 import { openSpace, showLoadError } from "../espace.js";
 import {
   addressBlock, alertsBlock, cardCount, historyRows, orderName, personName, previewCell, rejection, retentionFact, sleep,
   statusBadge,
 } from "../commandes.js";
 import { confirmMove } from "../confirmation.js";
-import { $, clearErrors, el, formatDateTime, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
+import {
+  $, clearErrors, el, formActions, formatDateTime, formValues, hideAlert, onSubmit, openFormRow, showAlert, showFormError,
+  whileBusy,
+} from "../ui.js";
 
 const pageAlert = $("#alerte-demande");
 const movesAlert = $("#alerte-transitions");
@@ -88,29 +92,16 @@ function cardRow(card) {
 /** The reason of a photo refused, in a row under the card; the other cards of the order go on. */
 function askPhotoRejection(card, button) {
   const key = card.official_id;
-  const existing = document.getElementById(`refus-photo-${key}`);
-  if (existing) {
-    existing.querySelector("textarea").focus();
-    return;
-  }
   const name = personName(card);
   const alertId = `refus-photo-alerte-${key}`;
-  const form = el("form", { method: "post", noValidate: true, "data-alert": alertId },
+  const form = openFormRow(button, `refus-photo-${key}`, () => el("form", { method: "post", noValidate: true, "data-alert": alertId },
     el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
     el("div", { class: "fr-input-group" },
       el("label", { class: "fr-label", for: `refus-photo-motif-${key}` }, `Motif du refus de la photo de ${name}`,
         el("span", { class: "fr-hint-text", text: "Communiqué à la mairie, qui envoie une nouvelle photo (par exemple « visage flou »)." })),
       el("textarea", { class: "fr-input", id: `refus-photo-motif-${key}`, name: "reason", rows: 2, maxLength: 500, required: true })),
-    el("ul", { class: "app-actions" },
-      el("li", {}, el("button", { type: "submit", class: "fr-btn fr-btn--sm", text: "Refuser la photo" })),
-      el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler", "data-action": "annuler" }))));
-  const columns = button.closest("tr").children.length;
-  const row = el("tr", { class: "app-row--form", id: `refus-photo-${key}` }, el("td", { colSpan: columns }, form));
-  form.querySelector("[data-action=annuler]").addEventListener("click", () => {
-    row.remove();
-    button.setAttribute("aria-expanded", "false");
-    button.focus();
-  });
+    formActions({ text: "Refuser la photo" })));
+  if (!form) return;
   onSubmit(form, async () => {
     clearErrors(form);
     const { reason } = formValues(form);
@@ -134,9 +125,6 @@ function askPhotoRejection(card, button) {
       }
     });
   });
-  button.closest("tr").after(row);
-  button.setAttribute("aria-expanded", "true");
-  form.querySelector("textarea").focus();
 }
 
 function renderCards() {
@@ -185,22 +173,7 @@ function undoButton() {
 function archiveButton() {
   const button = el("button", { type: "button", class: "fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left",
     text: "Télécharger les fichiers d'impression (ZIP)" });
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    hideAlert(movesAlert);
-    try {
-      const archive = await api.post("/admin/print-archives", { order_id: order.id });
-      const missing = archive.missing_files.length ? ` Fichiers manquants\u00a0: ${archive.missing_files.join(", ")}.` : "";
-      showAlert(movesAlert, { type: missing ? "warning" : "success", title: "Archive prête",
-        message: `${archive.cards} carte${archive.cards > 1 ? "s" : ""}, avec le manifeste.${missing}`,
-        extra: el("p", {}, el("a", { class: "fr-link fr-icon-download-line fr-link--icon-left", href: archive.url,
-          text: "Télécharger l'archive (ZIP)" })) });
-    } catch (error) {
-      showAlert(movesAlert, { title: "L'archive n'a pas pu être préparée", message: error.message });
-    } finally {
-      button.disabled = false;
-    }
-  });
+  button.addEventListener("click", () => printArchive(button, movesAlert, order.id));
   return el("li", {}, button);
 }
 

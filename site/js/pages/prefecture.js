@@ -10,8 +10,8 @@ import { cardBadge } from "../cartes.js";
 import { declarationBadge } from "../declarations.js";
 import { AdminOrders } from "../gestion.js";
 import {
-  $, checkRequired, clearErrors, el, formValues, formatDate, formatNumber, hideAlert, onSubmit, showAlert,
-  showFormError, whileBusy,
+  $, checkRequired, clearErrors, el, formActions, formValues, formatDate, formatNumber, hideAlert, onSubmit,
+  openFormRow, showAlert, showFormError, whileBusy,
 } from "../ui.js";
 
 const statusForm = $("#form-statut");
@@ -106,30 +106,17 @@ function declarationRow(item) {
 /** The refusal's form, in a row under the declaration: the reason is required (the commune receives it). */
 function askRefusal(item, button) {
   const key = declarationKey(item);
-  const existing = document.getElementById(`refus-${key}`);
-  if (existing) {
-    existing.querySelector("textarea").focus();
-    return;
-  }
   const name = declarationName(item);
   const alertId = `refus-alerte-${key}`;
-  const form = el("form", { method: "post", noValidate: true, "data-alert": alertId },
+  const form = openFormRow(button, `refus-${key}`, () => el("form", { method: "post", noValidate: true, "data-alert": alertId },
     el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
     el("div", { class: "fr-input-group app-reason" },
       el("label", { class: "fr-label", for: `refus-motif-${key}` }, `Motif du refus de la déclaration de ${name}`,
         hint("Obligatoire\u00a0: il est communiqué à la commune (par exemple «\u00a0le procès-verbal ne mentionne pas cet élu\u00a0»).")),
       el("textarea", { class: "fr-input", id: `refus-motif-${key}`, name: "reason", rows: 3, maxLength: 500, required: true })),
-    el("ul", { class: "app-actions" },
-      el("li", {}, el("button", { type: "submit", class: "fr-btn fr-btn--sm fr-icon-close-line fr-btn--icon-left",
-        text: "Confirmer le refus", "aria-label": `Confirmer le refus de la déclaration de ${name}` })),
-      el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler",
-        "data-action": "annuler" }))));
-  const row = el("tr", { class: "app-row--form", id: `refus-${key}` }, el("td", { colSpan: DECLARATION_COLUMNS }, form));
-  form.querySelector("[data-action=annuler]").addEventListener("click", () => {
-    row.remove();
-    button.setAttribute("aria-expanded", "false");
-    button.focus();
-  });
+    formActions({ class: "fr-btn fr-btn--sm fr-icon-close-line fr-btn--icon-left", text: "Confirmer le refus",
+      "aria-label": `Confirmer le refus de la déclaration de ${name}` })));
+  if (!form) return;
   onSubmit(form, async () => {
     clearErrors(form);
     const { reason } = formValues(form);
@@ -140,9 +127,6 @@ function askRefusal(item, button) {
     }
     await whileBusy(form, () => review(item, "refuse", reason, null, form));
   });
-  button.closest("tr").after(row);
-  button.setAttribute("aria-expanded", "true");
-  form.querySelector("textarea").focus();
 }
 
 /** Validate or refuse one declaration, then show the list again with what was done. */
