@@ -140,6 +140,7 @@ class Card:
     reason: str = registry.PREMIERE_DEMANDE  # why it is ordered (domain/cards.py)
     replaces: str | None = None  # the number of the card it replaces
     handed_over_at: datetime | None = None
+    handed_over_to: dict | None = None  # a representative of the town hall {last_name, first_name, quality}, or None
     # The photo assistant's verdicts on the photo ordered, shown to the card maker beside it.
     photo_checks: list | None = None
     # The card maker refused this card's photo (the others of the order go on): why, and when.
@@ -354,15 +355,16 @@ class CardOrder:
         sets["alerts"] = list(self.alerts or []) + [alert]
         return Change(self, sets, {"status": self.status})
 
-    def cards_handed_over(self, card_numbers: set, by: Principal, at: datetime) -> Change:
+    def cards_handed_over(self, card_numbers: set, by: Principal, at: datetime,
+                          representative: dict | None = None) -> Change:
         """Cards of the order were handed over (``cards.RegisteredCard.hand_over_to``): the order is « Remise
         partielle » until its last card, then « Remise à l'élu », closed (its photos' retention starts). Relies on
         the order as read (``updated_at``): two cards of one order handed over at once never lose each other's line."""
         if self.status not in HANDING_OVER:
             raise Refused("invalid_transition", f"La demande est « {LABELS[self.status]} » : ses cartes ne peuvent "
                           "pas être remises.")
-        cards = [Card(**{**vars(c), "handed_over_at": at}) if c.card_number in card_numbers else c
-                 for c in self.cards]
+        cards = [Card(**{**vars(c), "handed_over_at": at, "handed_over_to": representative})
+                 if c.card_number in card_numbers else c for c in self.cards]
         status = REMISE if all(c.handed_over_at for c in cards if c.going_on) else REMISE_PARTIELLE
         sets: dict = {"cards": cards, "updated_at": at}
         if status != self.status:
@@ -374,7 +376,8 @@ class CardOrder:
     def hand_over_undone(self, card_number: str, by: Principal, at: datetime) -> Change:
         """A card's hand-over undone: its line is to hand over again, and the order back to « Remise partielle » or
         « Livrée en préfecture » (no longer closed: its photos' retention waits again)."""
-        cards = [Card(**{**vars(c), "handed_over_at": None}) if c.card_number == card_number else c for c in self.cards]
+        cards = [Card(**{**vars(c), "handed_over_at": None, "handed_over_to": None}) if c.card_number == card_number
+                 else c for c in self.cards]
         status = REMISE_PARTIELLE if any(c.handed_over_at for c in cards) else LIVREE
         sets: dict = {"cards": cards, "updated_at": at}
         if status != self.status:

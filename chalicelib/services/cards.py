@@ -108,7 +108,8 @@ def hand_over(c: Collaborators, principal: Principal, number: str, mode: str,
             raise not_found()
         now = c.now()
         change = card.hand_over_to(principal, mode, representative, now)
-        order_change = order.cards_handed_over({card.card_number}, principal, now)
+        order_change = order.cards_handed_over({card.card_number}, principal, now,
+                                               change.sets["hand_over"]["representative"])
         uow.add(change, order_change, HeldOfficial(card.siren, card.official_id).card_handed_over(
             card.order_id, card.card_number, now))
         try:

@@ -33,16 +33,20 @@ def hand_over_receipt(order: CardOrder) -> dict:
     # cold start: printing.pdf 2 ms (fpdf2 itself waits for the first page), only the two printing routes need it
     from ..printing.pdf import ReceiptCard, hand_over_receipt as draw_receipt
 
-    if order.status not in (lifecycle.LIVREE, lifecycle.REMISE):
+    if order.status not in lifecycle.DELIVERED:
         raise PortalError(409, "not_delivered", "Le récépissé est disponible une fois les cartes livrées en préfecture.")
     handed = next((h.at for h in reversed(order.history) if h.status == lifecycle.REMISE), None)
+    # Each card's page follows how it was handed over (its own date; to a representative: the transfer of
+    # responsibility), as its line of the order records it; a card whose photo was refused has no page.
+    lines = [c for c in order.cards if c.going_on]
     try:
         prefecture = Prefecture.get(order.department_code).name
     except Prefecture.DoesNotExist:
         prefecture = f"Préfecture ({order.department_code})"
     cards = [ReceiptCard(c.last_name, c.first_name, function_label(c.function, c.sex), order.commune_name,
                          department_on_card(c.department_label, order.department_code), c.card_number or "",
-                         handed.date() if handed else None) for c in order.cards]
+                         (c.handed_over_at or handed).date() if (c.handed_over_at or handed) else None,
+                         c.handed_over_to) for c in lines]
     return {**_publish("receipts", draw_receipt(cards, prefecture)), "pages": len(cards)}
 
 

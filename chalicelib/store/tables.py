@@ -523,6 +523,7 @@ class CardLine(MapAttribute):
     reason = UnicodeAttribute(default="premiere_demande")  # why it is ordered (domain/cards.py)
     replaces = UnicodeAttribute(null=True)
     handed_over_at = UTCDateTimeAttribute(null=True)
+    handed_over_to = MapAttribute(null=True)  # the town hall's representative who took the card, if not the official
     photo_checks = ListAttribute(null=True)  # the photo assistant's verdicts when ordered: [{code, level, message}]
     photo_rejected_reason = UnicodeAttribute(null=True)  # the card maker refused this card's photo
     photo_rejected_at = UTCDateTimeAttribute(null=True)

@@ -95,6 +95,11 @@ def test_three_cards_handed_over_on_two_days_in_the_two_modes(client, world):
     representative_pdf = text_of_pdf(client.http.get(f"/admin/cards/{numbers[2]}/hand-over-receipt",
                                                      headers=auth(world["ain"])).json_body["url"])
     assert "transfert de responsabilité" in representative_pdf and "LEFÈVRE Chantal" in representative_pdf
+    # The order's receipt too: one page per card, each as it was handed over.
+    order_pdf = text_of_pdf(client.http.get(f"/admin/orders/{order['id']}/receipt",
+                                            headers=auth(world["ain"])).json_body["url"])
+    assert order_pdf.count("transfert de responsabilité") == 2 and order_pdf.count("LEFÈVRE Chantal") == 2
+    assert f"{monday:%d/%m/%Y}" in order_pdf and f"{wednesday:%d/%m/%Y}" in order_pdf
     own_pdf = text_of_pdf(client.http.get(f"/admin/cards/{numbers[0]}/hand-over-receipt",
                                           headers=auth(world["ain"])).json_body["url"])
     assert "transfert" not in own_pdf and "Signature de l'élu(e)" in own_pdf and f"{monday:%d/%m/%Y}" in own_pdf

@@ -205,7 +205,7 @@ function renderMoves() {
 
 function renderReceipt() {
   const box = $("#recepisse");
-  const available = ["livree", "remise"].includes(order.status);
+  const available = ["livree", "remise_partielle", "remise"].includes(order.status);
   box.hidden = !available;
   if (!available) return;
   const button = el("button", { type: "button", class: "fr-btn fr-btn--secondary fr-icon-file-pdf-line fr-btn--icon-left",
