@@ -268,8 +268,13 @@ def scenario(run: Run) -> dict:
     run.call("POST", transition, f"{admin_path}/transitions", prefecture, {"to": "livree"},
              label="POST /admin/orders/{order_id}/transitions (livree)")
     run.call("GET", "/admin/orders/{order_id}/receipt", f"{admin_path}/receipt", prefecture)
+    # The mayor comes first, the others later: one card to a representative, then the rest with the order.
+    first_card = run.call("GET", "/admin/orders/{order_id}", admin_path, prefecture)["cards"][0]["card_number"]
+    run.call("POST", "/admin/cards/{number}/hand-over", f"/admin/cards/{first_card}/hand-over", prefecture,
+             {"mode": "representant", "representative": {"last_name": "Lefèvre", "first_name": "Chantal",
+                                                         "quality": "secrétaire de mairie"}})
     run.call("POST", transition, f"{admin_path}/transitions", prefecture, {"to": "remise"},
-             label="POST /admin/orders/{order_id}/transitions (remise, 40 officials released)")
+             label="POST /admin/orders/{order_id}/transitions (remise, 39 officials released)")
     final = run.call("GET", "/orders/{order_id}", order_path, agent)
     assert final["status"] == "remise", final["status"]
 
