@@ -364,6 +364,28 @@ class HandOver(OrderCase, Case):
         return kept.active_order_id is None and kept.delivered_order_id == ctx["order"]
 
 
+class HandOverOneCard(OrderCase, Case):
+    """The préfecture hands one card over to a representative of the town hall: the card, its official and its order
+    in one transaction (services/cards.py)."""
+    status = "livree"
+
+    def prepare(self, world):
+        ctx = super().prepare(world)
+        order = world.client.http.get(f"/admin/orders/{ctx['order']}", headers=auth(world.tokens["prefecture_74"]))
+        ctx["number"] = order.json_body["cards"][0]["card_number"]
+        return ctx
+
+    def act(self, world, ctx):
+        return post_json(world.client, f"/admin/cards/{ctx['number']}/hand-over",
+                         {"mode": "representant", "representative": {"last_name": "Favre", "first_name": "Léon",
+                                                                     "quality": "secrétaire de mairie"}},
+                         world.tokens["prefecture_74"])
+
+    def converged(self, world, ctx):
+        kept = official(world.B, ctx["official"])
+        return kept.active_order_id is None and kept.held_card_number == ctx["number"]
+
+
 class ChangeFunction(Case):
     def prepare(self, world):
         official_id = fresh_official(world, world.B, photo=True, functions=2)
@@ -441,7 +463,8 @@ CASES = [Registration("POST /registrations", 201), SetPassword("POST /password",
          ChangeFunction("PATCH /officials/{id}", 200), DeleteOfficial("DELETE /officials/{id}", 204),
          CreateOrder("POST /orders", 201), SubmitOrder("POST /orders/{id}/submit", 200),
          StartProduction("POST /admin/orders/{id}/transitions en_production", 200),
-         HandOver("POST /admin/orders/{id}/transitions remise", 200)]
+         HandOver("POST /admin/orders/{id}/transitions remise", 200),
+         HandOverOneCard("POST /admin/cards/{number}/hand-over", 200)]
 
 
 def attempt(case, world, ctx, fail_at):
