@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
+from ..domain import file_types
 from . import resampling
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ _TARGET_ASPECT = OUTPUT_SIZE[0] / OUTPUT_SIZE[1]
 # decoding at 1/2, 1/4 or 1/8 of the full size saves most of the decode time of a phone photo.
 _DECODE_OVERSAMPLING = 2
 _EXIF_ORIENTATION = 0x0112
-_JPEG_SIGNATURE = b"\xff\xd8\xff"  # SOI marker followed by the first marker's 0xFF
 
 # Exceptions that Pillow raises on corrupt or truncated data. Anything in this list, raised while reading a file,
 # means "we cannot read this file", never a bug of ours.
@@ -139,7 +139,7 @@ def _open_jpeg(data: bytes) -> Image.Image:
         raise PhotoRejected("too_many_pixels") from None
     except UnidentifiedImageError:
         # Pillow also says "cannot identify" when a JPEG's own headers are corrupt: tell the two cases apart.
-        raise PhotoRejected("unreadable" if bytes(data[:3]) == _JPEG_SIGNATURE else "not_jpeg") from None
+        raise PhotoRejected("unreadable" if file_types.is_jpeg(bytes(data[:3])) else "not_jpeg") from None
     except _DECODE_ERRORS:
         raise PhotoRejected("unreadable") from None
     # "MPO" is what Pillow calls a JPEG carrying extra frames (many phones and cameras): the first frame is the photo.

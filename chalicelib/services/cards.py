@@ -12,7 +12,7 @@ import uuid
 from datetime import date, timedelta
 
 from .. import clock
-from ..domain import cards as registry, orders as lifecycle
+from ..domain import cards as registry, file_types, orders as lifecycle
 from ..domain.cards import CardKey, RegisteredCard, not_found
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldCard, HeldOfficial
@@ -30,7 +30,6 @@ RECEIPTS_PREFIX = "incoming/receipts/"  # outside the photos' prefix: no trigger
 KEPT_RECEIPTS_PREFIX = "cards/"
 MAX_RECEIPT_BYTES = 10 * 1024 * 1024
 RECEIPT_UPLOAD_LIFETIME = timedelta(minutes=10)
-PDF_MAGIC, JPEG_MAGIC = b"%PDF-", b"\xff\xd8\xff"
 
 
 def _read_card(c: Collaborators, principal: Principal, number: str, *more) -> tuple:
@@ -290,9 +289,9 @@ def attach_receipt(c: Collaborators, principal: Principal, number: str, upload_i
         if size > MAX_RECEIPT_BYTES:
             raise Refused("file_too_large", f"Le fichier dépasse {MAX_RECEIPT_BYTES // (1024 * 1024)} Mo : "
                           "numérisez le récépissé en plus basse résolution.")
-        if PDF_MAGIC in head:  # ISO 32000-1, 7.5.2: readers accept bytes before the header
+        if file_types.is_pdf(head):
             suffix = ".pdf"
-        elif head.startswith(JPEG_MAGIC):
+        elif file_types.is_jpeg(head):
             suffix = ".jpg"
         else:
             raise Refused("invalid_file_type", "Le récépissé signé doit être un PDF ou une image JPEG.")

@@ -10,6 +10,7 @@ one still absent after ``DECLARATION_GRACE`` is flagged to the préfecture.
 """
 import logging
 
+from ..domain import file_types
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import Official
 from ..domain.roles import Principal
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 audit = logging.getLogger("portal.audit")
 
 MAX_PROOF_BYTES = 10 * 1024 * 1024  # a scanned procès-verbal of a few pages
-PDF_MAGIC = b"%PDF-"  # within the first 1,024 bytes (ISO 32000-1, 7.5.2: readers accept leading bytes)
 PROOF_SUFFIX = ".pdf"
 
 
@@ -92,7 +92,7 @@ def _proof_change(official: Official, head: bytes | None, kept: str):
     if head is None:
         return official.proof_rejected(f"Le fichier dépasse {MAX_PROOF_BYTES // (1024 * 1024)} Mo : envoyez un "
                                        "procès-verbal plus léger.")
-    if PDF_MAGIC not in head[:1024]:
+    if not file_types.is_pdf(head):
         return official.proof_rejected("Le fichier envoyé n'est pas un PDF : envoyez le procès-verbal d'élection au "
                                        "format PDF.")
     return official.proof_received(kept)
