@@ -213,3 +213,26 @@ def verify(tables: dict, ledger: list[dict], sirens: set[str], audit: Counter | 
         "cards_handed_over": sum(c["handed_over"] for o in orders for c in o["cards"]),
         "audit_order_moved": sum(audit.values()) if audit is not None else None,
     }
+
+
+def main(argv=None) -> int:
+    """``python -m bench.load.check --population <out>/data/population.json --stack-log <out>/stack/stack.log``:
+    the check alone, on a stack still running (its emulation's address is in the population file); prints the
+    result as JSON, exits 1 when a problem is found."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m bench.load.check")
+    parser.add_argument("--population", required=True)
+    parser.add_argument("--stack-log")
+    args = parser.parse_args(argv)
+    setup = json.loads(Path(args.population).read_text())
+    connect(setup["aws_url"])
+    result = verify(read_tables(), read_ledger(Path(setup["ledger"])), {c["siren"] for c in setup["communes"]},
+                    audit_moves(Path(args.stack_log)) if args.stack_log else None)
+    json.dump(result, sys.stdout, indent=1, ensure_ascii=False)
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

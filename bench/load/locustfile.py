@@ -47,7 +47,9 @@ _request_ids = itertools.count(1)
 _photos = [Path(p).read_bytes() for p in POPULATION["photos"]]
 EXTRA = {"conflicts": Counter(), "server_errors": Counter(), "unexpected": Counter(), "no_answer": Counter(),
          "photo_ready_seconds": [], "photo_rejected": 0, "photo_timeouts": 0, "registration_seconds": []}
-PHOTO_TIMEOUT = float(os.environ.get("LOAD_PHOTO_TIMEOUT", "120"))
+PHOTO_TIMEOUT = float(os.environ.get("LOAD_PHOTO_TIMEOUT", "150"))
+PHOTO_BATCH = 2  # officials whose photos a town hall sends before waiting for them (and ordering their cards)
+POLL_SECONDS = 2
 ACTIVE = ("en_preparation", "en_production", "en_livraison", "livree", "remise_partielle")
 
 
@@ -130,7 +132,7 @@ def _link_token(outbox: Path, to: str, timeout: float = 60) -> str | None:
 
 class TownHall(PortalUser):
     weight = 1
-    wait_time = between(1, 3)
+    wait_time = between(3, 8)  # a person reading a page before the next click
 
     def on_start(self):
         super().on_start()
@@ -159,19 +161,45 @@ class TownHall(PortalUser):
         random.shuffle(self.candidates)
 
     @task(3)
-    def add_official_with_photo(self):
+    def add_officials_with_photos(self):
+        """Up to PHOTO_BATCH officials registered and their photos sent, then each one's page looked at every
+        POLL_SECONDS until its photo is ready (the site's form does the same for one photo, every 0.7 s)."""
         if not self.candidates:
             return self.follow_orders()
-        entry = self.candidates.pop()
+        pending = []
+        while self.candidates and len(pending) < PHOTO_BATCH:
+            sent = self._register_and_send(self.candidates.pop())
+            if sent:
+                pending.append(sent)
+        while pending:
+            time.sleep(POLL_SECONDS)
+            for official_id, sent_at in list(pending):
+                seen = self.call("GET", f"/officials/{official_id}", "GET /officials/[id] (waiting for the photo)")
+                status = seen and seen["photo"] and seen["photo"]["status"]
+                waited = time.monotonic() - sent_at
+                if status == "ready":
+                    EXTRA["photo_ready_seconds"].append(waited)
+                    events.request.fire(request_type="WAIT", name="photo sent -> ready", response_time=waited * 1000,
+                                        response_length=0, exception=None, context={})
+                    self.ready.append(official_id)
+                    pending.remove((official_id, sent_at))
+                elif status == "rejected":
+                    EXTRA["photo_rejected"] += 1
+                    pending.remove((official_id, sent_at))
+                elif waited > PHOTO_TIMEOUT:
+                    EXTRA["photo_timeouts"] += 1
+                    pending.remove((official_id, sent_at))
+
+    def _register_and_send(self, entry: dict) -> tuple[str, float] | None:
         official = self.call("POST", "/officials", "POST /officials", 201, write=True, json={
             "directory_id": entry["id"], "function": entry["eligible_functions"][0]["code"]})
         if official is None:
-            return
+            return None
         upload = self.call("POST", f"/officials/{official['id']}/photo-uploads",
                            "POST /officials/[id]/photo-uploads", 201, write=True,
                            json={"crop": {"x": 0, "y": 0, "width": 1050, "height": 1350}})
         if upload is None:
-            return
+            return None
         sent_at = time.monotonic()
         with self.client.post(upload["url"], data=upload["fields"], name="S3 POST (photo, presigned)",
                               files={"file": ("photo.jpg", random.choice(_photos), "image/jpeg")},
@@ -183,27 +211,13 @@ class TownHall(PortalUser):
                     else "unexpected"
                 EXTRA[kind][f"S3 POST {sent.status_code} {str(sent.error or '')[:120]}"] += 1
                 sent.failure(f"{sent.status_code} {sent.text[:200]}")
-                return
+                return None
             sent.success()
-        while time.monotonic() - sent_at < PHOTO_TIMEOUT:
-            time.sleep(0.5)
-            seen = self.call("GET", f"/officials/{official['id']}", "GET /officials/[id] (waiting for the photo)")
-            status = seen and seen["photo"] and seen["photo"]["status"]
-            if status == "ready":
-                waited = time.monotonic() - sent_at
-                EXTRA["photo_ready_seconds"].append(waited)
-                events.request.fire(request_type="WAIT", name="photo sent -> ready", response_time=waited * 1000,
-                                    response_length=0, exception=None, context={})
-                self.ready.append(official["id"])
-                return
-            if status == "rejected":
-                EXTRA["photo_rejected"] += 1
-                return
-        EXTRA["photo_timeouts"] += 1
+        return official["id"], sent_at
 
     @task(2)
     def order(self):
-        if not self.ready or (len(self.ready) < 3 and self.candidates):  # an order of a few cards, as a commune does
+        if not self.ready:
             return self.follow_orders()
         chosen, self.ready = self.ready[:4], self.ready[4:]
         order = self.call("POST", "/orders", "POST /orders", 201, write=True, json={"official_ids": chosen})
@@ -248,7 +262,7 @@ class BackOffice(PortalUser):
 
 class CardMaker(BackOffice):
     fixed_count = 2
-    wait_time = between(0.5, 1.5)
+    wait_time = between(1, 3)
 
     def on_start(self):
         super().on_start()
@@ -276,7 +290,7 @@ class CardMaker(BackOffice):
 
 class Prefecture(BackOffice):
     fixed_count = len(POPULATION["prefectures"])
-    wait_time = between(0.5, 1.5)
+    wait_time = between(1, 3)
 
     def on_start(self):
         super().on_start()

@@ -38,8 +38,8 @@ LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=60, help="simulated users at once (default 60)")
-    parser.add_argument("--spawn-rate", type=float, default=5, help="users started per second (default 5)")
-    parser.add_argument("--run-time", type=int, default=150, help="seconds of load (default 150)")
+    parser.add_argument("--spawn-rate", type=float, default=1, help="users started per second (default 1)")
+    parser.add_argument("--run-time", type=int, default=180, help="seconds of load (default 180)")
     parser.add_argument("--stop-timeout", type=int, default=30, help="seconds for the users to end their task")
     parser.add_argument("--rows-per-commune", type=int, default=19, help="directory rows of each simulated commune")
     parser.add_argument("--out", default=str(PROJECT_DIR / "var" / "load"))
@@ -115,10 +115,24 @@ class Stack:
 
 # --- locust --------------------------------------------------------------------------------------------------------
 
+def listen_overflows() -> dict:
+    """The kernel's count of connections refused because a listening socket's queue was full (whole machine)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return {}
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:]))
+            return {k: int(table[k]) for k in ("ListenOverflows", "ListenDrops") if k in table}
+    return {}
+
+
 def run_locust(args, out: Path, setup_file: Path) -> dict:
     environment = {**os.environ, "LOAD_POPULATION": str(setup_file), "LOAD_EXTRA": str(out / "locust-extra.json")}
     environment.pop("AWS_ENDPOINT_URL", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    overflows = listen_overflows()
     started = time.time()
     with (out / "locust.log").open("wb") as log:
         process = subprocess.Popen(
@@ -133,8 +147,10 @@ def run_locust(args, out: Path, setup_file: Path) -> dict:
             os.killpg(process.pid, signal.SIGKILL)
             code = process.wait()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    overflows = {k: v - overflows.get(k, 0) for k, v in listen_overflows().items()}
     return {"exit_code": code, "seconds": round(time.time() - started, 1),
-            "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1)}
+            "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
+            "listen_overflows_on_the_machine": overflows}
 
 
 def read_locust_stats(out: Path) -> list[dict]:
