@@ -58,7 +58,7 @@ package: $(INSTALLED) $(FACE_MODEL)
 bench: $(INSTALLED) $(FACE_MODEL)
 	$(PY) -m bench.run
 
-## load: the load test (locust, headless) on a fresh local stack: 60 users (1 more a second) for 180 s, then the tables are checked;
+## load: the load test (locust, headless) on a fresh local stack: 60 users (1 more a second) for 240 s, then the tables are checked;
 ## writes var/load/ (report.json, locust's CSV and HTML). Fails if the check or any request fails.
 load: $(INSTALLED) $(FACE_MODEL)
 	$(PY) -m bench.load

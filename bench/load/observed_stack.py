@@ -17,6 +17,7 @@ Apart from that nothing here changes what the stack does; it counts, in the stac
 - the emulation's one-request-at-a-time lock (``local/emulation.py``): how long each DynamoDB request waited for it
   and held it, since that lock is what serialises the stack's DynamoDB work;
 - the audit log (``portal.audit``): records by event, and how long handing one to the log handler took;
+- each message the S3/SQS relay hands to a handler (a photo, a card drawing, an import): its time;
 - the API server's connections in flight (``chalice local`` serves each connection on its own thread) and the
   process's CPU time.
 
@@ -68,9 +69,11 @@ class Stats:
             self.calls = defaultdict(Samples)  # "Operation table+table" -> durations
             self.refused = Counter()  # "table key" -> conditional checks failed
             self.refused_by_table = Counter()
+            self.refused_together = Counter()  # a refused transaction: the tables of its refused items
             self.errors = Counter()  # other DynamoDB errors by code
             self.counter_calls = defaultdict(Samples)  # operation on the card-number counter -> durations
             self.counter_refused = 0
+            self.handlers = defaultdict(Samples)  # relayed handler: what -> durations
             self.lock_wait = Samples()
             self.lock_hold = Samples()
             self.audit = Counter()
@@ -92,10 +95,12 @@ class Stats:
                 "threads_now": threading.active_count(),
                 "dynamodb_calls": {name: s.summary() for name, s in sorted(self.calls.items())},
                 "conditional_check_failed": {"by_table": dict(self.refused_by_table),
+                                             "transactions_by_refused_items": dict(self.refused_together),
                                              "hottest_keys": dict(self.refused.most_common(15))},
                 "dynamodb_errors": dict(self.errors),
                 "card_number_counter": {"calls": {op: s.summary() for op, s in self.counter_calls.items()},
                                         "refused": self.counter_refused},
+                "handlers": {name: s.summary() for name, s in sorted(self.handlers.items())},
                 "emulation_lock": {"wait": self.lock_wait.summary(), "hold": self.lock_hold.summary()},
                 "audit_log": {"records": dict(self.audit), "total": sum(self.audit.values()),
                               "peak_per_second": per_second[-1] if per_second else 0,
@@ -184,6 +189,9 @@ def _after_call(http_response, parsed, model, context, **_):
             failed = [item for item, reason in zip(items, reasons) if reason.get("Code") == "ConditionalCheckFailed"]
         if not failed:
             STATS.errors[error] += 1
+        elif operation == "TransactWriteItems":
+            # Which items refused together: the service retries a production only when the counter alone refused.
+            STATS.refused_together[" + ".join(sorted(_table_short(t) for t, _ in failed))] += 1
         for table, key in failed:
             short = _table_short(table)
             STATS.refused_by_table[short] += 1
@@ -293,6 +301,43 @@ def install_connection_counter() -> None:
     GatewayLikeHandler.handle = handle
 
 
+# --- the S3 and SQS handlers the relay runs ------------------------------------------------------------------------
+
+def _what(event: dict) -> str:
+    """An S3 event, or the task a message asks for (``{"action": "render_cards", ...}``)."""
+    try:
+        body = json.loads(event["Records"][0]["body"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return "message"
+    return body.get("action") or ("S3 object created" if "Records" in body else "message")
+
+
+def install_handler_timer() -> None:
+    """Times each message the relay hands to a handler (one at a time per queue: ``local/relay.py``)."""
+    from local.relay import S3EventRelay
+
+    original_start = S3EventRelay.start
+
+    def start(self):
+        for _, name in self._routes:
+            handler = self._app.handler_map[name]
+            if getattr(handler, "load_timed", False):
+                continue
+
+            def timed(event, context, _handler=handler, _name=name):
+                started = time.perf_counter()
+                try:
+                    return _handler(event, context)
+                finally:
+                    STATS.handlers[f"{_name}: {_what(event)}"].add(time.perf_counter() - started)
+
+            timed.load_timed = True
+            self._app.handler_map[name] = timed
+        return original_start(self)
+
+    S3EventRelay.start = start
+
+
 def _sampler(stats_file: str, stop: threading.Event) -> None:
     last_write = 0.0
     while not stop.wait(0.1):
@@ -327,6 +372,7 @@ def main(argv=None) -> int:
     install_lock_timer()
     install_audit_hooks()
     install_connection_counter()
+    install_handler_timer()
     signal.signal(signal.SIGUSR1, lambda *_: STATS.reset())
     signal.signal(signal.SIGUSR2, lambda *_: write_stats(stats_file))
     stop = threading.Event()

@@ -39,7 +39,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=60, help="simulated users at once (default 60)")
     parser.add_argument("--spawn-rate", type=float, default=1, help="users started per second (default 1)")
-    parser.add_argument("--run-time", type=int, default=180, help="seconds of load (default 180)")
+    parser.add_argument("--run-time", type=int, default=240, help="seconds of load (default 240)")
     parser.add_argument("--stop-timeout", type=int, default=30, help="seconds for the users to end their task")
     parser.add_argument("--rows-per-commune", type=int, default=19, help="directory rows of each simulated commune")
     parser.add_argument("--out", default=str(PROJECT_DIR / "var" / "load"))
@@ -198,6 +198,34 @@ def department_partitions(tables: dict, ledger: list[dict], sirens: set[str]) ->
             for department in sorted(totals)}
 
 
+def hot_keys(report: dict, ledger: list[dict]) -> dict:
+    """The three hot keys, from the stack's counters, the ledger and locust's figures (``report`` so far)."""
+    stack, routes = report.get("stack", {}), {r["name"]: r for r in report.get("routes", [])}
+    productions = [entry for entry in ledger if entry["kind"] == "moved" and entry["to"] == "en_production"]
+    per_second = Counter(int(entry["t"]) for entry in productions)
+    counter = stack.get("card_number_counter", {})
+    conflicts = report.get("extra", {}).get("conflicts", {})
+    return {
+        "card_number_counter": {
+            "item": "counters: card-number#<year> (services/orders.move, CardNumbers.take)",
+            "productions_answered": len(productions), "peak_productions_per_second": max(per_second.values(), default=0),
+            "numbers_taken": report.get("check", {}).get("counters"),
+            "dynamodb_calls": counter.get("calls"), "conditions_refused_then_retried": counter.get("refused"),
+            "route": routes.get("POST /admin/orders/[id]/transitions (en_production)"),
+            "answered_409": {k: v for k, v in conflicts.items() if "en_production" in k},
+        },
+        "department_index": {
+            "partitions": "orders and cards by_department_status: <département>#<status>",
+            "writes_by_department": report.get("departments"),
+            "queries": {name: {k: r[k] for k in ("requests", "p50_ms", "p95_ms", "p99_ms")}
+                        for name, r in routes.items() if name.startswith("GET /admin/orders?status=")},
+        },
+        "audit_log": {**stack.get("audit_log", {}),
+                      "order_moved_checked_against_histories": report.get("check", {}).get("audit_order_moved")},
+        "other_refused_conditions": stack.get("conditional_check_failed"),
+    }
+
+
 # --- the whole run -------------------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -207,6 +235,7 @@ def main(argv=None) -> int:
         shutil.rmtree(out)
     (out / "stack").mkdir(parents=True)
     stack = Stack(out / "stack")
+    ledger: list[dict] = []
     report: dict = {"command": "make load", "arguments": vars(args), "started_at": time.strftime(
         "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load_average_before": os.getloadavg()}
     try:
@@ -224,7 +253,7 @@ def main(argv=None) -> int:
         report["load_average_after"] = os.getloadavg()
         check.connect(state["aws_url"])
         tables = check.read_tables()
-        ledger = check.read_ledger(Path(setup["ledger"]))
+        ledger[:] = check.read_ledger(Path(setup["ledger"]))
         sirens = {c["siren"] for c in setup["communes"]}
         report["check"] = check.verify(tables, ledger, sirens, check.audit_moves(stack.log_path))
         report["departments"] = department_partitions(tables, ledger, sirens)
@@ -234,6 +263,7 @@ def main(argv=None) -> int:
     extra_file = out / "locust-extra.json"
     report["extra"] = json.loads(extra_file.read_text()) if extra_file.exists() else {}
     report["stack_log_errors"] = _log_errors(stack.log_path)
+    report["hot_keys"] = hot_keys(report, ledger)
     report["verdict"] = verdict(report)
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     print_summary(report, out)
@@ -284,6 +314,18 @@ def print_summary(report: dict, out: Path) -> None:
           f"{result.get('card_numbers')} numéros de carte, {result.get('registry_records')} cartes au registre")
     for problem in result.get("problems", [])[:20]:
         print("  -", problem)
+    hot = report.get("hot_keys", {})
+    counter = hot.get("card_number_counter", {})
+    if counter:
+        print(f"Compteur des numéros : {counter['productions_answered']} mises en production, "
+              f"{counter['conditions_refused_then_retried']} conditions refusées (relues et rejouées)")
+    audit = hot.get("audit_log", {})
+    if audit:
+        print(f"Journal d'audit : {audit.get('total')} enregistrements, au plus {audit.get('peak_per_second')}/s")
+    stack = report.get("stack", {})
+    if stack:
+        print(f"Pile : {stack['cpu_share_of_one_core']} cœur en moyenne ; verrou DynamoDB de l'émulation : attente "
+              f"p95 {stack['emulation_lock']['wait'].get('p95_ms')} ms")
     for reason in report["verdict"]["reasons"]:
         print("ÉCHEC :", reason)
     print(f"Rapport : {out / 'report.json'} ; locust : {out / 'locust.html'}, {out / 'locust_stats.csv'}")
