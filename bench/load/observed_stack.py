@@ -3,10 +3,10 @@
     python -m bench.load.observed_stack --stats-file var/load/stack-stats.json -- --free-ports --state-file ...
 
 One thing differs from `make run`: the API server's listen backlog. ``chalice local``'s server keeps socketserver's
-default of 5 connections waiting to be accepted; when 50 users connect within a few milliseconds and the accepting
-thread waits for the GIL, the kernel refuses the extra ones (a first run lost 3 registrations of 56 that way, reset
-before any byte was read). API Gateway, which the local server stands for, has no such queue: the load test gives it
-128, as werkzeug's server (moto's) has. ``--stock-backlog`` keeps the 5, to see it.
+default of 5 connections waiting to be accepted; when many users connect at once and the accepting thread waits for
+the GIL, the kernel refuses the extra ones (a first run, 5 users started a second, had 3 registrations of 56 reset
+before any answer). API Gateway, which the local server stands for, has no such queue: the load test gives it 128, as
+werkzeug's server (moto's) has. ``--stock-backlog`` keeps the 5, to see it.
 
 Apart from that nothing here changes what the stack does; it counts, in the stack's own process:
 

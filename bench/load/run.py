@@ -210,7 +210,9 @@ def hot_keys(report: dict, ledger: list[dict]) -> dict:
             "item": "counters: card-number#<year> (services/orders.move, CardNumbers.take)",
             "productions_answered": len(productions), "peak_productions_per_second": max(per_second.values(), default=0),
             "numbers_taken": report.get("check", {}).get("counters"),
-            "dynamodb_calls": counter.get("calls"), "conditions_refused_then_retried": counter.get("refused"),
+            "dynamodb_calls": counter.get("calls"), "conditions_refused": counter.get("refused"),
+            # services/orders.move retries only when the counter alone refused (Conflict.index == 1)
+            "refused_with": (stack.get("conditional_check_failed") or {}).get("transactions_by_refused_items"),
             "route": routes.get("POST /admin/orders/[id]/transitions (en_production)"),
             "answered_409": {k: v for k, v in conflicts.items() if "en_production" in k},
         },
@@ -318,7 +320,7 @@ def print_summary(report: dict, out: Path) -> None:
     counter = hot.get("card_number_counter", {})
     if counter:
         print(f"Compteur des numéros : {counter['productions_answered']} mises en production, "
-              f"{counter['conditions_refused_then_retried']} conditions refusées (relues et rejouées)")
+              f"{counter['conditions_refused']} conditions du compteur refusées ({counter['refused_with']})")
     audit = hot.get("audit_log", {})
     if audit:
         print(f"Journal d'audit : {audit.get('total')} enregistrements, au plus {audit.get('peak_per_second')}/s")
