@@ -56,8 +56,10 @@ def write_reference_files(folder: Path, population: list[dict], rows_per_commune
     return {"communes": communes_file, "rne_cm": councillors_file}
 
 
-def set_up(state: dict, folder: Path, count: int, rows_per_commune: int) -> dict:
-    """Everything the users need, written to ``folder/population.json`` and returned."""
+def set_up(state: dict, folder: Path, count: int, rows_per_commune: int,
+           prefecture_agents: dict[str, int] = PREFECTURE_AGENTS) -> dict:
+    """Everything the users need, written to ``folder/population.json`` and returned. ``prefecture_agents``:
+    how many préfecture agents each département has (the demo's agent of the Ain is the first of its)."""
     population = communes(count)
     files = write_reference_files(folder, population, rows_per_commune)
     outbox = Path(state["outbox_dir"])
@@ -69,7 +71,7 @@ def set_up(state: dict, folder: Path, count: int, rows_per_commune: int) -> dict
         if kind == "rne_cm" and done["imported"] < rows_per_commune * count:
             raise RuntimeError(f"directory import: {done}")
     prefectures = [{**state["operators"]["prefecture"]}]  # the demo's agent of the Ain
-    for department, agents in PREFECTURE_AGENTS.items():
+    for department, agents in prefecture_agents.items():
         for number in range(1, agents + 1):
             if department == state["operators"]["prefecture"]["department_code"] and number == 1:
                 continue

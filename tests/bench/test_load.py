@@ -40,9 +40,11 @@ def test_a_short_load_passes_the_check_and_a_duplicated_card_number_fails_it(tmp
     stack = run.Stack(tmp_path / "stack")
     try:
         state = stack.start()
-        setup = population.set_up(state, tmp_path / "data", count=8, rows_per_commune=12)
+        # 2 card-maker agents, the demo's préfecture agent, 2 town halls (the communes are in the Ain and beyond).
+        setup = population.set_up(state, tmp_path / "data", count=4, rows_per_commune=12,
+                                  prefecture_agents={"01": 1})
         setup_file = tmp_path / "data" / "population.json"
-        args = run.parse_args(["--users", "8", "--spawn-rate", "8", "--run-time", "6", "--stop-timeout", "20",
+        args = run.parse_args(["--users", "5", "--spawn-rate", "5", "--run-time", "5", "--stop-timeout", "15",
                                "--out", str(tmp_path)])
         run.run_locust(args, tmp_path, setup_file)
         produced = produce_one_order(state)
