@@ -36,7 +36,8 @@ def connect(aws_url: str) -> None:
 
 
 def read_tables() -> dict:
-    from chalicelib.store.tables import CardOrder, Counter as CounterItem, RegisteredCard
+    from chalicelib.store.tables import CardOrder, RegisteredCard
+    from chalicelib.store.tables import Counter as CounterItem
 
     orders = [{"id": f"{o.siren}-{o.order_id}", "siren": o.siren, "status": o.status,
                "department_code": o.department_code,
@@ -126,7 +127,7 @@ def verify(tables: dict, ledger: list[dict], sirens: set[str], audit: Counter | 
             handed[entry["order"]].add(entry["card"])
     for order_id, order in by_id.items():
         history = order["history"]
-        if [RANK[s] for s in history] != sorted(set(RANK[s] for s in history)):
+        if [RANK[s] for s in history] != sorted({RANK[s] for s in history}):
             problems.append(f"order {order_id}: history {history} has a status twice or out of order")
         if order_id in uncertain_orders:
             continue

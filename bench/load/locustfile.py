@@ -14,8 +14,8 @@ CloudFront does for each town hall's address, so that per-address abuse limits c
 request has a connection of its own (``Connection: close``, and the user's connection pool emptied after each
 answer): on a kept-alive connection ``chalice local`` writes headers and body apart and meets Linux's delayed ACK (40
 ms a response), a delay of the local server, not of the portal (``docs/performance.md``); and a connection the
-server is about to close (it answers ``Connection: close`` requests without that header, then closes once its
-thread runs again) must not be taken from the pool for the next request, which would get no answer.
+server is about to close (it closes a ``Connection: close`` connection after the answer, once its thread runs
+again) must not be taken from the pool for the next request, which would get no answer.
 
 What the users were answered goes to a ledger (JSON lines): the check reads the tables against it. A write that got
 no answer (the run's stop, a broken connection) is written as ``sent`` without its answer: the check accepts it
@@ -50,7 +50,6 @@ EXTRA = {"conflicts": Counter(), "server_errors": Counter(), "unexpected": Count
 PHOTO_TIMEOUT = float(os.environ.get("LOAD_PHOTO_TIMEOUT", "150"))
 PHOTO_BATCH = 1  # officials whose photos a town hall sends before waiting for them (and ordering their cards)
 POLL_SECONDS = 3
-ACTIVE = ("en_preparation", "en_production", "en_livraison", "livree", "remise_partielle")
 
 
 def record(kind: str, **fields) -> None:
@@ -81,7 +80,7 @@ class PortalUser(HttpUser):
         if write:
             record("sent", id=request_id, method=method, path=path, body=kwargs.get("json"))
         with self.client.request(method, path, name=name, catch_response=True, timeout=120, **kwargs) as response:
-            self.client.close()  # see fresh_connections
+            self.client.close()  # a connection of its own for each request (the module's docstring)
             status = response.status_code
             if write and status:
                 record("answered", id=request_id, status=status)

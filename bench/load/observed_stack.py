@@ -252,7 +252,7 @@ class TimedLock:
 
 
 def install_lock_timer() -> None:
-    import local.emulation as emulation
+    from local import emulation
 
     emulation._lock = TimedLock()  # read at each call by the wrapper prepare_dynamodb installs
 
