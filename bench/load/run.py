@@ -242,8 +242,8 @@ def main(argv=None) -> int:
         "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load_average_before": os.getloadavg()}
     try:
         state = stack.start()
-        if not state["api_url"].startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"the stack does not serve on 127.0.0.1: {state['api_url']}")
+        if not all(state[url].startswith("http://127.0.0.1:") for url in ("api_url", "aws_url")):
+            raise RuntimeError(f"the stack does not serve on 127.0.0.1: {state['api_url']}, {state['aws_url']}")
         print(f"Pile locale prête ({state['api_url']}) ; mise en place de la population…", flush=True)
         setup_started = time.monotonic()
         setup = population.set_up(state, out / "data", args.users, args.rows_per_commune)
