@@ -23,12 +23,23 @@ class Refused(Exception):
 
 
 class Conflict(Exception):
-    """What a change relied on no longer held when it was written: nothing was written. ``index`` is the change of
-    the unit of work that failed, when the store can tell."""
+    """What a change relied on no longer held when it was written: nothing was written. ``indexes`` are the changes
+    of the unit of work that failed, when the store can tell (DynamoDB names every refused item of a transaction:
+    two productions racing refuse both the counter and the card records the loser would create)."""
 
-    def __init__(self, index: int | None = None):
-        super().__init__(f"change {index} no longer holds" if index is not None else "a change no longer holds")
-        self.index = index
+    def __init__(self, *indexes: int | None):
+        self.indexes = frozenset(index for index in indexes if index is not None)
+        super().__init__(f"changes {sorted(self.indexes)} no longer hold" if self.indexes
+                         else "a change no longer holds")
+
+    @property
+    def index(self) -> int | None:
+        """The one change that failed, or None when several did or the store could not tell."""
+        return next(iter(self.indexes)) if len(self.indexes) == 1 else None
+
+    def only_besides(self, kept: int, failed: int) -> bool:
+        """Whether change ``failed`` was refused and change ``kept`` was not (the store named them)."""
+        return failed in self.indexes and kept not in self.indexes
 
 
 class Below(NamedTuple):

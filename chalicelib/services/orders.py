@@ -154,8 +154,10 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
             uow.commit()
             break
         except Conflict as conflict:
-            if target == lifecycle.EN_PRODUCTION and conflict.index == 1:
-                continue  # another production took card numbers between our read and our write: read again
+            if target == lifecycle.EN_PRODUCTION and conflict.only_besides(kept=0, failed=1):
+                # Another production took card numbers between our read and our write (its card records are refused
+                # with the counter): our order is as we read it, so read the counter again.
+                continue
             raise Refused("invalid_transition",
                           "La demande vient d'être modifiée par quelqu'un d'autre : rechargez la page.") from None
     else:

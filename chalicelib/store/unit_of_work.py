@@ -96,7 +96,7 @@ class UnitOfWork:
         except TransactWriteError as error:
             if not is_condition_failure(error):
                 raise
-            raise Conflict(_failed_index(error)) from None
+            raise Conflict(*_failed_indexes(error)) from None
         except (UpdateError, PutError, DeleteError) as error:
             if not is_condition_failure(error):
                 raise
@@ -134,8 +134,7 @@ class UnitOfWork:
                           condition=condition)
 
 
-def _failed_index(error: TransactWriteError) -> int | None:
-    """The one change whose condition failed, when DynamoDB names exactly one."""
+def _failed_indexes(error: TransactWriteError) -> list[int]:
+    """The changes whose condition failed, as DynamoDB names them (every refused item, not only the first)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
-    failed = [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]
-    return failed[0] if len(failed) == 1 else None
+    return [i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"]

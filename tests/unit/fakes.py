@@ -154,26 +154,28 @@ class UnitOfWork:
     def add(self, *changes):
         self._changes += [change for change in changes if change is not None]
 
+    def _holds(self, change) -> bool:
+        table, key = key_of(change.entity)
+        stored = self.store.tables[table].get(key)
+        if change.kind == "create" and stored is not None:
+            return False
+        if change.kind == "update" and table == "card_numbers":
+            if change.expects.get("key", PRESENT) is None and stored is not None:
+                return False
+            return not ("count" in change.expects and (stored is None or stored.count != change.expects["count"]))
+        return all(stored is not None and holds(expected, getattr(stored, name))
+                   for name, expected in change.expects.items())
+
     def commit(self):
         changes, self._changes = self._changes, []
         while self.store.before_next_commit:
             self.store.before_next_commit.pop(0)()
         if self.store.fail_next:
             raise Conflict(self.store.fail_next.pop(0))
-        for index, change in enumerate(changes):
-            table, key = key_of(change.entity)
-            stored = self.store.tables[table].get(key)
-            if change.kind == "create" and stored is not None:
-                raise Conflict(index)
-            if change.kind == "update" and table == "card_numbers":
-                if change.expects.get("key", PRESENT) is None and stored is not None:
-                    raise Conflict(index)
-                if "count" in change.expects and (stored is None or stored.count != change.expects["count"]):
-                    raise Conflict(index)
-                continue
-            for name, expected in change.expects.items():
-                if stored is None or not holds(expected, getattr(stored, name)):
-                    raise Conflict(index)
+        # Like DynamoDB, every change is checked and every refused one named.
+        failed = [index for index, change in enumerate(changes) if not self._holds(change)]
+        if failed:
+            raise Conflict(*failed)
         for change in changes:  # every change holds: all are written
             table, key = key_of(change.entity)
             if change.kind in ("create", "put"):

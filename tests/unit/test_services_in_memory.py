@@ -103,6 +103,22 @@ def test_card_numbers_continue_the_years_count_and_a_counter_moved_meanwhile_is_
     assert store.tables["card_numbers"][2026].count == 42
 
 
+def test_two_productions_at_once_both_go_on_with_their_own_card_numbers(portal):
+    """The loser of the race is refused on the counter *and* on the card records the winner created with the same
+    numbers; its order is untouched, so it reads the counter again instead of answering 409 (found by make load)."""
+    c, store, _, _ = portal
+    first = service.create_order(c, AGENT, ["p1"])
+    second = service.create_order(c, AGENT, ["p2"])
+    for order in (first, second):
+        service.submit(c, AGENT, order.public_id, True)
+    store.before_next_commit.append(lambda: service.move(c, MAKER, second.public_id, lifecycle.EN_PRODUCTION, None))
+    produced = service.move(c, MAKER, first.public_id, lifecycle.EN_PRODUCTION, None)
+    assert [card.card_number for card in produced.cards] == ["2026-0000002"]
+    other = store.tables["orders"][(SIREN, second.order_id)]
+    assert [card.card_number for card in other.cards] == ["2026-0000001"]
+    assert store.tables["card_numbers"][2026].count == 2
+
+
 def test_a_move_on_an_order_changed_meanwhile_is_refused_and_a_cancellation_frees_the_officials(portal):
     c, store, _, _ = portal
     order = service.create_order(c, AGENT, ["p1"])
