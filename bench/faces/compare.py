@@ -313,6 +313,40 @@ def fit_head_model(photos: list[dict]) -> dict:
             "chin_below_eyes": [round(float(v), 3) for v in fitted["chin"]], "leave_one_out": error}
 
 
+def non_face_figures(photos: list[dict]) -> dict:
+    """What ``faces.not_a_face`` measures on every candidate of dlib's upright pass: on the labelled faces (which it
+    must never refuse) and on the candidates that are no labelled face (drawings, masks), so that the margins of its
+    thresholds can be read."""
+    faces_seen, others = [], []
+    for photo in photos:
+        image, factor = _upright(photo["path"])
+        pixels = np.asarray(image)
+        rectangles, scores, _ = faces._detector().run(pixels, 0, 0.0)
+        for rectangle, score in zip(rectangles, scores):
+            shape = faces._landmarks()(pixels, rectangle)
+            detection = faces._detection([(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)],
+                                         float(score))
+            measures: dict = {}
+            reason = faces.not_a_face(image, detection, measures)
+            taken = _match([{"box": detection.frame.box}], photo["faces"], factor)["taken"]
+            labelled = photo["faces"][next(iter(taken))] if taken else None
+            row = {"id": photo["id"], "reason": reason, **measures}
+            if labelled is not None and photo["kind"] != "face_like":
+                faces_seen.append(row)
+            else:
+                others.append(row)
+
+    def hue(row):  # the hue the skin test keeps: the higher of the two where there is colour to read
+        return max((row[k + "hue"] for k in ("", "balanced_") if row.get(k + "chroma", 0) >= faces.COLOUR_CHROMA_MIN),
+                   default=None)
+
+    hues = [h for h in map(hue, faces_seen) if h is not None]
+    return {"faces": len(faces_seen), "refused_faces": [r["id"] for r in faces_seen if r["reason"]],
+            "flat": (min(r["flat"] for r in faces_seen), max(r["flat"] for r in faces_seen)),
+            "hue": (min(hues), max(hues)), "hue_judged": len(hues),
+            "others": [{"id": r["id"], "reason": r["reason"], "flat": r.get("flat"), "hue": hue(r)} for r in others]}
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------------
@@ -321,12 +355,18 @@ def _percent(value) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
-def report(results: dict, photos: list[dict]) -> str:
+def report(results: dict, photos: list[dict], kept: dict | None = None) -> str:
+    """The figures as Markdown. ``kept``: the table and detail lines of detectors not measured this time, copied from
+    the previous block of the docs (``--keep-others``), by detector name."""
+    kept = kept or {}
     portraits = sum(1 for p in photos if p["kind"] == "portrait")
     required = sum(1 for p in photos for f in p["faces"] if f.get("required", True))
-    lines = [f"Measured by `make faces` on {len(photos)} photos ({portraits} one-person portraits, "
-             f"{len(photos) - portraits} negatives; {required} faces to be found), each reduced to "
-             f"{ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.", "",
+    header = (f"Measured by `make faces` on {time.strftime('%Y-%m-%d')}, on {len(photos)} photos ({portraits} one-person "
+              f"portraits, {len(photos) - portraits} negatives; {required} faces to be found), each reduced to "
+              f"{ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.")
+    if kept:
+        header += f" Not re-measured this time, their figures kept from the previous run: {', '.join(kept)}."
+    lines = [header, "",
              "| Detector | Precision | Recall | Head height: mean error | worst | within ±5 % | "
              "Search, with a face | without |",
              "|---|---|---|---|---|---|---|---|"]
@@ -337,12 +377,29 @@ def report(results: dict, photos: list[dict]) -> str:
                      f"{_percent(head.get('mean_abs'))} | {_percent(head.get('max_abs'))} | {within} | "
                      f"{result['ms_with_face']:.0f} ms | "
                      + (f"{result['ms_without_face']:.0f} ms |" if result["ms_without_face"] is not None else "— |"))
+    lines += [row for row, _ in kept.values()]
     lines += ["", "Missed faces and false alarms (photo ids):", ""]
     for result in results.values():
         lines.append(f"- {result['name']}: missed {', '.join(result['missed']) or 'none'}; "
                      f"false alarms {', '.join(result['false_alarms']) or 'none'}; head model: "
                      f"{result.get('head_model', '—')}.")
+    lines += [detail for _, detail in kept.values()]
     return "\n".join(lines)
+
+
+def kept_rows(measured: set[str]) -> dict:
+    """The table row and the detail line of each detector of the docs' current block whose name is not in
+    ``measured``: what ``--keep-others`` carries over."""
+    content = DOCS.read_text()
+    block = content.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in content else ""
+    names = [cls.name for cls in DETECTORS if cls.name not in measured]
+    kept = {}
+    for name in names:
+        row = next((line for line in block.splitlines() if line.startswith(f"| {name} |")), None)
+        detail = next((line for line in block.splitlines() if line.startswith(f"- {name}:")), None)
+        if row and detail:
+            kept[name] = (row, detail)
+    return kept
 
 
 def set_table(photos: list[dict]) -> str:
@@ -370,16 +427,28 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="detector keys (project, opencv, dlib, mtcnn)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/photo-assistant.md")
+    parser.add_argument("--keep-others", action="store_true",
+                        help="with --only: keep the docs' figures of the detectors not measured (their rows say so)")
     arguments = parser.parse_args(argv)
     pin_to_one_core()
     photos = fetch.photos()
     detectors = [cls() for cls in DETECTORS if not arguments.only or cls.key in arguments.only]
     results = measure(photos, detectors)
     fit = fit_head_model(photos)
+    non_faces = non_face_figures(photos)
     VAR_DIR.mkdir(exist_ok=True)
-    (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit}, indent=1,
-                                                   default=str))
-    text = report(results, photos)
+    (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit,
+                                                    "not_a_face": non_faces}, indent=1, default=str))
+    kept = kept_rows({d.name for d in detectors}) if arguments.keep_others else {}
+    text = report(results, photos, kept)
+    others = "; ".join(f"{o['id']} ({o['reason'] or 'kept'}: flat {o['flat']}, hue "
+                       f"{'—' if o['hue'] is None else round(o['hue'], 1)})" for o in non_faces["others"])
+    text += (f"\n\nNot a face (`faces.not_a_face`), on every candidate of dlib's upright pass: the {non_faces['faces']} "
+             f"labelled real faces it finds have a flat inner face of {non_faces['flat'][0]} to {non_faces['flat'][1]} "
+             f"(refused as a drawing above {faces.FLAT_MAX}) and, on the {non_faces['hue_judged']} in colour, a skin hue "
+             f"of {non_faces['hue'][0]:.1f} to {non_faces['hue'][1]:.1f} degrees (refused under "
+             f"{faces.SKIN_HUE_MIN:.0f}); real faces refused: {', '.join(non_faces['refused_faces']) or 'none'}. The "
+             f"other candidates: {others}.")
     loo = fit["leave_one_out"]
     text += (f"\n\nThe assistant's head model, fitted on the {fit['faces']} labelled frontal faces the project finds "
              f"(crown above the eye line = {fit['crown_above_eyes'][0]} eye distances + {fit['crown_above_eyes'][1]} "

@@ -247,20 +247,19 @@ def not_a_face(image: Image.Image, detection: Detection, measures: dict | None =
     half = 0.7 * eye_distance / (region[2] - region[0]) * width
     cheeks = rgb[round(top):round(bottom), round(width / 2 - half):round(width / 2 + half)].reshape(-1, 3)
     cheeks = cheeks[(cheeks.max(axis=1) < 250) & (cheeks.min(axis=1) > 5)]
-    # Its hue twice: as the photo shows it, and with the photo's white made neutral (a colour cast taken off); it is
-    # not skin only when neither is (the benefit of the doubt goes to the face: a cast the white reference misreads,
-    # or a white reference that is not white, cannot refuse a real face alone).
+    # Its hue as the photo shows it and, only if that is not skin, with the photo's white made neutral (a colour cast
+    # taken off): not skin only when neither is.
     not_skin = len(cheeks) > 0
-    for name, gains in (("", np.ones(3, np.float32)), ("balanced_", _white_balance(image))):
-        if not len(cheeks):
+    for name, gains in (("", None), ("balanced_", _white_balance)):
+        if not not_skin:
             break
-        red, green, blue = cheeks.mean(axis=0) * gains
+        red, green, blue = cheeks.mean(axis=0) * (1.0 if gains is None else gains(image))
         grey = 0.299 * red + 0.587 * green + 0.114 * blue
         cb, cr = 0.564 * (blue - grey), 0.713 * (red - grey)
         chroma, hue = math.hypot(cb, cr), math.degrees(math.atan2(cr, -cb))
         measures[name + "chroma"] = round(chroma, 1)
         measures[name + "hue"] = round(hue, 1)
-        not_skin = not_skin and chroma >= COLOUR_CHROMA_MIN and hue < SKIN_HUE_MIN
+        not_skin = chroma >= COLOUR_CHROMA_MIN and hue < SKIN_HUE_MIN
     if flat > FLAT_MAX:
         return "drawing"
     if not_skin:
