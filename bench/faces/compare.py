@@ -229,8 +229,12 @@ def _head_errors(measured: list[float], truth: list[float]) -> dict:
             "within_band": sum(abs(e) <= NORM_BAND for e in errors), "errors": errors}
 
 
+LOAD: list[float] = []  # the 1-minute load average when the timings start and end (the report states it)
+
+
 def measure(photos: list[dict], detectors) -> dict:
     results = {}
+    LOAD.append(os.getloadavg()[0])
     for detector in detectors:
         counts = {"tp": 0, "fp": 0, "fn": 0}
         with_face, without_face, heads, misses, false_alarms = [], [], [], [], []
@@ -267,6 +271,7 @@ def measure(photos: list[dict], detectors) -> dict:
             "ms_with_face": 1000 * statistics.median(with_face) if with_face else None,
             "ms_without_face": 1000 * statistics.median(without_face) if without_face else None,
             "heads": heads}
+    LOAD.append(os.getloadavg()[0])
     for result in results.values():
         heads = result["heads"]
         if heads and all(h["head"] is not None for h in heads):
@@ -453,6 +458,33 @@ def cast_figures(photos: list[dict]) -> dict:
     return lost
 
 
+def check_cost(photos: list[dict]) -> dict:
+    """The face search's time with and without ``faces.not_a_face``, runs interleaved photo by photo (so that a busy
+    machine weighs on both alike): medians over the photos with a labelled face, those without, and those whose
+    candidates are all refused (which then take the path of a photo without a face, the turned passes)."""
+    check = faces.not_a_face
+    groups: dict[str, list[tuple[float, float]]] = {"with a face": [], "without a face": [], "all refused": []}
+    try:
+        for photo in photos:
+            image, _ = _upright(photo["path"])
+            best = {True: math.inf, False: math.inf}
+            refused = False
+            for _ in range(RUNS):
+                for on in (True, False):
+                    faces.not_a_face = check if on else (lambda *args, **kwargs: None)
+                    analysis = assistant.analyse(image)
+                    best[on] = min(best[on], analysis.measures["detect_seconds"])
+                    refused = refused or (on and not analysis.faces
+                                          and any(p.startswith("rejected") for p in analysis.measures["search_passes"]))
+            group = "all refused" if refused else "with a face" if photo["faces"] else "without a face"
+            groups[group].append((best[True], best[False]))
+    finally:
+        faces.not_a_face = check
+    return {name: {"photos": len(times), "ms_with_check": 1000 * statistics.median(t[0] for t in times),
+                   "ms_without_check": 1000 * statistics.median(t[1] for t in times)}
+            for name, times in groups.items() if times}
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------------
@@ -470,6 +502,10 @@ def report(results: dict, photos: list[dict], kept: dict | None = None) -> str:
     header = (f"Measured by `make faces` on {time.strftime('%Y-%m-%d')}, on {len(photos)} photos ({portraits} "
               f"one-person portraits, {len(photos) - portraits} negatives; {required} faces to be found), each reduced "
               f"to {ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.")
+    if LOAD:
+        header += (f" The machine's load average (1 min) was {LOAD[0]:.1f} when the timings started and "
+                   f"{LOAD[-1]:.1f} when they ended, on {os.cpu_count()} processors (on a busy machine every time "
+                   f"is longer).")
     if kept:
         header += f" Not re-measured this time, their figures kept from the previous run: {', '.join(kept)}."
     lines = [header, "",
@@ -544,9 +580,11 @@ def main(argv=None) -> None:
     non_faces = non_face_figures(photos)
     non_faces["casts"] = cast_figures(photos)
     bounds = head_bounds(photos)
+    cost = check_cost(photos)
     VAR_DIR.mkdir(exist_ok=True)
     (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit,
-                                                    "not_a_face": non_faces, "head_bounds": bounds}, indent=1,
+                                                    "not_a_face": non_faces, "check_cost": cost,
+                                                    "head_bounds": bounds}, indent=1,
                                                    default=str))
     kept = kept_rows({d.name for d in detectors}) if arguments.keep_others else {}
     text = report(results, photos, kept)
@@ -560,7 +598,10 @@ def main(argv=None) -> None:
              f"{faces.SKIN_HUE_MIN:.0f}); real faces refused: {', '.join(non_faces['refused_faces']) or 'none'}. The "
              f"other candidates: {others}. Colour casts on {', '.join(CAST_PHOTOS)}, and toned prints of "
              f"{', '.join(TONE_PHOTOS)}, faces no longer found: "
-             + "; ".join(f"{name}: {', '.join(lost) or 'none'}" for name, lost in non_faces["casts"].items()) + ".")
+             + "; ".join(f"{name}: {', '.join(lost) or 'none'}" for name, lost in non_faces["casts"].items()) + ". "
+             + "Its cost, the face search timed with and without it, interleaved (median per photo): "
+             + "; ".join(f"{name} ({c['photos']} photos) {c['ms_with_check']:.1f} against "
+                         f"{c['ms_without_check']:.1f} ms" for name, c in cost.items()) + ".")
     loo = fit["leave_one_out"]
     text += (f"\n\nThe assistant's head model, fitted on the {fit['faces']} labelled frontal faces the project finds "
              f"(crown above the eye line = {fit['crown_above_eyes'][0]} eye distances + {fit['crown_above_eyes'][1]} "
