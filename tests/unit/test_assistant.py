@@ -355,3 +355,71 @@ def test_the_landmark_model_is_the_pinned_file_and_a_wrong_one_is_refused(tmp_pa
         face_model.download_verified("https://example.invalid/archive.tar.gz", face_model.ARCHIVE["sha256"],
                                      tmp_path / "cache" / "archive.tar.gz")
     assert not any((tmp_path / "cache").iterdir())  # neither the file nor a partial download is left
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# What is not a photographed face (faces.not_a_face): dlib's detector finds the layout of a face in drawings and masks
+# ----------------------------------------------------------------------------------------------------------------------
+
+def _traced(image: Image.Image, blur: float = 2.0, threshold: float = 30.0) -> Image.Image:
+    """A line drawing traced from ``image``: dark lines where its (blurred) luminance has an edge, on cream paper."""
+    import numpy as np
+    from PIL import ImageFilter
+
+    luminance = np.asarray(image.convert("L").filter(ImageFilter.GaussianBlur(blur)), np.float32)
+    gx, gy = np.zeros_like(luminance), np.zeros_like(luminance)
+    gx[:, 1:-1] = luminance[:, 2:] - luminance[:, :-2]
+    gy[1:-1] = luminance[2:] - luminance[:-2]
+    lines = np.hypot(gx, gy) > threshold
+    paper, ink = np.array([246, 241, 228], np.uint8), np.array([40, 40, 40], np.uint8)
+    return Image.fromarray(np.where(lines[..., None], ink, paper))
+
+
+def _toned(name: str, tint, background=(236, 236, 236), tone_background: bool = False) -> Image.Image:
+    """The labelled set's cut-out portrait ``name`` in black and white times ``tint`` (per channel), on a plain
+    ``background`` (toned as well when ``tone_background``: a toned print, as opposed to a toned face)."""
+    import numpy as np
+
+    cut = labelled.portraits()[name].image
+    grey = np.asarray(cut.convert("L"), np.float32)[..., None]
+    face = Image.fromarray((grey * np.array(tint, np.float32)).clip(0, 255).astype(np.uint8))
+    face.putalpha(cut.getchannel("A"))
+    canvas = Image.new("RGB", cut.size, background)
+    canvas.paste(face, (0, 0), face)
+    if tone_background:
+        toned = np.asarray(canvas.convert("L"), np.float32)[..., None] * np.array(tint, np.float32)
+        canvas = Image.fromarray(toned.clip(0, 255).astype(np.uint8))
+    return canvas
+
+
+def test_a_line_drawing_of_a_face_is_not_a_face():
+    photo = labelled.render(next(s for s in labelled.build_set() if s.name == "plain-grace-0"))
+    assert assistant.analyse(photo).measures["search_passes"] == ["upright", "found: upright"]
+    drawing = assistant.analyse(_traced(photo))
+    # dlib finds the drawn face (the test would prove nothing otherwise), and it is refused as a drawing.
+    assert "rejected: drawing" in drawing.measures["search_passes"]
+    assert drawing.faces == [] and drawing.level_of("no_face") == ERROR
+
+
+def test_a_face_the_colour_of_a_cream_mask_is_not_a_face():
+    for name in ("grace", "astronaut"):
+        mask = assistant.analyse(_toned(name, (1.0, 0.95, 0.72)))
+        assert mask.measures["search_passes"][:2] == ["upright", "rejected: not skin"]
+        assert mask.faces == [] and mask.level_of("no_face") == ERROR
+
+
+def test_black_and_white_toned_prints_and_colour_casts_are_still_faces():
+    import numpy as np
+
+    pictures = {"black and white": _toned("grace", (1, 1, 1)),
+                "sepia print": _toned("grace", (1.0, 0.8, 0.55), tone_background=True),
+                "yellowed print": _toned("astronaut", (1.0, 0.95, 0.72), tone_background=True)}
+    for name in ("grace", "astronaut"):
+        photo = np.asarray(labelled.original_photo(name), np.float32)
+        for cast, gains in (("warm", (1.0, 1.0, 0.7)), ("green", (1.0, 1.1, 1.0))):
+            pictures[f"{name}, {cast} cast"] = Image.fromarray((photo * np.array(gains, np.float32))
+                                                              .clip(0, 255).astype(np.uint8))
+    for what, picture in pictures.items():
+        analysis = assistant.analyse(picture)
+        assert analysis.faces and "no_face" not in analysis.codes, what
+        assert not any(p.startswith("rejected") for p in analysis.measures["search_passes"]), what
