@@ -104,7 +104,7 @@ def test_the_whole_path_to_hand_over_with_card_numbers_emails_and_receipt(client
     assert all(c["card_number"] in numbers for c in final["cards"])
     subjects = [m["Subject"] for m in outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")]
     for label in ("En préparation", "En production", "En livraison", "Livrée en préfecture", "Remise à l'élu"):
-        assert f"Demande de cartes : {label}" in subjects
+        assert f"Demande de cartes\u00a0: {label}" in subjects
     # the officials are free again: a new card can be ordered
     assert all(Official.get("210100533", oid).active_order_id is None for oid in ids)
     receipt = client.http.get(f"/admin/orders/{order['id']}/receipt", headers=auth(prefecture))
