@@ -360,8 +360,8 @@ def _blank_card() -> Image.Image:
     draw on a copy."""
     image = Image.new("RGB", PREVIEW_SIZE, WHITE)
     draw = ImageDraw.Draw(image)
+    _draw_band(image)  # first: it pastes its square of white and colours
     _draw_background(draw)
-    _draw_band(image)
     _draw_edge(draw)
     for item in _header():
         _draw_text(draw, item)
@@ -403,15 +403,14 @@ SUPERSAMPLING = 4
 
 
 def _draw_band(image: Image.Image) -> None:
-    """The band, drawn 4 times larger and reduced, so that its diagonal edges are smooth (drawn once per container
-    with the rest of the blank card)."""
+    """The band, drawn 4 times larger on the card's white and averaged down (``Image.reduce``), so that its diagonal
+    edges are smooth; 1 ms, once per container with the rest of the blank card."""
     left, bottom = PREVIEW_SIZE[0] - BAND_END - 2, BAND_END + 2
-    box = (left, 0, PREVIEW_SIZE[0], bottom)
-    large = image.crop(box).resize(((box[2] - box[0]) * SUPERSAMPLING, bottom * SUPERSAMPLING))
+    large = Image.new("RGB", ((PREVIEW_SIZE[0] - left) * SUPERSAMPLING, bottom * SUPERSAMPLING), WHITE)
     draw = ImageDraw.Draw(large)
     for colour, polygon in band_stripes():
         draw.polygon([((x - left) * SUPERSAMPLING, y * SUPERSAMPLING) for x, y in polygon], fill=colour)
-    image.paste(large.resize((box[2] - box[0], bottom), Image.Resampling.LANCZOS), box[:2])
+    image.paste(large.reduce(SUPERSAMPLING), (left, 0))
 
 
 def fitted_photo(photo_jpeg: bytes) -> Image.Image:

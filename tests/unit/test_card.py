@@ -348,12 +348,12 @@ def test_absurdly_long_text_is_laid_out_quickly():
 # ----------------------------------------------------------------------------------------------------------------------
 
 def drawn_plainly(card: CardData) -> bytes:
-    """The card drawn the plain way, every time from scratch: blank card, background, flag, photo, then every text with
+    """The card drawn the plain way, every time from scratch: blank card, band, background, photo, then every text with
     ImageDraw.text; the same JPEG settings."""
     image = Image.new("RGB", PREVIEW_SIZE, card_module.WHITE)
     draw = ImageDraw.Draw(image)
-    card_module._draw_background(draw)
     card_module._draw_band(image)
+    card_module._draw_background(draw)
     card_module._draw_edge(draw)
     card_module._draw_photo(image, draw, card.photo_jpeg)
     for item in layout_card(card):
