@@ -35,6 +35,7 @@ export const ROLE_LABELS = Object.freeze({
   commune: "Mairie",
   manufacturer: "Fabricant",
   prefecture: "Préfecture",
+  portail: "Portail (automatique)",
 });
 
 export function statusBadge(item) {

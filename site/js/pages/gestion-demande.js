@@ -34,7 +34,7 @@ function backLink() {
 }
 
 function cardNumberCell(card) {
-  if (!card.card_number) return el("td", { text: "—" });
+  if (!card.card_number) return el("td", { text: card.card_number_label || "—" });
   if (role !== "prefecture") return el("td", { text: card.card_number });
   // The préfecture hands each card over from its registry page.
   return el("td", {}, el("a", { href: `prefecture-cartes.html?numero=${encodeURIComponent(card.card_number)}`,
@@ -199,7 +199,9 @@ function renderMoves() {
     livree: "Les cartes sont à la préfecture, qui les remet aux élus.",
     remise: "Les cartes ont été remises aux élus\u00a0: la demande est terminée.",
     rejetee: "La demande a été rejetée\u00a0: elle est terminée.",
-    annulee: "La demande a été annulée par la mairie\u00a0: elle est terminée.",
+    annulee: order.history.at(-1)?.by_role === "portail"
+      ? "Brouillon jamais envoyé, annulé automatiquement\u00a0: la demande est terminée."
+      : "La demande a été annulée par la mairie\u00a0: elle est terminée.",
     brouillon: "La mairie n'a pas encore envoyé cette demande.",
   }[order.status] || "Aucune action n'est possible sur cette demande avec votre profil.");
 }
