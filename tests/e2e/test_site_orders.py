@@ -73,7 +73,7 @@ def record_official(person, page, query: str, name: str, function: str, photo, *
         expect(frame).not_to_have_text(before)
         person.check("photo-cadree")
     page.get_by_role("button", name="Terminer").click()
-    result = page.get_by_role("heading", name=re.compile(r"^La photo de "))
+    result = page.get_by_role("heading", name=re.compile(r"^La photo (de |d')"))
     expect(result).to_be_visible(timeout=30_000)
     return result
 
