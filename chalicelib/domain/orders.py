@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from . import cards as registry, functions
 from .changes import PRESENT, Change, Refused, entity
+from .french import de
 from .ids import time_ordered_id
 from .officials import HeldOfficial, Official
 from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
@@ -333,13 +334,13 @@ class CardOrder:
         card = self.card_of(official_id)
         if card is None:
             raise Refused("not_found", "Cette carte n'existe pas dans la demande.")
+        whose = de(f"{card.first_name} {card.last_name}")
         if not card.going_on:
-            raise Refused("invalid_transition", f"La photo de {card.first_name} {card.last_name} a déjà été refusée.")
+            raise Refused("invalid_transition", f"La photo {whose} a déjà été refusée.")
         cards = [Card(**{**vars(c), "photo_rejected_reason": reason, "photo_rejected_at": at})
                  if c.official_id == official_id else c for c in self.cards]
-        alert = Alert(official_id, "photo_rejected", f"La photo de {card.first_name} {card.last_name} a été refusée "
-                      f"par le fabricant : {reason}. Envoyez une nouvelle photo, puis commandez sa carte à nouveau.",
-                      at)
+        alert = Alert(official_id, "photo_rejected", f"La photo {whose} a été refusée par le fabricant : {reason}. "
+                      "Envoyez une nouvelle photo, puis commandez sa carte à nouveau.", at)
         sets = {"cards": cards, "updated_at": at, "alerts": list(self.alerts or []) + [alert]}
         if not any(c.going_on for c in cards):
             sets.update(status=REJETEE, purge_after=at + RETENTION, history=self.history + [
@@ -381,7 +382,7 @@ class CardOrder:
             alert = Alert(official.official_id, "mandate_ended", f"{name} n'est plus {label} d'après le répertoire "
                           "national des élus : la carte est en fabrication, elle ne doit pas être remise.", at)
         elif self.status in DELIVERED:
-            alert = Alert(official.official_id, "card_to_return", f"Le mandat de {name} ({label}) a pris fin : la "
+            alert = Alert(official.official_id, "card_to_return", f"Le mandat {de(name)} ({label}) a pris fin : la "
                           "carte est à restituer à la préfecture.", at)
         else:
             return None

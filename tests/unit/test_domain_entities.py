@@ -217,6 +217,13 @@ def test_the_card_number_label_follows_the_orders_history():
     assert cancelled.card_number_label(cancelled.cards[0]) == "Aucun : demande annulée avant la fabrication"
 
 
+def test_the_alert_of_a_refused_photo_elides_before_the_name():
+    order = CardOrder.create(AGENT, [ready("p1", first_name="Hélène")], None, NOW)
+    order.status = lifecycle.EN_PREPARATION
+    alert = order.reject_photo("p1", MAKER, "visage flou", NOW).sets["alerts"][-1]
+    assert alert.message.startswith("La photo d'Hélène ")
+
+
 def test_handing_over_records_the_delivered_order_on_the_official():
     order = CardOrder.create(AGENT, [ready()], None, NOW)
     order.status = lifecycle.LIVREE
