@@ -192,7 +192,7 @@ def test_a_refused_declaration_shows_the_reason_to_the_town_hall(site, accounts,
     commune.check("liste-pv-refuse")
 
     # « Envoyer le procès-verbal »: the PDF this time.
-    row.get_by_role("link", name="Envoyer le procès-verbal de Hugo RENARD").click()
+    row.get_by_role("link", name="Envoyer le procès-verbal d'Hugo RENARD").click()
     expect(page.get_by_role("heading", name="Déclaration d'Hugo RENARD", level=1)).to_be_visible()
     resend = page.get_by_role("region", name="Envoyer le procès-verbal")
     expect(page.get_by_text(re.compile(r"n'a pas été accepté\s:\sLe fichier envoyé n'est pas un PDF"))).to_be_visible()
