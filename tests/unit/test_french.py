@@ -186,3 +186,16 @@ def test_a_pdf_elides_says_1er_and_sets_the_narrow_no_break_space():
     # fpdf2 draws U+00A0 as a space that never breaks a line (fpdf/line_break.py): before « : » it is there as a
     # space, and « Objet » never ends a line without its colon.
     assert "Objet : votre code" in text.replace(NBSP, " ")
+
+
+def test_no_page_writes_de_before_the_communes_name_by_hand():
+    """« Mairie de <commune> » gives « Mairie de Oyonnax »: the pages use the elided « of_commune » (espace.js)."""
+    import re
+
+    pages = sorted((ROOT / "site-src").rglob("*.html"))
+    found = [f"{page.relative_to(ROOT)}: {match.group()}" for page in pages
+             for match in re.finditer(r"\bde <span data-me=\"commune_name\"", page.read_text(encoding="utf-8"))]
+    assert found == []
+    space = (ROOT / "site" / "js" / "espace.js").read_text(encoding="utf-8")
+    assert re.search(r"of_commune: .*de\(me\.commune\.name, \{ place: true \}\)", space)
+    assert any('data-me="of_commune"' in page.read_text(encoding="utf-8") for page in pages)
