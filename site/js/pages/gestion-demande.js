@@ -80,7 +80,7 @@ function cardRow(card) {
         el("span", { class: "fr-text--sm", text: ` ${card.photo_rejected.reason}` })));
     } else if (["en_preparation", "en_production"].includes(order.status)) {
       const refuse = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-close-circle-line fr-btn--icon-left",
-        text: "Refuser la photo", "aria-label": `Refuser la photo : ${name}`, "aria-expanded": "false",
+        text: "Refuser la photo", "aria-label": `Refuser la photo\u00a0: ${name}`, "aria-expanded": "false",
         "aria-controls": `refus-photo-${card.official_id}` });
       refuse.addEventListener("click", () => askPhotoRejection(card, refuse));
       files.push(el("li", {}, refuse));
@@ -112,7 +112,7 @@ function askPhotoRejection(card, button) {
       return;
     }
     const sure = await confirmMove({ title: "Refuser la photo", confirmLabel: "Refuser la photo",
-      message: `La carte ${de(name)} sort de la demande (motif : ${reason}) ; les autres cartes continuent. La mairie en est informée et enverra une nouvelle photo.` });
+      message: `La carte ${de(name)} sort de la demande (motif\u00a0: ${reason})\u202f; les autres cartes continuent. La mairie en est informée et enverra une nouvelle photo.` });
     if (!sure) return;
     await whileBusy(form, async () => {
       try {
