@@ -125,13 +125,14 @@ ACCESS = {
             CARDS_PREFIX: ("PutObject",),
         },
     ),
-    # The hourly purge of the photos of closed orders (services/retention.py).
+    # The hourly purge of the photos of closed orders (services/retention.py), after the cancellation of the drafts
+    # never sent for a week, which releases their officials (services/orders.py: expire_drafts).
     "purge_personal_data": Access(
         tables={
             CardOrder: ("UpdateItem",),
             Official: ("BatchGetItem", "UpdateItem"),
         },
-        indexes={(CardOrder, "by-purge"): ("Query",)},
+        indexes={(CardOrder, "by-purge"): ("Query",), (CardOrder, "by-status"): ("Query",)},
         objects={
             files.OFFICIALS_PREFIX: ("DeleteObject",),
             CARDS_PREFIX: ("DeleteObject",),

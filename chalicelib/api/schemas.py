@@ -215,7 +215,11 @@ ORDER = obj({
         "official_id": {"type": "string"}, "last_name": {"type": "string"}, "first_name": {"type": "string"},
         "function": {"type": "string"}, "function_label": {"type": "string"},
         "preview": obj({"status": {"type": "string"}, "url": {"type": "string"}}, ["status"]),
-        "card_number": {"type": "string"}, "photo_url": {"type": "string"}, "card_url": {"type": "string"},
+        "card_number": {"type": "string"},
+        "card_number_label": {"type": "string", "description": "What stands for the number while the card has "
+                              "none, from the order's history (« Attribué à la fabrication » only if it may still "
+                              "get there)."},
+        "photo_url": {"type": "string"}, "card_url": {"type": "string"},
         "reason": {"type": "string", "enum": list(registry.REASONS)}, "reason_label": {"type": "string"},
         "replaces": {"type": "string"}, "handed_over_at": TIME,
         "photo_rejected": obj({"reason": {"type": "string"}, "at": TIME}, ["reason", "at"]),

@@ -120,6 +120,8 @@ def order(o: CardOrder, role: str) -> dict:
         }
         if card.card_number:
             entry["card_number"] = card.card_number
+        else:
+            entry["card_number_label"] = o.card_number_label(card)
         entry["reason"], entry["reason_label"] = card.reason, registry.REASON_LABELS[card.reason]
         if card.replaces:
             entry["replaces"] = card.replaces

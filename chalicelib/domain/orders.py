@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from . import cards as registry, functions
 from .changes import PRESENT, Change, Refused, entity
+from .french import de
 from .ids import time_ordered_id
 from .officials import HeldOfficial, Official
 from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
@@ -77,6 +78,15 @@ MAX_CARDS = 98
 # services/retention.py.
 RETENTION = timedelta(days=30)
 PURGE_DUE = "due"  # the one value of the purge queue's index key
+
+# A draft (« Brouillon ») holds its officials: no other order may take them. A draft never sent is cancelled by the
+# portal this long after it was made, and its officials released (``CardOrder.expire_draft``; the scheduled function is
+# events/schedule.py). A draft cannot be changed after its creation: its age is that of ``created_at``.
+DRAFT_LIFETIME = timedelta(days=7)
+# Who made a move the portal made by itself (the history's ``by_role`` and ``by``).
+PORTAL = "portail"
+DRAFT_EXPIRED_REASON = ("Brouillon jamais envoyé, annulé automatiquement {days} jours après sa création : ses élus "
+                        "peuvent être commandés à nouveau.")
 
 
 def check_move(current: str, target: str, role: str, reason: str | None) -> Move:
@@ -183,6 +193,13 @@ class Moved(NamedTuple):
     entry: HistoryEntry
     releases_officials: bool  # the order is closed: its officials may be ordered again
     handed_over: bool
+    tells_commune: bool = True  # the commune's agents are emailed the move (``tells_commune``)
+
+
+def tells_commune(source: str, target: str) -> bool:
+    """Whether the commune's agents are emailed a move. Every move is, but the cancellation of a draft: the draft was
+    never sent, nobody but the agent who made it knew of it, and « Annulée » would tell of an order that never was."""
+    return not (source == BROUILLON and target == ANNULEE)
 
 
 @entity
@@ -274,7 +291,24 @@ class CardOrder:
         if target in FINAL:
             sets.update(purge_after=at + RETENTION)
         return Moved(Change(self, sets, {"status": self.status}), self.status, entry, target in FINAL,
-                     target == REMISE)
+                     target == REMISE, tells_commune(self.status, target))
+
+    def draft_expired(self, now: datetime) -> bool:
+        return self.status == BROUILLON and now - self.created_at >= DRAFT_LIFETIME
+
+    def expire_draft(self, now: datetime) -> Moved:
+        """The portal cancels a draft never sent, ``DRAFT_LIFETIME`` after it was made: « Annulée » like a cancellation
+        by the commune (its officials released in the same write, its photos' retention starts), with the portal as
+        its author and no email (``tells_commune``). Relies on the order being still the draft read: a draft sent
+        meanwhile is left alone (``Conflict``)."""
+        if not self.draft_expired(now):
+            raise Refused("invalid_transition", "Seul un brouillon de plus de "
+                          f"{DRAFT_LIFETIME.days} jours est annulé automatiquement.")
+        entry = HistoryEntry(ANNULEE, now, PORTAL, PORTAL, DRAFT_EXPIRED_REASON.format(days=DRAFT_LIFETIME.days))
+        sets = {"status": ANNULEE, "updated_at": now, "history": self.history + [entry],
+                "purge_after": now + RETENTION}
+        return Moved(Change(self, sets, {"status": BROUILLON, "updated_at": self.updated_at}), BROUILLON, entry,
+                     releases_officials=True, handed_over=False, tells_commune=False)
 
     def number_cards(self, year: int, taken: int) -> int:
         """Production starts: the cards still going on take the year's numbers after the ``taken`` ones already
@@ -300,13 +334,13 @@ class CardOrder:
         card = self.card_of(official_id)
         if card is None:
             raise Refused("not_found", "Cette carte n'existe pas dans la demande.")
+        whose = de(f"{card.first_name} {card.last_name}")
         if not card.going_on:
-            raise Refused("invalid_transition", f"La photo de {card.first_name} {card.last_name} a déjà été refusée.")
+            raise Refused("invalid_transition", f"La photo {whose} a déjà été refusée.")
         cards = [Card(**{**vars(c), "photo_rejected_reason": reason, "photo_rejected_at": at})
                  if c.official_id == official_id else c for c in self.cards]
-        alert = Alert(official_id, "photo_rejected", f"La photo de {card.first_name} {card.last_name} a été refusée "
-                      f"par le fabricant : {reason}. Envoyez une nouvelle photo, puis commandez sa carte à nouveau.",
-                      at)
+        alert = Alert(official_id, "photo_rejected", f"La photo {whose} a été refusée par le fabricant : {reason}. "
+                      "Envoyez une nouvelle photo, puis commandez sa carte à nouveau.", at)
         sets = {"cards": cards, "updated_at": at, "alerts": list(self.alerts or []) + [alert]}
         if not any(c.going_on for c in cards):
             sets.update(status=REJETEE, purge_after=at + RETENTION, history=self.history + [
@@ -348,7 +382,7 @@ class CardOrder:
             alert = Alert(official.official_id, "mandate_ended", f"{name} n'est plus {label} d'après le répertoire "
                           "national des élus : la carte est en fabrication, elle ne doit pas être remise.", at)
         elif self.status in DELIVERED:
-            alert = Alert(official.official_id, "card_to_return", f"Le mandat de {name} ({label}) a pris fin : la "
+            alert = Alert(official.official_id, "card_to_return", f"Le mandat {de(name)} ({label}) a pris fin : la "
                           "carte est à restituer à la préfecture.", at)
         else:
             return None
@@ -407,6 +441,22 @@ class CardOrder:
         entry = HistoryEntry(previous, now, by.role, by.email, f"Annulation de « {LABELS[self.status]} »")
         return Change(self, {"status": previous, "updated_at": now, "history": self.history + [entry]},
                       {"status": self.status, "updated_at": self.updated_at})
+
+    def card_number_label(self, card: Card) -> str | None:
+        """What stands for the card's number while it has none, from the order's real history: a number is given
+        when production starts, so only an order that may still get there says so; an order rejected or cancelled
+        before production, or a card whose photo was refused, never claims a step it did not reach."""
+        if card.card_number:
+            return None
+        if not card.going_on:
+            return "Aucun : photo refusée par le fabricant"
+        if self.status in (BROUILLON, EN_PREPARATION):
+            return "Attribué à la fabrication"
+        if self.status == REJETEE:
+            return "Aucun : demande rejetée avant la fabrication"
+        if self.status == ANNULEE:
+            return "Aucun : demande annulée avant la fabrication"
+        return "Aucun"
 
     def cards_left_to_hand_over(self) -> list:
         return [c for c in self.cards if c.going_on and c.card_number and c.handed_over_at is None]

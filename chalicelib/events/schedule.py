@@ -1,5 +1,6 @@
-"""Scheduled work: the purge of the photos of closed orders (``services/retention.py``), every hour; the sync of the RNE
-files with data.gouv.fr (``services/reference_syncs.py``), every day.
+"""Scheduled work: every hour, the cancellation of the drafts never sent for a week, which releases their officials
+(``services/orders.py: expire_drafts``), then the purge of the photos of closed orders (``services/retention.py``);
+every day, the sync of the RNE files with data.gouv.fr (``services/reference_syncs.py``).
 
 A sync, daily or requested by an operator (``POST /admin/reference-syncs``), runs in its own function, reached through
 its queue: the download of a whole-country file does not fit in the API's 29 seconds, and the queue retries a worker
@@ -11,7 +12,7 @@ import logging
 from chalice import Blueprint, Rate
 
 from ..domain.changes import Refused
-from ..services import declarations, reference_syncs, retention
+from ..services import declarations, orders, reference_syncs, retention
 from ..store.queues import SYNCS_QUEUE
 from ..wiring import collaborators
 from .messages import fields_of
@@ -21,9 +22,13 @@ log = logging.getLogger(__name__)
 schedule = Blueprint(__name__)
 
 
-@schedule.schedule(Rate(1, unit=Rate.HOURS), description="Deletes the photos of orders closed 30 days ago")
+@schedule.schedule(Rate(1, unit=Rate.HOURS), description="Cancels the drafts never sent for 7 days (their officials "
+                   "released) and deletes the photos of orders closed 30 days ago")
 def purge_personal_data(event):
-    return retention.run(collaborators())
+    c = collaborators()
+    # Both keep no order longer than its use: a draft holds officials, a closed order holds photos.
+    drafts = orders.expire_drafts(c)
+    return {**retention.run(c), "drafts_cancelled": drafts["orders"]}
 
 
 @schedule.schedule(Rate(1, unit=Rate.DAYS), description="Requests the daily sync of the RNE files with data.gouv.fr "

@@ -1,24 +1,29 @@
-"""Preview of the mayor's ID card, as the town hall must acknowledge it before ordering.
+"""The mayor's ID card, drawn from its description (docs/cards.md, « The card »): the preview the town hall
+acknowledges before ordering, and the very same drawing, numbered, in the card maker's print files
+(``services/photos.py: render_order_cards``, zipped by ``services/print_files.py``).
 
 ISO/IEC 7810 ID-1 (85.60 x 53.98 mm) at 300 dpi: 1011 x 638 px. Pure Pillow, bytes out (JPEG, no metadata).
 
-Layout (pixels at 300 dpi, 1 mm = 11.8 px)::
+Layout (pixels at 300 dpi, 1 mm = 11.8 px), the fields in the description's order::
 
-    +-------------------------------------------------------------------+
-    | [bleu|blanc|rouge] RÉPUBLIQUE               CARTE D’IDENTITÉ      |
-    |                    FRANÇAISE                    D’ÉLU MUNICIPAL   |
-    |-------------------------------------------------------------------|
-    | +---------+  NOM                                                  |
-    | |         |  DUPONT-MARTIN                                        |
+    +-------------------------------------------------------------//////+
+    | RÉPUBLIQUE                       CARTE D’IDENTITÉ          ////// |
+    | FRANÇAISE                          D’ÉLU MUNICIPAL     //////     |   tricolour band across the upper
+    |--------------------------------------------------------//////     |   right corner: bleu #000091,
+    | +---------+  NOM                                                  |   blanc, rouge #E1000F (the
+    | |         |  DUPONT-MARTIN                (surname, capitals)     |   State's brand colours)
     | |  photo  |  PRÉNOM(S)                                            |
-    | | 35 x 45 |  Élodie                                               |
-    | |  scaled |  FONCTION                                             |
-    | |         |  Adjointe au maire                                    |
+    | | 35 : 45 |  Élodie                                               |
+    | | 23.7 x  |  FONCTION                                             |
+    | | 30.5 mm |  Adjointe au maire            (feminised by sex)      |
     | +---------+  COMMUNE                                              |
-    |              Saint-Martin-d'Hères — Isère (38)                    |
+    |              Saint-Martin-d'Hères — Isère (38)  (and département) |
     |-------------------------------------------------------------------|
-    | N° SPÉCIMEN                          Mandat depuis le 15/03/2026  |
+    | Mandat depuis le 15/03/2026                          N° SPÉCIMEN  |
     +-------------------------------------------------------------------+
+
+The photo keeps the 35 x 45 mm proportions of the ID photo at two thirds of its size (280 x 360 px, 23.7 x 30.5 mm):
+a 45 mm photo would leave 9 mm of a 54 mm card for the State's header and the footer.
 
 Every text is fitted into its own box (smaller font, then two lines, then an ellipsis), so no name, however long,
 leaves the card or covers the photo; ``layout_card`` returns every text with its box so tests can check that.
@@ -56,7 +61,15 @@ FOOTER_BACKGROUND = "#F6F6F6"
 MAX_TEXT_LENGTH = 250  # characters of one field considered for fitting; far more than two lines can hold
 
 MARGIN = 40
-FLAG_BOX = (MARGIN, 34, MARGIN + 84, 90)  # three vertical stripes, 28 x 56 px each
+HEADER_TOP = 32
+# The tricolour band across the upper right corner: three stripes parallel to the corner's diagonal, each cutting
+# BAND_STRIPE px off the top and the right edges, from BAND_START px off the corner (a white corner is left outside
+# the band, clear of the card's rounded corner) to BAND_END. Outermost first: rouge, blanc, bleu.
+BAND_STRIPE = 34
+BAND_START = 76
+BAND_END = BAND_START + 3 * BAND_STRIPE
+BAND_COLOURS = (RED_MARIANNE, WHITE, BLUE_FRANCE)
+BAND_GAP = 24  # between the band and any text or rule
 HEADER_RULE_Y = 116
 FOOTER_TOP = 560
 # The photo, reduced from 413 x 531 to 280 x 360 (same 35:45 aspect).
@@ -65,6 +78,16 @@ PHOTO_BOX = (MARGIN, 140, MARGIN + 280, 140 + 360)
 COLUMN_LEFT = PHOTO_BOX[2] + 32
 COLUMN_RIGHT = PREVIEW_SIZE[0] - MARGIN
 COLUMN_BOTTOM = FOOTER_TOP - 12
+
+
+def band_inner_x(y: int) -> int:
+    """Where the band's inner edge (the blue stripe's) crosses the line ``y``: text and rules stay left of it."""
+    return PREVIEW_SIZE[0] - BAND_END + y
+
+
+# The title ends left of the band at the header's top; the header's rule stops before the band.
+TITLE_RIGHT = band_inner_x(HEADER_TOP) - BAND_GAP
+HEADER_RULE_RIGHT = band_inner_x(HEADER_RULE_Y) - BAND_GAP
 
 
 @dataclass(frozen=True)
@@ -158,16 +181,15 @@ def _header() -> tuple[TextItem, ...]:
 
 
 def _header_items() -> list[TextItem]:
-    # "Bloc marque" of the State: flag, then RÉPUBLIQUE / FRANÇAISE in bold capitals on two lines.
-    left = FLAG_BOX[2] + 16
-    republique = _placed(["RÉPUBLIQUE"], HEADER, (left, FLAG_BOX[1] - 2))[0]
-    francaise = _placed(["FRANÇAISE"], HEADER, (left, republique.bbox[3] + 8))[0]
+    # "Bloc marque" of the State: RÉPUBLIQUE / FRANÇAISE in bold capitals on two lines (the band is the colours).
+    republique = _placed(["RÉPUBLIQUE"], HEADER, (MARGIN, HEADER_TOP))[0]
+    francaise = _placed(["FRANÇAISE"], HEADER, (MARGIN, republique.bbox[3] + 8))[0]
     items = [republique, francaise]
-    # The title, right-aligned on the same two lines, in the width the bloc marque leaves.
-    width = COLUMN_RIGHT - (republique.bbox[2] + 40)
+    # The title, right-aligned on the same two lines, between the bloc marque and the band.
+    width = TITLE_RIGHT - (republique.bbox[2] + 40)
     for text, beside in (("CARTE D’IDENTITÉ", republique), ("D’ÉLU MUNICIPAL", francaise)):
         size, lines = _fit(text, TITLE, width)
-        x = COLUMN_RIGHT - _width(lines[0], TITLE.bold, size)
+        x = TITLE_RIGHT - _width(lines[0], TITLE.bold, size)
         items += _placed(lines, _sized(TITLE, size), (x, beside.xy[1]))
     return items
 
@@ -204,16 +226,17 @@ def _commune_line(commune: str, department: str) -> str:
 
 
 def _footer(card: CardData) -> list[TextItem]:
+    """The mandate's start on the left, then the card number on the right: the description's order."""
     top = FOOTER_TOP + 22
     date = card.mandate_start
     mandate = f"Mandat depuis le {date.day:02d}/{date.month:02d}/{date.year:04d}"
     size, lines = _fit(mandate, FOOTER, 480)
-    mandate_items = _placed(lines, _sized(FOOTER, size),
-                            (COLUMN_RIGHT - _width(lines[0], FOOTER.bold, size), top))
-    number_width = mandate_items[0].xy[0] - 40 - MARGIN
-    size, lines = _fit(f"N° {card.card_number}", FOOTER_NUMBER, number_width)
-    number_items = _placed(lines, _sized(FOOTER_NUMBER, size), (MARGIN, top))
-    return number_items + mandate_items
+    mandate_items = _placed(lines, _sized(FOOTER, size), (MARGIN, top))
+    number_left = mandate_items[0].bbox[2] + 40
+    size, lines = _fit(f"N° {card.card_number}", FOOTER_NUMBER, COLUMN_RIGHT - number_left)
+    number_items = _placed(lines, _sized(FOOTER_NUMBER, size),
+                           (COLUMN_RIGHT - _width(lines[0], FOOTER_NUMBER.bold, size), top))
+    return mandate_items + number_items
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -333,12 +356,13 @@ def _placed(lines: list[str], style: _Style, xy: tuple[int, int]) -> list[TextIt
 
 @functools.lru_cache(maxsize=1)
 def _blank_card() -> Image.Image:
-    """Background, flag and header: what is the same on every card. Built on first use (never at import); callers
+    """Background, band and header: what is the same on every card. Built on first use (never at import); callers
     draw on a copy."""
     image = Image.new("RGB", PREVIEW_SIZE, WHITE)
     draw = ImageDraw.Draw(image)
+    _draw_band(image)  # first: it pastes its square of white and colours
     _draw_background(draw)
-    _draw_flag(draw)
+    _draw_edge(draw)
     for item in _header():
         _draw_text(draw, item)
     return image
@@ -355,20 +379,38 @@ def _draw_text(draw: ImageDraw.ImageDraw, item: TextItem) -> None:
 def _draw_background(draw: ImageDraw.ImageDraw) -> None:
     width, height = PREVIEW_SIZE
     draw.rectangle((0, FOOTER_TOP, width, height), fill=FOOTER_BACKGROUND)
-    draw.line((MARGIN, HEADER_RULE_Y, width - MARGIN, HEADER_RULE_Y), fill=BLUE_FRANCE, width=3)
+    draw.line((MARGIN, HEADER_RULE_Y, HEADER_RULE_RIGHT, HEADER_RULE_Y), fill=BLUE_FRANCE, width=3)
     draw.line((0, FOOTER_TOP, width, FOOTER_TOP), fill=RULE, width=2)
+
+
+def _draw_edge(draw: ImageDraw.ImageDraw) -> None:
     # ID-1 corners are rounded (r = 3.18 mm = 37 px): a thin outline shows the card's edge on a white page.
+    width, height = PREVIEW_SIZE
     draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=37, outline=RULE, width=2)
 
 
-def _draw_flag(draw: ImageDraw.ImageDraw) -> None:
-    left, top, right, bottom = FLAG_BOX
-    stripe = (right - left) // 3
-    draw.rectangle((left, top, left + stripe - 1, bottom - 1), fill=BLUE_FRANCE)
-    draw.rectangle((left + stripe, top, left + 2 * stripe - 1, bottom - 1), fill=WHITE)
-    draw.rectangle((left + 2 * stripe, top, right - 1, bottom - 1), fill=RED_MARIANNE)
-    # The white stripe needs an edge on a white card.
-    draw.rectangle((left, top, right - 1, bottom - 1), outline=RULE, width=1)
+def band_stripes() -> list[tuple[str, list[tuple[int, int]]]]:
+    """Each stripe of the band, outermost first: its colour and its polygon (a quadrilateral cut off the corner)."""
+    width = PREVIEW_SIZE[0]
+    stripes = []
+    for index, colour in enumerate(BAND_COLOURS):
+        near, far = BAND_START + index * BAND_STRIPE, BAND_START + (index + 1) * BAND_STRIPE
+        stripes.append((colour, [(width - near, 0), (width - far, 0), (width, far), (width, near)]))
+    return stripes
+
+
+SUPERSAMPLING = 4
+
+
+def _draw_band(image: Image.Image) -> None:
+    """The band, drawn 4 times larger on the card's white and averaged down (``Image.reduce``), so that its diagonal
+    edges are smooth; 1 ms, once per container with the rest of the blank card."""
+    left, bottom = PREVIEW_SIZE[0] - BAND_END - 2, BAND_END + 2
+    large = Image.new("RGB", ((PREVIEW_SIZE[0] - left) * SUPERSAMPLING, bottom * SUPERSAMPLING), WHITE)
+    draw = ImageDraw.Draw(large)
+    for colour, polygon in band_stripes():
+        draw.polygon([((x - left) * SUPERSAMPLING, y * SUPERSAMPLING) for x, y in polygon], fill=colour)
+    image.paste(large.reduce(SUPERSAMPLING), (left, 0))
 
 
 def fitted_photo(photo_jpeg: bytes) -> Image.Image:

@@ -1,8 +1,14 @@
-"""The emails the portal sends, in French, each as plain text and HTML."""
+"""The emails the portal sends, in French, each as plain text and HTML.
+
+Names, places and dates go through ``domain/french.py`` (« la commune d'Oyonnax », « le 1er mars 2026 »), and every
+subject and paragraph through its ``punctuate`` (the no-break spaces before « : ; ! ? » and inside « »)."""
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from html import escape
 from typing import NamedTuple
+
+from ..domain.french import date_in_words, de, punctuate
 
 SERVICE_NAME = "Portail des cartes d'identité des élus"
 
@@ -24,11 +30,20 @@ class Mail(NamedTuple):
         return message
 
 
+def _mail(to: str, subject: str, paragraphs: list[str], link: str | None, link_label: str,
+          after_link: list[str] | None = None) -> Mail:
+    """The mail in both forms; ``after_link``: paragraphs the text form puts after the link."""
+    after_link = after_link or []
+    return Mail(to=to, subject=punctuate(subject), text=_text(paragraphs, link, after_link),
+                html=_html(paragraphs + after_link, link, link_label))
+
+
 def _html(paragraphs: list[str], link: str | None = None, link_label: str = "") -> str:
-    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    body = "".join(f"<p>{escape(punctuate(p))}</p>" for p in paragraphs)
     if link:
         body += f'<p><a href="{escape(link, quote=True)}">{escape(link_label)}</a></p>'
-        body += f"<p>Si le bouton ne fonctionne pas, copiez ce lien dans votre navigateur :<br>{escape(link)}</p>"
+        body += (f"<p>{punctuate('Si le bouton ne fonctionne pas, copiez ce lien dans votre navigateur :')}"
+                 f"<br>{escape(link)}</p>")
     return (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
         f"<title>{escape(SERVICE_NAME)}</title></head><body>{body}"
@@ -36,10 +51,11 @@ def _html(paragraphs: list[str], link: str | None = None, link_label: str = "") 
     )
 
 
-def _text(paragraphs: list[str], link: str | None = None) -> str:
-    parts = list(paragraphs)
+def _text(paragraphs: list[str], link: str | None = None, after_link: list[str] | None = None) -> str:
+    parts = [punctuate(p) for p in paragraphs]
     if link:
         parts.append(link)
+    parts += [punctuate(p) for p in after_link or []]
     parts.append(f"— {SERVICE_NAME}")
     return "\n\n".join(parts) + "\n"
 
@@ -48,9 +64,9 @@ def set_password_mail(to: str, first_name: str, commune_name: str | None, link: 
     """reason: registration | invitation | reset | operator."""
     greeting = f"Bonjour {first_name},"
     intro = {
-        "registration": f"L'inscription de la commune de {commune_name} au service est confirmée. "
+        "registration": f"L'inscription de la commune {de(commune_name or '', place=True)} au service est confirmée. "
         "Votre adresse e-mail est votre identifiant de connexion.",
-        "invitation": f"Vous avez été ajouté(e) comme agent de la commune de {commune_name}. "
+        "invitation": f"Vous avez été ajouté(e) comme agent de la commune {de(commune_name or '', place=True)}. "
         "Votre adresse e-mail est votre identifiant de connexion.",
         "operator": "Un compte vous a été ouvert sur le portail. Votre adresse e-mail est votre identifiant de connexion.",
         "reset": "Vous avez demandé à changer votre mot de passe.",
@@ -67,54 +83,48 @@ def set_password_mail(to: str, first_name: str, commune_name: str | None, link: 
         "operator": "Votre accès au portail : créez votre mot de passe",
         "reset": "Changement de votre mot de passe",
     }[reason]
-    paragraphs = [greeting, intro, action]
-    return Mail(
-        to=to,
-        subject=subject,
-        text=_text(paragraphs, link) + "\n" + outro + "\n",
-        html=_html(paragraphs + [outro], link, "Créer mon mot de passe"),
-    )
+    return _mail(to, subject, [greeting, intro, action], link, "Créer mon mot de passe", after_link=[outro])
 
 
 def order_moved_mail(to: str, commune_name: str, order_label: str, status_label: str, cards: list[str],
                      reason: str | None, link: str) -> Mail:
     paragraphs = [
         "Bonjour,",
-        f"La demande de cartes {order_label} de la commune de {commune_name} est maintenant : {status_label}.",
+        f"La demande de cartes {order_label} de la commune {de(commune_name, place=True)} est maintenant : "
+        f"{status_label}.",
         "Cartes concernées : " + ", ".join(cards) + ".",
     ]
     if reason:
         paragraphs.append(f"Motif : {reason}")
     paragraphs.append("Vous pouvez suivre toutes vos demandes sur le portail, page « Demandes ».")
-    return Mail(to=to, subject=f"Demande de cartes : {status_label}", text=_text(paragraphs, link),
-                html=_html(paragraphs, link, "Voir la demande"))
+    return _mail(to, f"Demande de cartes : {status_label}", paragraphs, link, "Voir la demande")
 
 
 def declaration_reviewed_mail(to: str, commune_name: str, official_name: str, function_label: str, accepted: bool,
                               reason: str | None, link: str) -> Mail:
     if accepted:
         paragraphs = ["Bonjour,",
-                      f"La préfecture a validé la déclaration de {official_name} ({function_label}) faite par la "
-                      f"commune de {commune_name}.",
+                      f"La préfecture a validé la déclaration {de(official_name)} ({function_label}) faite par la "
+                      f"commune {de(commune_name, place=True)}.",
                       "Sa carte peut maintenant être demandée, dès que sa photo est prête."]
         subject = f"Déclaration validée : {official_name}"
     else:
         paragraphs = ["Bonjour,",
-                      f"La préfecture a refusé la déclaration de {official_name} ({function_label}) faite par la "
-                      f"commune de {commune_name}.",
+                      f"La préfecture a refusé la déclaration {de(official_name)} ({function_label}) faite par la "
+                      f"commune {de(commune_name, place=True)}.",
                       f"Motif : {reason}",
                       "Vous pouvez retirer cet élu et le déclarer à nouveau avec les bonnes informations, ou "
                       "attendre qu'il figure au répertoire national des élus."]
         subject = f"Déclaration refusée : {official_name}"
-    return Mail(to=to, subject=subject, text=_text(paragraphs, link), html=_html(paragraphs, link, "Voir les élus"))
+    return _mail(to, subject, paragraphs, link, "Voir les élus")
 
 
 def directory_changed_mail(to: str, commune_name: str, source_label: str, newly_eligible: list[str],
                            cards_to_return: list[str], orders_flagged: list[str], link: str) -> Mail:
     """What an import of the national directory changed for a commune; each list holds lines already written."""
     paragraphs = ["Bonjour,",
-                  f"Le répertoire national des élus ({source_label}) a été mis à jour. Pour la commune de "
-                  f"{commune_name} :"]
+                  f"Le répertoire national des élus ({source_label}) a été mis à jour. Pour la commune "
+                  f"{de(commune_name, place=True)} :"]
     if newly_eligible:
         paragraphs.append("Élus pouvant désormais recevoir une carte : " + " ; ".join(newly_eligible) + ".")
         paragraphs.append("Enregistrez-les sur le portail (page « Élus », « Enregistrer un élu ») pour leur "
@@ -132,31 +142,29 @@ def directory_changed_mail(to: str, commune_name: str, source_label: str, newly_
         subject = "Répertoire des élus : cartes à restituer"
     else:
         subject = "Répertoire des élus : changements pour votre commune"
-    return Mail(to=to, subject=subject, text=_text(paragraphs, link),
-                html=_html(paragraphs, link, "Voir sur le portail"))
+    return _mail(to, subject, paragraphs, link, "Voir sur le portail")
 
 
 def card_declared_mail(to: str, commune_name: str, card_number: str, official_name: str, function_label: str,
                        status_label: str, on: str, circumstances: str, police_report: str | None, link: str) -> Mail:
     """To a préfecture's agents: a card of their département was declared lost or stolen by its commune."""
-    day = ".".join(reversed(on.split("-"))).replace(".", "/") if on else ""
+    day = f", le {date_in_words(date.fromisoformat(on[:10]))}" if on else ""
     paragraphs = ["Bonjour,",
-                  f"La commune de {commune_name} a déclaré {status_label} la carte n° {card_number} de "
-                  f"{official_name} ({function_label}), le {day}.",
+                  f"La commune {de(commune_name, place=True)} a déclaré {status_label} la carte n° {card_number} "
+                  f"{de(official_name)} ({function_label}){day}.",
                   f"Circonstances : {circumstances}"]
     if police_report:
         paragraphs.append(f"Référence du dépôt de plainte : {police_report}")
     paragraphs.append("La carte ne peut plus être remise ; une carte de remplacement peut être commandée par la "
                       "commune. Si elle est retrouvée, elle est à détruire.")
-    return Mail(to=to, subject=f"Carte d'élu {status_label} : n° {card_number}", text=_text(paragraphs, link),
-                html=_html(paragraphs, link, "Voir la carte"))
+    return _mail(to, f"Carte d'élu {status_label} : n° {card_number}", paragraphs, link, "Voir la carte")
 
 
 def cards_to_return_mail(to: str, commune_name: str, cards: list[str], link: str) -> Mail:
     """To a commune's agents: cards replaced by a new order, to bring back to the préfecture."""
     paragraphs = ["Bonjour,",
-                  f"Une nouvelle carte a été commandée pour la commune de {commune_name} en remplacement d'une carte "
+                  f"Une nouvelle carte a été commandée pour la commune {de(commune_name, place=True)} en "
+                  "remplacement d'une carte "
                   "encore valide. La carte remplacée est à restituer à la préfecture : " + " ; ".join(cards) + ".",
                   "La liste des cartes à restituer figure sur le portail, page « Cartes »."]
-    return Mail(to=to, subject="Cartes d'élus à restituer à la préfecture", text=_text(paragraphs, link),
-                html=_html(paragraphs, link, "Voir les cartes"))
+    return _mail(to, "Cartes d'élus à restituer à la préfecture", paragraphs, link, "Voir les cartes")

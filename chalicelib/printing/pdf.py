@@ -1,11 +1,14 @@
 """Printable documents (fpdf2): the hand-over receipt and the activation letters.
 
 fpdf2 is imported here only, by the routes that print: the other API calls never pay for it. The bundled DejaVu fonts
-(imaging/fonts) cover every French letter.
+(imaging/fonts) cover every French letter, and the no-break spaces of French punctuation: every text written goes
+through ``domain/french.py``'s ``punctuate`` (``_Document``), names and dates through its ``de`` and ``date_in_words``.
 """
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from ..domain.french import date_in_words, de, punctuate
 
 FONTS = Path(__file__).resolve().parent.parent / "imaging" / "fonts"
 BLUE = (0, 0, 145)
@@ -16,7 +19,16 @@ def _document():
     # cold start: fpdf2 390 ms, only the two routes that print need it
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    class _Document(FPDF):
+        """Every cell's text with the no-break spaces of French punctuation, so that no text can forget them."""
+
+        def cell(self, w=None, h=None, text="", *args, **kwargs):
+            return super().cell(w, h, punctuate(text), *args, **kwargs)
+
+        def multi_cell(self, w, h=None, text="", *args, **kwargs):
+            return super().multi_cell(w, h, punctuate(text), *args, **kwargs)
+
+    pdf = _Document(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
     pdf.set_margins(20, 15, 20)
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
@@ -93,7 +105,7 @@ def hand_over_receipt(cards: list[ReceiptCard], prefecture_name: str) -> bytes:
         pdf.set_x(25)
         if agent:
             pdf.multi_cell(160, 5, f"Je soussigné(e) {agent['first_name']} {agent['last_name'].upper()}, "
-                           f"{agent['quality']}, représentant la commune de {card.commune_name}, reconnais avoir reçu "
+                           f"{agent['quality']}, représentant la commune {de(card.commune_name, place=True)}, reconnais avoir reçu "
                            "la carte d'identité d'élu désignée ci-dessus. J'en assume la garde jusqu'à sa remise à son "
                            "titulaire, à qui je m'engage à la remettre en main propre.")
         else:
@@ -129,7 +141,7 @@ def activation_letters(letters: list[ActivationLetter], site_url: str) -> bytes:
         _letterhead(pdf)
         pdf.set_xy(115, 45)
         pdf.set_font("DejaVu", "", 11)
-        pdf.multi_cell(80, 5.5, f"Madame, Monsieur le Maire\nMairie de {letter.commune_name}\n"
+        pdf.multi_cell(80, 5.5, f"Madame, Monsieur le Maire\nMairie {de(letter.commune_name, place=True)}\n"
                                f"Département {letter.department}")
         pdf.set_xy(20, 80)
         pdf.set_font("DejaVu", "B", 11)
@@ -157,7 +169,7 @@ def activation_letters(letters: list[ActivationLetter], site_url: str) -> bytes:
         pdf.cell(100, 7, letter.activation_code, new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(25)
         pdf.set_font("DejaVu", "", 9)
-        pdf.cell(160, 6, f"Code valable une seule fois, jusqu'au {letter.expires_on.strftime('%d/%m/%Y')}.")
+        pdf.cell(160, 6, f"Code valable une seule fois, jusqu'au {date_in_words(letter.expires_on)}.")
         pdf.set_xy(20, top + 32)
         pdf.set_font("DejaVu", "B", 11)
         pdf.cell(170, 6, "Pour vous inscrire", new_x="LMARGIN", new_y="NEXT")

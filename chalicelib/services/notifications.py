@@ -3,6 +3,7 @@ of the directory changed for the commune."""
 import logging
 
 from ..domain import orders as lifecycle
+from ..domain.french import date_in_words, de
 from ..domain.functions import function_label
 from ..mail import sender
 from ..mail.messages import card_declared_mail, cards_to_return_mail, declaration_reviewed_mail, directory_changed_mail, order_moved_mail
@@ -16,7 +17,7 @@ def order_moved(order, reason: str | None, agent_emails: set[str] | None) -> Non
     public_id = f"{order.siren}-{order.order_id}"
     link = f"{get_settings().site_url}/demande.html?id={public_id}"
     cards = [f"{c.first_name} {c.last_name} ({function_label(c.function, c.sex)})" for c in order.cards]
-    label = f"du {order.created_at.strftime('%d/%m/%Y')}"
+    label = f"du {date_in_words(order.created_at.date())}"
     try:
         for email in sorted(agent_emails or ()):
             sender.send(order_moved_mail(email, order.commune_name, label, lifecycle.LABELS[order.status],
@@ -75,8 +76,8 @@ def cards_to_return(order, replaced, agent_emails) -> None:
     """A new order replaces cards still valid (damage, a new function, a new mandate): the commune's agents are told
     which cards to bring back to the préfecture. ``replaced``: the order's card lines that replace one."""
     link = f"{get_settings().site_url}/cartes.html"
-    lines = [f"carte n° {card.replaces} de {card.first_name} {card.last_name} ({function_label(card.function, card.sex)})"
-             for card in replaced]
+    lines = [f"carte n° {card.replaces} {de(f'{card.first_name} {card.last_name}')} "
+             f"({function_label(card.function, card.sex)})" for card in replaced]
     try:
         for email in sorted(agent_emails or ()):
             sender.send(cards_to_return_mail(email, order.commune_name, lines, link))

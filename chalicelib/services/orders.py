@@ -168,8 +168,51 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
     # The move is recorded: what follows must not turn it into a failure.
     if target == lifecycle.EN_PRODUCTION:
         request_card_drawing(c, order)
-    c.order_moved(order, reason, commune.agent_emails if commune else frozenset())
+    if moved.tells_commune:  # not a draft's cancellation: the commune was never told of the draft
+        c.order_moved(order, reason, commune.agent_emails if commune else frozenset())
     return order
+
+
+DRAFTS_PER_RUN = 500  # a run cancels at most this many drafts; the next run (an hour later) takes the rest
+
+
+def expire_drafts(c: Collaborators) -> dict:
+    """Cancels the drafts never sent ``lifecycle.DRAFT_LIFETIME`` after they were made, releasing their officials
+    (``CardOrder.expire_draft``), without an email. The drafts are read from the « by-status » index (a query, never
+    a scan); there are few of them, as none lives longer than a week."""
+    now = c.now()
+    done = postponed = 0
+    cursor = None
+    repository = c.unit_of_work().orders
+    while done + postponed < DRAFTS_PER_RUN:
+        page, cursor = repository.page_by_status(lifecycle.BROUILLON, cursor)
+        for order in page:
+            if not order.draft_expired(now):
+                continue
+            if _expire_draft(c, order, now):
+                done += 1
+            else:
+                postponed += 1
+        if not cursor:
+            break
+    log.info("drafts expired", extra={"event": "drafts_expired", "orders": done, "postponed": postponed})
+    return {"orders": done, "postponed": postponed}
+
+
+def _expire_draft(c: Collaborators, order: CardOrder, now) -> bool:
+    """One write: the draft cancelled and its officials released; False when it changed since it was read (sent,
+    cancelled by its commune): the next run reads it again."""
+    moved = order.expire_draft(now)
+    uow = c.unit_of_work()
+    uow.add(moved.change, *order.releases(moved))
+    try:
+        uow.commit()
+    except Conflict:
+        return False
+    audit.info("order moved", extra={"event": "order_moved", "order": order.public_id, "from": moved.source,
+                                     "to": lifecycle.ANNULEE, "role": lifecycle.PORTAL, "by": lifecycle.PORTAL,
+                                     "siren": order.siren, "at": clock.iso(now)})
+    return True
 
 
 def _cards_follow(order: CardOrder, target: str, principal: Principal, reason: str | None, now) -> list:

@@ -4,6 +4,7 @@
  */
 import { ROLE_LABELS } from "./commandes.js";
 import { el, formatDate, formatDateTime } from "./ui.js";
+import { de } from "./typography.js";
 
 export const CARD_STATUSES = Object.freeze([
   ["en_fabrication", "En fabrication"],
@@ -34,7 +35,7 @@ export function cardBadge(card) {
 
 /** "Carte n° 2026-0000012 de Hélène MARCHAND". */
 export function cardName(card) {
-  return `carte n°\u00a0${card.number} de ${card.first_name} ${card.last_name}`;
+  return `carte n°\u00a0${card.number} ${de(card.first_name)} ${card.last_name}`;
 }
 
 /** "Remise le 7 décembre 2026, à Chantal Lefèvre (secrétaire générale de mairie)". */

@@ -3,6 +3,7 @@
  * the history, the delivery address, the cards' and the history's table rows.
  */
 import { el, formatDateTime } from "./ui.js";
+import { de } from "./typography.js";
 
 /** The statuses in their order of the lifecycle, with the labels the API gives (status_label). */
 export const STATUSES = Object.freeze([
@@ -34,6 +35,7 @@ export const ROLE_LABELS = Object.freeze({
   commune: "Mairie",
   manufacturer: "Fabricant",
   prefecture: "Préfecture",
+  portail: "Portail (automatique)",
 });
 
 export function statusBadge(item) {
@@ -120,7 +122,7 @@ export function retentionFact(order) {
 export function previewCell(order, card) {
   const name = personName(card);
   if (card.preview.status === "ready" && card.preview.url) {
-    return el("td", {}, pictureLink(card.preview.url, `Prévisualisation de la carte de ${name}`));
+    return el("td", {}, pictureLink(card.preview.url, `Prévisualisation de la carte ${de(name)}`));
   }
   return el("td", {}, el("span", { class: "app-muted fr-text--sm",
     text: order.photos_deleted_at ? "Supprimée" : "Indisponible" }));

@@ -3,6 +3,7 @@
  * Without a session: the sign-in page. With another role: that role's own home page.
  */
 import { HOME_OF_ROLE, api, clearSession, forgetDrafts, getSession, goToLogin, restoreDrafts } from "./api.js";
+import { de } from "./typography.js";
 
 const NEVER = new Promise(() => {});
 
@@ -44,6 +45,8 @@ export async function openSpace(roles) {
     email: me.email,
     role_label: me.role_label || "",
     commune_name: me.commune?.name || "",
+    // « de Bourg-en-Bresse », « d'Oyonnax », « du Havre »: what follows « Mairie » or « la mairie ».
+    of_commune: me.commune?.name ? de(me.commune.name, { place: true }) : "",
     department_code: me.department_code || me.commune?.department_code || "",
   };
   for (const node of document.querySelectorAll("[data-me]")) {

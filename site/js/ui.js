@@ -3,6 +3,7 @@
  * tied to the field by aria-describedby), an alert above the form that receives the focus and links to each field.
  * Nothing here ever empties a field: what was typed stays after an error.
  */
+import { formatWithOrdinalDay } from "./typography.js";
 
 const GROUPS = ".fr-input-group, .fr-select-group, .fr-upload-group, .fr-fieldset";
 const ERROR_CLASS = {
@@ -227,14 +228,15 @@ export async function whileBusy(form, work) {
 const DATE_TIME = new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/Paris" });
 const DATE = new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeZone: "Europe/Paris" });
 
+// « 1er janvier 2026 »: Intl writes « 1 janvier » (typography.js).
 export function formatDateTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : DATE_TIME.format(date);
+  return Number.isNaN(date.getTime()) ? iso : formatWithOrdinalDay(DATE_TIME, date);
 }
 
 export function formatDate(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : DATE.format(date);
+  return Number.isNaN(date.getTime()) ? iso : formatWithOrdinalDay(DATE, date);
 }
 
 export function formatNumber(value) {

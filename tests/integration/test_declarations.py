@@ -79,7 +79,7 @@ def test_a_declared_official_is_validated_by_the_prefecture_then_ordered(client,
     assert reviewed.status_code == 200 and reviewed.json_body["status"] == "validated", reviewed.json_body
     assert pending(client, prefecture) == [] and len(pending(client, prefecture, "validated")) == 1
     told = outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1]
-    assert told["Subject"] == "Déclaration validée : Inès Roussel"
+    assert told["Subject"] == "Déclaration validée\u00a0: Inès Roussel"
     order = post_json(client, "/orders", {"official_ids": [official["id"]]}, agent)
     assert order.status_code == 201, order.json_body
 
@@ -94,7 +94,7 @@ def test_a_refused_declaration_cannot_be_ordered_and_the_commune_sees_why(client
     shown = client.http.get(f"/officials/{official['id']}", headers=auth(agent)).json_body["declaration"]
     assert (shown["status"], shown["reason"]) == ("refused", "PV d'une autre commune")
     told = outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1]
-    assert told["Subject"] == "Déclaration refusée : Inès Roussel" and "PV d'une autre commune" in told.get_body(
+    assert told["Subject"] == "Déclaration refusée\u00a0: Inès Roussel" and "PV d'une autre commune" in told.get_body(
         ("plain",)).get_content()
     order = post_json(client, "/orders", {"official_ids": [official["id"]]}, agent)
     assert order.status_code == 422

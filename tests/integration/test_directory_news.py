@@ -72,8 +72,8 @@ def test_a_new_directory_tells_the_commune_once_who_can_get_a_card_and_which_car
 
     [mail] = directory_mails(aws)
     text = mail.get_body(preferencelist=("plain",)).get_content()
-    assert mail["Subject"] == "Répertoire des élus : changements pour votre commune"
-    assert "Élus pouvant désormais recevoir une carte : Léa ROUSSEAU (Adjointe au maire)." in text
+    assert mail["Subject"] == "Répertoire des élus\u00a0: changements pour votre commune"
+    assert "Élus pouvant désormais recevoir une carte\u00a0: Léa ROUSSEAU (Adjointe au maire)." in text
     assert f"Loïc GIRAUD (Adjoint au maire), carte n° {card_number}" in text
     assert f"Gaëlle FONTAINE (Adjointe au maire), demande {pending['id']}" in text
     assert "https://site.test/tableau-de-bord.html" in text
@@ -107,7 +107,7 @@ def test_a_message_delivered_twice_sends_one_email(client, aws, operator):
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
     assert deliver_notices(client) == 2
     [mail] = directory_mails(aws)
-    assert mail["Subject"] == "Répertoire des élus : un élu peut recevoir une carte"
+    assert mail["Subject"] == "Répertoire des élus\u00a0: un élu peut recevoir une carte"
     assert len(notices_of(client, agent)) == 1
 
 

@@ -104,7 +104,7 @@ def test_the_whole_path_to_hand_over_with_card_numbers_emails_and_receipt(client
     assert all(c["card_number"] in numbers for c in final["cards"])
     subjects = [m["Subject"] for m in outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")]
     for label in ("En préparation", "En production", "En livraison", "Livrée en préfecture", "Remise à l'élu"):
-        assert f"Demande de cartes : {label}" in subjects
+        assert f"Demande de cartes\u00a0: {label}" in subjects
     # the officials are free again: a new card can be ordered
     assert all(Official.get("210100533", oid).active_order_id is None for oid in ids)
     receipt = client.http.get(f"/admin/orders/{order['id']}/receipt", headers=auth(prefecture))
@@ -156,7 +156,60 @@ def test_rejection_needs_a_reason_and_frees_the_officials(client, aws, commune, 
     assert rejected.json_body["history"][-1]["reason"] == "photo non conforme"
     mail = outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1]
     assert "photo non conforme" in mail.get_body(preferencelist=("plain",)).get_content()
+    # Rejected before production: no card will ever be numbered, and the order says so.
+    for path, who in ((f"/orders/{order['id']}", agent), (f"/admin/orders/{order['id']}", operator)):
+        shown = client.http.get(path, headers=auth(who)).json_body
+        assert {card["card_number_label"] for card in shown["cards"]} == {
+            "Aucun : demande rejetée avant la fabrication"}
+        assert all("card_number" not in card for card in shown["cards"])
     assert new_order(client, agent, ids)["status"] == "brouillon"
+
+
+def test_a_card_waiting_for_production_says_its_number_comes_then(client, commune):
+    agent, ids = commune
+    order = submitted(client, agent, ids[:1])
+    assert [card["card_number_label"] for card in order["cards"]] == ["Attribué à la fabrication"]
+
+
+def test_a_drafts_cancellation_sends_no_email_and_a_sent_orders_does(client, aws, commune):
+    agent, ids = commune
+    outbox = Path(aws.outbox_dir)
+    before = len(outbox_messages(outbox, "agent@mairie-bourg.fr"))
+    draft = new_order(client, agent, ids)
+    cancelled = post_json(client, f"/orders/{draft['id']}/cancel", {}, agent).json_body
+    assert cancelled["status"] == "annulee"
+    assert len(outbox_messages(outbox, "agent@mairie-bourg.fr")) == before  # the commune never knew of the draft
+    order = submitted(client, agent, ids)
+    post_json(client, f"/orders/{order['id']}/cancel", {}, agent)
+    subjects = [m["Subject"] for m in outbox_messages(outbox, "agent@mairie-bourg.fr")[before:]]
+    assert subjects == ["Demande de cartes\u00a0: En préparation", "Demande de cartes\u00a0: Annulée"]
+
+
+def test_the_hourly_function_cancels_a_draft_left_for_7_days_and_releases_its_officials(client, aws, commune):
+    from datetime import timedelta
+    from unittest import mock
+
+    from chalicelib import clock
+
+    agent, ids = commune
+    outbox = Path(aws.outbox_dir)
+    draft = new_order(client, agent, ids)
+    before = len(outbox_messages(outbox, "agent@mairie-bourg.fr"))
+    made = clock.now()
+
+    def hourly():
+        return client.lambda_.invoke("purge_personal_data", client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])).payload
+
+    with mock.patch.object(clock, "now", lambda: made + timedelta(days=6, hours=23)):
+        assert hourly()["drafts_cancelled"] == 0
+    assert client.http.get(f"/orders/{draft['id']}", headers=auth(agent)).json_body["status"] == "brouillon"
+    with mock.patch.object(clock, "now", lambda: made + timedelta(days=7, minutes=1)):
+        assert hourly()["drafts_cancelled"] == 1
+    shown = client.http.get(f"/orders/{draft['id']}", headers=auth(agent)).json_body
+    assert shown["status"] == "annulee" and shown["history"][-1]["by_role"] == "portail"
+    assert len(outbox_messages(outbox, "agent@mairie-bourg.fr")) == before
+    assert new_order(client, agent, ids)["status"] == "brouillon"  # its officials were released
 
 
 def test_cancelling_frees_the_officials_but_not_once_in_production(client, commune, operator):

@@ -156,7 +156,7 @@ def test_the_scheduled_function_runs_the_purge(client, commune, operator, prefec
     with mock.patch.object(clock, "now", lambda: order.updated_at + timedelta(days=31)):
         result = client.lambda_.invoke("purge_personal_data", client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
-    assert result.payload == {"orders": 1, "postponed": 0}
+    assert result.payload == {"orders": 1, "postponed": 0, "drafts_cancelled": 0}
 
 
 def fetched(url: str) -> bytes:

@@ -47,6 +47,35 @@ def test_one_orders_archive_opens_with_zipfile_and_its_manifest_lists_every_card
             assert archive.read(row[column]).startswith(b"\xff\xd8\xff"), (row["numero_carte"], column)
 
 
+def test_the_print_files_card_is_the_preview_drawing_with_its_number(client, aws, operator):
+    """The card maker prints the drawing the commune acknowledged: the same card (band, layout, photo), numbered."""
+    from PIL import Image, ImageChops, ImageStat
+
+    from chalicelib.imaging import card as drawing
+
+    agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA, names=("MARCHAND",))
+    order = produced(client, agent, operator, ids)
+    deliver_photo_events(client)
+    seen = client.http.get(f"/admin/orders/{order['id']}", headers=auth(operator)).json_body
+    archive = archive_of(post_json(client, "/admin/print-archives", {"order_id": order["id"]}, operator))
+    (row,) = manifest(archive)
+    printed = Image.open(io.BytesIO(archive.read(row["carte"])))
+    preview = Image.open(io.BytesIO(requests.get(seen["cards"][0]["preview"]["url"], timeout=30).content))
+    assert printed.size == preview.size == drawing.PREVIEW_SIZE
+    above_footer = (0, 0, drawing.PREVIEW_SIZE[0], drawing.FOOTER_TOP)
+    difference = ImageStat.Stat(ImageChops.difference(printed.crop(above_footer).convert("RGB"),
+                                                      preview.crop(above_footer).convert("RGB"))).mean
+    assert max(difference) < 1, difference  # header, band, photo and identity column: the very same pixels
+    middle_of_blue = drawing.BAND_START + drawing.BAND_STRIPE * 5 // 2  # from the corner, along each edge
+    blue = printed.convert("RGB").getpixel((drawing.PREVIEW_SIZE[0] - middle_of_blue // 2 - 1, middle_of_blue // 2))
+    assert blue[2] > 100 and blue[0] < 60 and blue[1] < 60, blue  # the band's blue stripe
+    # Only the number differs: « N° 2026-… » where the preview says « N° SPÉCIMEN ».
+    footer = (0, drawing.FOOTER_TOP, drawing.PREVIEW_SIZE[0], drawing.PREVIEW_SIZE[1])
+    assert max(ImageStat.Stat(ImageChops.difference(printed.crop(footer).convert("RGB"),
+                                                    preview.crop(footer).convert("RGB"))).mean) > 1
+    assert row["numero_carte"] == seen["cards"][0]["card_number"]
+
+
 def test_the_archive_of_every_order_in_production_and_what_is_missing(client, aws, operator):
     agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA)
     first = produced(client, agent, operator, ids[:1])

@@ -1,4 +1,5 @@
-"""The card preview: ID-1 JPEG, every French letter drawn (no missing-glyph box), long names kept inside the card."""
+"""The card preview: ID-1 JPEG drawn as the card's description says (docs/cards.md, « The card »), every French letter
+drawn (no missing-glyph box), long names kept inside the card."""
 
 import datetime
 import io
@@ -109,15 +110,106 @@ def test_printed_fields():
         assert expected in lines
 
 
-def test_tricolour_band_in_the_upper_left_corner():
+BLEU, BLANC, ROUGE = (0x00, 0x00, 0x91), (0xFF, 0xFF, 0xFF), (0xE1, 0x00, 0x0F)
+
+
+def near(actual, expected, tolerance=14) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected))
+
+
+def band_samples(im: Image.Image) -> list:
+    """The colour in the middle of each stripe of the band, from the corner inwards, and of the corner outside it."""
+    width = PREVIEW_SIZE[0]
+    samples = []
+    for distance in [card_module.BAND_START // 2] + [card_module.BAND_START + card_module.BAND_STRIPE * index
+                                                     + card_module.BAND_STRIPE // 2 for index in range(3)]:
+        # The point of the stripe's middle line (x - y = width - distance) halfway between the edges.
+        samples.append(im.getpixel((width - distance // 2 - 1, distance // 2)))
+    return samples
+
+
+def test_tricolour_band_across_the_upper_right_corner():
     im = decode(render_card_preview(make_card()))
-    left, top, right, bottom = card_module.FLAG_BOX
-    stripe = (right - left) // 3
-    middle = (top + bottom) // 2
-    colours = [im.getpixel((left + stripe * index + stripe // 2, middle)) for index in range(3)]
-    for actual, expected in zip(colours, [(0x00, 0x00, 0x91), (0xFF, 0xFF, 0xFF), (0xE1, 0x00, 0x0F)]):
-        assert all(abs(a - e) <= 12 for a, e in zip(actual, expected)), (actual, expected)
-    assert right < PREVIEW_SIZE[0] / 3 and bottom < PREVIEW_SIZE[1] / 5
+    corner, red, white, blue = band_samples(im)
+    assert near(red, ROUGE) and near(white, BLANC) and near(blue, BLEU), (red, white, blue)
+    assert near(corner, BLANC)  # the card's corner, outside the band
+    # bleu, blanc, rouge from the card's inside to its corner, as the flag reads from the hoist
+    assert card_module.BAND_COLOURS == ("#E1000F", "#FFFFFF", "#000091")
+    # In the upper corner: the band leaves the top edge and the right edge within the header's height.
+    assert card_module.BAND_END < PREVIEW_SIZE[1] / 3
+    # The rest of the right edge, below the band, is the card's white.
+    assert near(im.getpixel((PREVIEW_SIZE[0] - 20, card_module.BAND_END + 30)), BLANC)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# The card's description (docs/cards.md), field by field
+# ----------------------------------------------------------------------------------------------------------------------
+
+DPI = 300
+MM = DPI / 25.4  # pixels per millimetre
+
+
+def fields_of(card: CardData) -> dict:
+    """The text drawn under each label of the identity column, and the footer's two texts, with their boxes."""
+    items = layout_card(card)
+    column = [item for item in items if item.xy[0] == card_module.COLUMN_LEFT]
+    fields, label = {}, None
+    for item in column:
+        if item.fill == card_module.GREY_LABEL:
+            label = item.text
+            fields[label] = {"label": item, "lines": []}
+        else:
+            fields[label]["lines"].append(item)
+    footer = [item for item in items if item.bbox[1] > card_module.FOOTER_TOP]
+    return {"column": fields, "footer": footer, "header": [i for i in items if i.bbox[3] < card_module.HEADER_RULE_Y]}
+
+
+def test_the_preview_is_drawn_as_the_cards_description_field_by_field(pattern_photo):
+    card = make_card(last_name="Dupont-Lhôte", first_name="Anne-Sophie", function_label="Maire déléguée",
+                     commune_name="Saint-Étienne-de-Crossey", department_label="Isère (38)",
+                     mandate_start=datetime.date(2026, 3, 1), card_number="2026-0000123", photo_jpeg=pattern_photo)
+    drawn = fields_of(card)
+    # ISO/IEC 7810 ID-1, 85.60 x 53.98 mm at 300 dpi.
+    assert PREVIEW_SIZE == (round(85.60 * MM), round(53.98 * MM))
+    # « République française » in the header, on the left, with the title.
+    header = [item.text for item in drawn["header"]]
+    assert header[:2] == ["RÉPUBLIQUE", "FRANÇAISE"] and "CARTE D’IDENTITÉ" in header
+    assert max(item.bbox[2] for item in drawn["header"][:2]) < PREVIEW_SIZE[0] / 3
+    # The identity column, in the description's order: surname (capitals), given name, function (feminised by the
+    # caller), commune and département.
+    column = drawn["column"]
+    assert list(column) == ["NOM", "PRÉNOM(S)", "FONCTION", "COMMUNE"]
+    values = {label: " ".join(line.text for line in field["lines"]) for label, field in column.items()}
+    assert values == {"NOM": "DUPONT-LHÔTE", "PRÉNOM(S)": "Anne-Sophie", "FONCTION": "Maire déléguée",
+                      "COMMUNE": "Saint-Étienne-de-Crossey — Isère (38)"}
+    tops = [field["label"].bbox[1] for field in column.values()]
+    assert tops == sorted(tops)
+    for field in column.values():  # each value right under its label
+        assert field["label"].bbox[3] <= field["lines"][0].bbox[1] <= field["label"].bbox[3] + 20
+    # Then the mandate's start and the card number, in the footer, in that order.
+    assert [item.text for item in drawn["footer"]] == ["Mandat depuis le 01/03/2026", "N° 2026-0000123"]
+    assert drawn["footer"][0].bbox[2] < drawn["footer"][1].bbox[0]
+    # The photo: on the left, beside the column, 35:45 like the ID photo, 23.7 x 30.5 mm (two thirds of 35 x 45 mm).
+    left, top, right, bottom = PHOTO_BOX
+    assert (right - left) * 45 == (bottom - top) * 35
+    assert (round((right - left) / MM, 1), round((bottom - top) / MM, 1)) == (23.7, 30.5)
+    assert left == card_module.MARGIN and right < card_module.COLUMN_LEFT
+    assert card_module.HEADER_RULE_Y < top and bottom < card_module.FOOTER_TOP
+    # What is drawn where the layout says: the photo's pixels in its box, the band's colours in the corner, and the
+    # text's ink in each field's box.
+    im = decode(render_card_preview(card))
+    area = im.crop(PHOTO_BOX)
+    expected = decode(pattern_photo).resize(area.size, Image.Resampling.LANCZOS)
+    assert max(ImageStat.Stat(ImageChops.difference(area, expected)).mean) < 6
+    _, red, white, blue = band_samples(im)
+    assert near(red, ROUGE) and near(white, BLANC) and near(blue, BLEU)
+    grey = im.convert("L")
+    for field in column.values():
+        for item in [field["label"]] + field["lines"]:
+            assert ImageStat.Stat(grey.crop(item.bbox)).extrema[0][0] < 120, item  # ink where the text is
+    function = column["FONCTION"]["lines"][0]
+    ink = [pixel for pixel in im.crop(function.bbox).get_flattened_data() if sum(pixel) < 300]
+    assert ink and all(b > r + 40 and b > g + 40 for r, g, b in ink[len(ink) // 4:: 7])  # the function in blue
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -207,6 +299,7 @@ def test_text_stays_in_its_place(card):
         assert margin <= left and right <= width - margin and 0 < top and bottom < height, item
         assert not overlaps(item.bbox, PHOTO_BOX) or item.text == "PHOTO", item
         assert missing_glyphs(item.text, item.font_path) == set(), item
+        assert right + card_module.BAND_GAP <= card_module.band_inner_x(top), item  # left of the band
     # The identity column ends above the footer band.
     column = [item for item in items if item.xy[0] == card_module.COLUMN_LEFT]
     assert column and max(item.bbox[3] for item in column) <= card_module.COLUMN_BOTTOM
@@ -222,7 +315,7 @@ def test_rendered_ink_stays_inside_the_margins(card):
     margin = card_module.MARGIN
     # Right margin of the body and of the footer: no text ink there (text is #161616; the light card edge and
     # JPEG ringing stay far above 160).
-    for box in ((width - margin + 3, card_module.HEADER_RULE_Y + 5, width - 3, card_module.FOOTER_TOP - 5),
+    for box in ((width - margin + 3, card_module.BAND_END + 5, width - 3, card_module.FOOTER_TOP - 5),
                 (width - margin + 3, card_module.FOOTER_TOP + 5, width - 3, height - 3),
                 (card_module.COLUMN_LEFT, card_module.COLUMN_BOTTOM + 2, width - 3, card_module.FOOTER_TOP - 2)):
         assert ImageStat.Stat(im.crop(box)).extrema[0][0] >= 160, box
@@ -255,12 +348,13 @@ def test_absurdly_long_text_is_laid_out_quickly():
 # ----------------------------------------------------------------------------------------------------------------------
 
 def drawn_plainly(card: CardData) -> bytes:
-    """The card drawn the plain way, every time from scratch: blank card, background, flag, photo, then every text with
+    """The card drawn the plain way, every time from scratch: blank card, band, background, photo, then every text with
     ImageDraw.text; the same JPEG settings."""
     image = Image.new("RGB", PREVIEW_SIZE, card_module.WHITE)
     draw = ImageDraw.Draw(image)
+    card_module._draw_band(image)
     card_module._draw_background(draw)
-    card_module._draw_flag(draw)
+    card_module._draw_edge(draw)
     card_module._draw_photo(image, draw, card.photo_jpeg)
     for item in layout_card(card):
         draw.text(item.xy, item.text, font=typography.font(item.bold, item.size), fill=item.fill, anchor="la")

@@ -172,6 +172,58 @@ def test_a_rejection_needs_a_reason_and_closing_sets_when_the_photos_go():
     assert released.sets == {"active_order_id": None} and released.expects == {"active_order_id": order.public_id}
 
 
+def test_a_draft_expires_7_days_after_it_was_made_and_only_a_draft():
+    order = CardOrder.create(AGENT, [ready()], None, NOW)
+    assert not order.draft_expired(NOW + lifecycle.DRAFT_LIFETIME - timedelta(seconds=1))
+    with pytest.raises(Refused):
+        order.expire_draft(NOW + timedelta(days=6))
+    later = NOW + timedelta(days=7)
+    moved = order.expire_draft(later)
+    assert moved.change.sets["status"] == lifecycle.ANNULEE
+    assert moved.change.expects == {"status": lifecycle.BROUILLON, "updated_at": NOW}
+    assert moved.entry.by_role == lifecycle.PORTAL and "7 jours" in moved.entry.reason
+    assert moved.releases_officials and not moved.tells_commune
+    assert moved.change.sets["purge_after"] == later + RETENTION
+    assert order.releases(moved)[0].expects == {"active_order_id": order.public_id}
+    order.status = lifecycle.EN_PREPARATION
+    assert not order.draft_expired(NOW + timedelta(days=30))
+
+
+def test_only_a_drafts_cancellation_is_not_told_to_the_commune():
+    order = CardOrder.create(AGENT, [ready()], None, NOW)
+    assert not order.move(lifecycle.ANNULEE, AGENT, None, NOW).tells_commune
+    assert order.move(lifecycle.EN_PREPARATION, AGENT, None, NOW).tells_commune
+    order.status = lifecycle.EN_PREPARATION
+    assert order.move(lifecycle.ANNULEE, AGENT, None, NOW).tells_commune
+
+
+def test_the_card_number_label_follows_the_orders_history():
+    order = CardOrder.create(AGENT, [ready("p1"), ready("p2")], None, NOW)
+    first, second = order.cards
+    assert order.card_number_label(first) == "Attribué à la fabrication"  # a draft may still get there
+    order.status = lifecycle.EN_PREPARATION
+    assert order.card_number_label(first) == "Attribué à la fabrication"
+    # Rejected before production: it never will be numbered.
+    moved = order.move(lifecycle.REJETEE, MAKER, "photo floue", NOW)
+    order.status, order.history = moved.change.sets["status"], moved.change.sets["history"]
+    assert order.card_number_label(first) == "Aucun : demande rejetée avant la fabrication"
+    # A card whose photo was refused, and a numbered card.
+    first.photo_rejected_at = NOW
+    assert order.card_number_label(first) == "Aucun : photo refusée par le fabricant"
+    second.card_number = "2026-0000001"
+    assert order.card_number_label(second) is None
+    cancelled = CardOrder.create(AGENT, [ready()], None, NOW)
+    cancelled.status = lifecycle.ANNULEE
+    assert cancelled.card_number_label(cancelled.cards[0]) == "Aucun : demande annulée avant la fabrication"
+
+
+def test_the_alert_of_a_refused_photo_elides_before_the_name():
+    order = CardOrder.create(AGENT, [ready("p1", first_name="Hélène")], None, NOW)
+    order.status = lifecycle.EN_PREPARATION
+    alert = order.reject_photo("p1", MAKER, "visage flou", NOW).sets["alerts"][-1]
+    assert alert.message.startswith("La photo d'Hélène ")
+
+
 def test_handing_over_records_the_delivered_order_on_the_official():
     order = CardOrder.create(AGENT, [ready()], None, NOW)
     order.status = lifecycle.LIVREE

@@ -131,6 +131,54 @@ def test_a_move_on_an_order_changed_meanwhile_is_refused_and_a_cancellation_free
     assert held_by(store, "p1") is None
 
 
+def test_a_drafts_cancellation_tells_no_one_and_a_sent_orders_tells_the_commune(portal):
+    c, _, _, notified = portal
+    draft = service.create_order(c, AGENT, ["p1"])
+    service.move(c, AGENT, draft.public_id, lifecycle.ANNULEE, None)
+    assert notified == []  # the commune was never told of the draft
+    sent = service.create_order(c, AGENT, ["p1"])
+    service.submit(c, AGENT, sent.public_id, True)
+    service.move(c, AGENT, sent.public_id, lifecycle.ANNULEE, None)
+    assert [status for status, _, _ in notified] == [lifecycle.EN_PREPARATION, lifecycle.ANNULEE]
+
+
+def test_a_draft_never_sent_releases_its_officials_after_7_days_without_an_email(portal):
+    c, store, _, notified = portal
+    draft = service.create_order(c, AGENT, ["p1", "p2"])
+    store.add("officials", (SIREN, "p4"), ready("p4"))
+    submitted = service.create_order(c, AGENT, ["p4"])
+    service.submit(c, AGENT, submitted.public_id, True)
+    notified.clear()
+    c.now.advance(days=7, seconds=-1)
+    assert service.expire_drafts(c) == {"orders": 0, "postponed": 0}
+    assert held_by(store, "p1") == held_by(store, "p2") == draft.public_id
+    c.now.advance(seconds=1)
+    assert service.expire_drafts(c) == {"orders": 1, "postponed": 0}
+    stored = store.tables["orders"][(SIREN, draft.order_id)]
+    assert stored.status == lifecycle.ANNULEE
+    last = stored.history[-1]
+    assert (last.status, last.by_role, last.at) == (lifecycle.ANNULEE, lifecycle.PORTAL, c.now())
+    assert held_by(store, "p1") is None and held_by(store, "p2") is None
+    assert stored.purge_after == c.now() + lifecycle.RETENTION
+    assert notified == []  # no email: the commune never sent it
+    # The sent order is not a draft: it keeps its official; the next run finds nothing more.
+    assert store.tables["orders"][(SIREN, submitted.order_id)].status == lifecycle.EN_PREPARATION
+    assert held_by(store, "p4") == submitted.public_id
+    assert service.expire_drafts(c) == {"orders": 0, "postponed": 0}
+    # Released, p1 may be ordered again.
+    assert service.create_order(c, AGENT, ["p1"]).status == lifecycle.BROUILLON
+
+
+def test_a_draft_sent_while_it_expires_is_left_sent(portal):
+    c, store, _, _ = portal
+    draft = service.create_order(c, AGENT, ["p1"])
+    c.now.advance(days=8)
+    store.before_next_commit.append(lambda: service.submit(c, AGENT, draft.public_id, True))
+    assert service.expire_drafts(c) == {"orders": 0, "postponed": 1}
+    assert store.tables["orders"][(SIREN, draft.order_id)].status == lifecycle.EN_PREPARATION
+    assert held_by(store, "p1") == draft.public_id
+
+
 def test_another_communes_order_and_a_missing_acknowledgement_are_refused(portal):
     c, _, _, _ = portal
     order = service.create_order(c, AGENT, ["p1"])

@@ -4,6 +4,7 @@ import { openSpace, showLoadError } from "../espace.js";
 import {
   checkRequired, clearErrors, el, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
+import { de } from "../typography.js";
 
 const form = document.getElementById("form-agent");
 const list = document.getElementById("liste-agents");
@@ -27,7 +28,7 @@ function removeCell(agent) {
     "aria-label": `Retirer ${name}` });
   ask.addEventListener("click", () => {
     const confirm = el("button", { type: "button", class: "fr-btn fr-btn--sm", text: "Confirmer le retrait",
-      "aria-label": `Confirmer le retrait de ${name}` });
+      "aria-label": `Confirmer le retrait ${de(name)}` });
     const cancel = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler" });
     confirm.addEventListener("click", () => remove(agent, confirm));
     cancel.addEventListener("click", () => { cell.replaceWith(removeCell(agent)); });

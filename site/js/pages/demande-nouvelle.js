@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { addressBlock, personName, pictureLink } from "../commandes.js";
 import { $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
+import { de } from "../typography.js";
 
 const STEPS = ["Choix des élus", "Prévisualisation des cartes", "Récapitulatif"];
 const CONFIRMATION = "Cochez la case confirmant que vous avez vu la prévisualisation des cartes.";
@@ -64,7 +65,7 @@ function reasonField(official) {
   if (holdsValidCard(official)) {
     const id = `motif-${official.id}`;
     return el("div", { class: "fr-select-group fr-mt-1w fr-mb-0" },
-      el("label", { class: "fr-label", for: id }, `Motif de la nouvelle carte de ${name}`,
+      el("label", { class: "fr-label", for: id }, `Motif de la nouvelle carte ${de(name)}`,
         el("span", { class: "fr-hint-text", text: `Carte n°\u00a0${official.card.number} remise le ${formatDate(official.card.handed_over_at)}\u00a0: elle sera à restituer. En cas de perte ou de vol, déclarez-la d'abord (page « Cartes »).` })),
       el("select", { class: "fr-select", id, name: `reason-${official.id}`, "data-reason-of": official.id },
         el("option", { value: "", text: "Choisir un motif" }),
@@ -89,7 +90,7 @@ function officialRow(official) {
   if (why && !official.card_in_progress && !official.mandate_ended && official.photo.status !== "processing") {
     const label = official.photo.ready ? "Changer la photo" : "Ajouter la photo";
     state.push(el("a", { class: "fr-link fr-text--sm", href: `elu-nouveau.html?elu=${encodeURIComponent(official.id)}`,
-      text: label, "aria-label": `${label} de ${name}` }));
+      text: label, "aria-label": `${label} ${de(name)}` }));
   }
   return el("tr", { "data-elu": official.id },
     el("td", { class: "fr-cell--fixed" }, el("div", { class: "fr-checkbox-group fr-checkbox-group--sm" },
@@ -97,7 +98,7 @@ function officialRow(official) {
     el("th", { scope: "row", text: `${official.last_name} ${official.first_name}` }),
     el("td", { text: official.function_label }),
     el("td", {}, official.photo.ready && official.photo.url
-      ? el("img", { src: official.photo.url, alt: `Photo d'identité de ${name}`, class: "app-id-photo app-id-photo--sm" })
+      ? el("img", { src: official.photo.url, alt: `Photo d'identité ${de(name)}`, class: "app-id-photo app-id-photo--sm" })
       : el("span", { class: "app-muted fr-text--sm", text: "—" })),
     el("td", { class: "app-state fr-cell--multiline" }, state, why ? null : reasonField(official)));
 }
@@ -192,7 +193,7 @@ function showPreviews() {
   $("#previsualisations").replaceChildren(...order.cards.map((card) => {
     const name = personName(card);
     const picture = card.preview.status === "ready" && card.preview.url
-      ? pictureLink(card.preview.url, `Prévisualisation de la carte de ${name}, ${card.function_label}`, "app-card-image")
+      ? pictureLink(card.preview.url, `Prévisualisation de la carte ${de(name)}, ${card.function_label}`, "app-card-image")
       : el("p", { class: "app-why", text: "Prévisualisation indisponible pour le moment." });
     return el("li", {}, el("figure", { class: "app-figure" }, picture,
       el("figcaption", { class: "fr-text--sm fr-mt-1w fr-mb-0", text: `${card.last_name} ${card.first_name} — ${card.function_label}` })));

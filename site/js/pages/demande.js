@@ -14,7 +14,7 @@ function cardRow(card) {
   return el("tr", {},
     el("th", { scope: "row", text: `${card.last_name} ${card.first_name}` }),
     el("td", { text: card.function_label }),
-    el("td", { text: card.card_number || "Attribué à la fabrication" }),
+    el("td", { text: card.card_number || card.card_number_label }),
     previewCell(order, card));
 }
 

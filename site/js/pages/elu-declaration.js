@@ -10,6 +10,7 @@ import {
   MAX_PROOF_BYTES, declarationBadge, declaredBadge, functionLabel, proofProblem, undecided, waitForProof,
 } from "../declarations.js";
 import { $, clearErrors, el, formValues, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
+import { de } from "../typography.js";
 
 const PAGE_TITLE = "Cartes d'identité des élus";
 const form = $("#form-declaration");
@@ -156,10 +157,10 @@ function stateText(declaration) {
         + "de la commune seront informés de sa décision par courriel. La carte pourra être commandée une fois la "
         + "déclaration validée.";
     case "validated":
-      return `La préfecture a validé la déclaration\u00a0: la carte de ${name} peut être commandée dès que sa photo `
+      return `La préfecture a validé la déclaration\u00a0: la carte ${de(name)} peut être commandée dès que sa photo `
         + "est prête, depuis la page «\u00a0Demandes\u00a0».";
     case "refused":
-      return `La préfecture a refusé la déclaration\u00a0: la carte de ${name} ne peut pas être commandée. Pour toute `
+      return `La préfecture a refusé la déclaration\u00a0: la carte ${de(name)} ne peut pas être commandée. Pour toute `
         + "question, contactez la préfecture de votre département.";
     default:
       return "";
@@ -171,8 +172,8 @@ function showFollowUp({ notice = null, focus = true } = {}) {
   const name = personName(official);
   $("#declaration").hidden = true;
   $("#suivi").hidden = false;
-  $("#titre-page").textContent = `Déclaration de ${name}`;
-  document.title = `Déclaration de ${name} — ${PAGE_TITLE}`;
+  $("#titre-page").textContent = `Déclaration ${de(name)}`;
+  document.title = `Déclaration ${de(name)} — ${PAGE_TITLE}`;
   if (!declaration) { // an official of the directory: nothing to follow here
     $("#suivi").hidden = true;
     showAlert(pageAlert, { type: "info", title: `${name} figure au répertoire national des élus`,

@@ -9,6 +9,7 @@ import { Framing, FramingError, MIN_CROP } from "../recadrage.js";
 import {
   $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFieldError, showFormError, whileBusy,
 } from "../ui.js";
+import { de } from "../typography.js";
 
 const STEPS = ["Choisir l'élu", "Fonction de l'élu", "Photo de l'élu"];
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -135,7 +136,7 @@ onSubmit(searchForm, () => {
 
 function showFunctions() {
   clearErrors(functionForm);
-  $("#fonction-legende").textContent = `Fonction de ${chosen.first_name} ${chosen.last_name}`;
+  $("#fonction-legende").textContent = `Fonction ${de(chosen.first_name)} ${chosen.last_name}`;
   const options = chosen.eligible_functions;
   $("#fonctions").replaceChildren(...options.map((choice, index) => el("div", { class: "fr-fieldset__element" },
     el("div", { class: "fr-radio-group" },
@@ -200,11 +201,11 @@ function showCurrent(someone, box, title) {
   }
   const name = personName(someone);
   const figures = [el("figure", { class: "app-figure" },
-    el("img", { src: someone.photo.url, alt: `Photo d'identité de ${name}`, class: "app-id-photo" }),
+    el("img", { src: someone.photo.url, alt: `Photo d'identité ${de(name)}`, class: "app-id-photo" }),
     el("figcaption", { class: "fr-text--xs fr-mt-1w fr-mb-0", text: "Photo d'identité" }))];
   if (someone.preview.url) {
     figures.push(el("figure", { class: "app-figure app-figure--card" },
-      el("img", { src: someone.preview.url, alt: `Aperçu de la carte de ${name}, ${someone.function_label}`,
+      el("img", { src: someone.preview.url, alt: `Aperçu de la carte ${de(name)}, ${someone.function_label}`,
         class: "app-card-image" }),
       el("figcaption", { class: "fr-text--xs fr-mt-1w fr-mb-0", text: "Aperçu de la carte" })));
   }
@@ -442,15 +443,15 @@ function showResult() {
   }
   if (errors.length) {
     box.className = "fr-alert fr-alert--error fr-mb-3w";
-    $("#resultat-titre").textContent = `La photo de ${name} ne permet pas de commander sa carte`;
+    $("#resultat-titre").textContent = `La photo ${de(name)} ne permet pas de commander sa carte`;
     $("#resultat-texte").textContent = `La photo est enregistrée, mais elle ne respecte pas la norme des photos d'identité. ${advice}`;
   } else if (warnings.length) {
     box.className = "fr-alert fr-alert--warning fr-mb-3w";
-    $("#resultat-titre").textContent = `La photo de ${name} est enregistrée, avec des points à vérifier`;
+    $("#resultat-titre").textContent = `La photo ${de(name)} est enregistrée, avec des points à vérifier`;
     $("#resultat-texte").textContent = `La carte peut être commandée avec cette photo. Vérifiez toutefois ces points\u00a0: ${advice}`;
   } else {
     box.className = "fr-alert fr-alert--success fr-mb-3w";
-    $("#resultat-titre").textContent = `La photo de ${name} est enregistrée`;
+    $("#resultat-titre").textContent = `La photo ${de(name)} est enregistrée`;
     $("#resultat-texte").textContent = "La photo d'identité et l'aperçu de la carte sont prêts. Vous pouvez répéter "
       + "l'opération pour les autres élus de la commune, puis commander leurs cartes.";
   }

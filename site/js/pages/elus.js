@@ -7,6 +7,7 @@ import { openSpace, showLoadError } from "../espace.js";
 import { personName, pictureLink, sleep } from "../commandes.js";
 import { declarationBadge, declarationReason, declaredBadge } from "../declarations.js";
 import { $, el, hideAlert, showAlert } from "../ui.js";
+import { de } from "../typography.js";
 
 const list = $("#liste-elus");
 const listAlert = $("#alerte-liste");
@@ -58,7 +59,7 @@ function photoCell(official) {
     cell.append(el("p", { class: "app-why fr-mt-1w", text: photo.reason }));
   }
   if (photo.ready && photo.url) {
-    cell.prepend(el("img", { src: photo.url, alt: `Photo d'identité de ${personName(official)}`,
+    cell.prepend(el("img", { src: photo.url, alt: `Photo d'identité ${de(personName(official))}`,
       class: "app-id-photo app-id-photo--sm fr-mb-1w" }));
   }
   return cell;
@@ -67,7 +68,7 @@ function photoCell(official) {
 function previewCell(official) {
   const preview = official.preview;
   if (preview.status === "ready" && preview.url) {
-    return el("td", {}, pictureLink(preview.url, `Aperçu de la carte de ${personName(official)}`));
+    return el("td", {}, pictureLink(preview.url, `Aperçu de la carte ${de(personName(official))}`));
   }
   if (preview.status === "processing") return el("td", {}, el("p", { class: "app-why", text: "Aperçu en préparation…" }));
   return el("td", {}, el("p", { class: "app-why app-muted", text: "Après l'ajout de la photo" }));
@@ -92,11 +93,11 @@ function actionsCell(official) {
     class: `fr-btn fr-btn--sm ${official.photo.ready ? "fr-btn--secondary" : ""} fr-icon-image-edit-line fr-btn--icon-left`,
     href: `elu-nouveau.html?elu=${encodeURIComponent(official.id)}`,
     text: official.photo.ready ? "Changer la photo" : "Ajouter la photo",
-    "aria-label": `${official.photo.ready ? "Changer la photo" : "Ajouter la photo"} de ${name}`,
+    "aria-label": `${official.photo.ready ? "Changer la photo" : "Ajouter la photo"} ${de(name)}`,
   }));
   if (official.eligible_functions.length > 1) {
     const change = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-edit-line fr-btn--icon-left",
-      text: "Changer la fonction", "aria-label": `Changer la fonction de ${name}` });
+      text: "Changer la fonction", "aria-label": `Changer la fonction ${de(name)}` });
     change.addEventListener("click", () => askFunction(official, cell));
     actions.push(change);
   }
@@ -114,13 +115,13 @@ function declarationLink(official) {
   const text = awaited ? "Envoyer le procès-verbal" : "Voir la déclaration";
   return el("a", { class: `fr-btn fr-btn--sm ${awaited ? "" : "fr-btn--secondary"} fr-icon-file-text-line fr-btn--icon-left`,
     href: `elu-declaration.html?elu=${encodeURIComponent(official.id)}`, text,
-    "aria-label": `${text} de ${personName(official)}` });
+    "aria-label": `${text} ${de(personName(official))}` });
 }
 
 function askRemoval(official, cell) {
   const name = personName(official);
   const confirm = el("button", { type: "button", class: "fr-btn fr-btn--sm", text: "Confirmer la suppression",
-    "aria-label": `Confirmer la suppression de ${name}` });
+    "aria-label": `Confirmer la suppression ${de(name)}` });
   const cancel = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler" });
   confirm.addEventListener("click", () => remove(official, confirm));
   cancel.addEventListener("click", () => {
@@ -175,7 +176,7 @@ function askFunction(official, cell) {
   const form = el("form", { method: "post", noValidate: true, class: "app-inline-form" },
     el("fieldset", { class: "fr-fieldset fr-mb-0", "aria-labelledby": legendId },
       el("legend", { class: "fr-fieldset__legend fr-fieldset__legend--regular fr-text--sm", id: legendId,
-        text: `Fonction de ${name}` }),
+        text: `Fonction ${de(name)}` }),
       official.eligible_functions.map((choice, index) => el("div", { class: "fr-fieldset__element" },
         el("div", { class: "fr-radio-group fr-radio-group--sm" },
           el("input", { type: "radio", id: `fonction-${official.id}-${index}`, name: "function", value: choice.code,

@@ -6,6 +6,7 @@ import {
   checkRequired, clearErrors, el, formatDateTime, formatNumber, formValues, onSubmit, showAlert, showFormError,
   whileBusy,
 } from "../ui.js";
+import { de } from "../typography.js";
 
 // --- reference files -------------------------------------------------------------------------------------------------
 
@@ -359,7 +360,7 @@ onSubmit(operatorForm, async () => {
       showAlert(document.getElementById("alerte-operateur"), {
         type: "success",
         title: "Compte créé",
-        message: `Le compte de ${values.first_name} ${values.last_name}, ${who}, est créé. Un e-mail avec un lien ` +
+        message: `Le compte ${de(values.first_name)} ${values.last_name}, ${who}, est créé. Un e-mail avec un lien ` +
           `pour créer son mot de passe a été envoyé à ${created.email}.`,
       });
     } catch (error) {

@@ -13,6 +13,7 @@ import {
   $, clearErrors, el, formActions, formatDateTime, formValues, hideAlert, onSubmit, openFormRow, showAlert, showFormError,
   whileBusy,
 } from "../ui.js";
+import { de } from "../typography.js";
 
 const pageAlert = $("#alerte-demande");
 const movesAlert = $("#alerte-transitions");
@@ -33,7 +34,7 @@ function backLink() {
 }
 
 function cardNumberCell(card) {
-  if (!card.card_number) return el("td", { text: "—" });
+  if (!card.card_number) return el("td", { text: card.card_number_label || "—" });
   if (role !== "prefecture") return el("td", { text: card.card_number });
   // The préfecture hands each card over from its registry page.
   return el("td", {}, el("a", { href: `prefecture-cartes.html?numero=${encodeURIComponent(card.card_number)}`,
@@ -64,11 +65,11 @@ function cardRow(card) {
     const files = [];
     if (card.photo_url) {
       files.push(el("li", {}, el("a", { class: "fr-link fr-text--sm", href: card.photo_url, target: "_blank", rel: "noopener",
-        text: "Photo d'identité", title: `Photo d'identité de ${name} — nouvelle fenêtre` })));
+        text: "Photo d'identité", title: `Photo d'identité ${de(name)} — nouvelle fenêtre` })));
     }
     if (card.card_url) {
       files.push(el("li", {}, el("a", { class: "fr-link fr-text--sm", href: card.card_url, target: "_blank", rel: "noopener",
-        text: "Carte définitive", title: `Carte définitive de ${name} (${card.card_number}) — nouvelle fenêtre` })));
+        text: "Carte définitive", title: `Carte définitive ${de(name)} (${card.card_number}) — nouvelle fenêtre` })));
     } else if (card.card_number && !order.photos_deleted_at) {
       files.push(el("li", { class: "fr-text--sm app-muted", text: "Carte définitive en préparation…" }));
     }
@@ -79,7 +80,7 @@ function cardRow(card) {
         el("span", { class: "fr-text--sm", text: ` ${card.photo_rejected.reason}` })));
     } else if (["en_preparation", "en_production"].includes(order.status)) {
       const refuse = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--tertiary fr-icon-close-circle-line fr-btn--icon-left",
-        text: "Refuser la photo", "aria-label": `Refuser la photo : ${name}`, "aria-expanded": "false",
+        text: "Refuser la photo", "aria-label": `Refuser la photo\u00a0: ${name}`, "aria-expanded": "false",
         "aria-controls": `refus-photo-${card.official_id}` });
       refuse.addEventListener("click", () => askPhotoRejection(card, refuse));
       files.push(el("li", {}, refuse));
@@ -97,7 +98,7 @@ function askPhotoRejection(card, button) {
   const form = openFormRow(button, `refus-photo-${key}`, () => el("form", { method: "post", noValidate: true, "data-alert": alertId },
     el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
     el("div", { class: "fr-input-group" },
-      el("label", { class: "fr-label", for: `refus-photo-motif-${key}` }, `Motif du refus de la photo de ${name}`,
+      el("label", { class: "fr-label", for: `refus-photo-motif-${key}` }, `Motif du refus de la photo ${de(name)}`,
         el("span", { class: "fr-hint-text", text: "Communiqué à la mairie, qui envoie une nouvelle photo (par exemple « visage flou »)." })),
       el("textarea", { class: "fr-input", id: `refus-photo-motif-${key}`, name: "reason", rows: 2, maxLength: 500, required: true })),
     formActions({ text: "Refuser la photo" })));
@@ -111,13 +112,13 @@ function askPhotoRejection(card, button) {
       return;
     }
     const sure = await confirmMove({ title: "Refuser la photo", confirmLabel: "Refuser la photo",
-      message: `La carte de ${name} sort de la demande (motif : ${reason}) ; les autres cartes continuent. La mairie en est informée et enverra une nouvelle photo.` });
+      message: `La carte ${de(name)} sort de la demande (motif\u00a0: ${reason})\u202f; les autres cartes continuent. La mairie en est informée et enverra une nouvelle photo.` });
     if (!sure) return;
     await whileBusy(form, async () => {
       try {
         order = await api.post(`/admin/orders/${encodeURIComponent(order.id)}/cards/${encodeURIComponent(key)}/reject-photo`, { reason });
         render();
-        showAlert(pageAlert, { type: "success", title: `Photo de ${name} refusée`,
+        showAlert(pageAlert, { type: "success", title: `Photo ${de(name)} refusée`,
           message: order.status === "rejetee" ? "Toutes les photos de la demande sont refusées : la demande est rejetée."
             : "Les autres cartes de la demande continuent. La mairie en est informée par e-mail." });
       } catch (error) {
@@ -198,7 +199,9 @@ function renderMoves() {
     livree: "Les cartes sont à la préfecture, qui les remet aux élus.",
     remise: "Les cartes ont été remises aux élus\u00a0: la demande est terminée.",
     rejetee: "La demande a été rejetée\u00a0: elle est terminée.",
-    annulee: "La demande a été annulée par la mairie\u00a0: elle est terminée.",
+    annulee: order.history.at(-1)?.by_role === "portail"
+      ? "Brouillon jamais envoyé, annulé automatiquement\u00a0: la demande est terminée."
+      : "La demande a été annulée par la mairie\u00a0: elle est terminée.",
     brouillon: "La mairie n'a pas encore envoyé cette demande.",
   }[order.status] || "Aucune action n'est possible sur cette demande avec votre profil.");
 }

@@ -13,6 +13,7 @@ import {
   $, checkRequired, clearErrors, el, formActions, formValues, formatDate, formatNumber, hideAlert, onSubmit,
   openFormRow, showAlert, showFormError, whileBusy,
 } from "../ui.js";
+import { de } from "../typography.js";
 
 const statusForm = $("#form-statut");
 const monthForm = $("#form-mois");
@@ -64,8 +65,8 @@ function proofCell(item) {
   const name = declarationName(item);
   return el("td", {}, el("a", { class: "fr-link fr-text--sm fr-icon-file-pdf-line fr-link--icon-left", href: item.proof_url,
     target: "_blank", rel: "noopener", text: "Voir le procès-verbal (PDF)",
-    "aria-label": `Voir le procès-verbal (PDF) de ${name} — nouvelle fenêtre`,
-    title: `Voir le procès-verbal (PDF) de ${name} — nouvelle fenêtre` }));
+    "aria-label": `Voir le procès-verbal (PDF) ${de(name)} — nouvelle fenêtre`,
+    title: `Voir le procès-verbal (PDF) ${de(name)} — nouvelle fenêtre` }));
 }
 
 function decisionCell(item) {
@@ -79,9 +80,9 @@ function decisionCell(item) {
   }
   const name = declarationName(item);
   const validate = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-icon-check-line fr-btn--icon-left",
-    text: "Valider", "aria-label": `Valider la déclaration de ${name}` });
+    text: "Valider", "aria-label": `Valider la déclaration ${de(name)}` });
   const refuse = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary fr-icon-close-line fr-btn--icon-left",
-    text: "Refuser", "aria-label": `Refuser la déclaration de ${name}`, "aria-expanded": "false",
+    text: "Refuser", "aria-label": `Refuser la déclaration ${de(name)}`, "aria-expanded": "false",
     "aria-controls": `refus-${declarationKey(item)}` });
   validate.addEventListener("click", () => review(item, "validate", null, validate));
   refuse.addEventListener("click", () => askRefusal(item, refuse));
@@ -111,11 +112,11 @@ function askRefusal(item, button) {
   const form = openFormRow(button, `refus-${key}`, () => el("form", { method: "post", noValidate: true, "data-alert": alertId },
     el("div", { id: alertId, tabindex: "-1", hidden: true, "data-heading": "h3" }),
     el("div", { class: "fr-input-group app-reason" },
-      el("label", { class: "fr-label", for: `refus-motif-${key}` }, `Motif du refus de la déclaration de ${name}`,
+      el("label", { class: "fr-label", for: `refus-motif-${key}` }, `Motif du refus de la déclaration ${de(name)}`,
         hint("Obligatoire\u00a0: il est communiqué à la commune (par exemple «\u00a0le procès-verbal ne mentionne pas cet élu\u00a0»).")),
       el("textarea", { class: "fr-input", id: `refus-motif-${key}`, name: "reason", rows: 3, maxLength: 500, required: true })),
     formActions({ class: "fr-btn fr-btn--sm fr-icon-close-line fr-btn--icon-left", text: "Confirmer le refus",
-      "aria-label": `Confirmer le refus de la déclaration de ${name}` })));
+      "aria-label": `Confirmer le refus de la déclaration ${de(name)}` })));
   if (!form) return;
   onSubmit(form, async () => {
     clearErrors(form);
@@ -152,10 +153,10 @@ async function review(item, decision, reason, button, form = null) {
   }
   await showDeclarations().catch(() => {});
   showAlert(declarationsAlert, decision === "refuse"
-    ? { type: "success", title: `Déclaration de ${name} (${item.commune_label}) refusée`,
+    ? { type: "success", title: `Déclaration ${de(name)} (${item.commune_label}) refusée`,
       message: "La commune est informée par courriel du motif du refus\u00a0; la carte de l'élu ne peut pas être commandée." }
-    : { type: "success", title: `Déclaration de ${name} (${item.commune_label}) validée`,
-      message: `La commune en est informée par courriel\u00a0: elle peut commander la carte de ${name}.` });
+    : { type: "success", title: `Déclaration ${de(name)} (${item.commune_label}) validée`,
+      message: `La commune en est informée par courriel\u00a0: elle peut commander la carte ${de(name)}.` });
 }
 
 function sayDeclarationCount(status, more) {
@@ -274,7 +275,7 @@ async function showMonth({ current = false } = {}) {
     const report = await api.get(`/admin/reports/monthly${current ? "" : `?month=${encodeURIComponent(month)}`}`);
     if (current) monthForm.elements.namedItem("month").value = report.month;
     const name = monthName(report.month);
-    $("#controle-legende").textContent = `de ${name}`;
+    $("#controle-legende").textContent = de(name);
     $("#liste-controle").replaceChildren(...(report.communes.length
       ? report.communes.map((row) => el("tr", {}, el("th", { scope: "row", text: row.commune_name }),
         el("td", { text: row.siren }), ...numbers(row)))
@@ -283,7 +284,7 @@ async function showMonth({ current = false } = {}) {
     $("#controle-totaux").replaceChildren(...(report.communes.length
       ? [el("tr", {}, el("th", { scope: "row", text: "Total du département" }), el("td", { text: "" }), ...numbers(totals))]
       : []));
-    $("#controle-resume").textContent = `Contrôle de ${name}, département ${report.department_code}\u00a0: `
+    $("#controle-resume").textContent = `Contrôle ${de(name)}, département ${report.department_code}\u00a0: `
       + `${formatNumber(totals.ordered)} carte(s) commandée(s), ${formatNumber(totals.delivered)} livrée(s), `
       + `${formatNumber(totals.handed_over)} remise(s), ${formatNumber(totals.rejected)} rejetée(s).`;
   } catch (error) {

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { el, formatDate } from "../ui.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { de } from "../typography.js";
 
 function showCommune(commune) {
   document.getElementById("identite-commune").textContent =
@@ -38,7 +39,7 @@ function newlyEligibleItem(line) {
 
 function orderItem(line, extra) {
   return el("li", {}, `${line.name}, ${line.function_label}${extra} — `, el("a", {
-    href: `demande.html?id=${encodeURIComponent(line.order_id)}`, text: `Voir la demande de ${line.name}`,
+    href: `demande.html?id=${encodeURIComponent(line.order_id)}`, text: `Voir la demande ${de(line.name)}`,
   }));
 }
 
