@@ -6,6 +6,7 @@ role, (2) parses and validates the JSON body against the schema that the OpenAPI
 it fills is what the OpenAPI document and the access-control tests are generated from, so a route cannot escape them.
 """
 import functools
+import inspect
 import json
 import logging
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class Endpoint:
     response_schema: dict | None
     errors: dict = field(default_factory=dict)  # status -> list of codes, documented in OpenAPI
     query: dict = field(default_factory=dict)  # name -> schema
+    tag: str | None = None  # the OpenAPI group, when the rule of openapi.tag_of cannot tell it from the roles
+    description: str | None = None  # for the OpenAPI document: the view's docstring unless given
 
 
 REGISTRY: list[Endpoint] = []
@@ -66,13 +69,15 @@ def endpoint(
     response: dict | None = None,
     errors: dict | None = None,
     query: dict | None = None,
+    tag: str | None = None,
+    description: str | None = None,
 ):
     """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204."""
     roles = frozenset(roles)
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {})
+                        query or {}, tag, description or inspect.cleandoc(view.__doc__ or "") or None)
         REGISTRY.append(spec)
 
         @functools.wraps(view)
