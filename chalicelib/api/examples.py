@@ -1,43 +1,45 @@
 """One example per request and response body, published in the OpenAPI document beside its schema.
 
-Keyed by the schema's name in ``schemas.py`` (a page of items takes its item's example). The examples are made up
-but shaped like the portal's answers (Oyonnax, the demo commune: ``local/seed.py``); a test checks that each one is
-valid against its schema, and that every operation of the document has its examples: a new schema needs its entry
-here.
+Keyed by the schema's name in ``schemas.py`` (a page of items takes its item's example). The examples are shaped
+like the portal's answers but made up: a commune, Exempleville, and people that no reference file holds, so that the
+public document never shows what looks like a tenant's data (the isolation matrix would call it a leak). A test
+checks that each one is valid against its schema, and that every operation of the document has its examples: a new
+schema needs its entry here.
 """
 _AT = "2026-03-02T09:15:00Z"
 _URL = "https://portail.example.fr/fichier-signe?X-Amz-Expires=600"
 _UPLOAD_FIELDS = {"key": "incoming/photos/2100153/3f2a/original", "policy": "eyJleHBpcmF0aW9u…",
                   "x-amz-signature": "5c1e…"}
-_ORDER_ID = "2026-03-0001-OYO"
+_ORDER_ID = "219999996-0001"
 _CROP = {"x": 120, "y": 80, "width": 700, "height": 900}
-_CARD_LINE = {"official_id": "ELU-0001", "last_name": "CARON", "first_name": "Sophie", "function": "maire",
+_CARD_LINE = {"official_id": "ELU-0001", "last_name": "SPECIMEN", "first_name": "Marie", "function": "maire",
               "function_label": "Maire", "preview": {"status": "ready", "url": _URL},
               "reason": "premiere_demande", "reason_label": "Première demande"}
-_ADDRESS = {"name": "Mairie d'Oyonnax", "address": "Place de l'Hôtel de Ville", "postal_code": "01100",
-            "city": "Oyonnax"}
+_ADDRESS = {"name": "Mairie d'Exempleville", "address": "1 place de la Mairie", "postal_code": "01999",
+            "city": "Exempleville"}
 _FUNCTIONS = [{"code": "maire", "label": "Maire"}, {"code": "adjoint", "label": "Adjointe au maire"}]
 
 EXAMPLES = {
     # --- sessions, accounts -------------------------------------------------------------------------------------
     "HEALTH": {"status": "ok"},
-    "REGISTRATION": {"siren": "210100533", "activation_code": "8E4R-Y9EP-5K3G", "last_name": "MARTIN",
-                     "first_name": "Claire", "email": "secretariat@mairie-bourg.example.fr"},
-    "REGISTERED": {"siren": "210100533", "commune_name": "Bourg-en-Bresse",
-                   "email": "secretariat@mairie-bourg.example.fr"},
-    "SET_PASSWORD": {"token": "k3J9x…", "password": "la vallée du Lange sous la brume"},
-    "PASSWORD_RESET": {"email": "secretariat@mairie-oyonnax.example.fr"},
-    "MESSAGE": {"message": "Si un compte existe pour cette adresse, un e-mail avec un lien vient de lui être envoyé."},
-    "LOGIN": {"email": "secretariat@mairie-oyonnax.example.fr", "password": "la vallée du Lange sous la brume"},
+    "REGISTRATION": {"siren": "219999996", "activation_code": "ABCD-EFGH-JKMN", "last_name": "EXEMPLE",
+                     "first_name": "Claire", "email": "secretariat@mairie-exempleville.example.fr"},
+    "REGISTERED": {"siren": "219999996", "commune_name": "Exempleville",
+                   "email": "secretariat@mairie-exempleville.example.fr"},
+    "SET_PASSWORD": {"token": "k3J9x…", "password": "un mot de passe long et facile à retenir"},
+    "PASSWORD_RESET": {"email": "secretariat@mairie-exempleville.example.fr"},
+    "MESSAGE": {"message": "Si un compte existe pour cette adresse, un e-mail avec un lien vient de lui être "
+                           "envoyé."},
+    "LOGIN": {"email": "secretariat@mairie-exempleville.example.fr", "password": "un mot de passe long et facile à retenir"},
     "SESSION": {"token": "q8V2…", "expires_at": "2026-03-02T21:15:00Z", "idle_timeout_seconds": 1800,
                 "role": "commune"},
-    "ME": {"email": "secretariat@mairie-oyonnax.example.fr", "first_name": "Luc", "last_name": "FAVRE",
+    "ME": {"email": "secretariat@mairie-exempleville.example.fr", "first_name": "Paul", "last_name": "EXEMPLE",
            "role": "commune", "role_label": "Agent de la commune", "department_code": None,
-           "commune": {"siren": "210102836", "name": "Oyonnax", "insee_code": "01283", "department_code": "01",
+           "commune": {"siren": "219999996", "name": "Exempleville", "insee_code": "01999", "department_code": "01",
                        "delivery_address": _ADDRESS}},
-    "AGENT_NEW": {"email": "etat-civil@mairie-oyonnax.example.fr", "last_name": "BLANC", "first_name": "Nina"},
-    "AGENT": {"id": "a1b2c3", "email": "etat-civil@mairie-oyonnax.example.fr", "first_name": "Nina",
-              "last_name": "BLANC", "password_set": False, "created_at": _AT},
+    "AGENT_NEW": {"email": "etat-civil@mairie-exempleville.example.fr", "last_name": "TEMOIN", "first_name": "Nina"},
+    "AGENT": {"id": "a1b2c3", "email": "etat-civil@mairie-exempleville.example.fr", "first_name": "Nina",
+              "last_name": "TEMOIN", "password_set": False, "created_at": _AT},
     # --- back office: reference files, operators, codes ---------------------------------------------------------
     "IMPORT_NEW": {"kind": "rne_maires"},
     "IMPORT_STARTED": {"id": "imp-7f3c", "kind": "rne_maires", "status": "pending",
@@ -54,27 +56,27 @@ EXAMPLES = {
                             "resource_id": "2876a346", "title": "Répertoire national des élus : maires",
                             "url": "https://www.data.gouv.fr/fr/datasets/r/2876a346", "last_modified": _AT,
                             "checksum": "9c1d…", "filesize": 5242880, "import_id": None, "reason": None}]},
-    "OPERATOR_NEW": {"email": "prefecture-ain@cartes-elus.example.fr", "first_name": "Paul", "last_name": "ROUX",
+    "OPERATOR_NEW": {"email": "guichet-01@prefecture.example.fr", "first_name": "Paul", "last_name": "GUICHET",
                      "role": "prefecture", "department_code": "01"},
-    "OPERATOR": {"id": "op-12", "email": "prefecture-ain@cartes-elus.example.fr", "role": "prefecture",
+    "OPERATOR": {"id": "op-12", "email": "guichet-01@prefecture.example.fr", "role": "prefecture",
                  "department_code": "01"},
-    "ACTIVATION_CODE": {"siren": "210100533", "commune_name": "Bourg-en-Bresse", "activation_code": "8E4R-Y9EP-5K3G",
+    "ACTIVATION_CODE": {"siren": "219999996", "commune_name": "Exempleville", "activation_code": "ABCD-EFGH-JKMN",
                         "expires_at": "2026-06-02T09:15:00Z"},
     "LETTERS_NEW": {"department_code": "01"},
     "LETTERS": {"url": _URL, "expires_at": _AT, "letters": 391,
-                "skipped": [{"siren": "210102836", "reason": "Commune déjà inscrite."}]},
+                "skipped": [{"siren": "219999996", "reason": "Commune déjà inscrite."}]},
     # --- the commune's officials --------------------------------------------------------------------------------
-    "DIRECTORY_ENTRY": {"id": "01283-ELU-0001", "last_name": "CARON", "first_name": "Sophie", "sex": "F",
+    "DIRECTORY_ENTRY": {"id": "01999-ELU-0001", "last_name": "SPECIMEN", "first_name": "Marie", "sex": "F",
                         "birth_date": "1968-05-14", "mandate_start": "2020-05-25", "rne_functions": ["Maire"],
                         "eligible_functions": _FUNCTIONS[:1], "registered": False},
     "DIRECTORY_NOTICE": {"id": "n-20260302", "created_at": _AT, "source": "rne_maires", "source_label": "Maires",
-                         "newly_eligible": [{"name": "Jeanne GAUTHIER", "function_label": "Adjointe au maire",
-                                             "directory_id": "01283-ELU-0002", "registered": False,
+                         "newly_eligible": [{"name": "Anne MODELE", "function_label": "Adjointe au maire",
+                                             "directory_id": "01999-ELU-0002", "registered": False,
                                              "order_id": None, "card_number": None}],
                          "cards_to_return": [], "orders_flagged": []},
-    "OFFICIAL_NEW": {"directory_id": "01283-ELU-0001", "function": "maire"},
+    "OFFICIAL_NEW": {"directory_id": "01999-ELU-0001", "function": "maire"},
     "OFFICIAL_CHANGE": {"function": "adjoint"},
-    "OFFICIAL": {"id": "ELU-0001", "directory_id": "01283-ELU-0001", "last_name": "CARON", "first_name": "Sophie",
+    "OFFICIAL": {"id": "ELU-0001", "directory_id": "01999-ELU-0001", "last_name": "SPECIMEN", "first_name": "Marie",
                  "sex": "F", "birth_date": "1968-05-14", "mandate_start": "2020-05-25", "function": "maire",
                  "function_label": "Maire", "eligible_functions": _FUNCTIONS[:1],
                  "photo": {"status": "ready", "url": _URL, "crop": _CROP, "ready": True, "blocking": False,
@@ -82,19 +84,19 @@ EXAMPLES = {
                                        "message": "Le visage n'est pas tout à fait centré."}]},
                  "preview": {"status": "ready", "url": _URL}, "card_in_progress": False, "mandate_ended": False,
                  "card": None, "created_at": _AT, "origin": "rne", "declaration": None},
-    "OFFICIAL_EXPORT": {"generated_at": _AT, "official": {"id": "ELU-0001", "last_name": "CARON"},
-                        "directory_rows": [{"Nom de l'élu": "CARON", "Prénom de l'élu": "Sophie"}],
+    "OFFICIAL_EXPORT": {"generated_at": _AT, "official": {"id": "ELU-0001", "last_name": "SPECIMEN"},
+                        "directory_rows": [{"Nom de l'élu": "SPECIMEN", "Prénom de l'élu": "Marie"}],
                         "photo_files": {"photo": _URL}, "photo_files_expire_at": _AT,
                         "orders": [{"id": _ORDER_ID, "status": "remise"}]},
     "PHOTO_UPLOAD_NEW": {"crop": _CROP},
     "PHOTO_CROP": {"crop": _CROP},
     "PHOTO_UPLOAD": {"upload_id": "3f2a", "url": "https://donnees.example.fr/", "fields": _UPLOAD_FIELDS,
                      "expires_at": _AT, "max_bytes": 10485760},
-    "DECLARATION_NEW": {"last_name": "PERRIN", "first_name": "Marc", "sex": "M", "birth_date": "1975-11-03",
+    "DECLARATION_NEW": {"last_name": "ESSAI", "first_name": "Marc", "sex": "M", "birth_date": "1975-11-03",
                         "election_date": "2026-02-15", "function": "adjoint"},
     "PROOF_UPLOAD": {"upload_id": "9d41", "url": "https://donnees.example.fr/", "fields": _UPLOAD_FIELDS,
                      "expires_at": _AT, "max_bytes": 10485760},
-    "DECLARED": {"official": {"id": "DEC-0007", "directory_id": "01283-DEC-0007", "last_name": "PERRIN",
+    "DECLARED": {"official": {"id": "DEC-0007", "directory_id": "01999-DEC-0007", "last_name": "ESSAI",
                               "first_name": "Marc", "sex": "M", "birth_date": "1975-11-03", "function": "adjoint",
                               "function_label": "Adjoint au maire", "photo": {"status": "missing", "ready": False},
                               "preview": {"status": "missing"}, "origin": "declared",
@@ -105,11 +107,12 @@ EXAMPLES = {
                  "proof_upload": {"upload_id": "9d41", "url": "https://donnees.example.fr/", "fields": _UPLOAD_FIELDS,
                                   "expires_at": _AT, "max_bytes": 10485760}},
     "DECLARATION_REVIEW": {"decision": "refuse", "reason": "Le procès-verbal ne porte pas la signature du maire."},
-    "DECLARATION_ITEM": {"siren": "210102836", "official_id": "DEC-0007", "commune_label": "Oyonnax",
-                         "insee_code": "01283", "last_name": "PERRIN", "first_name": "Marc", "sex": "M",
+    "DECLARATION_ITEM": {"siren": "219999996", "official_id": "DEC-0007", "commune_label": "Exempleville",
+                         "insee_code": "01999", "last_name": "ESSAI", "first_name": "Marc", "sex": "M",
                          "birth_date": "1975-11-03", "election_date": "2026-02-15", "function": "adjoint",
                          "function_label": "Adjoint au maire", "status": "pending",
-                         "status_label": "En attente de validation par la préfecture", "reason": None, "declared_at": _AT,
+                         "status_label": "En attente de validation par la préfecture", "reason": None,
+                         "declared_at": _AT,
                          "proof_url": _URL, "overdue": False},
     # --- orders -------------------------------------------------------------------------------------------------
     "ORDER_NEW": {"cards": [{"official_id": "ELU-0001", "reason": "premiere_demande"}]},
@@ -117,8 +120,8 @@ EXAMPLES = {
     "ORDER_CANCEL": {},
     "TRANSITION": {"to": "rejetee", "reason": "Adresse de livraison incomplète."},
     "PHOTO_REJECTION": {"reason": "Photo floue : le visage n'est pas net."},
-    "ORDER": {"id": _ORDER_ID, "status": "en_preparation", "status_label": "En préparation", "siren": "210102836",
-              "commune_name": "Oyonnax", "department_code": "01", "created_at": _AT, "updated_at": _AT,
+    "ORDER": {"id": _ORDER_ID, "status": "en_preparation", "status_label": "En préparation", "siren": "219999996",
+              "commune_name": "Exempleville", "department_code": "01", "created_at": _AT, "updated_at": _AT,
               "cards": [_CARD_LINE], "delivery_address": _ADDRESS,
               "history": [{"status": "brouillon", "status_label": "Brouillon", "at": _AT, "by_role": "commune"},
                           {"status": "en_preparation", "status_label": "En préparation", "at": _AT,
@@ -130,13 +133,13 @@ EXAMPLES = {
                       "truncated": False},
     "DOCUMENT": {"url": _URL, "expires_at": _AT, "pages": 2},
     "MONTHLY": {"month": "2026-02", "department_code": "01",
-                "communes": [{"siren": "210102836", "commune_name": "Oyonnax", "ordered": 2, "delivered": 2,
+                "communes": [{"siren": "219999996", "commune_name": "Exempleville", "ordered": 2, "delivered": 2,
                               "handed_over": 1, "rejected": 0}],
                 "totals": {"ordered": 2, "delivered": 2, "handed_over": 1, "rejected": 0}},
     # --- the card registry --------------------------------------------------------------------------------------
-    "CARD": {"number": "01-2026-000123", "status": "remise", "status_label": "Remise", "official_id": "ELU-0001",
-             "last_name": "CARON", "first_name": "Sophie", "function": "maire", "function_label": "Maire",
-             "siren": "210102836", "commune_name": "Oyonnax", "department_code": "01", "order_id": _ORDER_ID,
+    "CARD": {"number": "2026-0901234", "status": "remise", "status_label": "Remise", "official_id": "ELU-0001",
+             "last_name": "SPECIMEN", "first_name": "Marie", "function": "maire", "function_label": "Maire",
+             "siren": "219999996", "commune_name": "Exempleville", "department_code": "01", "order_id": _ORDER_ID,
              "reason": "premiere_demande", "reason_label": "Première demande", "replaces": None, "created_at": _AT,
              "updated_at": _AT,
              "hand_over": {"mode": "titulaire", "mode_label": "Au titulaire, en personne", "representative": None,
@@ -148,9 +151,9 @@ EXAMPLES = {
                           "note": None}],
              "actions": ["declare"], "undo": None},
     "CARD_DECLARATION": {"kind": "perte", "date": "2026-03-01",
-                         "circumstances": "Carte perdue lors d'un déplacement à Lyon.", "police_report": ""},
+                         "circumstances": "Carte perdue lors d'un déplacement.", "police_report": ""},
     "HAND_OVER": {"mode": "representant",
-                  "representative": {"last_name": "FAVRE", "first_name": "Luc", "quality": "Secrétaire de mairie"}},
+                  "representative": {"last_name": "EXEMPLE", "first_name": "Paul", "quality": "Secrétaire de mairie"}},
     "RECEIPT_UPLOAD": {"upload_id": "r-51c0", "url": "https://donnees.example.fr/", "fields": _UPLOAD_FIELDS,
                        "expires_at": _AT, "max_bytes": 10485760},
     "RECEIPT_ATTACH": {"upload_id": "r-51c0"},

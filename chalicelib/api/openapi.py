@@ -124,7 +124,8 @@ def document() -> dict:
         "info": {
             "title": "Portail des cartes d'identité des élus",
             "version": "1.0.0",
-            "description": "API du portail de commande des cartes d'identité des maires, adjoints et maires délégués. "
+            "description": "API du portail de commande des cartes d'identité des maires, adjoints et maires "
+                           "délégués. "
                            "Les erreurs ont toujours la forme `{\"code\", \"message\"}` : un code stable pour les "
                            "programmes, un message en français pour les personnes.",
             "contact": {"name": "Équipe du portail des cartes d'identité des élus"},
