@@ -158,7 +158,8 @@ EXAMPLES = {
                        "expires_at": _AT, "max_bytes": 10485760},
     "RECEIPT_ATTACH": {"upload_id": "r-51c0"},
     # --- exports ------------------------------------------------------------------------------------------------
-    "EXPORT": {"url": _URL, "expires_at": _AT, "format": "csv", "filename": "demandes-2026-03-02.csv", "rows": 12},
+    "EXPORT": {"url": _URL, "expires_at": _AT, "format": "csv", "filename": "demandes-2026-03-02.csv", "rows": 12,
+               "truncated": False},
     # --- this document ------------------------------------------------------------------------------------------
     "OPENAPI_DOCUMENT": {"openapi": "3.1.0", "info": {"title": "Portail des cartes d'identité des élus",
                                                       "version": "1.0.0"}, "paths": {}},

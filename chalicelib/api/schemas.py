@@ -307,8 +307,10 @@ MESSAGE = obj({"message": {"type": "string"}}, ["message"])
 EXPORT_FORMATS = ["csv", "xlsx"]
 EXPORT = obj({"url": {"type": "string", "description": "Lien de téléchargement, valable quelques minutes."},
               "expires_at": TIME, "format": {"type": "string", "enum": EXPORT_FORMATS},
-              "filename": {"type": "string"}, "rows": {"type": "integer", "minimum": 0}},
-             ["url", "expires_at", "format", "filename", "rows"])
+              "filename": {"type": "string"}, "rows": {"type": "integer", "minimum": 0},
+              "truncated": {"type": "boolean", "description": "Vrai si la liste était trop longue pour un seul "
+                                                              "fichier : il s'arrête après « rows » lignes."}},
+             ["url", "expires_at", "format", "filename", "rows", "truncated"])
 
 # GET /openapi.json: the document itself (its full shape is OpenAPI 3.1's, not repeated here).
 OPENAPI_DOCUMENT = obj({"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}},

@@ -41,7 +41,8 @@ async function download(format, path, filters, status) {
   status.textContent = "Préparation du fichier…";
   try {
     const file = await api.get(`${path}?${params}`);
-    status.textContent = `${file.filename} : ${file.rows} ligne${file.rows > 1 ? "s" : ""}.`;
+    status.textContent = `${file.filename} : ${file.rows} ligne${file.rows > 1 ? "s" : ""}${file.truncated
+      ? " seulement (liste trop longue pour un seul fichier : précisez un statut ou un département)" : ""}.`;
     window.location.assign(file.url);
   } catch (error) {
     status.textContent = `Le fichier n'a pas pu être préparé : ${error.message}`;

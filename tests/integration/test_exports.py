@@ -191,3 +191,13 @@ def test_a_role_that_does_not_see_the_list_cannot_export_it(client, lists):
     assert client.http.get("/exports/officials", headers=auth(lists["ain"])).status_code == 403
     assert client.http.get("/prefecture/exports/declarations", headers=auth(lists["operator"])).status_code == 403
     assert client.http.get("/exports/officials").status_code == 401
+
+
+def test_a_list_too_long_for_one_call_stops_at_a_whole_page_and_says_so(client, lists, monkeypatch):
+    from chalicelib.services import exports
+
+    monkeypatch.setattr(exports, "TIME_BUDGET_SECONDS", 0.0)  # past the budget after the first page
+    answer, content = download(client, lists["operator"], "/admin/exports/cards", {"status": "livree"}, "csv")
+    assert answer["truncated"] is True and answer["rows"] == 2 and len(read_csv(content)) == 3  # one page of 2
+    answer, _ = download(client, lists["agent"], "/exports/officials", {}, "csv")
+    assert answer["truncated"] is False  # one page only: nothing left out
