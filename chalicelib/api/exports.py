@@ -21,6 +21,7 @@ downloads = Blueprint(__name__)
 FORMAT = {"format": {"type": "string", "enum": s.EXPORT_FORMATS, "default": "csv",
                      "description": "csv (UTF-8 avec BOM, séparateur ;) ou xlsx"}}
 ERRORS = {400: ["invalid_request"]}
+WHOLE_LIST = "Tout le contenu de la liste, sur toutes ses pages, dans le même ordre que la liste."
 
 
 class Field(NamedTuple):
@@ -116,17 +117,15 @@ MONTHLY_FIELDS = [
 
 # --- the commune ----------------------------------------------------------------------------------------------------
 
-CURSORLESS = "Tout le contenu de la liste, sur toutes ses pages, dans le même ordre que la liste."
-
 
 @endpoint(downloads, "/exports/agents", "GET", roles={COMMUNE}, summary="Télécharger les agents de ma commune",
-          response=s.EXPORT, errors=ERRORS, query=FORMAT, description=CURSORLESS)
+          response=s.EXPORT, errors=ERRORS, query=FORMAT, description=WHOLE_LIST)
 def export_agents(call):
     return _export(call, "agents", "Agents", AGENT_FIELDS, [accounts.list_agents(call.principal)["items"]])
 
 
 @endpoint(downloads, "/exports/officials", "GET", roles={COMMUNE}, summary="Télécharger les élus de ma commune",
-          response=s.EXPORT, errors=ERRORS, query=FORMAT, description=CURSORLESS)
+          response=s.EXPORT, errors=ERRORS, query=FORMAT, description=WHOLE_LIST)
 def export_officials(call):
     found = officials_service.list_officials(collaborators(), call.principal)
     return _export(call, "elus", "Élus", OFFICIAL_FIELDS, _views([found], views.official))
@@ -134,7 +133,7 @@ def export_officials(call):
 
 @endpoint(downloads, "/exports/orders", "GET", roles={COMMUNE}, summary="Télécharger les demandes de ma commune",
           response=s.EXPORT, errors={400: ["invalid_request", "invalid_cursor"]}, query=FORMAT,
-          description=CURSORLESS)
+          description=WHOLE_LIST)
 def export_orders(call):
     c, principal = collaborators(), call.principal
     pages = exports.all_pages(lambda cursor: orders_service.list_orders(c, principal, cursor))
@@ -142,7 +141,7 @@ def export_orders(call):
 
 
 @endpoint(downloads, "/exports/cards", "GET", roles={COMMUNE}, summary="Télécharger les cartes de ma commune",
-          response=s.EXPORT, errors=ERRORS, description=CURSORLESS,
+          response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": s.CARD_STATUS_CODES}, "official_id": s.OFFICIAL_ID, **FORMAT})
 def export_cards(call):
     c, principal, q = collaborators(), call.principal, call.query
@@ -155,7 +154,7 @@ def export_cards(call):
 
 @endpoint(downloads, "/admin/exports/orders", "GET", roles={MANUFACTURER, PREFECTURE},
           summary="Télécharger les demandes par statut (toutes pour le fabricant, celles du département pour la "
-                  "préfecture)", response=s.EXPORT, errors=ERRORS, description=CURSORLESS,
+                  "préfecture)", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **FORMAT})
 def export_admin_orders(call):
     c, principal, q = collaborators(), call.principal, call.query
@@ -166,7 +165,7 @@ def export_admin_orders(call):
 
 @endpoint(downloads, "/admin/exports/cards", "GET", roles={PREFECTURE, MANUFACTURER},
           summary="Télécharger le registre des cartes d'un statut (le département de la préfecture, tous pour le "
-                  "fabricant)", response=s.EXPORT, errors=ERRORS, description=CURSORLESS,
+                  "fabricant)", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": s.CARD_STATUS_CODES}, "department": s.DEPARTMENT, **FORMAT})
 def export_registry(call):
     c, principal, q = collaborators(), call.principal, call.query
@@ -177,7 +176,7 @@ def export_registry(call):
 
 
 @endpoint(downloads, "/admin/exports/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER},
-          summary="Télécharger les cartes à restituer", response=s.EXPORT, errors=ERRORS, description=CURSORLESS,
+          summary="Télécharger les cartes à restituer", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"department": s.DEPARTMENT, **FORMAT})
 def export_cards_to_return(call):
     c, principal, q = collaborators(), call.principal, call.query
@@ -188,7 +187,7 @@ def export_cards_to_return(call):
 
 @endpoint(downloads, "/prefecture/exports/declarations", "GET", roles={PREFECTURE},
           summary="Télécharger les élus déclarés de mon département (à vérifier, validés ou refusés)",
-          response=s.EXPORT, errors=ERRORS, description=CURSORLESS,
+          response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]}, **FORMAT})
 def export_declarations(call):
     c, principal, q = collaborators(), call.principal, call.query

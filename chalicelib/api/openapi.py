@@ -84,6 +84,28 @@ def example_of(schema: dict | None):
     return None
 
 
+def _component_name(constant: str) -> str:
+    return "".join(part.capitalize() for part in constant.split("_"))
+
+
+def _by_reference(schema, components: dict):
+    """A response schema with every named object schema of ``schemas.py`` as a ``$ref`` to ``components/schemas``, so
+    that generated clients get one model per kind (``Order``, ``Card``…). Request bodies stay inline: they are what
+    the routes validate against, as published."""
+    if isinstance(schema, list):
+        return [_by_reference(item, components) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    name = _SCHEMA_NAMES.get(id(schema))
+    if name is not None and schema.get("type") == "object":
+        component = _component_name(name)
+        if component not in components:
+            components[component] = None  # taken before recursing: a schema that holds itself ends
+            components[component] = {k: _by_reference(v, components) for k, v in schema.items()}
+        return {"$ref": f"#/components/schemas/{component}"}
+    return {k: _by_reference(v, components) for k, v in schema.items()}
+
+
 def _with_example(media: dict, schema: dict | None) -> dict:
     example = example_of(schema)
     return media if example is None else {**media, "example": example}
@@ -92,13 +114,14 @@ def _with_example(media: dict, schema: dict | None) -> dict:
 @lru_cache(maxsize=1)
 def document() -> dict:
     paths: dict = {}
+    components = {"Error": s.ERROR}
     for spec in REGISTRY:
         operation = {
             "operationId": spec.operation_id,
             "summary": spec.summary,
             "description": description_of(spec),
             "tags": [tag_of(spec)],
-            "responses": _responses(spec),
+            "responses": _responses(spec, components),
         }
         if spec.roles:
             operation["security"] = [{"bearer": []}]
@@ -137,7 +160,7 @@ def document() -> dict:
                 "type": "http", "scheme": "bearer",
                 "description": "Jeton de session d'une personne : `POST /sessions` (adresse e-mail et mot de passe) "
                                "le donne, à envoyer dans `Authorization: Bearer <jeton>`."}},
-            "schemas": {"Error": s.ERROR},
+            "schemas": dict(sorted(components.items())),
         },
     }
 
@@ -150,10 +173,10 @@ def served_document() -> dict:
             "servers": [{"url": f"{site}/api", "description": "L'API du portail, à l'adresse de son site"}]}
 
 
-def _responses(spec) -> dict:
+def _responses(spec, components: dict) -> dict:
     success: dict = {"description": STATUS_TEXT.get(spec.status, "OK")}
     if spec.status != 204:
-        schema = spec.response_schema or {"type": "object"}
+        schema = _by_reference(spec.response_schema or {"type": "object"}, components)
         success["content"] = {"application/json": _with_example({"schema": schema}, spec.response_schema)}
     responses = {str(spec.status): success}
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -73,6 +73,7 @@ def test_a_generated_client_logs_in_and_lists_the_communes_officials(api_url, ge
     assert session.role == "commune"
     client = package.AuthenticatedClient(base_url=api_url, token=session.token, raise_on_unexpected_status=True)
     page = list_officials.sync(client=client)
+    assert page.items and all(isinstance(o, models.Official) for o in page.items)  # the document's named model
 
     # the officials the API answers as JSON, in the same order, read through the generated models
     plain = requests.get(f"{api_url}/officials", headers={"Authorization": f"Bearer {session.token}"},

@@ -79,7 +79,8 @@ def test_examples_are_valid_against_their_schemas(served):
             bodies += [r.get("content", {}).get("application/json") for r in operation["responses"].values()]
             for body in filter(None, bodies):
                 if "example" in body:
-                    errors = [e.message for e in Draft202012Validator(body["schema"]).iter_errors(body["example"])]
+                    schema = {**body["schema"], "components": served["components"]}  # for its $refs
+                    errors = [e.message for e in Draft202012Validator(schema).iter_errors(body["example"])]
                     assert errors == [], f"{method.upper()} {path}: {errors}"
                     checked += 1
     assert checked > 60
@@ -102,6 +103,16 @@ def test_tags_follow_the_roles_and_a_route_the_rule_cannot_place_is_told_what_to
     assert "Commune" in str(refused.value)
     with pytest.raises(ValueError, match="unknown"):
         tag_of(spec({COMMUNE}, tag="Divers"))
+
+
+def test_responses_name_their_models_once_in_components(served):
+    """A generated client gets one model per kind (Order, Card…), not one per operation."""
+    schemas = served["components"]["schemas"]
+    assert {"Order", "Card", "Official", "Error"} <= set(schemas)
+    listed = served["paths"]["/officials"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Official"}
+    text = json.dumps(served)
+    assert all(f'"#/components/schemas/{name}"' in text for name in schemas)  # none unused
 
 
 def test_the_served_document_names_its_server_and_contact(served):
