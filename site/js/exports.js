@@ -28,7 +28,7 @@ export function addDownloads(tbody, path, query = () => ({})) {
     return el("li", {}, link);
   });
   const block = el("div", { class: "fr-mb-4w", "data-downloads": path },
-    el("ul", { class: "fr-links-group fr-links-group--inline" }, links), status);
+    el("ul", { class: "fr-links-group fr-links-group--download" }, links), status);
   frame.after(block);
   return block;
 }
