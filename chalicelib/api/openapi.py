@@ -6,7 +6,8 @@ Publishers' tools take it as it is: Spectral's ``spectral:oas`` rules pass witho
 rules, so that a new route is documented like the others or fails a test that says what to add:
 
 - its **tag** from its roles (``tag_of``), or the ``tag=`` given to ``endpoint`` when the roles do not tell;
-- its **description**: the view's docstring (or ``description=``), then who may call it;
+- its **description**: the route's ``description=`` (French, for people: docstrings are for developers), then who
+  may call it;
 - its **examples**: request and success bodies from ``examples.py``, by the schema's name in ``schemas.py``.
 """
 import re
@@ -195,7 +196,8 @@ def _responses(spec, components: dict) -> dict:
 
 
 @endpoint(docs, "/openapi.json", "GET", summary="Ce document OpenAPI", tag=PROGRAMS_TAG,
-          response=s.OPENAPI_DOCUMENT)
+          response=s.OPENAPI_DOCUMENT,
+          description="La description de toute l'API au format OpenAPI 3.1, produite à partir des routes "
+                      "elles-mêmes.")
 def openapi(call):
-    """La description de toute l'API au format OpenAPI 3.1, produite à partir des routes elles-mêmes."""
     return served_document()

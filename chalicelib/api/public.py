@@ -8,9 +8,9 @@ from .routing import ALL_ROLES, endpoint
 public = Blueprint(__name__)
 
 
-@endpoint(public, "/health", "GET", summary="Le service répond", response=s.HEALTH, tag="Programmes")
+@endpoint(public, "/health", "GET", summary="Le service répond", response=s.HEALTH, tag="Programmes",
+          description="Pour la supervision : répond tant que le service tourne, sans lire de données.")
 def health(call):
-    """Pour la supervision : répond tant que le service tourne, sans lire de données."""
     return {"status": "ok"}
 
 

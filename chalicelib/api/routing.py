@@ -6,7 +6,6 @@ role, (2) parses and validates the JSON body against the schema that the OpenAPI
 it fills is what the OpenAPI document and the access-control tests are generated from, so a route cannot escape them.
 """
 import functools
-import inspect
 import json
 import logging
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ class Endpoint:
     errors: dict = field(default_factory=dict)  # status -> list of codes, documented in OpenAPI
     query: dict = field(default_factory=dict)  # name -> schema
     tag: str | None = None  # the OpenAPI group, when the rule of openapi.tag_of cannot tell it from the roles
-    description: str | None = None  # for the OpenAPI document: the view's docstring unless given
+    description: str | None = None  # for the OpenAPI document, in French (docstrings are for developers)
 
 
 REGISTRY: list[Endpoint] = []
@@ -77,7 +76,7 @@ def endpoint(
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {}, tag, description or inspect.cleandoc(view.__doc__ or "") or None)
+                        query or {}, tag, description)
         REGISTRY.append(spec)
 
         @functools.wraps(view)
