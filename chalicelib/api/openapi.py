@@ -63,6 +63,9 @@ def description_of(spec) -> str:
         access = "Pour toute personne connectée (jeton de session)."
     else:
         access = "Réservé à : " + ", ".join(ROLE_NAMES[r] for r in sorted(spec.roles)) + "."
+    if "cursor" in spec.query:
+        access += (" Liste paginée : pour la page suivante, rappelez la même adresse avec `cursor` égal au `next` de "
+                   "la réponse (`next` vaut `null` à la dernière page).")
     return f"{spec.description}\n\n{access}" if spec.description else access
 
 

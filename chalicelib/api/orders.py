@@ -32,7 +32,8 @@ def create_order(call):
 
 
 @endpoint(orders, "/orders", "GET", roles={COMMUNE}, summary="Liste des demandes de ma commune (les plus récentes "
-          "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]})
+          "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]},
+          description="Chaque demande avec ses cartes, son statut et tout son historique.")
 def list_orders(call):
     return views.page(*service.list_orders(collaborators(), call.principal, call.query.get("cursor")), views.order,
                       call.principal.role)
