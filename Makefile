@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 SITE_DEPS := site/vendor/.installed
+# Spectral, the OpenAPI linter of the tests, from npm into tools/spectral/node_modules (apart from the site's packages).
+SPECTRAL := tools/spectral/node_modules/.installed
 # The site's pages, rendered from site-src/ by scripts/build_site.py (not committed).
 SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html)
 SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html))
@@ -31,6 +33,10 @@ $(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
 	bash scripts/install-site-deps.sh
 	touch $@
 
+$(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json scripts/install-spectral.sh
+	bash scripts/install-spectral.sh
+	touch $@
+
 # All the pages at once (a grouped target: one run of the script, also when only one page is missing).
 $(SITE_PAGES) &: $(INSTALLED) $(SITE_SOURCES) scripts/build_site.py
 	$(PY) scripts/build_site.py
@@ -47,7 +53,7 @@ run: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	exec $(PY) -m local.stack
 
 ## test: the whole test suite.
-test: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) browser $(FACE_MODEL)
+test: $(INSTALLED) $(SITE_DEPS) $(SPECTRAL) $(SITE_PAGES) browser $(FACE_MODEL)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
@@ -80,4 +86,5 @@ security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
 clean:
-	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules site/vendor $(SITE_PAGES)
+	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules tools/spectral/node_modules site/vendor \
+		$(SITE_PAGES)

@@ -6,6 +6,7 @@ from chalicelib.api.admin import admin
 from chalicelib.api.agents import agents
 from chalicelib.api.cards import cards
 from chalicelib.api.declarations import declarations
+from chalicelib.api.exports import downloads
 from chalicelib.api.middleware import http_middleware
 from chalicelib.api.officials import officials
 from chalicelib.api.orders import orders
@@ -19,6 +20,7 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, declarations, orders, cards, admin, docs, events, notices, schedule):
+for blueprint in (public, agents, officials, declarations, orders, cards, admin, downloads, docs, events, notices,
+                  schedule):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

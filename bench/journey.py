@@ -318,6 +318,15 @@ def scenario(run: Run) -> dict:
     returned = run.call("GET", "/cards", token=agent, label="GET /cards")["items"][0]["number"]
     run.call("GET", "/admin/cards", f"/admin/cards?number={returned}", prefecture, label="GET /admin/cards?number=")
     run.call("GET", "/admin/cards", "/admin/cards?status=remise", operator, label="GET /admin/cards?status=")
+    # Every list as a spreadsheet (docs/exports.md): reads the list's pages, writes the file to the bucket.
+    for template, query, token in (("/exports/agents", "", agent), ("/exports/officials", "?format=xlsx", agent),
+                                   ("/exports/orders", "", agent), ("/exports/cards", "", agent),
+                                   ("/admin/exports/orders", "?status=remise&format=xlsx", operator),
+                                   ("/admin/exports/cards", "?status=remise", operator),
+                                   ("/admin/exports/cards-to-return", "", prefecture),
+                                   ("/prefecture/exports/declarations", "", prefecture),
+                                   ("/admin/exports/monthly-report", "", prefecture)):
+        run.call("GET", template, template + query, token)
     run.call("POST", "/admin/activation-letters", token=operator, body={"department_code": "01"})
     run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)

@@ -38,7 +38,9 @@ def register_official(call):
 
 
 @endpoint(officials, "/officials", "GET", roles={COMMUNE}, summary="Les élus enregistrés de ma commune",
-          response=s.page_of(s.OFFICIAL))
+          response=s.page_of(s.OFFICIAL),
+          description="Tous les élus que la commune a enregistrés, en une page : fonction, photo (et ses "
+                      "vérifications), aperçu de la carte, carte détenue et demande en cours.")
 def list_officials(call):
     return views.page(service.list_officials(collaborators(), call.principal), None, views.official)
 

@@ -17,6 +17,10 @@ CURSOR = {"cursor": {"type": "string", "maxLength": 2000}}
 
 @endpoint(orders, "/orders", "POST", roles={COMMUNE}, status=201, summary="Nouvelle demande de cartes",
           request=s.ORDER_NEW, response=s.ORDER,
+          description="Les élus à commander, soit par `official_ids`, soit par `cards` avec le motif de chaque carte "
+                      "(première demande, perte, vol, détérioration, changement de fonction, nouveau mandat). La "
+                      "demande est créée en brouillon, avec l'aperçu de chaque carte ; elle part au fabricant "
+                      "une fois validée (`POST /orders/{order_id}/submit`).",
           errors={409: ["card_already_issued", "mandate_ended", "declaration_required"], 422: ["officials_not_ready"]})
 def create_order(call):
     """``official_ids``, or ``cards`` with each card's reason (``domain/cards.py``: a first card, a loss, a theft,
@@ -28,7 +32,8 @@ def create_order(call):
 
 
 @endpoint(orders, "/orders", "GET", roles={COMMUNE}, summary="Liste des demandes de ma commune (les plus récentes "
-          "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]})
+          "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]},
+          description="Chaque demande avec ses cartes, son statut et tout son historique.")
 def list_orders(call):
     return views.page(*service.list_orders(collaborators(), call.principal, call.query.get("cursor")), views.order,
                       call.principal.role)

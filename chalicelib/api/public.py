@@ -8,7 +8,8 @@ from .routing import ALL_ROLES, endpoint
 public = Blueprint(__name__)
 
 
-@endpoint(public, "/health", "GET", summary="Le service répond", response=s.HEALTH)
+@endpoint(public, "/health", "GET", summary="Le service répond", response=s.HEALTH, tag="Programmes",
+          description="Pour la supervision : répond tant que le service tourne, sans lire de données.")
 def health(call):
     return {"status": "ok"}
 
@@ -30,7 +31,7 @@ def set_password(call):
 
 
 @endpoint(public, "/password-resets", "POST", status=202, summary="Recevoir un lien pour changer de mot de passe",
-          request=s.PASSWORD_RESET, errors={429: ["too_many_attempts"]})
+          request=s.PASSWORD_RESET, response=s.MESSAGE, errors={429: ["too_many_attempts"]})
 def request_password_reset(call):
     accounts.request_password_reset(call.body["email"], call.source_ip)
     return {"message": "Si un compte existe pour cette adresse, un e-mail avec un lien vient de lui être envoyé."}

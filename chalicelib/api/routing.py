@@ -49,6 +49,8 @@ class Endpoint:
     response_schema: dict | None
     errors: dict = field(default_factory=dict)  # status -> list of codes, documented in OpenAPI
     query: dict = field(default_factory=dict)  # name -> schema
+    tag: str | None = None  # the OpenAPI group, when the rule of openapi.tag_of cannot tell it from the roles
+    description: str | None = None  # for the OpenAPI document, in French (docstrings are for developers)
 
 
 REGISTRY: list[Endpoint] = []
@@ -66,13 +68,15 @@ def endpoint(
     response: dict | None = None,
     errors: dict | None = None,
     query: dict | None = None,
+    tag: str | None = None,
+    description: str | None = None,
 ):
     """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204."""
     roles = frozenset(roles)
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {})
+                        query or {}, tag, description)
         REGISTRY.append(spec)
 
         @functools.wraps(view)

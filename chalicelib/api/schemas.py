@@ -304,3 +304,18 @@ PRINT_ARCHIVE = obj({"url": {"type": "string"}, "expires_at": TIME, "orders": {"
                      "cards": {"type": "integer"}, "missing_files": {"type": "array", "items": {"type": "string"}},
                      "truncated": {"type": "boolean"}}, ["url", "expires_at", "orders", "cards", "missing_files",
                                                          "truncated"])
+MESSAGE = obj({"message": {"type": "string"}}, ["message"])
+
+# A list downloaded as a spreadsheet (chalicelib/services/exports.py): the file is written to the private bucket and
+# handed out through a short-lived link, like the PDFs.
+EXPORT_FORMATS = ["csv", "xlsx"]
+EXPORT = obj({"url": {"type": "string", "description": "Lien de téléchargement, valable quelques minutes."},
+              "expires_at": TIME, "format": {"type": "string", "enum": EXPORT_FORMATS},
+              "filename": {"type": "string"}, "rows": {"type": "integer", "minimum": 0},
+              "truncated": {"type": "boolean", "description": "Vrai si la liste était trop longue pour un seul "
+                                                              "fichier : il s'arrête après « rows » lignes."}},
+             ["url", "expires_at", "format", "filename", "rows", "truncated"])
+
+# GET /openapi.json: the document itself (its full shape is OpenAPI 3.1's, not repeated here).
+OPENAPI_DOCUMENT = obj({"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}},
+                       ["openapi", "info", "paths"], additional=True)

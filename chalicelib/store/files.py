@@ -111,3 +111,12 @@ def delete_prefix(prefix: str) -> None:
     for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys at most
         delete_objects(keys[start:start + 1000])
 
+
+
+def presigned_download(key: str, filename: str) -> str:
+    """A presigned GET that the browser saves as ``filename`` (an ASCII name: the exports' names are)."""
+    return aws.client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": get_settings().data_bucket, "Key": key,
+                              "ResponseContentDisposition": f'attachment; filename="{filename}"'},
+        ExpiresIn=int(URL_LIFETIME.total_seconds()),
+    )

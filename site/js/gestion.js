@@ -5,6 +5,7 @@
  */
 import { api } from "./api.js";
 import { STATUSES, cardCount, orderName, statusBadge } from "./commandes.js";
+import { addDownloads } from "./exports.js";
 import { el, formatDateTime, hideAlert, showAlert } from "./ui.js";
 
 export function statusLabel(status) {
@@ -22,6 +23,7 @@ export class AdminOrders {
     this.next = null;
     this.shown = 0;
     more.addEventListener("click", () => this.loadMore());
+    addDownloads(tbody, "/admin/exports/orders", () => this.query || {});
   }
 
   row(order) {

@@ -169,6 +169,12 @@ def run_journeys(client, settings) -> None:
                         (operator, "/admin/cards?status=a_restituer"), (prefecture, f"/admin/cards/{number}"),
                         (prefecture, f"/admin/cards/{number}/hand-over-receipt")):
         assert client.http.get(path, headers=auth(token)).status_code == 200, path
+    # The lists as spreadsheets: written to the bucket, handed out by presigned GET (services/exports.py).
+    for token, path, rows in ((agent, "/exports/cards?format=xlsx", len(ids)),
+                              (prefecture, "/admin/exports/cards-to-return", 1),
+                              (operator, "/admin/exports/orders?status=remise&format=xlsx", 1)):
+        exported = client.http.get(path, headers=auth(token))
+        assert exported.status_code == 200 and exported.json_body["rows"] == rows, (path, exported.json_body)
     for scan in (b"%PDF-1.4 recepisse signe", b"\xff\xd8\xff\xe0 recepisse mieux numerise"):  # the second replaces it
         upload = post_json(client, f"/admin/cards/{number}/receipt-uploads", {}, prefecture)
         assert upload.status_code == 201, upload.json_body

@@ -71,6 +71,7 @@ QUERY_REFERENCES = {
     "month": lambda t: None,  # the current month (the world's orders were all moved this month)
     "official_id": lambda t: next(iter(t.officials.values())),
     "number": lambda t: next(iter(t.cards.values())),
+    "format": lambda t: None,  # an export's file format: names no tenant (the default, CSV, is read for leaks)
 }
 
 

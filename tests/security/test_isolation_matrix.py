@@ -8,7 +8,7 @@ préfecture 01, préfecture 74):
 - an admitted role naming an object it may not see (path parameter, body reference): 404 (or 422 listing the unknown
   ids), and the answer holds nothing of that tenant but what the request itself sent;
 - an admitted role listing (GET) with query parameters aimed at the other tenant (its département, a forged cursor,
-  its officials' names): nothing of that tenant in the answer;
+  its officials' names): nothing of that tenant in the answer (for an export, in the file it links to);
 - an admitted role naming an object it may see, on a GET: neither 401, 403 nor 404 (the ids are real, the 404s above
   are not vacuous).
 Every answer is also checked for the API's headers (no-store, nosniff, JSON with a charset, no CORS whatever the
@@ -56,6 +56,16 @@ def header_problems(response) -> list[str]:
     return problems
 
 
+def exported_text(response) -> str:
+    """An export's answer is a link to its file (services/exports.py): the file is what may leak, so it is read too."""
+    body = response.json_body if response.status_code == 200 and response.body else None
+    if not isinstance(body, dict) or not {"url", "format", "rows"} <= set(body):
+        return ""
+    import requests
+
+    return requests.get(body["url"], timeout=30).content.decode("utf-8-sig", "replace")
+
+
 def leaked(text: str, request_text: str, tenant) -> list[str]:
     return sorted(m for m in tenant.markers() if m in text and m not in request_text)
 
@@ -80,6 +90,7 @@ def test_every_route_every_role_every_foreign_object(world):
     def check(operation, role, expected, response, request_text, note="", leak_tenants=()):
         status = response.status_code
         text = response.body.decode("utf-8", "replace") if response.body else ""
+        text += exported_text(response)
         ok = status in expected
         leaks = [m for t in leak_tenants for m in leaked(text, request_text, t)]
         if expected in ({401}, {403}, {404}):

@@ -1,6 +1,7 @@
 // "Agents de la commune": list (GET /agents), add (POST /agents), remove (DELETE /agents/{id}).
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { addDownloads } from "../exports.js";
 import {
   checkRequired, clearErrors, el, formValues, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
@@ -9,6 +10,7 @@ import { de } from "../typography.js";
 const form = document.getElementById("form-agent");
 const list = document.getElementById("liste-agents");
 const listAlert = document.getElementById("alerte-liste");
+addDownloads(list, "/exports/agents");
 let me = null;
 
 function badge(agent) {

@@ -3,6 +3,7 @@
 // (POST /cards/{number}/declarations): the card is void for good, the préfecture is told, a new card can be ordered.
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { addDownloads } from "../exports.js";
 import { CARD_STATUSES, cardBadge, cardName, handOverText } from "../cartes.js";
 import { confirmMove } from "../confirmation.js";
 import {
@@ -18,6 +19,7 @@ const count = $("#nombre-cartes");
 let status = "";
 let next = null;
 let shown = 0;
+addDownloads(list, "/exports/cards", () => ({ status }));
 
 for (const [code, label] of CARD_STATUSES) {
   $("#filtre-statut").append(el("option", { value: code, text: label }));

@@ -2,6 +2,7 @@
 // la demande »; a draft can be continued (demande-nouvelle.html?id=) or cancelled (POST /orders/{id}/cancel).
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { addDownloads } from "../exports.js";
 import { cardCount, cardNames, orderName, statusBadge } from "../commandes.js";
 import { $, el, formatDateTime, hideAlert, showAlert } from "../ui.js";
 
@@ -9,6 +10,7 @@ const list = $("#liste-demandes");
 const listAlert = $("#alerte-liste");
 const more = $("#bouton-plus");
 let next = null;
+addDownloads(list, "/exports/orders");
 
 function actionsCell(order) {
   const cell = el("td", { class: "fr-cell--multiline" });

@@ -4,12 +4,14 @@
 // stands, with a link to its follow-up (elu-declaration.html?elu=<id>: send another procès-verbal).
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { addDownloads } from "../exports.js";
 import { personName, pictureLink, sleep } from "../commandes.js";
 import { declarationBadge, declarationReason, declaredBadge } from "../declarations.js";
 import { $, el, hideAlert, showAlert } from "../ui.js";
 import { de } from "../typography.js";
 
 const list = $("#liste-elus");
+addDownloads(list, "/exports/officials");
 const listAlert = $("#alerte-liste");
 let officials = [];
 let watching = false;

@@ -6,6 +6,7 @@
 // (POST …/return, …/destroy). Every move asks for confirmation first (the DSFR modal of confirmation.js).
 import { api, uploadFile } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { addDownloads } from "../exports.js";
 import { CARD_STATUSES, cardBadge, cardHistoryRows, cardName, handOverText } from "../cartes.js";
 import { confirmMove } from "../confirmation.js";
 import {
@@ -23,6 +24,7 @@ const panel = $("#carte");
 let query = null;
 let next = null;
 let shown = 0;
+addDownloads(list, "/admin/exports/cards", () => query || {});
 
 for (const [code, label] of CARD_STATUSES) {
   $("#statut").append(el("option", { value: code, text: label, selected: code === "livree" }));

@@ -8,6 +8,7 @@ import { openSpace, showLoadError } from "../espace.js";
 import { personName } from "../commandes.js";
 import { cardBadge } from "../cartes.js";
 import { declarationBadge } from "../declarations.js";
+import { addDownloads } from "../exports.js";
 import { AdminOrders } from "../gestion.js";
 import {
   $, checkRequired, clearErrors, el, formActions, formValues, formatDate, formatNumber, hideAlert, onSubmit,
@@ -294,6 +295,9 @@ async function showMonth({ current = false } = {}) {
 }
 
 onSubmit(monthForm, () => whileBusy(monthForm, () => showMonth()));
+addDownloads($("#liste-declarations"), "/prefecture/exports/declarations", () => ({ status: declarationsStatus }));
+addDownloads($("#liste-restitution"), "/admin/exports/cards-to-return");
+addDownloads($("#liste-controle"), "/admin/exports/monthly-report", () => ({ month: formValues(monthForm).month }));
 
 openSpace(["prefecture"]).then(async () => {
   await Promise.all([
