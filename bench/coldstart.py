@@ -11,6 +11,13 @@ the machine is quiet). The variants take turns.
 - image: the api work plus what ``process_photo_event`` needs: the photo service, the imaging modules, Pillow's JPEG
   plug-in (``PIL.Image.open`` loads it on the first photo).
 
+The first request (``first_request``): a fresh process imports the API function and serves its first authenticated
+``GET /officials`` (the API Gateway proxy event handed to ``app.app`` as Lambda does: settings, clients, the session's
+read, the page of officials, the response's schema), against a fresh process that imports boto3, makes a DynamoDB
+client and reads one item (``GetItem``). Both talk to the same AWS emulation, moto's server in another process
+(``bench.endpoint``), over HTTP on the loopback: both pay real connections. CPU time of the measured process (its
+HTTP included, the server's work not), wall time reported too.
+
 When a target is missed, ``python -X importtime`` tells which packages, beyond those ``import boto3`` loads anyway,
 take the time (self time summed per top-level package).
 """
@@ -78,6 +85,67 @@ def measure(rounds: int = 15) -> dict:
         "wall_api_vs_boto3": walls["api"] / walls["boto3"],
         "wall_image_vs_boto3": walls["image"] / walls["boto3"],
     }
+
+
+# --- the first request ----------------------------------------------------------------------------------------------
+
+_FIRST_REQUEST = ("import app, json, os\n"
+                  "_r = app.app(json.loads(os.environ['BENCH_EVENT']), None)\n"
+                  "assert _r['statusCode'] == 200 and json.loads(_r['body'])['items'], _r")
+_GETITEM = ("import boto3\n"
+            "_r = boto3.client('dynamodb').get_item(TableName='carteselus-local-accounts', "
+            "Key={'email': {'S': 'agent@mairie-bourg.fr'}})\n"
+            "assert 'Item' in _r, _r")
+
+
+def _officials_event(token: str) -> dict:
+    """``GET /officials`` as API Gateway (REST, Lambda proxy) hands it to the function."""
+    headers = {"Authorization": f"Bearer {token}", "Host": "api.bench.test", "Accept": "application/json"}
+    return {"resource": "/officials", "path": "/officials", "httpMethod": "GET", "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
+            "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None, "body": None,
+            "isBase64Encoded": False,
+            "requestContext": {"resourcePath": "/officials", "httpMethod": "GET", "stage": "api",
+                               "identity": {"sourceIp": "127.0.0.1"}, "requestId": "bench"}}
+
+
+def first_request(rounds: int = 15) -> dict:
+    """``first_request_vs_boto3``: see the module's docstring."""
+    import json
+
+    from .endpoint import Endpoint
+
+    compile_bytecode()
+    with Endpoint() as aws:
+        env = aws.environment()
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        seeded = subprocess.run([sys.executable, "-c", "from bench.endpoint import seed_commune_session\n"
+                                 "print(seed_commune_session())"], cwd=PROJECT_DIR, env=env, check=True,
+                                capture_output=True, text=True)
+        env["BENCH_EVENT"] = json.dumps(_officials_event(seeded.stdout.strip().splitlines()[-1]))
+        variants = {"first_request": _FIRST_REQUEST, "getitem": _GETITEM}
+
+        def timed(name: str) -> tuple[float, float]:
+            output = subprocess.run([sys.executable, "-c", _TIMED.format(body=variants[name])], cwd=PROJECT_DIR,
+                                    env=env, check=True, capture_output=True, text=True).stdout
+            cpu, wall = output.strip().splitlines()[-1].split()
+            return float(cpu), float(wall)
+
+        for name in variants:  # warm the page cache and the emulation
+            timed(name)
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
+        wall: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(rounds):
+            for name in variants:
+                c, w = timed(name)
+                cpu[name].append(c)
+                wall[name].append(w)
+    medians = {name: median(values) for name, values in cpu.items()}
+    walls = {name: median(values) for name, values in wall.items()}
+    return {"cpu_ms": {k: round(v, 1) for k, v in medians.items()},
+            "wall_ms": {k: round(v, 1) for k, v in walls.items()}, "runs": rounds,
+            "first_request_vs_boto3": medians["first_request"] / medians["getitem"],
+            "wall_first_request_vs_boto3": walls["first_request"] / walls["getitem"]}
 
 
 # --- what dominates -------------------------------------------------------------------------------------------------

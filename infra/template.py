@@ -12,6 +12,7 @@ import os
 from pynamodb.attributes import TTLAttribute
 
 from chalicelib.api.gateway import GATEWAY_RESPONSES
+from chalicelib.store.queues import PHOTOS_QUEUE
 
 from .access import ACCESS, Access
 from .project import (LAMBDA_RUNTIME, Function, Stage, dead_letter_settings, load_stage, notification_prefixes,
@@ -41,6 +42,10 @@ ORIGIN_SECRET_ID = "OriginVerifySecret"
 ORIGIN_HEADER = "X-Origin-Verify"
 ALARM_TOPIC_ID = "AlarmTopic"
 MAIL_IDENTITY_ID = "MailIdentity"
+# Alarms for the post-election wave (docs/performance.md, capacity): what throttles or waits first says so.
+DURATION_ALARM_SHARE = 0.8  # a function's longest run past this share of its timeout (the import's 15 minutes)
+QUEUE_AGE_ALARM_SECONDS = {PHOTOS_QUEUE: 120}  # the agent waits for the photo
+DEFAULT_QUEUE_AGE_ALARM_SECONDS = 3600
 REST_API_ID = "RestAPI"  # chalice's name for the API
 
 
@@ -604,6 +609,24 @@ def _alarm(stage: Stage, description: str, namespace: str, metric: str, dimensio
     }}
 
 
+def _throttle_alarm(stage: Stage, table: str) -> dict:
+    """Read or write requests of a table (its indexes included) refused for throughput, in one alarm period."""
+    def events(metric_id: str, metric: str) -> dict:
+        return {"Id": metric_id, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": metric,
+                       "Dimensions": [{"Name": "TableName", "Value": ref(table)}]},
+            "Period": stage.options.alarm_period_seconds, "Stat": "Sum"}}
+
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "AlarmDescription": f"{table}: DynamoDB refused requests for throughput (hot key or on-demand maximum)",
+        "Metrics": [events("reads", "ReadThrottleEvents"), events("writes", "WriteThrottleEvents"),
+                    {"Id": "throttled", "Expression": "FILL(reads, 0) + FILL(writes, 0)",
+                     "Label": "ReadThrottleEvents + WriteThrottleEvents", "ReturnData": True}],
+        "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching", "AlarmActions": [ref(ALARM_TOPIC_ID)], "OKActions": [ref(ALARM_TOPIC_ID)],
+    }}
+
+
 def metrics_namespace(stage: Stage) -> str:
     return f"{stage.app_name}/{stage.name}"
 
@@ -622,6 +645,23 @@ def alarm_resources(stage: Stage) -> dict:
         resources[f"{function.logical_id}ThrottlesAlarm"] = _alarm(
             stage, f"{function.function_name}: invocations refused for lack of concurrency",
             "AWS/Lambda", "Throttles", [{"Name": "FunctionName", "Value": ref(function.logical_id)}], "Sum", 1)
+    for function in stage.functions:
+        resources[f"{function.logical_id}DurationAlarm"] = _alarm(
+            stage, f"{function.function_name}: a run took more than {DURATION_ALARM_SHARE:.0%} of its "
+                   f"{function.timeout} s timeout", "AWS/Lambda", "Duration",
+            [{"Name": "FunctionName", "Value": ref(function.logical_id)}], "Maximum",
+            int(DURATION_ALARM_SHARE * function.timeout * 1000))
+    for queue in consumers(stage):
+        age = QUEUE_AGE_ALARM_SECONDS.get(queue, DEFAULT_QUEUE_AGE_ALARM_SECONDS)
+        resources[f"{queue_id(stage, queue)}AgeAlarm"] = _alarm(
+            stage, f"{queue}: a message has waited {age} s or more (the functions do not keep up, or their maximum "
+                   "concurrency is reached)", "AWS/SQS", "ApproximateAgeOfOldestMessage",
+            [{"Name": "QueueName", "Value": get_att(queue_id(stage, queue), "QueueName")}], "Maximum", age)
+    for model in all_models():
+        # On-demand tables throttle too: past a partition's 1,000 WRU / 3,000 RRU a second (a hot key: the card
+        # numbers' counter, a département's index) or the table's on-demand maximum.
+        table = table_id(model)
+        resources[f"{table}ThrottlesAlarm"] = _throttle_alarm(stage, table)
     for queue in consumers(stage):
         dlq = dead_letter_id(stage, queue)
         resources[f"{dlq}Alarm"] = _alarm(

@@ -67,11 +67,12 @@ def admin_get_card(call, number):
 
 @endpoint(cards, "/admin/cards/{number}/hand-over", "POST", roles={PREFECTURE},
           summary="Remettre une carte : au titulaire en personne, ou à un représentant de la mairie",
-          request=s.HAND_OVER, response=s.CARD, errors={**MOVE_ERRORS, 400: ["invalid_request"]})
+          request=s.HAND_OVER, response=s.CARD, errors={**MOVE_ERRORS, 400: ["invalid_request"]},
+          read_ahead=lambda number: service.card_ref(number))
 def hand_over(call, number):
     b = call.body
     return _card(call, service.hand_over(collaborators(), call.principal, number, b["mode"],
-                                         b.get("representative")))
+                                         b.get("representative"), call.read_ahead))
 
 
 @endpoint(cards, "/admin/cards/{number}/hand-over-receipt", "GET", roles={PREFECTURE},

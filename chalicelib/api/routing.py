@@ -35,6 +35,7 @@ class Call(NamedTuple):
     query: dict
     source_ip: str
     headers: Any
+    read_ahead: tuple = ()  # the records the endpoint's ``read_ahead`` named, read with the session (None: absent)
 
 
 @dataclass
@@ -70,8 +71,13 @@ def endpoint(
     query: dict | None = None,
     tag: str | None = None,
     description: str | None = None,
+    read_ahead: Callable[..., list] | None = None,
 ):
-    """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204."""
+    """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204.
+
+    ``read_ahead(**path_params)``: the records (``store.repositories.Ref``) the URL names, read in the session's own
+    BatchGetItem and handed to the view as ``call.read_ahead`` (entities, None for those that do not exist): a use
+    case that must read the record before what it names (a card, then its order) saves a round trip."""
     roles = frozenset(roles)
 
     def decorator(view: Callable):
@@ -83,10 +89,11 @@ def endpoint(
         def chalice_view(**path_params):
             request_ = blueprint.current_request
             try:
-                principal = _authorise(request_, roles)
+                refs = read_ahead(**path_params) if read_ahead and roles else []
+                principal, found = _authorise(request_, roles, refs)
                 body = _parse_body(request_, request) if method in ("POST", "PUT", "PATCH") else {}
                 call = Call(principal, body, dict(request_.query_params or {}), _source_ip(request_),
-                            request_.headers)
+                            request_.headers, tuple(found))
                 result = view(call, **path_params)
                 return json_response(status, result)
             except PortalError as error:
@@ -153,20 +160,22 @@ def _is_transient(error: Exception) -> bool:
     return False
 
 
-def _authorise(request_, roles: frozenset) -> Principal | None:
+def _authorise(request_, roles: frozenset, refs: list) -> tuple[Principal | None, list]:
     if not roles:
-        return None
+        return None, []
     header = request_.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise sessions.unauthenticated()
-    principal = sessions.authenticate(token.strip())
+    principal, items = sessions.authenticate_reading(token.strip(),
+                                                     [ref.repository.wanted(ref.key) for ref in refs])
+    found = [None if item is None else ref.repository.to_entity(item) for ref, item in zip(refs, items)]
     if principal.role not in roles:
         logging.getLogger("portal.audit").warning(
             "forbidden", extra={"event": "forbidden", "by": principal.email, "role": principal.role,
                                 "path": request_.context.get("resourcePath"), "at": _now_iso()})
         raise PortalError(403, "forbidden", "Votre profil ne donne pas accès à cette fonction.")
-    return principal
+    return principal, found
 
 
 def _parse_body(request_, schema: dict | None) -> dict:

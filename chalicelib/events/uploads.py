@@ -18,6 +18,14 @@ log = logging.getLogger(__name__)
 
 events = Blueprint(__name__)
 
+# How many functions each queue may run at once (the SQS event source's maximum concurrency: messages past it wait in
+# the queue, they are neither throttled nor sent to the dead-letter queue). Sized in docs/performance.md (capacity):
+# the post-election wave's busiest minutes need about 3 image functions at once; 10 leaves room and keeps a burst of
+# uploads from taking the account's concurrency (1,000 by default) or DynamoDB's capacity from the API. Imports are a
+# few files a day, each its own long function: 2 (the councillors' and the mayors' files together).
+PHOTOS_MAX_CONCURRENCY = 10
+IMPORTS_MAX_CONCURRENCY = 2
+
 
 def s3_object_keys(sqs_body: str) -> list[tuple[str, str]]:
     """(bucket, key) of each object-created record in an S3 notification; S3's test event and other events yield none."""
@@ -38,7 +46,7 @@ def s3_object_keys(sqs_body: str) -> list[tuple[str, str]]:
     return keys
 
 
-@events.on_sqs_message(queue=IMPORTS_QUEUE, batch_size=1)
+@events.on_sqs_message(queue=IMPORTS_QUEUE, batch_size=1, maximum_concurrency=IMPORTS_MAX_CONCURRENCY)
 def import_reference_file(event):
     for record in event:
         for _bucket, key in s3_object_keys(record.body):
@@ -47,7 +55,7 @@ def import_reference_file(event):
                 declarations.link_all(collaborators())  # the directory may now list officials declared before it
 
 
-@events.on_sqs_message(queue=PHOTOS_QUEUE, batch_size=1)
+@events.on_sqs_message(queue=PHOTOS_QUEUE, batch_size=1, maximum_concurrency=PHOTOS_MAX_CONCURRENCY)
 def process_photo_event(event):
     """The image function: photos arriving in S3, and re-crop / re-render requests from the API."""
     c = collaborators()

@@ -38,7 +38,7 @@ from PIL import Image
 
 from ..domain.photo_checks import ERROR, WARNING
 from . import faces as detector
-from .photo import _DECODE_ERRORS, _TRANSPOSE, PhotoRejected, _open_jpeg, _orientation, _oriented_size
+from .photo import DecodedPhoto, decode_photo
 
 # --------------------------------------------------------------------------------------------------------------------
 # The norm
@@ -200,14 +200,16 @@ def analyse(image: Image.Image, crop: dict | None = None) -> Analysis:
     return analysis
 
 
-def analyse_jpeg(data: bytes, crop: dict | None = None) -> Analysis:
+def analyse_jpeg(data: bytes, crop: dict | None = None, decoded: DecodedPhoto | None = None) -> Analysis:
     """Analyse an uploaded JPEG (the bytes ``normalize_photo`` takes). ``crop`` in pixels of the upright original.
 
-    Raises ``imaging.photo.PhotoRejected`` for a file ``normalize_photo`` would refuse before decoding (not a JPEG,
-    too large, unreadable).
+    ``decoded``: the upload already decoded by ``imaging.photo.decode_photo(data, DECODE_SIDE, ...)``, shared with
+    the ID photo (the image function decodes an upload once); decoded here otherwise. Raises
+    ``imaging.photo.PhotoRejected`` for a file ``normalize_photo`` would refuse before decoding (not a JPEG, too
+    large, unreadable).
     """
     start = time.perf_counter()
-    image, scale, size = _decode_upright(data)
+    image, scale, size = _decode_upright(data, decoded)
     analysis = _analyse(image, crop, scale, size)
     analysis.seconds = time.perf_counter() - start
     return analysis
@@ -217,26 +219,17 @@ def analyse_jpeg(data: bytes, crop: dict | None = None) -> Analysis:
 # Decoding
 # --------------------------------------------------------------------------------------------------------------------
 
-def _decode_upright(data: bytes) -> tuple[Image.Image, float, tuple[int, int]]:
+def _decode_upright(data: bytes, decoded: DecodedPhoto | None = None) -> tuple[Image.Image, float, tuple[int, int]]:
     """The photo upright, decoded at a reduced scale; the scale (original pixels per decoded pixel); original size.
 
-    The file checks, the EXIF orientation and its transpositions are imaging.photo's own, so that the coordinates are
-    exactly those in which normalize_photo reads a crop.
+    The file checks, the EXIF orientation and its transpositions are imaging.photo's own (``decode_photo``), so that
+    the coordinates are exactly those in which normalize_photo reads a crop. libjpeg scales by 1/2, 1/4 or 1/8 while
+    decoding, never below DECODE_SIDE on the longest side (the pixels Pillow's ``draft`` gave, byte for byte).
     """
-    im = _open_jpeg(data)  # size, JPEG by content, pixel cap: before any pixel is decoded
-    orientation = _orientation(im)
-    size = _oriented_size(im.size, orientation)
-    longest = max(im.size)
-    if longest > DECODE_SIDE:
-        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below the size asked for.
-        im.draft("RGB", tuple(max(1, side * DECODE_SIDE // longest) for side in im.size))
-    try:
-        im.load()
-        if orientation in _TRANSPOSE:
-            im = im.transpose(_TRANSPOSE[orientation])
-        upright = im.convert("RGB")
-    except _DECODE_ERRORS:
-        raise PhotoRejected("unreadable") from None
+    if decoded is None:
+        decoded = decode_photo(data, DECODE_SIDE)  # size, JPEG by content, pixel cap: before any pixel is decoded
+    upright = decoded.upright()
+    size = decoded.size
     return upright, size[0] / upright.size[0], size
 
 

@@ -61,30 +61,80 @@ def decode_resized(jpeg: bytes, size: tuple[int, int], shrink: int = 1, box: Box
     pyvips = _vips()
     try:
         # Sequential: decoded strip by strip as the resize consumes it, and only down to the box's last row.
-        # fail_on="truncated": a file cut short is refused, not completed with grey; recoverable corruption (libjpeg
-        # warnings) is decoded as Pillow would.
-        # From a source over the bytes, not jpegload_buffer: pyvips copies a buffer into a blob first (0.3 ms for a
-        # phone photo, 1 % of the pipeline), a memory source reads the bytes where they are.
-        source = pyvips.Source.new_from_memory(jpeg)
-        image = pyvips.Image.jpegload_source(source, shrink=shrink, access="sequential", fail_on="truncated")
-        if box is not None:
-            left, top = min(round(box.left), image.width - 1), min(round(box.top), image.height - 1)
-            width = max(1, min(round(box.width), image.width - left))
-            height = max(1, min(round(box.height), image.height - top))
-            image = image.crop(left, top, width, height)
-        mode = _MODES.get(image.bands)
-        if mode is None or image.format != "uchar":
-            raise DecodeFailed(f"unexpected JPEG layout: {image.bands} bands of {image.format}")
-        if image.width >= size[0] and image.height >= size[1]:
-            # Vertical pass first: on a sequential source it reads each decoded strip once, and the horizontal pass
-            # then has the output's rows only (measured: 1 % of the photo pipeline faster than vips_resize).
-            image = image.reducev(image.height / size[1], kernel="lanczos3")
-            image = image.reduceh(image.width / size[0], kernel="lanczos3")
-        else:  # enlarging (a card's photo smaller than its box): vips_resize also interpolates
-            image = image.resize(size[0] / image.width, vscale=size[1] / image.height, kernel="lanczos3")
-        if (image.width, image.height) != size:  # libvips rounds the reduced size; a mismatch would be our bug
-            raise RuntimeError(f"resized to {image.width} x {image.height} instead of {size[0]} x {size[1]}")
-        pixels = image.write_to_memory()
+        return _cut_and_resize(_load(pyvips, jpeg, shrink, "sequential"), size, box)
     except pyvips.Error as error:
         raise DecodeFailed(str(error).strip()) from None
+
+
+class Decoded(NamedTuple):
+    """A whole JPEG decoded at 1/``shrink``, kept in memory to be read several times (the photo assistant's copy and
+    the ID photo's crop come from one decode: ``imaging.photo.decode_photo``)."""
+    pixels: bytes
+    mode: str  # "L", "RGB" or "CMYK", as decode_resized gives
+    size: tuple[int, int]
+    shrink: int
+
+    def image(self) -> Image.Image:
+        """The pixels as a Pillow image, read in place (read-only: convert or copy it to draw on it)."""
+        return Image.frombuffer(self.mode, self.size, self.pixels, "raw", self.mode, 0, 1)
+
+
+def decode_whole(jpeg: bytes, shrink: int = 1) -> Decoded:
+    """Every pixel of ``jpeg`` at 1/``shrink``, in memory. The same pixels as Pillow's ``draft`` at that scale
+    (libjpeg-turbo's DCT scaling in both). Raises ``DecodeFailed`` for data that cannot be decoded."""
+    pyvips = _vips()
+    try:
+        image = _load(pyvips, jpeg, shrink, "sequential")
+        return Decoded(image.write_to_memory(), _mode(image), (image.width, image.height), shrink)
+    except pyvips.Error as error:
+        raise DecodeFailed(str(error).strip()) from None
+
+
+def resize_decoded(decoded: Decoded, size: tuple[int, int], box: Box | None = None) -> Image.Image:
+    """What ``decode_resized`` gives, from pixels already decoded (``box`` in their pixels): the same crop rounding
+    and Lanczos 3, so the same pixels when ``decoded`` has the scale decode_resized would have decoded at."""
+    pyvips = _vips()
+    bands = {"L": 1, "RGB": 3, "CMYK": 4}[decoded.mode]
+    try:
+        image = pyvips.Image.new_from_memory(decoded.pixels, decoded.size[0], decoded.size[1], bands, "uchar")
+        if decoded.mode == "CMYK":
+            image = image.copy(interpretation="cmyk")
+        return _cut_and_resize(image, size, box)
+    except pyvips.Error as error:
+        raise DecodeFailed(str(error).strip()) from None
+
+
+def _load(pyvips, jpeg: bytes, shrink: int, access: str):
+    # fail_on="truncated": a file cut short is refused, not completed with grey; recoverable corruption (libjpeg
+    # warnings) is decoded as Pillow would.
+    # From a source over the bytes, not jpegload_buffer: pyvips copies a buffer into a blob first (0.3 ms for a
+    # phone photo, 1 % of the pipeline), a memory source reads the bytes where they are.
+    source = pyvips.Source.new_from_memory(jpeg)
+    return pyvips.Image.jpegload_source(source, shrink=shrink, access=access, fail_on="truncated")
+
+
+def _mode(image) -> str:
+    mode = _MODES.get(image.bands)
+    if mode is None or image.format != "uchar":
+        raise DecodeFailed(f"unexpected JPEG layout: {image.bands} bands of {image.format}")
+    return mode
+
+
+def _cut_and_resize(image, size: tuple[int, int], box: Box | None) -> Image.Image:
+    if box is not None:
+        left, top = min(round(box.left), image.width - 1), min(round(box.top), image.height - 1)
+        width = max(1, min(round(box.width), image.width - left))
+        height = max(1, min(round(box.height), image.height - top))
+        image = image.crop(left, top, width, height)
+    mode = _mode(image)
+    if image.width >= size[0] and image.height >= size[1]:
+        # Vertical pass first: on a sequential source it reads each decoded strip once, and the horizontal pass
+        # then has the output's rows only (measured: 1 % of the photo pipeline faster than vips_resize).
+        image = image.reducev(image.height / size[1], kernel="lanczos3")
+        image = image.reduceh(image.width / size[0], kernel="lanczos3")
+    else:  # enlarging (a card's photo smaller than its box): vips_resize also interpolates
+        image = image.resize(size[0] / image.width, vscale=size[1] / image.height, kernel="lanczos3")
+    if (image.width, image.height) != size:  # libvips rounds the reduced size; a mismatch would be our bug
+        raise RuntimeError(f"resized to {image.width} x {image.height} instead of {size[0]} x {size[1]}")
+    pixels = image.write_to_memory()
     return Image.frombuffer(mode, size, pixels, "raw", mode, 0, 1)

@@ -18,6 +18,7 @@ from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldCard, HeldOfficial
 from ..domain.roles import PREFECTURE, Principal
 from ..errors import PortalError
+from ..store.repositories import CardRepository
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -92,13 +93,28 @@ def _check_status(status: str | None) -> None:
 
 # --- hand-over ----------------------------------------------------------------------------------------------------
 
+def card_ref(number: str) -> list:
+    """The card a URL names, for the route to read with the session (``api.routing.endpoint(read_ahead=...)``):
+    nothing for a number no card can have."""
+    if not number or len(number) > CARD_NUMBER_LENGTH:
+        return []
+    return [CardRepository().ref(number)]
+
+
 def hand_over(c: Collaborators, principal: Principal, number: str, mode: str,
-              representative: dict | None) -> RegisteredCard:
+              representative: dict | None, read_ahead: tuple = ()) -> RegisteredCard:
     """The préfecture hands one card over. One transaction: the card (« Remise », to whom, how), its official (no
     longer held by the order; the card is the one they hold) and its order (« Remise partielle » until its last
-    card, then « Remise à l'élu »). Two reads: the card, then its order (the card names it)."""
-    for _attempt in range(ATTEMPTS):
-        uow, card = _read_card(c, principal, number)
+    card, then « Remise à l'élu »). Two reads: the card, then its order (the card names it); the card comes read
+    with the session (``read_ahead``, from ``card_ref``) when the route could, so the request makes three calls:
+    session and card, order and commune, the transaction."""
+    for attempt in range(ATTEMPTS):
+        if attempt == 0 and read_ahead:
+            uow, card = c.unit_of_work(), read_ahead[0]
+            if card is None or card.card_number != number or not card.visible_to(principal):
+                raise not_found()
+        else:
+            uow, card = _read_card(c, principal, number)
         siren, order_id = card.order_id.split("-", 1)
         # The commune too, for the notification: nothing is read once the write is done (a failure there would
         # answer 503 for a hand-over recorded, that a retry could not finish).

@@ -98,15 +98,15 @@ def _make_photo(c: Collaborators, official: Official, commune: Commune | None, a
     in the same write). True if the photo was kept."""
     # cold start: imaging.photo (Pillow, numpy) costs about 110 ms to import (python -X importtime); the API
     # functions import this module through app.py and never decode a photo.
-    from ..imaging.photo import MAX_UPLOAD_BYTES, PhotoRejected, normalize_photo
+    from ..imaging.photo import MAX_UPLOAD_BYTES, PhotoRejected
 
     files = c.files
     try:
         if data is None:
             raise PhotoRejected("too_large_file", f"Le fichier dépasse la taille maximale de "
                                                   f"{MAX_UPLOAD_BYTES // (1024 * 1024)} Mo.")
-        crop, analysis = _frame_and_check(data, crop or None)
-        photo = normalize_photo(data, crop)
+        crop, analysis, decoded = _frame_and_check(data, crop or None)
+        photo = decoded.normalized(crop)
     except PhotoRejected as rejected:
         _reject(c, official, attempt, rejected.message, upload)
         return False
@@ -129,16 +129,18 @@ def _make_photo(c: Collaborators, official: Official, commune: Commune | None, a
     return True
 
 
-def _frame_and_check(data: bytes, crop: dict | None) -> tuple[dict, dict | None]:
-    """The crop to apply and the photo assistant's verdicts (checks and proposed framing). Should the assistant fail
+def _frame_and_check(data: bytes, crop: dict | None):
+    """The crop to apply, the photo assistant's verdicts (checks and proposed framing) and the upload decoded once
+    for both (``imaging.photo.decode_photo``: the ID photo is cut from the same pixels). Should the assistant fail
     on a photo, the photo is kept without verdicts, as long as the agent chose a crop."""
     # cold start: imaging.assistant (numpy, Pillow, the face detector) about 320 ms; the image function's alone.
-    from ..imaging.assistant import analyse_jpeg
-    from ..imaging.photo import PhotoRejected
+    from ..imaging.assistant import DECODE_SIDE, analyse_jpeg
+    from ..imaging.photo import PhotoRejected, decode_photo
 
     analysis = None
+    decoded = decode_photo(data, DECODE_SIDE, crop)  # the header checks first; PhotoRejected as normalize_photo
     try:
-        result = analyse_jpeg(data, crop)
+        result = analyse_jpeg(data, crop, decoded)
         analysis = {"checks": [c.as_dict() for c in result.checks], "proposed_crop": dict(result.proposed_crop)}
         crop = crop or dict(result.proposed_crop)
     except PhotoRejected:
@@ -147,7 +149,7 @@ def _frame_and_check(data: bytes, crop: dict | None) -> tuple[dict, dict | None]
         log.exception("photo assistant failed: photo kept without verdicts")
     if not crop:
         raise PhotoRejected("invalid_crop", "Choisissez le cadrage de la photo avant de l'envoyer.")
-    return crop, analysis
+    return crop, analysis, decoded
 
 
 def _reject(c: Collaborators, official: Official, attempt: str, reason: str, upload: PhotoUpload | None) -> None:

@@ -60,15 +60,22 @@ def revocation_key(account_id: str) -> str:
 
 def read_token(token: str) -> Token | None:
     """The stored token, if it exists and no revocation of its account came after it (one BatchGetItem)."""
+    return _read_token(token, [])[0]
+
+
+def _read_token(token: str, also: list[Wanted]) -> tuple[Token | None, list]:
+    """The stored token (as ``read_token``) and the items ``also`` names, read in the same BatchGetItem; nothing is
+    read for a malformed token."""
     account_id = token_account_id(token)
     if account_id is None:
-        return None
-    stored, mark = get_many([Wanted(Token, token_digest(token)), Wanted(Token, revocation_key(account_id))])
+        return None, [None] * len(also)
+    stored, mark, *found = get_many([Wanted(Token, token_digest(token)), Wanted(Token, revocation_key(account_id)),
+                                     *also])
     if stored is None or stored.account_id != account_id:
-        return None
+        return None, found
     if mark is not None and stored.created_at <= mark.created_at:
-        return None
-    return stored
+        return None, found
+    return stored, found
 
 
 def revoke_all(writes, account: Account) -> None:
@@ -127,7 +134,14 @@ def open_session(account: Account, forget_failures: bool = False) -> dict:
 
 
 def authenticate(token: str) -> Principal:
-    session = read_token(token)
+    return authenticate_reading(token, [])[0]
+
+
+def authenticate_reading(token: str, also: list[Wanted]) -> tuple[Principal, list]:
+    """The principal, and the items ``also`` names read in the session's own call (a route whose URL names the record
+    it works on saves a round trip: ``api.routing.endpoint(read_ahead=...)``). The items are handed over only once
+    the session is valid; whether the principal may see them is the use case's to decide."""
+    session, found = _read_token(token, also)
     now = clock.now()
     if session is None or session.kind != "session" or now >= session.expires_at or now >= session.idle_expires_at:
         raise unauthenticated()
@@ -142,7 +156,7 @@ def authenticate(token: str) -> Principal:
                 raise
             raise unauthenticated() from None  # logged out meanwhile
     return Principal(session.email, session.role, session.siren, session.department_code, session.token_hash,
-                     session.insee_code, session.account_id, session.commune_name)
+                     session.insee_code, session.account_id, session.commune_name), found
 
 
 def log_out(principal: Principal) -> None:

@@ -94,3 +94,44 @@ def test_ours_and_the_references_make_the_same_id_photo():
     for pipeline in (photo.ours, photo.vips, photo.naive):
         with Image.open(io.BytesIO(pipeline(source.getvalue(), crop))) as output:
             assert output.size == (413, 531) and "exif" not in output.info, pipeline.__name__
+
+
+def test_the_national_import_counts_the_write_units_of_its_batches():
+    from types import SimpleNamespace
+
+    from bench import national_import
+
+    counts = {"calls": {}, "items": 0, "table_units": 0, "index_units": 0, "other_units": 0}
+    count = national_import._count_writes(counts)
+    small = {"insee_code": {"S": "01053"}, "row_key": {"S": "a#rne_cm#"}, "generation": {"S": "rne_cm#x#3"}}
+    large = {"insee_code": {"S": "01053"}, "row_key": {"S": "b#rne_cm#"}, "commune_label": {"S": "é" * 600}}
+    count(model=SimpleNamespace(name="BatchWriteItem"),
+          params={"RequestItems": {"directory": [{"PutRequest": {"Item": small}}, {"PutRequest": {"Item": large}}]}})
+    count(model=SimpleNamespace(name="UpdateItem"), params={})
+    # 1 + 2 units for the items (the second is over 1 KB: 1,200 bytes of accented letters), 1 for the first's entry
+    # in the keys-only index (the second has no generation), 1 for the progress update.
+    assert counts == {"calls": {"BatchWriteItem": 1, "UpdateItem": 1}, "items": 2, "table_units": 3,
+                      "index_units": 1, "other_units": 1}
+
+
+def test_the_first_request_is_an_api_gateway_proxy_event_for_the_officials():
+    event = coldstart._officials_event("abc.def")
+    assert (event["httpMethod"], event["path"], event["requestContext"]["resourcePath"]) == ("GET", "/officials",
+                                                                                             "/officials")
+    assert event["headers"]["Authorization"] == "Bearer abc.def"
+    assert event["multiValueHeaders"]["Authorization"] == ["Bearer abc.def"]
+
+
+def test_a_run_without_the_national_import_still_writes_the_docs_with_its_kept_figures(tmp_path, monkeypatch):
+    kept = tmp_path / "national.json"
+    monkeypatch.setattr(run, "NATIONAL_KEPT", kept)
+    assert run.kept_national() is None
+    figures = {"rows": 511000, "file_mb": 69.6, "seconds": 1800.0, "rows_per_second": 284, "cpu_seconds": 150.0,
+               "peak_rss_mib": 70.0, "dynamodb_calls": {"BatchWriteItem": 20440}, "write_units": 1022000}
+    kept.write_text(__import__("json").dumps({"rne_cm": figures, "rne_maires": {**figures, "rows": 34826},
+                                              "measured_at": "2026-12-07 17:40 UTC"}))
+    lines = dict(run.information({}))
+    assert "20,440 BatchWriteItem" in lines["national import, rne_cm (511,000 rows, 70 MB)"]
+    assert "2026-12-07 17:40 UTC" in lines["national import, rne_maires (34,826 rows, 70 MB)"]
+    assert set(run.SECTIONS) - set(run.SLOW_SECTIONS) == {"photo", "previews", "coldstart", "journey", "import",
+                                                          "overhead", "upload"}

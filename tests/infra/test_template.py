@@ -231,10 +231,11 @@ def test_object_creations_under_each_prefix_reach_the_handler_the_code_expects(t
     }]
     policy_id = next(name for name, r in template["Resources"].items() if r is policy)
     assert policy_id in bucket["DependsOn"]
-    # The queue feeds the handler, one message at a time.
+    # The queue feeds the handler, one message at a time (and a bounded number of functions at once: below).
     function = template["Resources"][stage.function(handler).logical_id]["Properties"]
     assert function["Handler"] == f"chalicelib.events.uploads.{handler}"
-    events = [e["Properties"] for e in function["Events"].values() if e["Type"] == "SQS"]
+    events = [{k: v for k, v in e["Properties"].items() if k != "ScalingConfig"}
+              for e in function["Events"].values() if e["Type"] == "SQS"]
     assert events == [{"Queue": {"Fn::Sub": f"${{{queue_id}.Arn}}"}, "BatchSize": 1,
                        "MaximumBatchingWindowInSeconds": 0}]
 
@@ -318,7 +319,8 @@ def test_errors_and_dead_letters_raise_alarms(template, stage):
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
     topics = resources_of_type(template, "AWS::SNS::Topic")
     assert all(a["Properties"]["AlarmActions"][0]["Ref"] in topics for a in alarms)
-    watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])) for a in alarms}
+    watched = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])) for a in alarms
+               if "MetricName" in a["Properties"]}
     for function in stage.functions:
         assert ("Errors", json.dumps([{"Name": "FunctionName", "Value": {"Ref": function.logical_id}}])) in watched
     for name, queue in resources_of_type(template, "AWS::SQS::Queue").items():
@@ -326,6 +328,47 @@ def test_errors_and_dead_letters_raise_alarms(template, stage):
             dead_letters = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
             dimensions = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters, "QueueName"]}}]
             assert ("ApproximateNumberOfMessagesVisible", json.dumps(dimensions)) in watched
+
+
+def test_the_waves_first_limits_raise_alarms(template, stage):
+    """What throttles or waits first in the post-election wave (docs/performance.md, capacity): a table refusing
+    requests, a queue whose messages wait (the photos: two minutes), a function close to its timeout (the national
+    import's 15 minutes)."""
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    simple = {(a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])): a["Properties"]
+              for a in alarms if "MetricName" in a["Properties"]}
+    for function in stage.functions:
+        duration = simple[("Duration", json.dumps([{"Name": "FunctionName", "Value": {"Ref": function.logical_id}}]))]
+        assert (duration["Statistic"], duration["Threshold"]) == ("Maximum", int(0.8 * function.timeout * 1000))
+    photos_queue, _ = queue_by_name(template, queues.PHOTOS_QUEUE)
+    age = simple[("ApproximateAgeOfOldestMessage",
+                  json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": [photos_queue, "QueueName"]}}]))]
+    assert (age["Statistic"], age["Threshold"]) == ("Maximum", 120)
+    for queue_id, queue in resources_of_type(template, "AWS::SQS::Queue").items():
+        if "RedrivePolicy" in queue["Properties"]:  # every queue a function consumes
+            assert ("ApproximateAgeOfOldestMessage",
+                    json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}])) in simple
+    throttled = {}
+    for alarm in alarms:
+        metrics = alarm["Properties"].get("Metrics") or []
+        names = {m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m}
+        if names == {"ReadThrottleEvents", "WriteThrottleEvents"}:
+            tables = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for m in metrics if "MetricStat" in m}
+            assert len(tables) == 1 and alarm["Properties"]["Threshold"] == 1
+            throttled[tables.pop()] = [m for m in metrics if m.get("ReturnData")]
+    tables = resources_of_type(template, "AWS::DynamoDB::Table")
+    assert set(throttled) == set(tables) and all(len(returned) == 1 for returned in throttled.values())
+
+
+def test_the_queues_drive_a_bounded_number_of_functions(template, stage):
+    """Past its maximum concurrency a queue keeps its messages (no throttling, no dead letters): a burst of photos
+    cannot take the account's concurrency from the API."""
+    limits = {}
+    for name in ("process_photo_event", "import_reference_file"):
+        function = template["Resources"][stage.function(name).logical_id]["Properties"]
+        (event,) = [e["Properties"] for e in function["Events"].values() if e["Type"] == "SQS"]
+        limits[name] = (event["BatchSize"], event["ScalingConfig"]["MaximumConcurrency"])
+    assert limits == {"process_photo_event": (1, 10), "import_reference_file": (1, 2)}
 
 
 # --- stages -------------------------------------------------------------------------------------------------------

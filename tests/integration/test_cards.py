@@ -300,3 +300,25 @@ def test_a_wrong_move_is_undone_by_the_same_role_within_minutes_where_nothing_de
     assert found.status_code == 200 and found.json_body["status"] == "remise"
     assert client.http.get(f"/officials/{official}", headers=auth(world["agent"])).json_body["card"]["status"] == \
         "remise"
+
+
+def test_a_hand_over_reads_the_card_with_the_session_three_calls_in_all(client, world):
+    from tests.dynamodb_calls import count_dynamodb_calls
+
+    order = delivered(client, world, world["ids"][:2])
+    first, second = (c["card_number"] for c in order["cards"])
+    # Another département's préfecture: the card read with its session is not shown, nor moved.
+    with count_dynamodb_calls() as calls:
+        other = post_json(client, f"/admin/cards/{first}/hand-over", {"mode": "titulaire"}, world["savoie"])
+    assert (other.status_code, other.json_body["code"], calls) == (404, "not_found", ["BatchGetItem"])
+    with count_dynamodb_calls() as calls:
+        handed = post_json(client, f"/admin/cards/{first}/hand-over", {"mode": "titulaire"}, world["ain"])
+    assert handed.status_code == 200 and handed.json_body["status"] == "remise", handed.json_body
+    # The session with the card; the order with its commune; the one transaction.
+    assert calls == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"], calls
+    # The last card closes the order (its notification needs no read after the write).
+    with count_dynamodb_calls() as calls:
+        last = post_json(client, f"/admin/cards/{second}/hand-over", {"mode": "titulaire"}, world["ain"])
+    assert last.status_code == 200 and len(calls) == 3, calls
+    closed = client.http.get(f"/admin/orders/{order['id']}", headers=auth(world["ain"])).json_body
+    assert closed["status"] == "remise"

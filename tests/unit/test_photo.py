@@ -301,3 +301,64 @@ def test_every_rejection_has_a_french_message():
         assert rejected.code == code and rejected.message == message
         assert message[0].isupper() and message.endswith(".")
     assert PhotoRejected("not_jpeg").message == "Le fichier n'est pas une image JPEG."
+
+
+# --- one decode shared by the photo assistant and the ID photo (photo.decode_photo) --------------------------------
+
+def draft_decode_upright(data: bytes, min_side: int) -> Image.Image:
+    """What the photo assistant decoded before the shared decode: Pillow's draft, then EXIF orientation."""
+    im = Image.open(io.BytesIO(data))
+    longest = max(im.size)
+    if longest > min_side:
+        im.draft("RGB", tuple(max(1, side * min_side // longest) for side in im.size))
+    return ImageOps.exif_transpose(im).convert("RGB")
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+@pytest.mark.parametrize("size", [(700, 900), (3500, 4500), (3199, 2400)], ids=["full-scale", "1/2", "edge"])
+def test_the_shared_decode_gives_the_assistant_the_pixels_of_a_draft_decode(orientation, size):
+    data = corpus.oriented_pattern_jpeg(orientation, size)
+    decoded = photo.decode_photo(data, 1600)
+    expected = draft_decode_upright(data, 1600)
+    assert decoded.size == size  # the upright size, in which crops are drawn
+    assert decoded.upright().size == expected.size
+    assert ImageChops.difference(decoded.upright(), expected).getbbox() is None
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("size", [(700, 900), (3500, 4500)], ids=["full-scale", "1/2"])
+def test_the_id_photo_cut_from_the_shared_decode_is_normalize_photos_own(orientation, size):
+    data = corpus.oriented_pattern_jpeg(orientation, size)
+    width = size[0] * 2 // 3
+    crop = {"x": size[0] // 9, "y": size[1] // 7, "width": width, "height": round(width * 45 / 35)}
+    decoded = photo.decode_photo(data, 1600, crop)
+    assert decoded.normalized(crop) == normalize_photo(data, crop)
+
+
+def test_a_crop_finer_than_the_shared_decode_is_decoded_again_and_bad_crops_are_refused_alike():
+    data = corpus.jpeg_bytes(corpus.pattern((3500, 4500)))
+    decoded = photo.decode_photo(data, 400)  # no crop known: decoded at 1/8 for the assistant
+    small = {"x": 100, "y": 100, "width": 1050, "height": 1350}  # needs every pixel (factor 1)
+    assert decoded.normalized(small) == normalize_photo(data, small)
+    for crop, code in (({"x": 0, "y": 0, "width": 100, "height": 300}, "invalid_crop"),
+                       ({"x": 3000, "y": 0, "width": 1050, "height": 1350}, "crop_outside_image"),
+                       ({"x": 0, "y": 0, "width": "a", "height": 1}, "invalid_crop")):
+        with pytest.raises(PhotoRejected) as refused:
+            decoded.normalized(crop)
+        assert refused.value.code == code == rejection(data, crop).code
+
+
+@pytest.mark.parametrize("make", [corpus.cmyk_jpeg, corpus.grayscale_jpeg])
+def test_the_shared_decode_of_cmyk_and_grey_photos(make):
+    data = make(PATTERN_SIZE)
+    decoded = photo.decode_photo(data, 1600, corpus.full_crop(PATTERN_SIZE))
+    assert decoded.upright().mode == "RGB"
+    assert decoded.normalized(corpus.full_crop(PATTERN_SIZE)) == normalize_photo(data, corpus.full_crop(PATTERN_SIZE))
+
+
+@pytest.mark.parametrize("make,code", [(corpus.png_named_jpg, "not_jpeg"), (corpus.truncated_jpeg, "unreadable"),
+                                       (corpus.empty, "empty_file")])
+def test_the_shared_decode_refuses_what_normalize_photo_refuses(make, code):
+    with pytest.raises(PhotoRejected) as refused:
+        photo.decode_photo(make(), 1600)
+    assert refused.value.code == code
