@@ -3,6 +3,7 @@ the registry search of the préfecture and the card maker (docs/cards.md)."""
 from chalice import Blueprint
 
 from ..services import cards as service, documents
+from ..store.repositories import CardRepository
 from ..wiring import collaborators
 from . import schemas as s, views
 from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
@@ -68,7 +69,7 @@ def admin_get_card(call, number):
 @endpoint(cards, "/admin/cards/{number}/hand-over", "POST", roles={PREFECTURE},
           summary="Remettre une carte : au titulaire en personne, ou à un représentant de la mairie",
           request=s.HAND_OVER, response=s.CARD, errors={**MOVE_ERRORS, 400: ["invalid_request"]},
-          read_ahead=lambda number: service.card_ref(number))
+          read_ahead=lambda number: [CardRepository().ref(number)] if service.may_be_card_number(number) else [])
 def hand_over(call, number):
     b = call.body
     return _card(call, service.hand_over(collaborators(), call.principal, number, b["mode"],

@@ -18,7 +18,6 @@ from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldCard, HeldOfficial
 from ..domain.roles import PREFECTURE, Principal
 from ..errors import PortalError
-from ..store.repositories import CardRepository
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -93,12 +92,10 @@ def _check_status(status: str | None) -> None:
 
 # --- hand-over ----------------------------------------------------------------------------------------------------
 
-def card_ref(number: str) -> list:
-    """The card a URL names, for the route to read with the session (``api.routing.endpoint(read_ahead=...)``):
-    nothing for a number no card can have."""
-    if not number or len(number) > CARD_NUMBER_LENGTH:
-        return []
-    return [CardRepository().ref(number)]
+def may_be_card_number(number: str) -> bool:
+    """Whether a URL's number is worth reading with the session (``api.routing.endpoint(read_ahead=...)``): no read
+    for a number no card can have."""
+    return bool(number) and len(number) <= CARD_NUMBER_LENGTH
 
 
 def hand_over(c: Collaborators, principal: Principal, number: str, mode: str,
@@ -106,7 +103,7 @@ def hand_over(c: Collaborators, principal: Principal, number: str, mode: str,
     """The préfecture hands one card over. One transaction: the card (« Remise », to whom, how), its official (no
     longer held by the order; the card is the one they hold) and its order (« Remise partielle » until its last
     card, then « Remise à l'élu »). Two reads: the card, then its order (the card names it); the card comes read
-    with the session (``read_ahead``, from ``card_ref``) when the route could, so the request makes three calls:
+    with the session (``read_ahead``, from ``may_be_card_number``) when the route could, so the request makes three calls:
     session and card, order and commune, the transaction."""
     for attempt in range(ATTEMPTS):
         if attempt == 0 and read_ahead:
