@@ -7,7 +7,7 @@ import { openSpace, showLoadError } from "../espace.js";
 import { personName, sleep } from "../commandes.js";
 import { Framing, FramingError, MIN_CROP } from "../recadrage.js";
 import {
-  $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFieldError, showFormError, whileBusy,
+  $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
 
 const STEPS = ["Choisir l'élu", "Fonction de l'élu", "Photo de l'élu"];
