@@ -7,9 +7,14 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
 SITE_DEPS := site/vendor/.installed
-# The site's pages, rendered from site-src/ by scripts/build_site.py (not committed).
-SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html)
-SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html))
+# The site's pages, rendered from site-src/ by scripts/build_site.py, with the DSFR bundle (only what the pages and
+# scripts use), site/js/constants.js (from chalicelib/domain/), robots.txt and sitemap.xml (none committed).
+SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html) \
+	$(filter-out site/js/constants.js,$(wildcard site/js/*.js site/js/pages/*.js)) $(wildcard site/css/*.css) \
+	$(wildcard chalicelib/domain/*.py) chalicelib/services/officials.py chalicelib/services/declarations.py \
+	chalicelib/services/cards.py chalicelib/imaging/photo.py
+SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html)) \
+	site/bundle/dsfr.css site/bundle/dsfr.js site/js/constants.js site/robots.txt site/sitemap.xml
 
 .PHONY: run test browser package bench security faces site clean
 
@@ -32,7 +37,7 @@ $(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
 	touch $@
 
 # All the pages at once (a grouped target: one run of the script, also when only one page is missing).
-$(SITE_PAGES) &: $(INSTALLED) $(SITE_SOURCES) scripts/build_site.py
+$(SITE_PAGES) &: $(INSTALLED) $(SITE_DEPS) $(SITE_SOURCES) scripts/build_site.py
 	$(PY) scripts/build_site.py
 
 ## site: the site's pages (site/*.html) from site-src/.
