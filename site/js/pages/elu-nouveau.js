@@ -2,16 +2,18 @@
 // (POST /officials), 3. « Ajouter » their photo: « Parcourir », framing, « Terminer » (POST photo-uploads, the file
 // straight to the storage, then GET /officials/{id} until the photo is ready or refused).
 // With ?elu=<id> (from the list « ELUS »): step 3 only, to add or change the photo of a registered official.
+// The step is in the address (history.pushState): step 2 is ?choix=<directory id>, step 3 ?elu=<official id> (the
+// official is registered then: Back leads to the list of step 1), so that Back and a reload keep the person there.
 import { api, uploadFile } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { personName, sleep } from "../commandes.js";
+import { MAX_PHOTO_BYTES as MAX_BYTES } from "../constants.js";
 import { Framing, FramingError, MIN_CROP } from "../recadrage.js";
 import {
   $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
 
 const STEPS = ["Choisir l'élu", "Fonction de l'élu", "Photo de l'élu"];
-const MAX_BYTES = 10 * 1024 * 1024;
 // The image function's own words (chalicelib/imaging/photo.py: a test keeps them identical), said here before any
 // upload, so that a file the service would refuse never leaves the computer.
 const REFUSALS = {
@@ -127,6 +129,7 @@ onSubmit(searchForm, () => {
     return;
   }
   chosen = entries.get(checked.value);
+  history.pushState({ step: 2 }, "", `elu-nouveau.html?choix=${encodeURIComponent(chosen.id)}`);
   showFunctions();
   showStep(2);
 });
@@ -144,7 +147,41 @@ function showFunctions() {
       el("label", { class: "fr-label", for: `fonction-${index}`, text: choice.label })))));
 }
 
-$("#bouton-precedent").addEventListener("click", () => showStep(1));
+$("#bouton-precedent").addEventListener("click", () => {
+  if (history.state?.step === 2) {
+    history.back(); // as the browser's Back: the list as it was
+    return;
+  }
+  history.replaceState({ step: 1 }, "", "elu-nouveau.html");
+  showStep(1);
+});
+
+/** The directory entry the address names at step 2 (?choix=), found in the last search or in the commune's list. */
+async function chosenFromAddress(id) {
+  if (!entries.has(id)) {
+    const page = await api.get("/directory?q=");
+    for (const entry of page.items) entries.set(entry.id, entry);
+  }
+  const entry = entries.get(id);
+  return entry && !entry.registered && entry.eligible_functions.length ? entry : null;
+}
+
+/** After Back or Forward: the step the address names. */
+window.addEventListener("popstate", async () => {
+  const params = new URLSearchParams(location.search);
+  if (params.get("elu")) {
+    location.reload(); // the photo step of a registered official opens as from the list « ELUS »
+    return;
+  }
+  const id = params.get("choix");
+  chosen = id ? await chosenFromAddress(id).catch(() => null) : null;
+  if (chosen) {
+    showFunctions();
+    showStep(2);
+  } else {
+    showStep(1);
+  }
+});
 
 onSubmit(functionForm, async () => {
   clearErrors(functionForm);
@@ -504,6 +541,16 @@ async function start() {
   const query = new URLSearchParams(location.search).get("q"); // from the declaration page: the person is listed
   if (query) searchField.value = query;
   await search();
+  const choice = new URLSearchParams(location.search).get("choix"); // a reload at step 2
+  if (choice) {
+    chosen = await chosenFromAddress(choice).catch(() => null);
+    if (chosen) {
+      showFunctions();
+      showStep(2, { focus: false });
+    } else {
+      history.replaceState({ step: 1 }, "", "elu-nouveau.html");
+    }
+  }
 }
 
 openSpace(["commune"]).then(start, showLoadError);

@@ -17,6 +17,26 @@ function checkLocally(values) {
   return true;
 }
 
+/** The form, or « Inscription enregistrée » with what the API answered (kept in the history's state). */
+function showStep(state, { focus = true } = {}) {
+  const sent = state?.step === "envoyee" && state.result;
+  if (sent) {
+    for (const node of document.querySelectorAll("[data-result]")) {
+      node.textContent = state.result[node.dataset.result] ?? "";
+    }
+  }
+  document.getElementById("etape-formulaire").hidden = Boolean(sent);
+  document.getElementById("etape-envoyee").hidden = !sent;
+  document.title = `${sent ? "Inscription enregistrée" : "Inscription au service"} — Cartes d'identité des élus`;
+  if (focus) document.getElementById("titre-page").focus();
+}
+
+window.addEventListener("popstate", (event) => showStep(event.state));
+if (new URLSearchParams(location.search).get("etape") === "envoyee") {
+  if (history.state?.result) showStep(history.state, { focus: false });
+  else history.replaceState(null, "", "inscription.html"); // an address without its answer: the form
+}
+
 onSubmit(form, async () => {
   clearErrors(form);
   if (!checkRequired(form)) return;
@@ -31,13 +51,9 @@ onSubmit(form, async () => {
         first_name: values.first_name,
         email: values.email,
       }, { auth: false });
-      for (const node of document.querySelectorAll("[data-result]")) {
-        node.textContent = result[node.dataset.result] ?? "";
-      }
-      document.getElementById("etape-formulaire").hidden = true;
-      document.getElementById("etape-envoyee").hidden = false;
-      document.title = "Inscription enregistrée — Cartes d'identité des élus";
-      document.getElementById("titre-page").focus();
+      // The step is in the address and the history (Back shows the form again; a reload keeps this page).
+      history.pushState({ step: "envoyee", result }, "", "inscription.html?etape=envoyee");
+      showStep(history.state);
     } catch (error) {
       showFormError(form, error, {
         title: "L'inscription n'a pas abouti",
