@@ -77,7 +77,7 @@ def render_all(source_dir: Path = SOURCE_DIR) -> dict[str, str]:
 def constants() -> dict:
     """What the scripts show that the Python decides: statuses and their labels, function labels, upload limits."""
     from chalicelib.domain import cards, functions, officials, orders
-    from chalicelib.imaging import photo
+    from chalicelib.imaging import card, photo
     from chalicelib.services import cards as card_service, declarations, officials as official_service
 
     dead_ends = (orders.REJETEE, orders.ANNULEE)  # listed last, after the lifecycle's straight line
@@ -94,6 +94,7 @@ def constants() -> dict:
         "MAX_PROOF_BYTES": declarations.MAX_PROOF_BYTES,
         "MAX_RECEIPT_BYTES": card_service.MAX_RECEIPT_BYTES,
         "PHOTO_SIZE": {"width": photo.OUTPUT_SIZE[0], "height": photo.OUTPUT_SIZE[1]},
+        "CARD_PREVIEW_SIZE": {"width": card.PREVIEW_SIZE[0], "height": card.PREVIEW_SIZE[1]},
         "PHOTO_ASPECT_TOLERANCE": photo.ASPECT_TOLERANCE,
     }
 

@@ -2,7 +2,7 @@
  * What the pages about card orders share, for the town hall and the back office: the status badge, the role names of
  * the history, the delivery address, the cards' and the history's table rows.
  */
-import { ORDER_STATUSES } from "./constants.js";
+import { CARD_PREVIEW_SIZE, ORDER_STATUSES } from "./constants.js";
 import { el, formatDateTime } from "./ui.js";
 
 /** The statuses in their order of the lifecycle, with the labels the API gives (status_label): chalicelib/domain/
@@ -75,9 +75,11 @@ export function alertsBlock(order, { heading = "h2" } = {}) {
 }
 
 /** A picture that opens in full size in a new window (card previews and final cards are wide). */
+/** A card preview, as a link to it at full size; its box is reserved (width, height) while it loads, lazily. */
 export function pictureLink(url, alt, className = "app-thumb") {
   return el("a", { href: url, target: "_blank", rel: "noopener", title: `${alt} — agrandir dans une nouvelle fenêtre`,
-    class: "app-picture-link" }, el("img", { loading: "lazy", decoding: "async", src: url, alt, class: className }));
+    class: "app-picture-link" }, el("img", { loading: "lazy", decoding: "async",
+    width: CARD_PREVIEW_SIZE.width, height: CARD_PREVIEW_SIZE.height, src: url, alt, class: className }));
 }
 
 /** Rows of the history table: status, date, who, reason. */

@@ -161,3 +161,90 @@ def test_robots_and_sitemap_name_the_public_pages(stack):
     assert {loc.rsplit("/", 1)[1] for loc in listed} == {"", "inscription.html", "connexion.html", *FOOTER_PAGES}
     for loc in listed:  # each one is a page the site serves (the build's address, the stack's port may differ)
         assert requests.get(site + "/" + loc.rsplit("/", 1)[1], timeout=10).status_code == 200, loc
+
+
+TAB_WALK = """() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return null;
+    const text = (node) => (node ? node.textContent.replace(/\\s+/g, ' ').trim() : '');
+    const labelled = (e.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean)
+        .map((id) => text(document.getElementById(id))).join(' ');
+    const label = e.id ? text(document.querySelector(`label[for="${CSS.escape(e.id)}"]`)) : '';
+    const name = (e.getAttribute('aria-label') || labelled || label || text(e) || e.getAttribute('title')
+        || e.querySelector('img')?.alt || '').trim();
+    const rect = e.getBoundingClientRect();
+    const style = getComputedStyle(e);
+    // The DSFR draws some rings on a pseudo-element (a link that enlarges to its card or brand block: ::before).
+    const drawn = (css) => (parseFloat(css.outlineWidth) > 0 && css.outlineStyle !== 'none') || css.boxShadow !== 'none';
+    const ring = drawn(style) || drawn(getComputedStyle(e, '::before')) || drawn(getComputedStyle(e, '::after'));
+    const path = [];
+    for (let n = e; n && n !== document.body; n = n.parentElement) path.unshift(n.tagName + (n.id ? '#' + n.id : ''));
+    return {tag: e.tagName, id: e.id, name, visible: rect.width > 0 && rect.height > 0, ring,
+            key: path.join('>') + '|' + name};
+}"""
+
+
+def tab_walk(page, limit: int = 200) -> list[dict]:
+    """What the Tab key reaches, in order, from the top of the page until it comes back round."""
+    # Tab goes on from the last focused place: a focused element put first in the page, then removed, starts it over.
+    page.evaluate("""() => { const start = document.createElement('span'); start.tabIndex = -1;
+        document.body.prepend(start); start.focus(); start.remove(); window.scrollTo(0, 0); }""")
+    reached, seen = [], set()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(TAB_WALK)
+        if focused is None or focused["key"] in seen:
+            break
+        seen.add(focused["key"])
+        reached.append(focused)
+    return reached
+
+
+def keyboard_problems(page, where: str) -> list[str]:
+    problems = []
+    positive = page.evaluate("() => [...document.querySelectorAll('[tabindex]')].filter((e) => e.tabIndex > 0).length")
+    if positive:
+        problems.append(f"{where}: {positive} element(s) with a positive tabindex (the order is the page's)")
+    reached = tab_walk(page)
+    if not reached or reached[0]["name"] != "Contenu":
+        problems.append(f"{where}: the first stop of Tab is not the skip link « Contenu »: {reached[:1]}")
+    for stop in reached:
+        if not stop["name"]:
+            problems.append(f"{where}: {stop['tag']}#{stop['id']} takes the focus without a name")
+        if not stop["visible"]:
+            problems.append(f"{where}: {stop['tag']}#{stop['id']} « {stop['name']} » takes the focus but is not shown")
+        if not stop["ring"]:
+            problems.append(f"{where}: {stop['tag']}#{stop['id']} « {stop['name']} » shows no focus ring")
+    footer = [stop["name"] for stop in reached if stop["name"].startswith(tuple(FOOTER_PAGES.values()))]
+    if len(footer) != len(FOOTER_PAGES):
+        problems.append(f"{where}: the footer's five links are not all reached by Tab: {footer} "
+                        f"({len(reached)} stops, the last ones: {[stop['key'] for stop in reached[-3:]]})")
+    return problems
+
+
+def test_the_keyboard_reaches_every_control_of_the_guide_with_a_name_and_a_visible_focus(browser, stack, signed_in):  # noqa: F811
+    """The keyboard-only walk: on the pages of the guide, Tab starts at the skip link, reaches every control in the
+    page's order, each with a name and a visible focus ring, down to the footer's links."""
+    context = browser.new_context(base_url=stack.state["site_url"], locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    for path in ["index.html", "connexion.html", "inscription.html", "mot-de-passe-oublie.html", "aide.html"]:
+        page.goto("/" + path)
+        settle(page)
+        problems += keyboard_problems(page, path)
+    context.close()
+    context = browser.new_context(base_url=stack.state["site_url"], locale="fr-FR", viewport={"width": 1280, "height": 900})
+    context.add_init_script(f"sessionStorage.setItem('carteselus.session', "
+                            f"{json.dumps(json.dumps(signed_in['sessions']['commune']))});")
+    page = context.new_page()
+    for path in ["tableau-de-bord.html", "elus.html", "elu-nouveau.html", "demandes.html", "cartes.html"]:
+        page.goto("/" + path)
+        settle(page)
+        problems += keyboard_problems(page, path)
+    page.goto("/demande-nouvelle.html")
+    settle(page)
+    page.get_by_role("button", name="Créer").click()
+    page.get_by_text("Étape 1 sur 3").wait_for()
+    problems += keyboard_problems(page, "demande-nouvelle.html (étape 1)")
+    context.close()
+    assert not problems, "\n".join(problems)

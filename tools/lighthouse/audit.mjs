@@ -47,6 +47,10 @@ try {
         best_practices: score("best-practices"), seo: score("seo") },
       transferred_bytes: lhr.audits["total-byte-weight"].numericValue,
       requests: lhr.audits["network-requests"].details?.items?.length ?? null,
+      largest: (lhr.audits["network-requests"].details?.items ?? [])
+        .map((request) => ({ path: new URL(request.url).pathname, type: request.resourceType,
+          transferred_bytes: request.transferSize }))
+        .sort((a, b) => b.transferred_bytes - a.transferred_bytes).slice(0, 8),
       metrics: {
         first_contentful_paint_ms: Math.round(lhr.audits["first-contentful-paint"].numericValue),
         largest_contentful_paint_ms: Math.round(lhr.audits["largest-contentful-paint"].numericValue),

@@ -205,8 +205,8 @@ onSubmit(officialsForm, async () => {
         order = await api.post("/orders", { cards });
         showPreviews();
       }
-      goToStep(2, { replace: true }); // the draft now exists: its step 1 is in the address too
-      history.replaceState({ step: 2 }, "", stepUrl(2));
+      history.replaceState({ step: 1 }, "", stepUrl(1)); // the draft exists now: step 1's address names it too
+      goToStep(2);
     } catch (error) {
       if (ROW_ERRORS.includes(error.code)) showRowErrors(error);
       else showFormError(officialsForm, error, { title: "La demande n'a pas été créée" });

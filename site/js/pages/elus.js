@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { personName, pictureLink, sleep } from "../commandes.js";
+import { PHOTO_SIZE } from "../constants.js";
 import { declarationBadge, declarationReason, declaredBadge } from "../declarations.js";
 import { $, el, hideAlert, showAlert } from "../ui.js";
 
@@ -59,8 +60,8 @@ function photoCell(official) {
   }
   if (photo.ready && photo.url) {
     // loading before src: the browser fetches the photos as they come near the screen, not all at once
-    cell.prepend(el("img", { loading: "lazy", decoding: "async", src: photo.url,
-      alt: `Photo d'identité de ${personName(official)}`, class: "app-id-photo app-id-photo--sm fr-mb-1w" }));
+    cell.prepend(el("img", { loading: "lazy", decoding: "async", width: PHOTO_SIZE.width, height: PHOTO_SIZE.height,
+      src: photo.url, alt: `Photo d'identité de ${personName(official)}`, class: "app-id-photo app-id-photo--sm fr-mb-1w" }));
   }
   return cell;
 }
