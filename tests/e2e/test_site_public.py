@@ -177,10 +177,8 @@ TAB_WALK = """() => {
     // The DSFR draws some rings on a pseudo-element (a link that enlarges to its card or brand block: ::before).
     const drawn = (css) => (parseFloat(css.outlineWidth) > 0 && css.outlineStyle !== 'none') || css.boxShadow !== 'none';
     const ring = drawn(style) || drawn(getComputedStyle(e, '::before')) || drawn(getComputedStyle(e, '::after'));
-    const path = [];
-    for (let n = e; n && n !== document.body; n = n.parentElement) path.unshift(n.tagName + (n.id ? '#' + n.id : ''));
-    return {tag: e.tagName, id: e.id, name, visible: rect.width > 0 && rect.height > 0, ring,
-            key: path.join('>') + '|' + name};
+    if (!e.dataset.tabWalk) e.dataset.tabWalk = String((window.tabWalkCount = (window.tabWalkCount || 0) + 1));
+    return {tag: e.tagName, id: e.id, name, visible: rect.width > 0 && rect.height > 0, ring, key: e.dataset.tabWalk};
 }"""
 
 
@@ -218,7 +216,7 @@ def keyboard_problems(page, where: str) -> list[str]:
     footer = [stop["name"] for stop in reached if stop["name"].startswith(tuple(FOOTER_PAGES.values()))]
     if len(footer) != len(FOOTER_PAGES):
         problems.append(f"{where}: the footer's five links are not all reached by Tab: {footer} "
-                        f"({len(reached)} stops, the last ones: {[stop['key'] for stop in reached[-3:]]})")
+                        f"({len(reached)} stops, the last ones: {[stop['name'] for stop in reached[-3:]]})")
     return problems
 
 

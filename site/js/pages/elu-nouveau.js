@@ -46,6 +46,7 @@ let official = null; // the official once registered
 let framing = null;
 let searchTimer = null;
 let searchNumber = 0;
+let openedForOfficial = false; // opened with ?elu=: the photo step only
 
 // --- the stepper ---------------------------------------------------------------------------------------------------
 
@@ -169,8 +170,10 @@ async function chosenFromAddress(id) {
 /** After Back or Forward: the step the address names. */
 window.addEventListener("popstate", async () => {
   const params = new URLSearchParams(location.search);
-  if (params.get("elu")) {
-    location.reload(); // the photo step of a registered official opens as from the list « ELUS »
+  if (params.get("elu") || openedForOfficial) {
+    // The photo step of a registered official opens as from the list « ELUS »; a page opened that way has no steps
+    // 1 and 2 drawn: the address is opened anew.
+    location.reload();
     return;
   }
   const id = params.get("choix");
@@ -520,6 +523,7 @@ $("#bouton-changer").addEventListener("click", () => {
 async function start() {
   const id = new URLSearchParams(location.search).get("elu");
   if (id) {
+    openedForOfficial = true;
     try {
       official = await api.get(`/officials/${encodeURIComponent(id)}`);
     } catch (error) {
