@@ -146,6 +146,10 @@ def test_the_constants_the_scripts_show_are_the_pythons(built, tmp_path):
     assert {code for code, _ in values["REPLACEMENT_REASONS"]} == set(cards.REPLACES_VALID_CARD)
     assert values["FUNCTION_LABELS"]["adjoint"]["F"] == functions.function_label(functions.ADJOINT, "F")
     assert values["MAX_PHOTO_BYTES"] == officials.MAX_PHOTO_BYTES and values["MAX_CARDS_PER_ORDER"] == orders.MAX_CARDS
+    from chalicelib.imaging import card, photo
+
+    assert values["PHOTO_SIZE"] == dict(zip(("width", "height"), photo.OUTPUT_SIZE))
+    assert values["CARD_PREVIEW_SIZE"] == dict(zip(("width", "height"), card.PREVIEW_SIZE))
     scripts = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_DIR / "site" / "js").rglob("*.js")
                         if p.name != "constants.js")
     assert "10 * 1024 * 1024" not in scripts and '"Livrée en préfecture"' not in scripts
