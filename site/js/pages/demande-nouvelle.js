@@ -19,6 +19,8 @@ const submitForm = $("#form-envoi");
 const rows = $("#liste-elus");
 let order = null;
 let kept = new Set(); // the officials ticked, kept when the selection is changed
+// The query the page shows: a link to #an-anchor also fires popstate, with the same query, and is no step.
+let shownSearch = location.search;
 
 // --- the stepper ---------------------------------------------------------------------------------------------------
 
@@ -32,6 +34,7 @@ function stepUrl(number) {
 /** Show a step and put it in the address: a new entry of the history (Back returns), or in place of the current. */
 function goToStep(number, { replace = false } = {}) {
   history[replace ? "replaceState" : "pushState"]({ step: number }, "", stepUrl(number));
+  shownSearch = location.search;
   showStep(number);
 }
 
@@ -206,6 +209,7 @@ onSubmit(officialsForm, async () => {
         showPreviews();
       }
       history.replaceState({ step: 1 }, "", stepUrl(1)); // the draft exists now: step 1's address names it too
+      shownSearch = location.search;
       goToStep(2);
     } catch (error) {
       if (ROW_ERRORS.includes(error.code)) showRowErrors(error);
@@ -365,7 +369,10 @@ async function start({ focus = false } = {}) {
     }
     showPreviews();
   }
-  if (!id && step && order) history.replaceState({ step }, "", stepUrl(step)); // the draft made since, named
+  if (!id && step && order) { // the draft made since, named
+    history.replaceState({ step }, "", stepUrl(step));
+    shownSearch = location.search;
+  }
   if (!order && step > 1) step = 1; // no draft to preview: its officials are chosen first
   if (step === 0) {
     showIntro();
@@ -382,5 +389,9 @@ async function start({ focus = false } = {}) {
   showStep(step, { focus });
 }
 
-window.addEventListener("popstate", () => start({ focus: true }).catch(showLoadError));
+window.addEventListener("popstate", () => {
+  if (location.search === shownSearch) return;
+  shownSearch = location.search;
+  start({ focus: true }).catch(showLoadError);
+});
 openSpace(["commune"]).then(() => start(), showLoadError);

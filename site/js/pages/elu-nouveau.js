@@ -47,6 +47,8 @@ let framing = null;
 let searchTimer = null;
 let searchNumber = 0;
 let openedForOfficial = false; // opened with ?elu=: the photo step only
+// The query the page shows: a link to #an-anchor also fires popstate, with the same query, and is no step.
+let shownSearch = location.search;
 
 // --- the stepper ---------------------------------------------------------------------------------------------------
 
@@ -131,6 +133,7 @@ onSubmit(searchForm, () => {
   }
   chosen = entries.get(checked.value);
   history.pushState({ step: 2 }, "", `elu-nouveau.html?choix=${encodeURIComponent(chosen.id)}`);
+  shownSearch = location.search;
   showFunctions();
   showStep(2);
 });
@@ -154,6 +157,7 @@ $("#bouton-precedent").addEventListener("click", () => {
     return;
   }
   history.replaceState({ step: 1 }, "", "elu-nouveau.html");
+  shownSearch = location.search;
   showStep(1);
 });
 
@@ -169,6 +173,8 @@ async function chosenFromAddress(id) {
 
 /** After Back or Forward: the step the address names. */
 window.addEventListener("popstate", async () => {
+  if (location.search === shownSearch) return;
+  shownSearch = location.search;
   const params = new URLSearchParams(location.search);
   if (params.get("elu") || openedForOfficial) {
     // The photo step of a registered official opens as from the list « ELUS »; a page opened that way has no steps
@@ -198,6 +204,7 @@ onSubmit(functionForm, async () => {
     try {
       official = await api.post("/officials", { directory_id: chosen.id, function: checked.value });
       history.replaceState(null, "", `elu-nouveau.html?elu=${encodeURIComponent(official.id)}`);
+      shownSearch = location.search;
       showPhotoStep({ registered: true });
       showStep(3);
     } catch (error) {
@@ -553,6 +560,7 @@ async function start() {
       showStep(2, { focus: false });
     } else {
       history.replaceState({ step: 1 }, "", "elu-nouveau.html");
+      shownSearch = location.search;
     }
   }
 }

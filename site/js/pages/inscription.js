@@ -3,6 +3,8 @@ import { api } from "../api.js";
 import { checkRequired, clearErrors, formValues, onSubmit, showFormError, whileBusy } from "../ui.js";
 
 const form = document.getElementById("form-inscription");
+// The query the page shows: a link to #an-anchor also fires popstate, with the same query, and is no step.
+let shownSearch = location.search;
 
 function checkLocally(values) {
   const siren = values.siren.replace(/\s/g, "");
@@ -31,10 +33,18 @@ function showStep(state, { focus = true } = {}) {
   if (focus) document.getElementById("titre-page").focus();
 }
 
-window.addEventListener("popstate", (event) => showStep(event.state));
+window.addEventListener("popstate", (event) => {
+  if (location.search === shownSearch) return;
+  shownSearch = location.search;
+  showStep(event.state);
+});
 if (new URLSearchParams(location.search).get("etape") === "envoyee") {
-  if (history.state?.result) showStep(history.state, { focus: false });
-  else history.replaceState(null, "", "inscription.html"); // an address without its answer: the form
+  if (history.state?.result) {
+    showStep(history.state, { focus: false });
+  } else { // an address without its answer: the form
+    history.replaceState(null, "", "inscription.html");
+    shownSearch = location.search;
+  }
 }
 
 onSubmit(form, async () => {
@@ -53,6 +63,7 @@ onSubmit(form, async () => {
       }, { auth: false });
       // The step is in the address and the history (Back shows the form again; a reload keeps this page).
       history.pushState({ step: "envoyee", result }, "", "inscription.html?etape=envoyee");
+      shownSearch = location.search;
       showStep(history.state);
     } catch (error) {
       showFormError(form, error, {
