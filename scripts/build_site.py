@@ -10,10 +10,11 @@ site/ (or DIR), with what they load that is built rather than written:
 
 Each site-src/pages/<page>.html extends site-src/layout.html (the DSFR frame: head, skip links, header, footer, with
 site-src/partials/) and holds only what is its own: its title, its header variant and active menu item, its scripts
-and its main content. The output is site/<page>.html, one file per page and nothing else; those files are build
-products, not committed (.gitignore), built by `make run`, `make test`, `make security` and by infra/publish_site.py.
+and its main content. The pages are site/<page>.html, one file per page; they and the files above are build
+products, not committed (.gitignore), built by `make site` (and `run`, `test`, `security`, `lighthouse`) and by
+infra/publish_site.py (docs/site.md).
 
-Autoescaping is on and undefined variables fail the build (StrictUndefined). Every page is rendered before any is
+Autoescaping is on and undefined variables fail the build (StrictUndefined). Everything is rendered before anything is
 written, so a broken template writes nothing; the output depends on the sources only (same bytes on every run).
 """
 import argparse
