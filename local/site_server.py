@@ -3,11 +3,17 @@ API, so that the site and the API share one origin (no CORS to open) exactly as 
 (its viewer-request function, infra/template.py), an unknown page answers 404 with the site's own page
 « Page introuvable », and a folder is never listed; other errors are short French pages, never Python's English ones.
 
+Files are compressed as CloudFront compresses them (its site behaviour has ``Compress`` on and the managed
+CachingOptimized policy, which keys on gzip and Brotli): Brotli when the browser accepts it, gzip otherwise, for the
+types CloudFront compresses and files from 1,000 bytes; the API's answers pass uncompressed, as CloudFront leaves them
+(its API policy keys on neither encoding). So a page measured here weighs what it weighs for a user.
+
 This module owns how the site is served (its security headers, the API's prefix, the 404 page, the files' types):
 ``infra/`` builds production's CloudFront and uploads from these same values. The dependency goes one way, infra
 imports local, never the reverse.
 """
 import functools
+import gzip
 import html
 import http.client
 import json
@@ -17,6 +23,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import brotli
+
 API_PREFIX = "/api"
 # The site's 404 page (site-src/pages/), served for any unknown address here and by CloudFront (infra/template.py).
 NOT_FOUND_PAGE = "page-introuvable.html"
@@ -25,9 +33,15 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; char
          ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8",
          ".json": "application/json; charset=utf-8", ".map": "application/json; charset=utf-8",
          ".svg": "image/svg+xml", ".woff2": "font/woff2", ".woff": "font/woff", ".ico": "image/x-icon",
-         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8"}
+         ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8",
+         ".xml": "application/xml; charset=utf-8"}
 ERROR_TITLES = {400: "Requête invalide", 405: "Méthode non acceptée pour cette adresse du site",
                 413: "Requête trop volumineuse", 414: "Adresse trop longue", 501: "Méthode non prise en charge"}
+# CloudFront compresses files of 1,000 to 10,000,000 bytes whose type is in its list (text, scripts, JSON, SVG...;
+# not the fonts in woff2 nor the images, which are compressed already).
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/svg+xml", "image/x-icon",
+                "application/manifest+json", "application/xml")
+MIN_COMPRESSED, MAX_COMPRESSED = 1_000, 10_000_000
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 SITE_HEADERS = {
@@ -40,6 +54,26 @@ SITE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+def chosen_encoding(accept_encoding: str | None) -> str | None:
+    """"br" or "gzip" as the browser's Accept-Encoding allows (Brotli first, as CloudFront), or None."""
+    accepted = set()
+    for item in (accept_encoding or "").split(","):
+        name, _, params = item.strip().partition(";")
+        quality = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+        try:
+            if float(quality) > 0:
+                accepted.add(name.strip().lower())
+        except ValueError:
+            continue
+    return next((encoding for encoding in ("br", "gzip") if encoding in accepted or "*" in accepted), None)
+
+
+@functools.lru_cache(maxsize=256)
+def compressed(path: str, mtime_ns: int, encoding: str) -> bytes:  # mtime_ns: a changed file is compressed anew
+    body = Path(path).read_bytes()
+    return brotli.compress(body, quality=11) if encoding == "br" else gzip.compress(body, 9, mtime=0)
 
 
 def content_type(key: str) -> str:
@@ -101,7 +135,31 @@ class SiteHandler(SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
-        super().do_GET()
+        if not self._send_compressed():
+            super().do_GET()
+
+    def _send_compressed(self) -> bool:
+        """Answers with the file compressed when CloudFront would; False to let the plain answer go."""
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        encoding = chosen_encoding(self.headers.get("Accept-Encoding"))
+        if encoding is None or not path.is_file() or self.headers.get("If-Modified-Since"):
+            return False  # a revalidation gets its 304 (or the plain file) from http.server
+        kind = content_type(str(path))
+        stat = path.stat()
+        if not kind.startswith(COMPRESSIBLE) or not MIN_COMPRESSED <= stat.st_size <= MAX_COMPRESSED:
+            return False
+        body = compressed(str(path), stat.st_mtime_ns, encoding)
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        self.wfile.write(body)
+        return True
 
     def guess_type(self, path):
         """The types (with their charset) that the publication gives each file in the site's bucket."""

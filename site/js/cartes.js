@@ -6,16 +6,8 @@ import { ROLE_LABELS } from "./commandes.js";
 import { el, formatDate, formatDateTime } from "./ui.js";
 import { de } from "./typography.js";
 
-export const CARD_STATUSES = Object.freeze([
-  ["en_fabrication", "En fabrication"],
-  ["livree", "Livrée en préfecture"],
-  ["remise", "Remise"],
-  ["a_restituer", "À restituer"],
-  ["restituee", "Restituée"],
-  ["detruite", "Détruite"],
-  ["perdue", "Perdue"],
-  ["volee", "Volée"],
-]);
+// The statuses and their labels: chalicelib/domain/cards.py, through js/constants.js (scripts/build_site.py).
+export { CARD_STATUSES } from "./constants.js";
 
 const BADGES = {
   en_fabrication: "fr-badge--info",

@@ -2,21 +2,13 @@
  * What the pages about card orders share, for the town hall and the back office: the status badge, the role names of
  * the history, the delivery address, the cards' and the history's table rows.
  */
+import { CARD_PREVIEW_SIZE, ORDER_STATUSES } from "./constants.js";
 import { el, formatDateTime } from "./ui.js";
 import { de } from "./typography.js";
 
-/** The statuses in their order of the lifecycle, with the labels the API gives (status_label). */
-export const STATUSES = Object.freeze([
-  ["brouillon", "Brouillon"],
-  ["en_preparation", "En préparation"],
-  ["en_production", "En production"],
-  ["en_livraison", "En livraison"],
-  ["livree", "Livrée en préfecture"],
-  ["remise_partielle", "Remise partielle"],
-  ["remise", "Remise à l'élu"],
-  ["rejetee", "Rejetée"],
-  ["annulee", "Annulée"],
-]);
+/** The statuses in their order of the lifecycle, with the labels the API gives (status_label): chalicelib/domain/
+ * orders.py, through js/constants.js (written by scripts/build_site.py). */
+export const STATUSES = ORDER_STATUSES;
 
 const BADGES = {
   brouillon: "",
@@ -85,9 +77,11 @@ export function alertsBlock(order, { heading = "h2" } = {}) {
 }
 
 /** A picture that opens in full size in a new window (card previews and final cards are wide). */
+/** A card preview, as a link to it at full size; its box is reserved (width, height) while it loads, lazily. */
 export function pictureLink(url, alt, className = "app-thumb") {
   return el("a", { href: url, target: "_blank", rel: "noopener", title: `${alt} — agrandir dans une nouvelle fenêtre`,
-    class: "app-picture-link" }, el("img", { src: url, alt, class: className }));
+    class: "app-picture-link" }, el("img", { loading: "lazy", decoding: "async",
+    width: CARD_PREVIEW_SIZE.width, height: CARD_PREVIEW_SIZE.height, src: url, alt, class: className }));
 }
 
 /** Rows of the history table: status, date, who, reason. */

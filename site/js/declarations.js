@@ -5,9 +5,11 @@
  */
 import { api } from "./api.js";
 import { sleep } from "./commandes.js";
+import { MAX_PROOF_BYTES } from "./constants.js";
 import { el } from "./ui.js";
 
-export const MAX_PROOF_BYTES = 10 * 1024 * 1024; // the API's limit (proof_upload.max_bytes), said in the forms
+// The API's limit (proof_upload.max_bytes), said in the forms: chalicelib/services/declarations.py, via constants.js.
+export { MAX_PROOF_BYTES };
 const POLL_INTERVAL = 700;
 const POLL_LIMIT = 60_000;
 

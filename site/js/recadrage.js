@@ -9,10 +9,12 @@
  * Keyboard: the framing area takes the focus; the arrows move the frame, + and - enlarge or shrink it, 0 centres it
  * again. The same actions are buttons under the photo.
  */
+import { PHOTO_ASPECT_TOLERANCE, PHOTO_SIZE } from "./constants.js";
 
+// The ID photo's size and the crop's tolerance: chalicelib/imaging/photo.py, through js/constants.js.
 export const ASPECT = 35 / 45;
-export const MIN_CROP = Object.freeze({ width: 413, height: 531 });
-const ASPECT_TOLERANCE = 0.02; // as the API
+export const MIN_CROP = PHOTO_SIZE;
+const ASPECT_TOLERANCE = PHOTO_ASPECT_TOLERANCE;
 const STEP = 10; // screen pixels per arrow key (1 with Shift)
 const RESIZE = 0.1;
 

@@ -31,6 +31,7 @@ def viewer_request(uri: str) -> dict:
 def test_known_addresses_pass_and_unknown_ones_get_the_404_page():
     known = known_paths()
     assert "/index.html" in known and "/" + NOT_FOUND_PAGE in known and "/js/api.js" in known
+    assert {"/bundle/dsfr.css", "/bundle/dsfr.js", "/js/constants.js", "/robots.txt", "/sitemap.xml"} <= set(known)
     passing = ["/", *known, "/vendor/dsfr/dsfr.min.css", "/vendor/dsfr/icons/system/check-line.svg"]
     unknown = ["/nulle-part.html", "/index.htm", "/js/", "/vendor/", "/vendor/dsfr/", "/a/b/c", "/INDEX.HTML",
                "/__proto__", "/constructor", "/api"]

@@ -3,6 +3,7 @@ footer), the header variant and main-menu item each page expects, nothing the si
 style attributes, event handlers), and the same bytes on every build.
 """
 import importlib.util
+import json
 import re
 from html.parser import HTMLParser
 
@@ -128,3 +129,51 @@ def test_a_missing_variable_or_an_unknown_menu_item_fails_the_build(tmp_path):
     with pytest.raises(SystemExit, match="'active' is undefined"):
         build_site.build(tmp_path / "out", source)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_constants_the_scripts_show_are_the_pythons(built, tmp_path):
+    """site/js/constants.js is written from chalicelib/: statuses, labels and limits are never copied by hand."""
+    from chalicelib.domain import cards, functions, orders
+    from chalicelib.services import officials
+
+    build_site.build(tmp_path)
+    text = (tmp_path / "js" / "constants.js").read_text(encoding="utf-8")
+    values = {name: json.loads(value) for name, value in
+              re.findall(r"^export const (\w+) = (?:Object\.freeze\()?(.*?)\)?;$", text, re.M)}
+    assert dict(values["ORDER_STATUSES"]) == orders.LABELS and dict(values["CARD_STATUSES"]) == cards.LABELS
+    assert values["ORDER_STATUSES"][0][0] == orders.BROUILLON and values["ORDER_STATUSES"][-2:] == [
+        [orders.REJETEE, orders.LABELS[orders.REJETEE]], [orders.ANNULEE, orders.LABELS[orders.ANNULEE]]]
+    assert {code for code, _ in values["REPLACEMENT_REASONS"]} == set(cards.REPLACES_VALID_CARD)
+    assert values["FUNCTION_LABELS"]["adjoint"]["F"] == functions.function_label(functions.ADJOINT, "F")
+    assert values["MAX_PHOTO_BYTES"] == officials.MAX_PHOTO_BYTES and values["MAX_CARDS_PER_ORDER"] == orders.MAX_CARDS
+    from chalicelib.imaging import card, photo
+
+    assert values["PHOTO_SIZE"] == dict(zip(("width", "height"), photo.OUTPUT_SIZE))
+    assert values["CARD_PREVIEW_SIZE"] == dict(zip(("width", "height"), card.PREVIEW_SIZE))
+    scripts = "\n".join(p.read_text(encoding="utf-8") for p in (PROJECT_DIR / "site" / "js").rglob("*.js")
+                        if p.name != "constants.js")
+    assert "10 * 1024 * 1024" not in scripts and '"Livrée en préfecture"' not in scripts
+
+
+def test_the_dsfr_bundle_holds_what_the_pages_use_and_not_the_rest(tmp_path):
+    """bundle/dsfr.css: the core, the components the site names, only the icons it names; every url() it holds points
+    to a file of the DSFR."""
+    build_site.build(tmp_path)
+    css = (tmp_path / "bundle" / "dsfr.css").read_text(encoding="utf-8")
+    used = build_site.used_classes()
+    icons = {name for name in re.findall(r"\.(fr-icon-[\w-]+)(?::|\{|,)", css)
+             if not name.startswith(("fr-icon--",))}
+    assert {"fr-icon-logout-box-r-line", "fr-icon-arrow-left-line"} <= icons <= used | {"fr-icon-theme-fill"}
+    for component in ("header", "footer", "table", "button", "stepper", "modal"):
+        assert f".fr-{'btn' if component == 'button' else component}" in css, component
+    parts = re.search(r"only the parts this site uses: core, (.*?), colours and icons", css).group(1).split(", ")
+    assert {"header", "footer", "table", "button", "stepper", "modal"} <= set(parts)
+    assert not {"accordion", "tag", "quote", "tab", "connect", "consent", "share", "search"} & set(parts)
+    assert len(css.encode()) < 600_000  # DSFR's dsfr.min.css + utility.min.css: 1,183 KB
+    for target in {t.strip("'\"") for t in re.findall(r"url\(([^)]+)\)", css)}:
+        if not target.startswith("data:"):
+            assert (build_site.OUTPUT_DIR / "bundle" / target).resolve().is_file(), target
+    assert "{\n" in (tmp_path / "bundle" / "dsfr.js").read_text(encoding="utf-8")
+    pages = [p.read_text(encoding="utf-8") for p in tmp_path.glob("*.html")]
+    assert all('href="bundle/dsfr.css"' in html or 'href="/bundle/dsfr.css"' in html for html in pages)
+    assert not [html for html in pages if "dsfr.min.css" in html or "utility.min.css" in html]

@@ -22,10 +22,13 @@ def test_a_photo_too_small_is_said_as_the_image_function_says_it():
     template = re.search(r"tooSmall: \(width, height\) => (`.*?`)(?:,|\n)", refusals_block(), re.S)
     assert template
     joined = re.sub(r"`\s*\+\s*`", "", refusals_block()[template.start(1):]).split("`")[1]
-    minimum = re.search(r"MIN_CROP = Object\.freeze\(\{ width: (\d+), height: (\d+) \}\)", FRAMING)
-    assert minimum and (int(minimum[1]), int(minimum[2])) == photo.OUTPUT_SIZE
+    # The minimum is the ID photo's size, from js/constants.js (written from photo.OUTPUT_SIZE by scripts/build_site.py,
+    # checked in tests/unit/test_site_build.py), not a copy.
+    assert 'import { PHOTO_ASPECT_TOLERANCE, PHOTO_SIZE } from "./constants.js";' in FRAMING
+    assert "export const MIN_CROP = PHOTO_SIZE;" in FRAMING
+    width, height = (str(size) for size in photo.OUTPUT_SIZE)
     said = (joined.replace("${width}", "300").replace("${height}", "400")
-            .replace("${MIN_CROP.width}", minimum[1]).replace("${MIN_CROP.height}", minimum[2]))
+            .replace("${MIN_CROP.width}", width).replace("${MIN_CROP.height}", height))
     assert said == photo.too_small_message(300, 400)
 
 

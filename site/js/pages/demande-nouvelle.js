@@ -1,9 +1,12 @@
 // « Nouvelle demande »: « Créer » in the box « Nouvelle carte », 1. tick the officials (POST /orders: a draft),
 // 2. the preview of each card and the confirmation box, 3. the summary with the préfecture's address, « Terminer »
 // (POST /orders/{id}/submit). With ?id=<draft>: continue a draft at its previews.
+// The step is in the address (?etape=1|2|3, with ?id=<draft> once the draft exists; history.pushState), so that the
+// browser's Back and a reload keep the person at the step they were at.
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { addressBlock, personName, pictureLink } from "../commandes.js";
+import { REPLACEMENT_REASONS } from "../constants.js";
 import { $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy } from "../ui.js";
 import { de } from "../typography.js";
 
@@ -17,8 +20,31 @@ const submitForm = $("#form-envoi");
 const rows = $("#liste-elus");
 let order = null;
 let kept = new Set(); // the officials ticked, kept when the selection is changed
+// The query the page shows: a link to #an-anchor also fires popstate, with the same query, and is no step.
+let shownSearch = location.search;
 
 // --- the stepper ---------------------------------------------------------------------------------------------------
+
+function stepUrl(number) {
+  const params = new URLSearchParams();
+  if (order) params.set("id", order.id);
+  if (number) params.set("etape", String(number));
+  return `demande-nouvelle.html${params.size ? `?${params}` : ""}`;
+}
+
+/** Show a step and put it in the address: a new entry of the history (Back returns), or in place of the current. */
+function goToStep(number, { replace = false } = {}) {
+  history[replace ? "replaceState" : "pushState"]({ step: number }, "", stepUrl(number));
+  shownSearch = location.search;
+  showStep(number);
+}
+
+function showIntro() {
+  $("#parcours").hidden = true;
+  $("#nouvelle-carte").hidden = false;
+  $("#bouton-creer").disabled = false;
+  document.title = "Nouvelle demande — Cartes d'identité des élus";
+}
 
 function showStep(number, { focus = true } = {}) {
   $("#parcours").hidden = false;
@@ -37,7 +63,8 @@ function showStep(number, { focus = true } = {}) {
 
 /** Why an official cannot be ordered now, or null if they can. */
 function whyNot(official) {
-  if (official.card_in_progress) return "Une carte est déjà en cours de commande pour cet élu.";
+  const inThisDraft = order?.cards.some((card) => card.official_id === official.id);
+  if (official.card_in_progress && !inThisDraft) return "Une carte est déjà en cours de commande pour cet élu.";
   if (official.mandate_ended) return "Le mandat de cet élu a pris fin\u00a0: pas de nouvelle carte.";
   if (official.photo.status === "processing") return "La photo est en cours de traitement\u00a0: réessayez dans un instant.";
   if (!official.photo.ready) {
@@ -53,8 +80,7 @@ function whyNot(official) {
 
 // A new card for an official who holds a valid one replaces it: the reason is asked (the old card is then to be
 // returned). A card declared lost or stolen is replaced with that reason, nothing to ask.
-const REPLACEMENT_REASONS = [["deterioration", "Détérioration"], ["changement_de_fonction", "Changement de fonction"],
-  ["nouveau_mandat", "Nouveau mandat"]];
+// (REPLACEMENT_REASONS: chalicelib/domain/cards.py, through js/constants.js.)
 
 function holdsValidCard(official) {
   return official.card?.status === "remise";
@@ -174,10 +200,18 @@ onSubmit(officialsForm, async () => {
   });
   await whileBusy(officialsForm, async () => {
     try {
-      order = await api.post("/orders", { cards });
-      history.replaceState(null, "", `demande-nouvelle.html?id=${encodeURIComponent(order.id)}`);
-      showPreviews();
-      showStep(2);
+      // Back at step 1 with the draft made before: the same selection goes on with it, another one replaces it.
+      const key = (list) => list.map((card) => `${card.official_id}:${card.reason || ""}`).sort().join();
+      const sameDraft = order && key(order.cards.map((card) => ({ official_id: card.official_id,
+        reason: REPLACEMENT_REASONS.some(([code]) => code === card.reason) ? card.reason : "" }))) === key(cards);
+      if (!sameDraft) {
+        if (order) await cancelDraft();
+        order = await api.post("/orders", { cards });
+        showPreviews();
+      }
+      history.replaceState({ step: 1 }, "", stepUrl(1)); // the draft exists now: step 1's address names it too
+      shownSearch = location.search;
+      goToStep(2);
     } catch (error) {
       if (ROW_ERRORS.includes(error.code)) showRowErrors(error);
       else showFormError(officialsForm, error, { title: "La demande n'a pas été créée" });
@@ -212,7 +246,7 @@ onSubmit(previewForm, () => {
     return;
   }
   showSummary();
-  showStep(3);
+  goToStep(3);
 });
 
 // --- step 3: the summary -------------------------------------------------------------------------------------------
@@ -227,7 +261,10 @@ function showSummary() {
   $("#adresse-livraison").replaceChildren(addressBlock(order.delivery_address));
 }
 
-$("#bouton-retour-previsualisation").addEventListener("click", () => showStep(2));
+$("#bouton-retour-previsualisation").addEventListener("click", () => {
+  if (history.state?.step === 3) history.back(); // the step before, as the browser's Back
+  else goToStep(2, { replace: true });
+});
 
 onSubmit(submitForm, async () => {
   clearErrors(submitForm);
@@ -237,7 +274,7 @@ onSubmit(submitForm, async () => {
       location.assign(`demandes.html?envoyee=${encodeURIComponent(order.id)}`);
     } catch (error) {
       if (error.code === "preview_not_acknowledged") {
-        showStep(2);
+        goToStep(2, { replace: true });
         showFormError(previewForm, error, { title: "Confirmation obligatoire" });
         return;
       }
@@ -253,7 +290,6 @@ onSubmit(submitForm, async () => {
 
 async function cancelDraft() {
   await api.post(`/orders/${encodeURIComponent(order.id)}/cancel`, {});
-  history.replaceState(null, "", "demande-nouvelle.html");
 }
 
 $("#bouton-modifier").addEventListener("click", async (event) => {
@@ -265,7 +301,7 @@ $("#bouton-modifier").addEventListener("click", async (event) => {
     order = null;
     await loadOfficials();
     hideAlert(officialsAlert);
-    showStep(1);
+    goToStep(1, { replace: true });
   } catch (error) {
     showAlert($("#alerte-previsualisation"), { title: "La sélection n'a pas pu être modifiée", message: error.message });
   } finally {
@@ -307,7 +343,7 @@ $("#bouton-creer").addEventListener("click", async (event) => {
   button.disabled = true;
   try {
     await loadOfficials();
-    showStep(1);
+    goToStep(1);
   } catch (error) {
     showAlert($("#alerte-page"), { title: "La liste des élus n'a pas pu être chargée", message: error.message });
   } finally {
@@ -315,25 +351,48 @@ $("#bouton-creer").addEventListener("click", async (event) => {
   }
 });
 
-async function start() {
-  const id = new URLSearchParams(location.search).get("id");
-  if (!id) {
-    $("#bouton-creer").disabled = false;
+/** The step the address names (at opening, after Back or Forward): ?etape=1|2|3, ?id=<draft> (step 2 by default). */
+async function start({ focus = false } = {}) {
+  const params = new URLSearchParams(location.search);
+  const id = params.get("id");
+  let step = [1, 2, 3].includes(Number(params.get("etape"))) ? Number(params.get("etape")) : id ? 2 : 0;
+  if (id && order?.id !== id) {
+    try {
+      order = await api.get(`/orders/${encodeURIComponent(id)}`);
+    } catch (error) {
+      showAlert($("#alerte-page"), { title: "Cette demande est introuvable", message: error.message });
+      $("#bouton-creer").disabled = false;
+      return;
+    }
+    if (order.status !== "brouillon") {
+      location.replace(`demande.html?id=${encodeURIComponent(order.id)}`);
+      return;
+    }
+    showPreviews();
+  }
+  if (!id && step && order) { // the draft made since, named
+    history.replaceState({ step }, "", stepUrl(step));
+    shownSearch = location.search;
+  }
+  if (!order && step > 1) step = 1; // no draft to preview: its officials are chosen first
+  if (step === 0) {
+    showIntro();
     return;
   }
-  try {
-    order = await api.get(`/orders/${encodeURIComponent(id)}`);
-  } catch (error) {
-    showAlert($("#alerte-page"), { title: "Cette demande est introuvable", message: error.message });
-    $("#bouton-creer").disabled = false;
-    return;
+  if (step === 1) {
+    if (order) kept = new Set(order.cards.map((card) => card.official_id));
+    await loadOfficials();
   }
-  if (order.status !== "brouillon") {
-    location.replace(`demande.html?id=${encodeURIComponent(order.id)}`);
-    return;
+  if (step === 3) {
+    previewForm.elements.namedItem("preview_acknowledged").checked = true; // acknowledged to reach the summary
+    showSummary();
   }
-  showPreviews();
-  showStep(2, { focus: false });
+  showStep(step, { focus });
 }
 
-openSpace(["commune"]).then(start, showLoadError);
+window.addEventListener("popstate", () => {
+  if (location.search === shownSearch) return;
+  shownSearch = location.search;
+  start({ focus: true }).catch(showLoadError);
+});
+openSpace(["commune"]).then(() => start(), showLoadError);

@@ -57,7 +57,7 @@ async function cancel(order, button) {
 
 function row(order) {
   return el("tr", { "data-demande": order.id },
-    el("td", {}, el("a", { href: `demande.html?id=${encodeURIComponent(order.id)}`, text: orderName(order) })),
+    el("td", { class: "fr-cell--multiline" }, el("a", { href: `demande.html?id=${encodeURIComponent(order.id)}`, text: orderName(order) })),
     el("td", { class: "fr-cell--multiline", text: cardNames(order) }),
     el("td", { text: cardCount(order) }),
     el("td", {}, statusBadge(order)),

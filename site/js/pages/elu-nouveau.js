@@ -2,17 +2,19 @@
 // (POST /officials), 3. « Ajouter » their photo: « Parcourir », framing, « Terminer » (POST photo-uploads, the file
 // straight to the storage, then GET /officials/{id} until the photo is ready or refused).
 // With ?elu=<id> (from the list « ELUS »): step 3 only, to add or change the photo of a registered official.
+// The step is in the address (history.pushState): step 2 is ?choix=<directory id>, step 3 ?elu=<official id> (the
+// official is registered then: Back leads to the list of step 1), so that Back and a reload keep the person there.
 import { api, uploadFile } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { personName, sleep } from "../commandes.js";
+import { MAX_PHOTO_BYTES as MAX_BYTES } from "../constants.js";
 import { Framing, FramingError, MIN_CROP } from "../recadrage.js";
 import {
-  $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFieldError, showFormError, whileBusy,
+  $, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
 import { de } from "../typography.js";
 
 const STEPS = ["Choisir l'élu", "Fonction de l'élu", "Photo de l'élu"];
-const MAX_BYTES = 10 * 1024 * 1024;
 // The image function's own words (chalicelib/imaging/photo.py: a test keeps them identical), said here before any
 // upload, so that a file the service would refuse never leaves the computer.
 const REFUSALS = {
@@ -45,6 +47,9 @@ let official = null; // the official once registered
 let framing = null;
 let searchTimer = null;
 let searchNumber = 0;
+let openedForOfficial = false; // opened with ?elu=: the photo step only
+// The query the page shows: a link to #an-anchor also fires popstate, with the same query, and is no step.
+let shownSearch = location.search;
 
 // --- the stepper ---------------------------------------------------------------------------------------------------
 
@@ -128,6 +133,8 @@ onSubmit(searchForm, () => {
     return;
   }
   chosen = entries.get(checked.value);
+  history.pushState({ step: 2 }, "", `elu-nouveau.html?choix=${encodeURIComponent(chosen.id)}`);
+  shownSearch = location.search;
   showFunctions();
   showStep(2);
 });
@@ -145,7 +152,46 @@ function showFunctions() {
       el("label", { class: "fr-label", for: `fonction-${index}`, text: choice.label })))));
 }
 
-$("#bouton-precedent").addEventListener("click", () => showStep(1));
+$("#bouton-precedent").addEventListener("click", () => {
+  if (history.state?.step === 2) {
+    history.back(); // as the browser's Back: the list as it was
+    return;
+  }
+  history.replaceState({ step: 1 }, "", "elu-nouveau.html");
+  shownSearch = location.search;
+  showStep(1);
+});
+
+/** The directory entry the address names at step 2 (?choix=), found in the last search or in the commune's list. */
+async function chosenFromAddress(id) {
+  if (!entries.has(id)) {
+    const page = await api.get("/directory?q=");
+    for (const entry of page.items) entries.set(entry.id, entry);
+  }
+  const entry = entries.get(id);
+  return entry && !entry.registered && entry.eligible_functions.length ? entry : null;
+}
+
+/** After Back or Forward: the step the address names. */
+window.addEventListener("popstate", async () => {
+  if (location.search === shownSearch) return;
+  shownSearch = location.search;
+  const params = new URLSearchParams(location.search);
+  if (params.get("elu") || openedForOfficial) {
+    // The photo step of a registered official opens as from the list « ELUS »; a page opened that way has no steps
+    // 1 and 2 drawn: the address is opened anew.
+    location.reload();
+    return;
+  }
+  const id = params.get("choix");
+  chosen = id ? await chosenFromAddress(id).catch(() => null) : null;
+  if (chosen) {
+    showFunctions();
+    showStep(2);
+  } else {
+    showStep(1);
+  }
+});
 
 onSubmit(functionForm, async () => {
   clearErrors(functionForm);
@@ -159,6 +205,7 @@ onSubmit(functionForm, async () => {
     try {
       official = await api.post("/officials", { directory_id: chosen.id, function: checked.value });
       history.replaceState(null, "", `elu-nouveau.html?elu=${encodeURIComponent(official.id)}`);
+      shownSearch = location.search;
       showPhotoStep({ registered: true });
       showStep(3);
     } catch (error) {
@@ -484,6 +531,7 @@ $("#bouton-changer").addEventListener("click", () => {
 async function start() {
   const id = new URLSearchParams(location.search).get("elu");
   if (id) {
+    openedForOfficial = true;
     try {
       official = await api.get(`/officials/${encodeURIComponent(id)}`);
     } catch (error) {
@@ -505,6 +553,17 @@ async function start() {
   const query = new URLSearchParams(location.search).get("q"); // from the declaration page: the person is listed
   if (query) searchField.value = query;
   await search();
+  const choice = new URLSearchParams(location.search).get("choix"); // a reload at step 2
+  if (choice) {
+    chosen = await chosenFromAddress(choice).catch(() => null);
+    if (chosen) {
+      showFunctions();
+      showStep(2, { focus: false });
+    } else {
+      history.replaceState({ step: 1 }, "", "elu-nouveau.html");
+      shownSearch = location.search;
+    }
+  }
 }
 
 openSpace(["commune"]).then(start, showLoadError);

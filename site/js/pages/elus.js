@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { addDownloads } from "../exports.js";
 import { personName, pictureLink, sleep } from "../commandes.js";
+import { PHOTO_SIZE } from "../constants.js";
 import { declarationBadge, declarationReason, declaredBadge } from "../declarations.js";
 import { $, el, hideAlert, showAlert } from "../ui.js";
 import { de } from "../typography.js";
@@ -61,8 +62,9 @@ function photoCell(official) {
     cell.append(el("p", { class: "app-why fr-mt-1w", text: photo.reason }));
   }
   if (photo.ready && photo.url) {
-    cell.prepend(el("img", { src: photo.url, alt: `Photo d'identité ${de(personName(official))}`,
-      class: "app-id-photo app-id-photo--sm fr-mb-1w" }));
+    // loading before src: the browser fetches the photos as they come near the screen, not all at once
+    cell.prepend(el("img", { loading: "lazy", decoding: "async", width: PHOTO_SIZE.width, height: PHOTO_SIZE.height,
+      src: photo.url, alt: `Photo d'identité ${de(personName(official))}`, class: "app-id-photo app-id-photo--sm fr-mb-1w" }));
   }
   return cell;
 }
@@ -227,12 +229,16 @@ async function remove(official, button) {
 }
 
 function row(official) {
-  return el("tr", { "data-elu": official.id },
+  const tr = el("tr", { "data-elu": official.id },
     nameCell(official),
     el("td", { text: official.function_label }),
     photoCell(official),
     previewCell(official),
     actionsCell(official));
+  // On a phone each row is a card (site.css, .app-table--cards): each cell says its column's name.
+  const headers = [...document.querySelectorAll("#table-elus thead th")].map((th) => th.textContent.trim());
+  [...tr.cells].forEach((cell, index) => cell.setAttribute("data-label", headers[index] || ""));
+  return tr;
 }
 
 /** What the row shows, to redraw only the rows that changed while photos are being processed. */

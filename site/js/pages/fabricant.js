@@ -114,11 +114,15 @@ onSubmit(importForm, async () => {
   follow.hidden = true;
   await whileBusy(importForm, async () => {
     try {
+      const announce = document.getElementById("import-annonce");
       const started = await api.post("/admin/reference-imports", { kind });
       setProgress(0);
       progressBox.hidden = false;
+      announce.textContent = `Envoi du fichier ${file.name} en cours…`;
       await uploadFile(started.upload, file, setProgress);
+      announce.textContent = "Fichier envoyé. Import en cours…";
       const state = await followImport(started.id);
+      announce.textContent = state.status === "done" ? "" : "L'import a échoué.";
       if (state.status === "done") {
         showAlert(importAlert, {
           type: state.rejected ? "warning" : "success",

@@ -3,6 +3,8 @@ import { api } from "../api.js";
 import { checkRequired, clearErrors, formValues, onSubmit, showFormError, whileBusy } from "../ui.js";
 
 const form = document.getElementById("form-inscription");
+// The query the page shows: a link to #an-anchor also fires popstate, with the same query, and is no step.
+let shownSearch = location.search;
 
 function checkLocally(values) {
   const siren = values.siren.replace(/\s/g, "");
@@ -15,6 +17,34 @@ function checkLocally(values) {
     return false;
   }
   return true;
+}
+
+/** The form, or « Inscription enregistrée » with what the API answered (kept in the history's state). */
+function showStep(state, { focus = true } = {}) {
+  const sent = state?.step === "envoyee" && state.result;
+  if (sent) {
+    for (const node of document.querySelectorAll("[data-result]")) {
+      node.textContent = state.result[node.dataset.result] ?? "";
+    }
+  }
+  document.getElementById("etape-formulaire").hidden = Boolean(sent);
+  document.getElementById("etape-envoyee").hidden = !sent;
+  document.title = `${sent ? "Inscription enregistrée" : "Inscription au service"} — Cartes d'identité des élus`;
+  if (focus) document.getElementById("titre-page").focus();
+}
+
+window.addEventListener("popstate", (event) => {
+  if (location.search === shownSearch) return;
+  shownSearch = location.search;
+  showStep(event.state);
+});
+if (new URLSearchParams(location.search).get("etape") === "envoyee") {
+  if (history.state?.result) {
+    showStep(history.state, { focus: false });
+  } else { // an address without its answer: the form
+    history.replaceState(null, "", "inscription.html");
+    shownSearch = location.search;
+  }
 }
 
 onSubmit(form, async () => {
@@ -31,13 +61,10 @@ onSubmit(form, async () => {
         first_name: values.first_name,
         email: values.email,
       }, { auth: false });
-      for (const node of document.querySelectorAll("[data-result]")) {
-        node.textContent = result[node.dataset.result] ?? "";
-      }
-      document.getElementById("etape-formulaire").hidden = true;
-      document.getElementById("etape-envoyee").hidden = false;
-      document.title = "Inscription enregistrée — Cartes d'identité des élus";
-      document.getElementById("titre-page").focus();
+      // The step is in the address and the history (Back shows the form again; a reload keeps this page).
+      history.pushState({ step: "envoyee", result }, "", "inscription.html?etape=envoyee");
+      shownSearch = location.search;
+      showStep(history.state);
     } catch (error) {
       showFormError(form, error, {
         title: "L'inscription n'a pas abouti",

@@ -9,12 +9,12 @@ import { openSpace, showLoadError } from "../espace.js";
 import { addDownloads } from "../exports.js";
 import { CARD_STATUSES, cardBadge, cardHistoryRows, cardName, handOverText } from "../cartes.js";
 import { confirmMove } from "../confirmation.js";
+import { MAX_RECEIPT_BYTES } from "../constants.js";
 import {
   $, checkRequired, clearErrors, el, formValues, formatDate, formatDateTime, hideAlert, onSubmit, showAlert,
   showFormError, whileBusy,
 } from "../ui.js";
 
-const MAX_RECEIPT_BYTES = 10 * 1024 * 1024;
 const RECEIPT_TYPES = ["application/pdf", "image/jpeg"];
 const registryAlert = $("#alerte-registre");
 const cardAlert = $("#alerte-carte");
