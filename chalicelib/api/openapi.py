@@ -64,7 +64,8 @@ def _responses(spec) -> dict:
     responses = {str(spec.status): success}
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     statuses = dict(spec.errors)
-    statuses.setdefault(400, []).append("invalid_request") if spec.request_schema else None
+    statuses = {status: list(codes) for status, codes in statuses.items()}
+    statuses.setdefault(400, []).append("invalid_request") if spec.request_schema or spec.query else None
     if spec.method in ("POST", "PUT", "PATCH"):
         statuses.setdefault(415, ["unsupported_media_type"])
         statuses.setdefault(400, []).append("invalid_json")
