@@ -15,6 +15,7 @@ from ..domain.ids import time_ordered_id
 from ..domain.officials import Official, PhotoUpload
 from ..domain.orders import CardOrder
 from ..domain.places import Commune, department_on_card
+from ..imaging.metadata import NotAJpeg, original_without_metadata
 from .collaborators import Collaborators
 from .officials import MAX_PHOTO_BYTES, official_prefix
 
@@ -68,8 +69,6 @@ def process_upload(c: Collaborators, key: str) -> None:
     # metadata (GPS, device, dates), and typed image/jpeg by the portal whatever the uploader sent.
     original_key = f"{official_prefix(files, upload.siren, upload.official_id)}{attempt}-original.jpg"
     if data is not None:
-        from ..imaging.metadata import NotAJpeg, original_without_metadata
-
         try:
             files.put_object(original_key, original_without_metadata(data), "image/jpeg")
         except NotAJpeg:
