@@ -6,7 +6,7 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
-from ..domain import codes, limits as limit_rules, passwords, roles
+from ..domain import codes, limits as limit_rules, names, passwords, roles
 from ..domain.roles import Principal
 from ..domain.secrets_codes import IssuedCode, activation_code_matches, issue_activation_code as new_code
 from ..errors import PortalError
@@ -56,6 +56,15 @@ def valid_email(value: str) -> str:
         ) from None
 
 
+def valid_name(value: str, field: str) -> str:
+    """A person's name as kept (``names.person_name``), or 400 ``invalid_name`` on that field."""
+    what = {"last_name": "Le nom", "first_name": "Le prénom"}[field]
+    try:
+        return names.person_name(value, what)
+    except names.InvalidName as invalid:
+        raise PortalError(400, "invalid_name", str(invalid), details={field: str(invalid)}) from None
+
+
 def email_taken() -> PortalError:
     return PortalError(409, "email_already_used", "Cette adresse e-mail a déjà un compte sur le portail.",
                        details={"email": "Adresse déjà utilisée."})
@@ -67,6 +76,7 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
                      source_ip: str = "unknown") -> dict:
     siren = valid_siren(siren)
     email = valid_email(email)
+    last_name, first_name = valid_name(last_name, "last_name"), valid_name(first_name, "first_name")
     # One read: the limits, the commune and whether the email has an account.
     source_count, code_count, alert_count, reset_count, commune, existing = get_many([
         counters.wanted(limits.REGISTRATION_SOURCE, source_ip), counters.wanted(limits.ACTIVATION_CODE, siren),
@@ -272,6 +282,7 @@ def list_agents(principal: Principal) -> dict:
 
 def invite_agent(principal: Principal, email: str, last_name: str, first_name: str) -> dict:
     email = valid_email(email)
+    last_name, first_name = valid_name(last_name, "last_name"), valid_name(first_name, "first_name")
     invitations, resets, existing = get_many([counters.wanted(limits.INVITATIONS, principal.siren),
                                               counters.wanted(limits.PASSWORD_RESET, email), Wanted(Account, email)])
     limits.check((limits.INVITATIONS, invitations))
@@ -343,6 +354,7 @@ def create_operator(email: str, first_name: str, last_name: str, role: str, depa
                     password: str | None = None) -> dict:
     """A manufacturer operator or a préfecture agent. ``password`` is only for seeding the local stack and bootstrap."""
     email = valid_email(email)
+    last_name, first_name = valid_name(last_name, "last_name"), valid_name(first_name, "first_name")
     if role == roles.PREFECTURE:
         if not department_code or _find(Prefecture, department_code) is None:
             raise PortalError(422, "unknown_department", "Aucune préfecture n'est connue pour ce département.",

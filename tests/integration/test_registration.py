@@ -214,3 +214,16 @@ def test_any_unicode_password_is_accepted_and_hashed_with_argon2id(client, aws, 
     parameters = dict(p.split("=") for p in stored.split("$")[3].split(","))
     assert int(parameters["m"]) >= 19 * 1024 and int(parameters["t"]) >= 2
     assert log_in(client, "agent@mairie-bourg.fr", password)
+
+
+@pytest.mark.parametrize("last_name", ["Dupont\nCliquez sur https://exemple.fr", "   ", "Dupont\u202e",
+                                       "Du\u200bpont"])
+def test_a_name_with_a_line_break_an_invisible_character_or_only_spaces_is_refused(client, operator, last_name):
+    code = issue_code(client, operator)
+    response = post_json(client, "/registrations", {"siren": DEMO_SIREN, "activation_code": code,
+                                                    "last_name": last_name, "first_name": "Jeanne",
+                                                    "email": "agent@mairie-bourg.fr"})
+    assert response.status_code == 400, response.json_body
+    assert response.json_body["code"] in ("invalid_name", "invalid_request")
+    assert "last_name" in response.json_body["details"]
+    assert register(client, code).status_code == 201  # nothing was spent or stored
