@@ -12,6 +12,7 @@ from chalicelib.api.officials import officials
 from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
+from chalicelib.events.mails import mails
 from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
 from chalicelib.events.uploads import events
@@ -21,6 +22,6 @@ app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
 for blueprint in (public, agents, officials, declarations, orders, cards, admin, downloads, docs, events, notices,
-                  schedule):
+                  schedule, mails):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

@@ -16,7 +16,7 @@ from chalicelib.services.cards import KEPT_RECEIPTS_PREFIX, RECEIPTS_PREFIX
 from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
-from chalicelib.store.queues import NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
+from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
 from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
                                      Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token)
 
@@ -76,8 +76,9 @@ ACCESS = {
         },
         list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
         # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker; a
-        # registered commune's first look at the directory to the notices function
-        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE),
+        # registered commune's first look at the directory to the notices function; set-password links and alerts
+        # to the mails function
+        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE),
         sends_mail=True,
     ),
     # Reference files: S3 -> imports queue -> here.
@@ -108,6 +109,13 @@ ACCESS = {
             Official: ("GetItem",),
             CardOrder: ("GetItem",),
         },
+        sends_mail=True,
+    ),
+    # The mails function (services/account_mails.py): a set-password link written and sent to an account that
+    # exists, an alert to an account's holder, to a commune's agents or to its préfecture's agents.
+    "send_account_mails": Access(
+        tables={Account: ("BatchGetItem",), Token: ("PutItem",), Commune: ("BatchGetItem",)},
+        indexes={(Account, "by-prefecture"): ("Query",)},
         sends_mail=True,
     ),
     # The image function: photos arriving in S3, and the API's requests (re-crop, re-render a preview, draw the cards

@@ -37,6 +37,13 @@ def deliver_s3_events(client, queue: str = IMPORTS_QUEUE, handler: str = "import
             delivered += 1
 
 
+def deliver_account_mails(client) -> int:
+    """Run the mails function on what the API queued (set-password links asked for, alerts)."""
+    from chalicelib.store.queues import MAILS_QUEUE
+
+    return deliver_s3_events(client, queue=MAILS_QUEUE, handler="send_account_mails")
+
+
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 

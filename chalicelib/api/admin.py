@@ -41,7 +41,7 @@ def describe_reference_sync(call, sync_id):
 
 @endpoint(admin, "/admin/operators", "POST", roles={MANUFACTURER}, status=201,
           summary="Créer un compte du fabricant ou d'une préfecture", request=s.OPERATOR_NEW, response=s.OPERATOR,
-          errors={409: ["email_already_used"], 422: ["unknown_department"]})
+          errors={400: ["invalid_email", "invalid_name"], 409: ["email_already_used"], 422: ["unknown_department"]})
 def create_operator(call):
     b = call.body
     return accounts.create_operator(b["email"], b["first_name"].strip(), b["last_name"].strip(), b["role"],

@@ -15,7 +15,7 @@ def list_agents(call):
 
 @endpoint(agents, "/agents", "POST", roles={COMMUNE}, status=201, summary="Ajouter un agent de ma commune",
           request=s.AGENT_NEW, response=s.AGENT,
-          errors={400: ["invalid_email"], 409: ["email_already_used"], 429: ["too_many_attempts"]})
+          errors={400: ["invalid_email", "invalid_name"], 409: ["email_already_used"], 429: ["too_many_attempts"]})
 def invite_agent(call):
     b = call.body
     return accounts.invite_agent(call.principal, b["email"], b["last_name"].strip(), b["first_name"].strip())

@@ -56,6 +56,13 @@ def came_through_cloudfront(headers) -> bool:
     return hmac.compare_digest((headers.get("x-origin-verify") or "").encode(), secret.encode())
 
 
+def viewer_address_trusted(headers) -> bool:
+    """True only when the request carries the stage's origin secret: then CloudFront set ``CloudFront-Viewer-Address``
+    (it overwrites a viewer's own). Without a configured secret (the local stack, the tests) nothing in front of the
+    API sets that header, so a client could write it: the caller's own address is used instead."""
+    return bool(get_settings().origin_secret) and came_through_cloudfront(headers)
+
+
 def _refused_origin(event) -> Response | None:
     """Deployed, the API answers only requests that came through the site's CloudFront distribution: called directly
     on its execute-api address, a request could forge ``CloudFront-Viewer-Address`` and escape the per-source limits."""

@@ -185,7 +185,7 @@ def _responses(spec, components: dict) -> dict:
     responses = {str(spec.status): success}
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     statuses = {status: list(codes) for status, codes in spec.errors.items()}
-    statuses.setdefault(400, []).append("invalid_request") if spec.request_schema else None
+    statuses.setdefault(400, []).append("invalid_request") if spec.request_schema or spec.query else None
     if spec.method in ("POST", "PUT", "PATCH"):
         statuses.setdefault(415, ["unsupported_media_type"])
         statuses.setdefault(400, []).append("invalid_json")

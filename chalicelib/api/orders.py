@@ -124,7 +124,7 @@ def print_archive(call):
 @endpoint(orders, "/admin/reports/monthly", "GET", roles={PREFECTURE, MANUFACTURER},
           summary="Contrôle mensuel : cartes commandées, livrées, remises et rejetées par commune",
           response=s.MONTHLY, errors={400: ["invalid_request"]},
-          query={"month": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}, "department": s.DEPARTMENT})
+          query={"month": s.MONTH, "department": s.DEPARTMENT})
 def monthly_report(call):
     return documents.monthly_report(call.principal, call.query.get("month"), call.query.get("department"))
 

@@ -16,8 +16,8 @@ def health(call):
 
 @endpoint(public, "/registrations", "POST", status=201, summary="Inscrire la commune au service",
           request=s.REGISTRATION, response=s.REGISTERED,
-          errors={400: ["invalid_siren", "invalid_email", "invalid_request"], 403: ["invalid_activation_code"],
-                  409: ["already_registered", "email_already_used"], 429: ["too_many_attempts"]})
+          errors={400: ["invalid_siren", "invalid_email", "invalid_name", "invalid_request"],
+                  403: ["invalid_activation_code"], 409: ["already_registered", "email_already_used"], 429: ["too_many_attempts"]})
 def register(call):
     b = call.body
     return accounts.register_commune(b["siren"], b["activation_code"], b["last_name"].strip(),

@@ -4,6 +4,9 @@ One decorator, ``endpoint``, wraps each view so that every route (1) authenticat
 role, (2) parses and validates the JSON body against the schema that the OpenAPI document also publishes, (3) turns a
 ``PortalError`` into ``{"code", "message"}`` and anything unexpected into a logged 500 without internals. The registry
 it fills is what the OpenAPI document and the access-control tests are generated from, so a route cannot escape them.
+The query string is checked the same way, against the parameters the route declares (``query=``) and the OpenAPI
+document publishes: an undeclared parameter, a parameter given twice or a value outside its schema is a 400
+``invalid_request`` before the view runs.
 """
 import functools
 import json
@@ -19,7 +22,7 @@ from ..domain.roles import ALL_ROLES, COMMUNE, MANUFACTURER, PREFECTURE, Princip
 from ..domain.changes import Refused
 from ..errors import PortalError, from_refusal
 from ..services import sessions
-from .middleware import came_through_cloudfront
+from .middleware import viewer_address_trusted
 from .validation import validate
 
 log = logging.getLogger(__name__)
@@ -91,9 +94,9 @@ def endpoint(
             try:
                 refs = read_ahead(**path_params) if read_ahead and roles else []
                 principal, found = _authorise(request_, roles, refs)
+                query = _parse_query(request_, spec.query)
                 body = _parse_body(request_, request) if method in ("POST", "PUT", "PATCH") else {}
-                call = Call(principal, body, dict(request_.query_params or {}), _source_ip(request_),
-                            request_.headers, tuple(found))
+                call = Call(principal, body, query, _source_ip(request_), request_.headers, tuple(found))
                 result = view(call, **path_params)
                 return json_response(status, result)
             except PortalError as error:
@@ -192,16 +195,34 @@ def _parse_body(request_, schema: dict | None) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def query_schema(parameters: dict) -> dict:
+    """The query string as one JSON object: the route's parameters, each a string of its schema, nothing else."""
+    return {"type": "object", "properties": parameters, "additionalProperties": False}
+
+
+def _parse_query(request_, parameters: dict) -> dict:
+    raw = request_.query_params or {}
+    repeated = [name for name in raw if hasattr(raw, "getlist") and len(raw.getlist(name)) > 1]
+    if repeated:
+        raise PortalError(400, "invalid_request", "Certains paramètres de l'adresse sont invalides.",
+                          details={repeated[0]: "Ce paramètre ne peut être donné qu'une fois."})
+    query = dict(raw)
+    if query:
+        validate(query, query_schema(parameters), "Certains paramètres de l'adresse sont invalides.")
+    return query
+
+
 def _now_iso() -> str:
     return clock.iso(clock.now())
 
 
 def _source_ip(request_) -> str:
     """The caller's address. Behind CloudFront, API Gateway sees the edge's address; the distribution forwards the
-    viewer's as ``CloudFront-Viewer-Address: <ip>:<port>``, believed only on a request that came through CloudFront
-    (the middleware refuses the others on deployed stages)."""
+    viewer's as ``CloudFront-Viewer-Address: <ip>:<port>``, believed only on a request that carries the stage's origin
+    secret (the middleware refuses the others on deployed stages). Where no secret is set (locally), the header is
+    never believed: the address is the connection's."""
     viewer = request_.headers.get("cloudfront-viewer-address")
-    if viewer and came_through_cloudfront(request_.headers):
+    if viewer and viewer_address_trusted(request_.headers):
         return viewer.rsplit(":", 1)[0].strip("[]")
     identity = (request_.context or {}).get("identity") or {}
     return identity.get("sourceIp") or "unknown"

@@ -4,6 +4,9 @@ from ..domain import cards as registry, codes, orders as lifecycle, photo_checks
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
 SIREN = {"type": "string", "minLength": 1, "maxLength": 20}
+# A month of the portal's life, AAAA-MM: years 2000 to 2099 (the reports look a year back, cards last six years).
+MONTH = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$",
+         "description": "Mois au format AAAA-MM (2000-01 à 2099-12)."}
 DEPARTMENT = {"type": "string", "pattern": codes.DEPARTMENT_CODE.pattern}  # the one rule (domain/codes.py)
 TIME = {"type": "string", "format": "date-time"}
 

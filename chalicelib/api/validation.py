@@ -18,14 +18,14 @@ def _validator(schema_key: str):
     return Draft202012Validator(json.loads(schema_key))
 
 
-def validate(data, schema: dict) -> None:
+def validate(data, schema: dict, message: str = "Certains champs sont manquants ou invalides.") -> None:
     validator = _validator(json.dumps(schema, sort_keys=True))
     details = {}
     for error in validator.iter_errors(data):
-        field_name, message = _describe(error)
-        details.setdefault(field_name, message)
+        field_name, reason = _describe(error)
+        details.setdefault(field_name, reason)
     if details:
-        raise PortalError(400, "invalid_request", "Certains champs sont manquants ou invalides.", details=details)
+        raise PortalError(400, "invalid_request", message, details=details)
 
 
 def _describe(error) -> tuple[str, str]:
@@ -33,6 +33,8 @@ def _describe(error) -> tuple[str, str]:
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return (f"{path}.{missing}" if path else missing), "Ce champ est obligatoire."
+    if error.validator == "pattern":
+        return path or "corps", "Format invalide."
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return (extra[0] if extra else path or "corps"), "Ce champ n'est pas accepté."

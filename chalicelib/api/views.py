@@ -74,8 +74,10 @@ def declaration_item(o: Official) -> dict:
 
 def official_export(o: Official, rows: list, orders: list[CardOrder], now) -> dict:
     """Everything the portal holds about one official (the right of access): links valid ``files.URL_LIFETIME``."""
+    # The original upload is not offered: it is kept only for re-crops (stripped of its metadata), and what the
+    # portal holds of the person's face is the ID photo and the card preview made from it.
     photo_files = {name: files.presigned_get(key) for name, key in (
-        ("original", o.original_key), ("photo", o.photo_key), ("card_preview", o.preview_key)) if key}
+        ("photo", o.photo_key), ("card_preview", o.preview_key)) if key}
     ordered = []
     for order in orders:
         card = order.card_of(o.official_id)

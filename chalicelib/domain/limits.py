@@ -13,8 +13,9 @@ BUCKETS = 60
 
 class Limit(NamedTuple):
     name: str  # part of the key: what is being limited
-    attempts: int  # refused once this many attempts are in the window...
+    attempts: int  # refused (or, for an alert, someone told) once this many attempts are in the window...
     window_seconds: int  # ...the last this many seconds (a multiple of 60)
+    refuses: bool = True  # False: an alert threshold, counted but never a reason to refuse
 
     @property
     def lock_seconds(self) -> int:
@@ -33,10 +34,28 @@ def _buckets(raw: dict | None) -> dict[int, int]:
             if name.startswith("b") and name[1:].isdigit() and "N" in value}
 
 
+def attempts_in_window(limit: Limit, raw: dict | None, now: float | None = None) -> int:
+    """How many attempts the window holds now."""
+    now = clock.now().timestamp() if now is None else now
+    current = int(now // limit.bucket_seconds)
+    return sum(n for bucket, n in _buckets(raw).items() if current - BUCKETS < bucket <= current)
+
+
+def since(limit: Limit, raw: dict | None, moment) -> dict | None:
+    """The counter as read, without the attempts counted until ``moment`` (a datetime, or None to keep them all): what
+    a successful password reset forgets. A bucket is the finest grain: the one that holds the moment is forgotten
+    too, so the attempts of the first sixtieth of the window after a reset (15 s for logins) are not counted."""
+    if not raw or moment is None:
+        return raw
+    last_forgotten = int(moment.timestamp() // limit.bucket_seconds)
+    return {name: value for name, value in raw.items()
+            if not (name.startswith("b") and name[1:].isdigit() and int(name[1:]) <= last_forgotten)}
+
+
 def retry_after(limit: Limit, raw: dict | None, now: float | None = None) -> int | None:
     """Seconds to wait before the next attempt is allowed, or None when it is allowed now."""
     buckets = _buckets(raw)
-    if not buckets:
+    if not buckets or not limit.refuses:
         return None
     now = clock.now().timestamp() if now is None else now
     current = int(now // limit.bucket_seconds)

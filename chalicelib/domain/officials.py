@@ -17,7 +17,7 @@ from typing import NamedTuple
 from . import cards, functions, photo_checks
 from .changes import Below, Change, Refused, entity
 from .eligibility import MINIMUM_AGE, adult_on
-from .names import person_key
+from .names import InvalidName, person_key, person_name
 from .roles import COMMUNE, PREFECTURE, Principal
 
 MISSING, PROCESSING, READY, REJECTED = "missing", "processing", "ready", "rejected"
@@ -140,10 +140,14 @@ class Official:
         will give the same person (``names.person_key``), so that a later import links them. Refused
         (``invalid_declaration``, field by field) when the declaration cannot be true."""
         problems = {}
-        last_name, first_name = (" ".join(str(person.get(f) or "").split()) for f in ("last_name", "first_name"))
-        for field, value in (("last_name", last_name), ("first_name", first_name)):
-            if not value:
-                problems[field] = "Champ obligatoire."
+        names = {}
+        for field, what in (("last_name", "Le nom"), ("first_name", "Le prénom")):
+            raw = str(person.get(field) or "")
+            try:
+                names[field] = person_name(raw, what)  # the raw text: a line break is refused, not made a space
+            except InvalidName as invalid:
+                problems[field] = "Champ obligatoire." if not raw.strip() else str(invalid)
+        last_name, first_name = names.get("last_name", ""), names.get("first_name", "")
         sex = str(person.get("sex") or "").strip().upper()
         if sex not in ("M", "F"):
             problems["sex"] = "Indiquez le sexe de l'élu (M ou F)."

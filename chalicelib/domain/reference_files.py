@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from . import codes
 from .csv_rows import RowInvalid, layout
+from .names import InvalidName, person_name
 
 COMMUNES_HEADER = ("siren", "code_insee", "nom", "code_departement")
 PREFECTURES_HEADER = ("code_departement", "nom", "adresse", "code_postal", "ville")
@@ -58,10 +59,21 @@ def required(value: str, label: str) -> str:
     return value
 
 
+def place_name(value: str, label: str) -> str:
+    """A commune's name is a name (``names.person_name``: letters, marks, spaces, apostrophes, hyphens): it reaches
+    the cards, the letters and the emails. A row with anything else is rejected with its line."""
+    if not value.strip():
+        raise RowInvalid(f"{label} manquant.")
+    try:
+        return person_name(value, label)
+    except InvalidName as invalid:
+        raise RowInvalid(str(invalid)) from None
+
+
 def commune_row(fields) -> CommuneRow:
     siren, insee, name, department = fields
     insee = insee_code(insee)  # checked first: its reason is the one a line with two bad codes reports
-    return CommuneRow(valid_siren(siren), insee, required(name, "Nom de la commune"), department_code(department))
+    return CommuneRow(valid_siren(siren), insee, place_name(name, "Nom de la commune"), department_code(department))
 
 
 def prefecture_row(fields) -> PrefectureRow:

@@ -32,7 +32,7 @@ from typing import Optional
 from . import codes
 from .csv_rows import Column, RowInvalid, layout
 from .eligibility import MINIMUM_AGE, adult_on
-from .names import person_key
+from .names import InvalidName, person_key, person_name
 
 # The columns of the councillors' file, in the order of the 2024-2026 snapshots, each with the other spellings that
 # published files have used (older snapshots' "Code Insee de la commune" and "profession"; the mayors' file's
@@ -104,6 +104,17 @@ def _required(value: str, column: str) -> str:
     if not value:
         raise RowInvalid(f"{column} manquant.")
     return value
+
+
+def _name(value: str, column: str) -> str:
+    """A person's name (``names.person_name``): a row whose name holds a line break, a control, bidirectional or
+    zero-width character, or no letter, is rejected with its line (it would reach the cards and the emails)."""
+    if not value.strip():
+        raise RowInvalid(f"{column} manquant.")
+    try:
+        return person_name(value.replace("\t", " "), column)  # a tab between words is a spreadsheet's space
+    except InvalidName as invalid:
+        raise RowInvalid(str(invalid)) from None
 
 
 def _insee_code(value: str) -> str:
@@ -239,8 +250,8 @@ def _directory_row(
         collectivity_label=_text(collectivity_label),
         insee_code=insee_code,
         commune_label=_required(commune_label, "Libellé de la commune"),
-        last_name=_required(last_name, "Nom de l'élu"),
-        first_name=_required(first_name, "Prénom de l'élu"),
+        last_name=_name(last_name, "Nom de l'élu"),
+        first_name=_name(first_name, "Prénom de l'élu"),
         sex=_sex(sex),
         birth_date=_birth_date(birth, mandate),
         mandate_start=mandate,

@@ -13,8 +13,13 @@ from functools import lru_cache
 from typing import NamedTuple
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_GROUPS = 3
-CODE_GROUP_LENGTH = 4  # 12 symbols x 5 bits = 60 bits
+# 16 symbols x 5 bits = 80 bits (« 8E4R-Y9EP-5K3G-7HQM »): still four groups of four to copy from a letter, and
+# hopeless to guess. The limits (services/limits.py) bound one address to 20 wrong codes an hour and one SIREN to 10
+# a minute: an attacker with unlimited addresses, trying all 35,000 communes for the 120 days a code lives, makes at
+# most 10 x 60 x 24 x 120 x 35,000 = 6e10 (2^36) guesses, each right with a chance of 2^-80: about 2^-44 in all.
+CODE_GROUPS = 4
+CODE_GROUP_LENGTH = 4
+CODE_BITS = CODE_GROUPS * CODE_GROUP_LENGTH * 5
 ACTIVATION_CODE_LIFETIME = timedelta(days=120)  # a letter by post, then a town-hall agenda
 
 
@@ -58,8 +63,9 @@ def _code_hasher():
     # cold start: argon2-cffi 3 ms, only registration and the card maker's codes hash an activation code
     from argon2 import PasswordHasher
 
-    # Lighter than passwords (a few ms): a code is 60 random bits, its guessing is locked after 5 tries, and the
-    # card maker issues codes for a whole département in one request. Still Argon2id, so a leaked table is useless.
+    # Lighter than passwords (a few ms): a code is 80 random bits, its guessing is slowed per SIREN and per source,
+    # and the card maker issues codes for a whole département in one request. Still Argon2id, so a leaked table is
+    # useless.
     return PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 
 

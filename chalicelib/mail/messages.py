@@ -168,3 +168,42 @@ def cards_to_return_mail(to: str, commune_name: str, cards: list[str], link: str
                   "encore valide. La carte remplacée est à restituer à la préfecture : " + " ; ".join(cards) + ".",
                   "La liste des cartes à restituer figure sur le portail, page « Cartes »."]
     return _mail(to, "Cartes d'élus à restituer à la préfecture", paragraphs, link, "Voir les cartes")
+
+
+def login_attack_mail(to: str, first_name: str, failures: int, minutes: int, link: str) -> Mail:
+    """To the holder of an account whose password many failed logins tried (services/account_mails.py)."""
+    paragraphs = [f"Bonjour {first_name},",
+                  f"Au moins {failures} tentatives de connexion à votre compte avec un mot de passe erroné ont eu lieu "
+                  f"ces {minutes} dernières minutes. Si ce n'était pas vous, quelqu'un essaie peut-être de deviner "
+                  "votre mot de passe.",
+                  "Votre compte n'est pas bloqué : vous pouvez toujours vous connecter depuis votre appareil habituel. "
+                  "Les essais répétés depuis une même connexion y sont ralentis.",
+                  "Si votre mot de passe est court ou sert aussi ailleurs, changez-le depuis la page « Mot de passe "
+                  "oublié » : cela ferme aussi toutes vos sessions ouvertes."]
+    return _mail(to, "Tentatives de connexion à votre compte", paragraphs, link, "Changer mon mot de passe")
+
+
+def code_guessing_mail(to: str, commune_name: str, siren: str, attempts: int, hours: int, to_agent: bool) -> Mail:
+    """Many wrong activation codes for one commune: to its agents, or, before it has any, to its préfecture."""
+    who = ("votre commune" if to_agent else f"la commune {de(commune_name, place=True)} (SIREN {siren}), qui n'est "
+           "pas encore inscrite et n'a donc pas d'agent à prévenir")
+    paragraphs = ["Bonjour,",
+                  f"Au moins {attempts} codes d'activation erronés ont été saisis ces {hours} dernières heures pour "
+                  f"{who}. Quelqu'un essaie peut-être de deviner le code envoyé par courrier.",
+                  "Le code compte 16 caractères : il ne peut pas être deviné ainsi, et la commune peut toujours "
+                  "s'inscrire avec le code reçu (au pire après une minute d'attente).",
+                  "Si la commune n'a pas reçu son courrier, ou craint que son code ait été vu, le fabricant des "
+                  "cartes peut émettre un nouveau code : l'ancien cesse alors de fonctionner."]
+    return _mail(to, f"Codes d'activation erronés pour {commune_name}", paragraphs, None, "")
+
+
+def invitation_refused_mail(to: str, commune_name: str, site_url: str) -> Mail:
+    """To an address a commune's agent invited although it already has an account (services/accounts.py)."""
+    paragraphs = ["Bonjour,",
+                  f"Un agent de la commune {de(commune_name, place=True)} a voulu vous ajouter comme agent de sa "
+                  "commune sur le portail. Votre adresse e-mail y a déjà un compte : elle ne peut pas en avoir un second, et cette "
+                  "invitation n'a rien changé à votre compte.",
+                  "Si vous devez agir pour cette commune, convenez avec elle d'une autre adresse. Si vous ne "
+                  "connaissez pas cette commune, ignorez ce message."]
+    return _mail(to, f"Invitation de la commune {de(commune_name, place=True)}", paragraphs, site_url,
+                 "Ouvrir le portail")

@@ -6,14 +6,14 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
-from ..domain import codes, passwords, roles
+from ..domain import codes, limits as limit_rules, names, passwords, roles
 from ..domain.roles import Principal
 from ..domain.secrets_codes import IssuedCode, activation_code_matches, issue_activation_code as new_code
 from ..errors import PortalError
 from ..mail import sender
-from ..mail.messages import set_password_mail
+from ..mail.messages import invitation_refused_mail, set_password_mail
 from ..settings import get_settings
-from ..store import counters
+from ..store import counters, queues
 from ..store.batch import Wanted, get_many
 from ..store.tables import (Account, Commune, Prefecture, Token, is_condition_failure, registration_shard,
                             transaction)
@@ -56,6 +56,15 @@ def valid_email(value: str) -> str:
         ) from None
 
 
+def valid_name(value: str, field: str) -> str:
+    """A person's name as kept (``names.person_name``), or 400 ``invalid_name`` on that field."""
+    what = {"last_name": "Le nom", "first_name": "Le prénom"}[field]
+    try:
+        return names.person_name(value, what)
+    except names.InvalidName as invalid:
+        raise PortalError(400, "invalid_name", str(invalid), details={field: str(invalid)}) from None
+
+
 def email_taken() -> PortalError:
     return PortalError(409, "email_already_used", "Cette adresse e-mail a déjà un compte sur le portail.",
                        details={"email": "Adresse déjà utilisée."})
@@ -67,22 +76,30 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
                      source_ip: str = "unknown") -> dict:
     siren = valid_siren(siren)
     email = valid_email(email)
+    last_name, first_name = valid_name(last_name, "last_name"), valid_name(first_name, "first_name")
     # One read: the limits, the commune and whether the email has an account.
-    source_count, code_count, reset_count, commune, existing = get_many([
+    source_count, code_count, alert_count, reset_count, commune, existing = get_many([
         counters.wanted(limits.REGISTRATION_SOURCE, source_ip), counters.wanted(limits.ACTIVATION_CODE, siren),
-        counters.wanted(limits.PASSWORD_RESET, email), Wanted(Commune, siren), Wanted(Account, email)])
+        counters.wanted(limits.ACTIVATION_ALERT, siren), counters.wanted(limits.PASSWORD_RESET, email),
+        Wanted(Commune, siren), Wanted(Account, email)])
     limits.check((limits.REGISTRATION_SOURCE, source_count), (limits.ACTIVATION_CODE, code_count))
-    if commune is not None and commune.registered_at is not None:
+    # The code first, whatever the commune's state: a wrong code gets the same answer, and sends nothing, for a
+    # registered commune, an unregistered one or an unknown SIREN (a registered commune keeps its spent code's hash,
+    # so that the very registration sent again is still recognised below).
+    if not _activation_code_matches(commune, activation_code):
+        with transaction() as writes:
+            counters.count_in(writes, limits.ACTIVATION_CODE, siren)
+            counters.count_in(writes, limits.ACTIVATION_ALERT, siren)
+            counters.count_in(writes, limits.REGISTRATION_SOURCE, source_ip)
+        if limit_rules.attempts_in_window(limits.ACTIVATION_ALERT, alert_count) + 1 == limits.ACTIVATION_ALERT.attempts:
+            queues.ask_account_mail("code_guessing", siren)  # queued for any SIREN alike; the function tells who exists
+        raise invalid_activation_code()
+    if commune.registered_at is not None:
         if _resend_first_link(existing, siren, "registration", reset_count):
             return {"siren": siren, "commune_name": commune.name, "email": email}
         raise PortalError(409, "already_registered",
                           "Cette commune est déjà inscrite. Connectez-vous, ou demandez à un agent déjà inscrit de "
                           "vous ajouter.")
-    if not _activation_code_matches(commune, activation_code):
-        with transaction() as writes:
-            counters.count_in(writes, limits.ACTIVATION_CODE, siren)
-            counters.count_in(writes, limits.REGISTRATION_SOURCE, source_ip)
-        raise invalid_activation_code()
     if existing is not None:
         raise email_taken()
     now = clock.now()
@@ -92,12 +109,12 @@ def register_commune(siren: str, activation_code: str, last_name: str, first_nam
     link_token, link = _password_link(account, now)
     try:
         with transaction() as writes:
-            # The code is spent in the same write that registers the commune: used once, even by two at once.
+            # The code is spent in the same write that registers the commune: used once, even by two at once. Its
+            # hash stays (a registered commune gets no new code), to recognise the same registration sent again.
             writes.update(
                 commune,
                 actions=[Commune.registered_at.set(now), Commune.registered_shard.set(registration_shard(siren)),
-                         Commune.activation_code_hash.remove(),
-                         Commune.activation_code_expires_at.remove(), Commune.agent_emails.add({email})],
+                         Commune.agent_emails.add({email})],
                 condition=Commune.registered_at.does_not_exist()
                 & (Commune.activation_code_hash == commune.activation_code_hash),
             )
@@ -184,7 +201,9 @@ def set_password(token: str, password: str) -> None:
     try:
         with transaction() as writes:
             writes.delete(link, condition=Token.token_hash.exists())  # single use, even when sent twice at once
-            writes.update(account, actions=[Account.password_hash.set(passwords.hash_password(password))],
+            # The moment the password is set lifts any login lock of the account (services/sessions.py).
+            writes.update(account, actions=[Account.password_hash.set(passwords.hash_password(password)),
+                                            Account.password_set_at.set(clock.now())],
                           condition=Account.account_id == account.account_id)
             # A new password ends every session and every other link of the account, in the same write.
             sessions.revoke_all(writes, account)
@@ -202,21 +221,25 @@ def _personal_words(account: Account) -> list[str]:
 
 
 def request_password_reset(email: str, source_ip: str = "unknown") -> None:
+    """The same work and the same answer whether or not the address has an account: one read (the limits; the
+    account is not even read), one write (the counters), one message to the mails function, which writes and sends
+    the link if the account exists (``services/account_mails.py``)."""
     email = normalise_email(email)
-    source_count, email_count, *found = get_many(
-        [counters.wanted(limits.RESET_SOURCE, source_ip), counters.wanted(limits.PASSWORD_RESET, email)]
-        + ([Wanted(Account, email)] if email else []))
+    source_count, email_count = get_many([counters.wanted(limits.RESET_SOURCE, source_ip),
+                                          counters.wanted(limits.PASSWORD_RESET, email)])
     limits.check((limits.RESET_SOURCE, source_count), (limits.PASSWORD_RESET, email_count))
-    account = found[0] if found else None
-    # Counted whether the email has an account or not: same work, same answer, no enumeration.
-    token, link = _password_link(account, clock.now()) if account else (None, None)
     with transaction() as writes:
         counters.count_in(writes, limits.RESET_SOURCE, source_ip)
         counters.count_in(writes, limits.PASSWORD_RESET, email)
-        if link is not None:
-            writes.save(link)
-    if account is not None:
-        _send_password_mail(account, token, "reset")
+    if email:
+        queues.ask_account_mail("password_link", email)
+
+
+def send_new_password_link(account: Account, reason: str) -> None:
+    """A new set-password link for the account, written then emailed (the mails function's work for a reset)."""
+    token, link = _password_link(account, clock.now())
+    link.save()
+    _send_password_mail(account, token, reason)
 
 
 # --- who am I -----------------------------------------------------------------------------------------------------
@@ -259,15 +282,19 @@ def list_agents(principal: Principal) -> dict:
 
 def invite_agent(principal: Principal, email: str, last_name: str, first_name: str) -> dict:
     email = valid_email(email)
+    last_name, first_name = valid_name(last_name, "last_name"), valid_name(first_name, "first_name")
     invitations, resets, existing = get_many([counters.wanted(limits.INVITATIONS, principal.siren),
                                               counters.wanted(limits.PASSWORD_RESET, email), Wanted(Account, email)])
     limits.check((limits.INVITATIONS, invitations))
-    if existing is not None:
+    if existing is not None and existing.siren == principal.siren and existing.role == roles.COMMUNE:
+        # One of the commune's own agents, whom the inviter sees in the list anyway.
         if _resend_first_link(existing, principal.siren, "invitation", resets,
                               also_count=(limits.INVITATIONS, principal.siren)):
             return _agent_view(existing)
         raise email_taken()
     now = clock.now()
+    if existing is not None:
+        return _invitation_of_someone_elses_address(principal, existing, email, last_name, first_name, now)
     account = Account(email, account_id=uuid.uuid4().hex, role=roles.COMMUNE, first_name=first_name,
                       last_name=last_name, siren=principal.siren, department_code=principal.department_code,
                       insee_code=principal.insee_code, commune_name=principal.commune_name, created_at=now)
@@ -285,6 +312,22 @@ def invite_agent(principal: Principal, email: str, last_name: str, first_name: s
         raise email_taken() from None
     _send_password_mail(account, token, "invitation")
     return _agent_view(account)
+
+
+def _invitation_of_someone_elses_address(principal: Principal, existing: Account, email: str, last_name: str,
+                                         first_name: str, now) -> dict:
+    """The address has an account elsewhere (an operator, another commune's agent). The answer is the one a new
+    invitation gets (201, an agent's view of what was typed), so that it tells the inviter nothing about the address;
+    the work is alike too (the invitation counted in one write, one email sent): the address's holder is told that
+    the commune tried to add them, instead of getting a link. Nothing else changes; the commune's list of agents
+    does not show the address (it never did hold it)."""
+    with transaction() as writes:
+        counters.count_in(writes, limits.INVITATIONS, principal.siren)
+    sender.send(invitation_refused_mail(existing.email, principal.commune_name or principal.siren,
+                                        get_settings().site_url))
+    log.info("invitation of an address with an account elsewhere", extra={"siren": principal.siren})
+    return {"id": uuid.uuid4().hex, "email": email, "first_name": first_name, "last_name": last_name,
+            "password_set": False, "created_at": clock.iso(now)}
 
 
 def remove_agent(principal: Principal, agent_id: str) -> None:
@@ -311,6 +354,7 @@ def create_operator(email: str, first_name: str, last_name: str, role: str, depa
                     password: str | None = None) -> dict:
     """A manufacturer operator or a préfecture agent. ``password`` is only for seeding the local stack and bootstrap."""
     email = valid_email(email)
+    last_name, first_name = valid_name(last_name, "last_name"), valid_name(first_name, "first_name")
     if role == roles.PREFECTURE:
         if not department_code or _find(Prefecture, department_code) is None:
             raise PortalError(422, "unknown_department", "Aucune préfecture n'est connue pour ce département.",

@@ -310,7 +310,7 @@ def attach_receipt(c: Collaborators, principal: Principal, number: str, upload_i
             raise Refused("invalid_file_type", "Le récépissé signé doit être un PDF ou une image JPEG.")
         kept = f"{KEPT_RECEIPTS_PREFIX}{card.card_number}/receipt-{upload_id}{suffix}"
         uow.add(card.receipt_attached(principal, kept))
-        c.files.copy_object(key, kept)
+        c.files.copy_object(key, kept, "application/pdf" if suffix == ".pdf" else "image/jpeg")
         try:
             uow.commit()
         except Conflict:

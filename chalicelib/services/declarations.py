@@ -74,7 +74,7 @@ def process_proof(c: Collaborators, key: str) -> None:
         change = None  # decided meanwhile (or not a declaration): the file is no longer needed
     if change is not None:
         if change.sets.get("proof_key") == kept:
-            files.copy_object(key, kept)
+            files.copy_object(key, kept, "application/pdf")
         work.add(change)
     work.add(upload.done())
     try:

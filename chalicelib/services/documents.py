@@ -172,8 +172,11 @@ def _month_bounds(month: str | None) -> tuple[datetime, datetime]:
     now = clock.now()
     try:
         year, number = (int(part) for part in month.split("-")) if month else (now.year, now.month)
+        if not 2000 <= year <= 2099:  # the API's schema (api/schemas.py MONTH) says so first; a year's look-back
+            raise ValueError(month)   # and the next month must stay within datetime's range
         start = datetime(year, number, 1, tzinfo=timezone.utc)
     except ValueError:
-        raise PortalError(400, "invalid_request", "Mois invalide (format AAAA-MM).") from None
+        raise PortalError(400, "invalid_request", "Mois invalide (format AAAA-MM, de 2000-01 à 2099-12).",
+                          details={"month": "Format invalide."}) from None
     end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=timezone.utc)
     return start, end

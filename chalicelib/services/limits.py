@@ -6,10 +6,19 @@ limit is reached, and counts the attempt in its own write (``counters.count_in``
 from ..errors import PortalError
 from ..store.counters import Limit, retry_after
 
-# 5 wrong activation codes for one SIREN in an hour lock that SIREN's registration until they leave the hour.
-ACTIVATION_CODE = Limit("activation", attempts=5, window_seconds=3600)
-# 10 failed logins for one account in 15 minutes lock that account's login.
-LOGIN_ACCOUNT = Limit("login-account", attempts=10, window_seconds=900)
+# 10 wrong activation codes for one SIREN in a minute slow that SIREN's registration until they leave the minute:
+# never more than a minute after the last of them, so that no one can keep a commune out for long (the code's 80
+# bits, not this limit, are what makes guessing hopeless; the per-source limit below bounds each address).
+ACTIVATION_CODE = Limit("activation", attempts=10, window_seconds=60)
+# 20 wrong activation codes for one SIREN in a day: the card maker's operators are told by email (the commune has no
+# agent yet: it is not registered); no refusal.
+ACTIVATION_ALERT = Limit("activation-alert", attempts=20, window_seconds=86400, refuses=False)
+# 10 failed logins for one account from one source address in 15 minutes lock that account's login from that address
+# only: an attacker elsewhere cannot lock the real user out. A successful password reset lifts it.
+LOGIN_PAIR = Limit("login-pair", attempts=10, window_seconds=900)
+# 10 failed logins for one account in 15 minutes, from any addresses: the account's holder is told by email; no
+# refusal (a lock per account is what let anyone lock anyone out).
+LOGIN_ACCOUNT = Limit("login-account", attempts=10, window_seconds=900, refuses=False)
 # One source address may fail 100 logins in 15 minutes (several agents behind a town-hall NAT stay below).
 LOGIN_SOURCE = Limit("login-source", attempts=100, window_seconds=900)
 # 5 password-link requests per email per hour: stops flooding someone's inbox.

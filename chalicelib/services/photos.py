@@ -15,6 +15,7 @@ from ..domain.ids import time_ordered_id
 from ..domain.officials import Official, PhotoUpload
 from ..domain.orders import CardOrder
 from ..domain.places import Commune, department_on_card
+from ..imaging.metadata import NotAJpeg, original_without_metadata
 from .collaborators import Collaborators
 from .officials import MAX_PHOTO_BYTES, official_prefix
 
@@ -64,10 +65,14 @@ def process_upload(c: Collaborators, key: str) -> None:
         _commit(c, upload.done())
         return
     data = files.read_object(key, MAX_PHOTO_BYTES)
-    # The original is kept (private) so that the agent can re-crop without sending the file again.
+    # The original is kept (private) so that the agent can re-crop without sending the file again: without its
+    # metadata (GPS, device, dates), and typed image/jpeg by the portal whatever the uploader sent.
     original_key = f"{official_prefix(files, upload.siren, upload.official_id)}{attempt}-original.jpg"
     if data is not None:
-        files.copy_object(key, original_key)
+        try:
+            files.put_object(original_key, original_without_metadata(data), "image/jpeg")
+        except NotAJpeg:
+            pass  # not a JPEG's structure: the photo check below refuses it, with its reason
     if not _make_photo(c, official, commune, attempt, data, upload.crop or {}, original_key, upload):
         files.delete_objects([original_key])
     files.delete_objects([key])

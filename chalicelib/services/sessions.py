@@ -11,11 +11,12 @@ from datetime import timedelta
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from .. import clock
+from ..domain import limits as limit_rules
 from ..domain.passwords import verify_password
 from ..domain.roles import Principal
 from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
-from ..store import counters
+from ..store import counters, queues
 from ..store.batch import Wanted, get_many
 from ..store.tables import Account, Token, is_condition_failure, transaction
 from . import limits
@@ -88,29 +89,63 @@ def revoke_all(writes, account: Account) -> None:
 
 # --- logging in and out -------------------------------------------------------------------------------------------
 
+# The last failed logins before a lock say how many are left (``limits.LOGIN_PAIR``).
+WARN_WHEN_LEFT = 3
+
+
+def login_pair(email: str, source_ip: str) -> str:
+    """The subject of ``limits.LOGIN_PAIR``: one account from one source address."""
+    return f"{email}|{source_ip}"
+
+
+def invalid_credentials(attempts_left: int) -> PortalError:
+    if attempts_left > WARN_WHEN_LEFT:
+        return PortalError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
+    minutes = limits.LOGIN_PAIR.lock_seconds // 60
+    left = (f"encore {attempts_left} essai{'s' if attempts_left > 1 else ''} avant" if attempts_left
+            else "c'était le dernier essai avant")
+    return PortalError(
+        401, "invalid_credentials",
+        f"Adresse e-mail ou mot de passe incorrect. Attention : {left} un blocage de {minutes} minutes de la "
+        "connexion à ce compte depuis cet appareil. Un nouveau mot de passe, choisi depuis « Mot de passe "
+        "oublié », lève ce blocage.",
+        details={"attempts_left": attempts_left, "lock_minutes": minutes})
+
+
 def log_in(email: str, password: str, source_ip: str) -> dict:
     email = normalise_email(email)
+    pair = login_pair(email, source_ip)
     # Same checks and the same work whether the account exists or not: no way to tell them apart. The counters and
-    # the account come in one read.
-    wanted = [counters.wanted(limits.LOGIN_SOURCE, source_ip), counters.wanted(limits.LOGIN_ACCOUNT, email)]
-    source_count, account_count, *found = get_many(wanted + ([Wanted(Account, email)] if email else []))
-    limits.check((limits.LOGIN_SOURCE, source_count), (limits.LOGIN_ACCOUNT, account_count))
+    # the account come in one read. Failures lock one account from one source only (``limits.LOGIN_PAIR``): from
+    # elsewhere, its holder still signs in; the failures of all sources together only alert the holder.
+    wanted = [counters.wanted(limits.LOGIN_SOURCE, source_ip), counters.wanted(limits.LOGIN_PAIR, pair),
+              counters.wanted(limits.LOGIN_ACCOUNT, email)]
+    source_count, pair_count, account_count, *found = get_many(wanted + ([Wanted(Account, email)] if email else []))
     account = found[0] if found else None
+    # A password set since (a reset) lifts the lock: the failures before it no longer count.
+    pair_count = limit_rules.since(limits.LOGIN_PAIR, pair_count, account.password_set_at if account else None)
+    limits.check((limits.LOGIN_SOURCE, source_count), (limits.LOGIN_PAIR, pair_count))
     if not verify_password(account.password_hash if account else None, password):
         with transaction() as writes:
+            counters.count_in(writes, limits.LOGIN_PAIR, pair)
             counters.count_in(writes, limits.LOGIN_ACCOUNT, email)
             counters.count_in(writes, limits.LOGIN_SOURCE, source_ip)
         audit.warning("login_failed", extra={"event": "login_failed", "by": email, "source": source_ip,
                                              "at": clock.iso(clock.now())})
-        raise PortalError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
-    # A successful login forgets the account's failures (not the source's), in the same write as the session.
-    session = open_session(account, forget_failures=account_count is not None)
+        if limit_rules.attempts_in_window(limits.LOGIN_ACCOUNT, account_count) + 1 == limits.LOGIN_ACCOUNT.attempts:
+            # Queued for a known or an unknown address alike: the mails function tells the holder, if any.
+            queues.ask_account_mail("login_attack", email)
+        raise invalid_credentials(limits.LOGIN_PAIR.attempts - 1
+                                  - limit_rules.attempts_in_window(limits.LOGIN_PAIR, pair_count))
+    # A successful login forgets this source's failures on the account, in the same write as the session.
+    session = open_session(account, forget=(limits.LOGIN_PAIR, pair) if pair_count is not None else None)
     audit.info("login", extra={"event": "login", "by": email, "role": account.role, "source": source_ip,
                                "at": clock.iso(clock.now())})
     return session
 
 
-def open_session(account: Account, forget_failures: bool = False) -> dict:
+def open_session(account: Account, forget: tuple | None = None) -> dict:
+    """``forget``: a (limit, subject) whose counter the same write deletes."""
     now = clock.now()
     token, digest = mint(account)
     expires_at = now + ABSOLUTE
@@ -119,10 +154,10 @@ def open_session(account: Account, forget_failures: bool = False) -> dict:
                     siren=account.siren, department_code=account.department_code, insee_code=account.insee_code,
                     commune_name=account.commune_name, created_at=now, expires_at=expires_at,
                     idle_expires_at=now + IDLE, purge_at=expires_at)
-    if forget_failures:
+    if forget:
         with transaction() as writes:
             writes.save(session)
-            counters.clear_in(writes, limits.LOGIN_ACCOUNT, account.email)
+            counters.clear_in(writes, *forget)
     else:
         session.save()
     return {

@@ -80,9 +80,12 @@ def put_file(key: str, fileobj, content_type: str) -> None:
     aws.client("s3").upload_fileobj(fileobj, get_settings().data_bucket, key, ExtraArgs={"ContentType": content_type})
 
 
-def copy_object(source_key: str, target_key: str) -> None:
+def copy_object(source_key: str, target_key: str, content_type: str) -> None:
+    """The copy is typed by the portal (``content_type``), never with what the uploader's POST said: a JPEG with HTML
+    inside sent as text/html is kept, and later handed out, as what the portal checked it to be."""
     bucket = get_settings().data_bucket
-    aws.client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key})
+    aws.client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key},
+                                 ContentType=content_type, MetadataDirective="REPLACE")
 
 
 def delete_objects(keys) -> None:

@@ -1,5 +1,6 @@
 """Work handed from one function to another through SQS: the image function's tasks (re-crop, re-render a preview),
-the syncs with data.gouv.fr, the communes to tell after a directory import."""
+the syncs with data.gouv.fr, the communes to tell after a directory import, the emails about accounts that a request
+must not send itself (a set-password link asked for an address that may have no account, an alert)."""
 import json
 
 from .. import aws
@@ -25,4 +26,15 @@ def send_batch(queue: str, messages: list[dict]) -> None:
 IMPORTS_QUEUE = "carteselus-reference-imports"
 PHOTOS_QUEUE = "carteselus-photos"
 SYNCS_QUEUE = "carteselus-reference-syncs"  # a sync of the RNE with data.gouv.fr to run (services/reference_syncs.py)
+MAILS_QUEUE = "carteselus-account-mails"  # an account's email to send (services/account_mails.py)
 NOTICES_QUEUE = "carteselus-directory-news"  # a commune to tell after a directory import (services/directory_news.py)
+
+
+# The kinds of message the mails function takes (services/account_mails.py), and what each names.
+ACCOUNT_MAIL_KINDS = {"password_link": "email", "login_attack": "email", "code_guessing": "siren"}
+
+
+def ask_account_mail(kind: str, subject: str) -> None:
+    """Queue one email about ``subject`` (an email address or a SIREN, as ``ACCOUNT_MAIL_KINDS`` says) for the mails
+    function; a request that must not show whether the address or the commune has anyone to tell uses this."""
+    send(MAILS_QUEUE, {"kind": kind, ACCOUNT_MAIL_KINDS[kind]: subject})

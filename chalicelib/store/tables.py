@@ -195,6 +195,7 @@ class Account(PortalModel):
     insee_code = UnicodeAttribute(null=True)  # commune agents: their commune's, copied so a login reads one item
     commune_name = UnicodeAttribute(null=True)  # commune agents: copied for the emails and the password rules
     password_hash = UnicodeAttribute(null=True)  # None until the person sets it from the emailed link
+    password_set_at = UTCDateTimeAttribute(null=True)  # failed logins before it no longer lock (services/sessions.py)
     created_at = UTCDateTimeAttribute()
     prefecture_department = UnicodeAttribute(null=True)  # préfecture agents only: the sparse index's key
     by_siren = AccountSirenIndex()

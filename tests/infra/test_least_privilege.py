@@ -39,11 +39,11 @@ def test_each_function_has_its_own_role_with_no_wildcard(template, stage):
     assert len({id(r) for r in roles.values()}) == len(stage.functions) >= 3
 
 
-def test_only_the_api_and_the_notices_function_send_mail_and_only_from_the_stage_sender(template, stage):
+def test_only_the_api_the_notices_and_the_mails_functions_send_mail_and_only_from_the_stage_sender(template, stage):
     for function in stage.functions:
         mail = [s for s in statements(template, stage, function.name)
                 if any(a.startswith("ses:") for a in s["Action"])]
-        if function.name not in ("api_handler", "tell_communes"):
+        if function.name not in ("api_handler", "tell_communes", "send_account_mails"):
             assert mail == [], function.name
             continue
         assert len(mail) == 1 and mail[0]["Action"] == ["ses:SendRawEmail"]
@@ -52,9 +52,10 @@ def test_only_the_api_and_the_notices_function_send_mail_and_only_from_the_stage
 
 
 def test_queues_are_read_only_by_their_consumer_and_written_only_by_who_hands_work_over(template, stage):
-    from chalicelib.store.queues import NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
+    from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
 
-    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE}, "sync_reference_files": {SYNCS_QUEUE},
+    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE},
+               "sync_reference_files": {SYNCS_QUEUE},
                "import_reference_file": {NOTICES_QUEUE}}
 
     for function in stage.functions:
@@ -198,6 +199,19 @@ def run_journeys(client, settings) -> None:
     # Sessions and passwords: a failed login (rate-limit counters), a reset link, a logout.
     assert post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": "faux"}).status_code == 401
     assert post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"}).status_code == 202
+    # Wrong activation codes for a commune not yet registered, enough for its préfecture to be told (a minute apart
+    # every few, so that the per-commune slowdown lets them through).
+    for n in range(20):
+        moment = clock.now() + timedelta(minutes=n // 5)
+        with mock.patch.object(clock, "now", lambda moment=moment: moment):
+            wrong = post_json(client, "/registrations", {"siren": "210102836", "activation_code": f"AAAA-BBBB-{n:04d}",
+                                                         "last_name": "Devin", "first_name": "Eve",
+                                                         "email": "devin@exemple.fr"})
+            assert wrong.status_code == 403, wrong.json_body
+    from chalicelib.store.queues import MAILS_QUEUE
+
+    # the reset link and the alerts, written and sent by the mails function
+    assert deliver_s3_events(client, queue=MAILS_QUEUE, handler="send_account_mails") == 2
     later = clock.now() + timedelta(minutes=2)  # a session used again after a while is extended
     with mock.patch.object(clock, "now", lambda: later):
         assert client.http.get("/me", headers=auth(agent)).status_code == 200
@@ -278,7 +292,7 @@ def test_the_policies_allow_what_the_journeys_do_and_nothing_more(packaged, jour
     requests, settings = journeys
     functions = {r.function for r in requests}
     assert {"api_handler", "import_reference_file", "process_photo_event", "purge_personal_data",
-            "sync_reference_files", "run_reference_sync", "tell_communes"} <= functions
+            "sync_reference_files", "run_reference_sync", "tell_communes", "send_account_mails"} <= functions
     for stage_name in deployable_stages():
         stage, template = packaged[stage_name]["stage"], packaged[stage_name]["template"]
         assert functions <= {f.name for f in stage.functions}

@@ -110,3 +110,57 @@ def test_the_viewer_address_is_believed_only_from_cloudfront(aws, behind_cloudfr
 
 def test_locally_nothing_stands_in_front_of_the_api(client):
     assert client.http.get("/health").status_code == 200
+
+
+def test_locally_a_forged_viewer_address_is_not_believed(aws):
+    """No origin secret (the local stack, the tests): nothing in front of the API sets CloudFront-Viewer-Address, so a
+    client that writes it does not choose the address its limits are counted under."""
+    from chalicelib.api.routing import _source_ip
+
+    class Request:
+        headers = {"cloudfront-viewer-address": "198.51.100.7:443"}
+        context = {"identity": {"sourceIp": "127.0.0.1"}}
+
+    assert _source_ip(Request()) == "127.0.0.1"
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "2026-13", "2026-00", "1999-12", "2026-1", "mars"])
+def test_a_month_outside_the_published_schema_answers_400_never_500(client, operator, month):
+    response = client.http.get(f"/admin/reports/monthly?month={month}&department=01",
+                               headers={"Authorization": f"Bearer {operator}"})
+    assert response.status_code == 400, response.json_body
+    assert response.json_body["code"] == "invalid_request"
+    assert response.json_body["details"] == {"month": "Format invalide."}
+
+
+def test_a_month_inside_the_schema_is_answered(client, operator):
+    response = client.http.get("/admin/reports/monthly?month=2099-12&department=01",
+                               headers={"Authorization": f"Bearer {operator}"})
+    assert response.status_code == 200 and response.json_body["month"] == "2099-12"
+
+
+@pytest.mark.parametrize("query, field", [("status=egaree", "status"), ("department=00", "department"),
+                                          ("cursor=" + "x" * 2001, "cursor"), ("admin=1", "admin")])
+def test_every_query_parameter_is_checked_against_the_routes_schema(client, operator, query, field):
+    response = client.http.get(f"/admin/cards?{query}", headers={"Authorization": f"Bearer {operator}"})
+    assert response.status_code == 400, response.json_body
+    assert response.json_body["code"] == "invalid_request" and field in response.json_body["details"]
+
+
+def test_a_query_parameter_given_twice_is_refused(client, operator):
+    response = client.http.get("/admin/reports/monthly?month=2026-01&month=2026-02&department=01",
+                               headers={"Authorization": f"Bearer {operator}"})
+    assert response.status_code == 400 and response.json_body["details"] == {
+        "month": "Ce paramètre ne peut être donné qu'une fois."}
+
+
+def test_the_openapi_document_publishes_each_routes_query_parameters_and_their_400(client):
+    from chalicelib.api.routing import REGISTRY
+
+    document = client.http.get("/openapi.json").json_body
+    for spec in REGISTRY:
+        operation = document["paths"][spec.path][spec.method.lower()]
+        published = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert published == spec.query, spec.path
+        if spec.query:
+            assert "invalid_request" in operation["responses"]["400"]["description"], spec.path

@@ -292,3 +292,40 @@ def test_an_official_with_a_card_in_progress_cannot_change_or_go(client, agent, 
     assert client.http.delete(path, headers=auth(agent)).status_code == 409
     response = client.http.patch(path, headers=auth(agent), body=json.dumps({"function": "maire"}))
     assert response.status_code == 200  # same function: nothing to change
+
+
+def _jpeg_with_gps_and_a_comment(orientation: int = 6) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0112] = orientation
+    exif[0x8825] = {1: "N", 2: (45.0, 54.0, 21.0), 3: "E", 4: (4.0, 50.0, 0.0)}  # GPSInfo: where it was taken
+    out = io.BytesIO()
+    corpus.photo_like((900, 700)).save(out, "JPEG", quality=90, exif=exif, comment=b"<a href=x>lien</a>")
+    return out.getvalue()
+
+
+def test_the_kept_original_has_no_metadata_but_its_orientation_and_the_servers_content_type(client, aws, agent,
+                                                                                              mayor):
+    """The outside test found the original kept as sent (GPS, EXIF) and typed as the uploader said (text/html)."""
+    from chalicelib import aws as aws_clients
+    from chalicelib.settings import get_settings
+
+    started = post_json(client, f"/officials/{mayor['id']}/photo-uploads",
+                        {"crop": corpus.full_crop((700, 900))}, agent)
+    fields = {**started.json_body["fields"], "Content-Type": "text/html"}  # the emulation does not enforce it
+    post_file({**started.json_body, "fields": fields}, _jpeg_with_gps_and_a_comment(), "photo.jpg")
+    deliver_photo_events(client)
+    official = Official.get(mayor_siren(), mayor["id"])
+    assert official.photo_key and official.original_key
+    stored = aws_clients.client("s3").get_object(Bucket=get_settings().data_bucket, Key=official.original_key)
+    assert stored["ContentType"] == "image/jpeg"
+    kept = stored["Body"].read()
+    assert b"PhoneMaker" not in kept and b"lien" not in kept
+    kept_exif = Image.open(io.BytesIO(kept)).getexif()
+    assert dict(kept_exif) == {0x0112: 6} and not kept_exif.get_ifd(0x8825)
+    for key in (official.photo_key, official.preview_key):
+        head = aws_clients.client("s3").head_object(Bucket=get_settings().data_bucket, Key=key)
+        assert head["ContentType"] == "image/jpeg"
+    # and the export offers no original at all
+    export = client.http.get(f"/officials/{mayor['id']}/export", headers=auth(agent)).json_body
+    assert set(export["photo_files"]) == {"photo", "card_preview"}

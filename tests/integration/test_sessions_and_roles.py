@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import clock
-from tests.helpers import (AGENT_PASSWORD, auth, link_token, log_in, other_commune_agent,
+from tests.helpers import (AGENT_PASSWORD, auth, deliver_account_mails, link_token, log_in, other_commune_agent,
                            outbox_messages, post_json, registered_agent)
 
 
@@ -67,20 +67,96 @@ def test_unknown_email_and_wrong_password_get_identical_answers(client, agent):
                                                     "message": "Adresse e-mail ou mot de passe incorrect."}
 
 
-def test_ten_failed_logins_lock_the_account_for_fifteen_minutes(client, agent, monkeypatch):
-    for _ in range(10):
-        assert post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": "mauvais"}).status_code \
-            == 401
+@pytest.fixture
+def from_source(monkeypatch):
+    """The caller's address, as API Gateway reports it (chalice's local event converter)."""
+    from chalice.local import LambdaEventConverter
+
+    def use(address: str):
+        monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", address)
+
+    return use
+
+
+@pytest.fixture
+def a_minute_later(monkeypatch):
+    """Failed logins in the quarter-minute of a password's setting are forgotten with it (domain/limits.since): the
+    tests that count failures start a minute after the agent set theirs. Returns the moment."""
+    later = clock.now() + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    return later
+
+
+def wrong_login(client, email="agent@mairie-bourg.fr"):
+    return post_json(client, "/sessions", {"email": email, "password": "mauvais mot de passe"})
+
+
+def test_ten_failed_logins_from_one_address_lock_that_address_out_of_the_account_for_fifteen_minutes(
+        client, agent, monkeypatch, from_source, a_minute_later):
+    from_source("203.0.113.10")
+    answers = [wrong_login(client) for _ in range(10)]
+    assert [a.status_code for a in answers] == [401] * 10
+    # The last attempts before the lock say so, in the 401's message and details.
+    assert [a.json_body.get("details", {}).get("attempts_left") for a in answers] == [None] * 6 + [3, 2, 1, 0]
+    assert "encore 3 essais avant un blocage de 15 minutes" in answers[6].json_body["message"]
+    assert "Mot de passe oublié" in answers[6].json_body["message"]
     locked = post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": AGENT_PASSWORD})
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) <= 900
-    # An unknown email is limited exactly the same way: no way to tell which accounts exist.
-    for _ in range(10):
-        post_json(client, "/sessions", {"email": "inconnu@mairie-bourg.fr", "password": "mauvais"})
-    assert post_json(client, "/sessions", {"email": "inconnu@mairie-bourg.fr", "password": "x"}).status_code == 429
-    later = clock.now() + timedelta(minutes=15, seconds=1)
+    # An unknown email is limited and warned exactly the same way: no way to tell which accounts exist.
+    unknown = [wrong_login(client, "inconnu@mairie-bourg.fr") for _ in range(10)]
+    assert [a.json_body for a in unknown] == [a.json_body for a in answers]
+    assert wrong_login(client, "inconnu@mairie-bourg.fr").status_code == 429
+    # From the holder's own address, the account is open.
+    from_source("198.51.100.20")
+    assert log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)
+    from_source("203.0.113.10")
+    later = a_minute_later + timedelta(minutes=15, seconds=1)
     monkeypatch.setattr(clock, "now", lambda: later)
     assert log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)
+
+
+def test_twenty_wrong_passwords_from_other_addresses_leave_the_real_user_able_to_sign_in_and_tell_them(
+        client, aws, agent, from_source, a_minute_later):
+    for n in range(20):
+        from_source(f"203.0.113.{n // 5 + 1}")  # four addresses, five tries each
+        assert wrong_login(client).status_code == 401
+    from_source("198.51.100.20")  # the agent, from their town hall
+    response = post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr", "password": AGENT_PASSWORD})
+    assert response.status_code == 201, response.json_body
+    assert deliver_account_mails(client) == 1  # the alert, queued once when the tenth failure came
+    [alert] = [m for m in outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")
+               if "Tentatives de connexion" in m["Subject"]]
+    text = alert.get_body(preferencelist=("plain",)).get_content()
+    assert "Au moins 10 tentatives" in text and "n'est pas bloqué" in text
+    assert "https://site.test/mot-de-passe-oublie.html" in text
+
+
+def test_failed_logins_on_an_unknown_address_queue_the_same_alert_and_nothing_is_sent(client, aws, agent, from_source):
+    before = len(outbox_messages(Path(aws.outbox_dir)))
+    for n in range(10):
+        from_source(f"203.0.113.{n + 1}")
+        assert wrong_login(client, "inconnu@mairie-bourg.fr").status_code == 401
+    assert deliver_account_mails(client) == 1
+    assert len(outbox_messages(Path(aws.outbox_dir))) == before
+
+
+def test_a_password_reset_lifts_a_login_lock(client, aws, agent, from_source, a_minute_later, monkeypatch):
+    from_source("198.51.100.20")
+    for _ in range(10):
+        assert wrong_login(client).status_code == 401
+    assert post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr",
+                                           "password": AGENT_PASSWORD}).status_code == 429
+    assert post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"}).status_code == 202
+    deliver_account_mails(client)
+    token = link_token(outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1])
+    new_password = "les cloches de Brou sonnent midi"
+    reset_at = a_minute_later + timedelta(minutes=2)  # the email read, the link opened: still within the lock
+    monkeypatch.setattr(clock, "now", lambda: reset_at)
+    assert post_json(client, "/sessions", {"email": "agent@mairie-bourg.fr",
+                                           "password": AGENT_PASSWORD}).status_code == 429
+    assert post_json(client, "/password", {"token": token, "password": new_password}).status_code == 204
+    assert log_in(client, "agent@mairie-bourg.fr", new_password)  # from the very address that was locked
 
 
 def test_session_ends_after_30_idle_minutes_but_activity_keeps_it(client, agent, monkeypatch):
@@ -109,6 +185,7 @@ def test_a_password_reset_revokes_every_session(client, aws, agent):
     other_session = log_in(client, "agent@mairie-bourg.fr", AGENT_PASSWORD)
     response = post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"})
     assert response.status_code == 202
+    assert deliver_account_mails(client) == 1
     token = link_token(outbox_messages(Path(aws.outbox_dir), "agent@mairie-bourg.fr")[-1])
     new_password = "les cloches de Brou sonnent midi"
     assert post_json(client, "/password", {"token": token, "password": new_password}).status_code == 204
@@ -117,13 +194,24 @@ def test_a_password_reset_revokes_every_session(client, aws, agent):
     assert log_in(client, "agent@mairie-bourg.fr", new_password)
 
 
-def test_password_reset_answers_the_same_for_unknown_emails_and_sends_nothing(client, aws, agent):
+def test_password_reset_does_the_same_work_and_answers_the_same_for_unknown_emails(client, aws, agent):
+    from tests.dynamodb_calls import count_dynamodb_calls
+
     before = len(outbox_messages(Path(aws.outbox_dir)))
-    response = post_json(client, "/password-resets", {"email": "inconnu@mairie-bourg.fr"})
-    known = post_json(client, "/password-resets", {"email": "agent@mairie-bourg.fr"})
-    assert response.status_code == known.status_code == 202
-    assert response.json_body == known.json_body
+    work = {}
+    for email in ("inconnu@mairie-bourg.fr", "agent@mairie-bourg.fr"):
+        with count_dynamodb_calls() as dynamodb, count_dynamodb_calls("sqs") as sqs, \
+                count_dynamodb_calls("ses") as ses:
+            response = post_json(client, "/password-resets", {"email": email})
+        work[email] = (response.status_code, response.json_body, dynamodb, [c for c in sqs if c != "GetQueueUrl"],
+                       ses)
+    assert work["inconnu@mairie-bourg.fr"] == work["agent@mairie-bourg.fr"]
+    assert work["agent@mairie-bourg.fr"][0] == 202 and work["agent@mairie-bourg.fr"][3] == ["SendMessage"]
+    assert work["agent@mairie-bourg.fr"][4] == []  # no email leaves from the request itself...
+    assert len(outbox_messages(Path(aws.outbox_dir))) == before
+    assert deliver_account_mails(client) == 2  # ...but from the mails function, and only to the account
     assert len(outbox_messages(Path(aws.outbox_dir))) == before + 1
+    assert outbox_messages(Path(aws.outbox_dir), "inconnu@mairie-bourg.fr") == []
 
 
 def test_password_reset_flooding_is_limited(client, agent):
@@ -201,3 +289,32 @@ def test_agents_of_another_commune_are_invisible(client, aws, operator, agent):
     assert [a["email"] for a in lyon_items] == ["agent@mairie-lyon.fr"]
     bourg_id = client.http.get("/agents", headers=auth(agent)).json_body["items"][0]["id"]
     assert client.http.delete(f"/agents/{bourg_id}", headers=auth(lyon)).status_code == 404
+
+
+def test_inviting_an_address_with_an_account_elsewhere_answers_like_any_invitation_and_tells_its_holder(
+        client, aws, agent):
+    from chalicelib.services.accounts import create_operator
+    from tests.dynamodb_calls import count_dynamodb_calls
+
+    create_operator("olga@fabricant.example.fr", "Olga", "Opératrice", "manufacturer", None,
+                    password="presse à cartes tricolore 2026")
+    answers = {}
+    for email in ("olga@fabricant.example.fr", "nouvelle@mairie-bourg.fr"):
+        with count_dynamodb_calls("ses") as ses:
+            response = post_json(client, "/agents", {"email": email, "last_name": "Durand", "first_name": "Alix"},
+                                 agent)
+        answers[email] = response
+        assert response.status_code == 201, response.json_body
+        assert ses == ["SendRawEmail"]  # one email either way
+    operator_answer, new_answer = (answers[e].json_body for e in answers)
+    assert set(operator_answer) == set(new_answer)
+    assert {k: v for k, v in operator_answer.items() if k not in ("id", "email", "created_at")} == \
+        {k: v for k, v in new_answer.items() if k not in ("id", "email", "created_at")}
+    # The operator's account is untouched; they are told, and get no link.
+    [notice] = outbox_messages(Path(aws.outbox_dir), "olga@fabricant.example.fr")
+    text = notice.get_body(preferencelist=("plain",)).get_content()
+    assert "Bourg-en-Bresse" in text and "déjà un compte" in text and "token=" not in text
+    from chalicelib.store.tables import Account
+
+    assert Account.get("olga@fabricant.example.fr").role == "manufacturer"
+    assert log_in(client, "olga@fabricant.example.fr", "presse à cartes tricolore 2026")

@@ -81,7 +81,10 @@ def load(figures_dir: Path, name: str) -> dict:
 def limits_table() -> str:
     from tests.security.test_abuse_limits import all_limits
 
-    subjects = {"activation": "wrong activation codes for one SIREN", "login-account": "failed logins for one account",
+    subjects = {"activation": "wrong activation codes for one SIREN",
+                "activation-alert": "wrong activation codes for one SIREN: its agents, or its préfecture's, told",
+                "login-pair": "failed logins for one account from one source address",
+                "login-account": "failed logins for one account, from any addresses: its holder told",
                 "login-source": "failed logins from one source address", "reset": "password-reset requests for one email",
                 "uploads": "photo uploads started by one commune",
                 "registration-source": "failed registrations from one source address, whatever the SIREN",
@@ -89,9 +92,11 @@ def limits_table() -> str:
                 "invitations": "agents invited by one commune (each invitation e-mails the address typed)"}
     rows = ["| limit (code) | what | attempts | window | lock, at most | answer |", "|---|---|---|---|---|---|"]
     for name, limit in sorted(all_limits().items(), key=lambda kv: kv[1].name):
+        lock, answer = ((f"{limit.lock_seconds // 60} min", "429 `too_many_attempts` + `Retry-After`") if limit.refuses
+                        else ("none", "an email (queued for any subject alike), no refusal"))
         rows.append(f"| `{limit.name}` (`{name.split('.')[-2]}.{name.split('.')[-1]}`) | "
                     f"{subjects.get(limit.name, '?')} | {limit.attempts} | {limit.window_seconds // 60} min | "
-                    f"{limit.lock_seconds // 60} min | 429 `too_many_attempts` + `Retry-After` |")
+                    f"{lock} | {answer} |")
     return "\n".join(rows)
 
 

@@ -95,7 +95,10 @@ def build_world(client, settings) -> World:
     load_directory(client, manufacturer, REFERENCE_DATA)
     tokens = {"manufacturer": manufacturer}
     for department, (email, password) in PREFECTURES.items():
-        create_operator(email, "Paula", f"Guichet {department}", "prefecture", department, password=password)
+        # names are letters only (domain/names.person_name): the département's code spelt out
+        spelt = "".join("zéro un deux trois quatre cinq six sept huit neuf".split()[int(d)] if d.isdigit() else d
+                        for d in department)
+        create_operator(email, "Paula", f"Guichet {spelt}", "prefecture", department, password=password)
         tokens[f"prefecture_{department}"] = log_in(client, email, password)
 
     tenants = {}

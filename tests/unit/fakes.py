@@ -228,7 +228,7 @@ class Files:
         data = self.objects.get(key)
         return None if data is None else (len(data), data[:length])
 
-    def copy_object(self, source_key, target_key):
+    def copy_object(self, source_key, target_key, content_type):
         self.objects[target_key] = self.objects[source_key]
 
 

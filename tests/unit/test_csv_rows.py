@@ -45,7 +45,9 @@ def test_a_header_alone_is_read_with_its_separator():
 def test_quoted_fields_of_a_comma_separated_file():
     rows, _ = read(b'siren,code_insee,nom,code_departement\n210100533,01053,"Bourg, en Bresse",01\n'
                    b'210100533,01053,"Bourg,01\n')
-    assert rows[0][1].name == "Bourg, en Bresse"
+    # The quoted comma stayed in its field (four columns read), which the name rule then refuses, with its line.
+    assert rows[0][1] == RowError(2, "Nom de la commune ne peut contenir que des lettres, des espaces, des "
+                                     "apostrophes et des traits d'union (il contient « , »).")
     assert rows[1] == (3, RowError(3, "Ligne mal formée (guillemets non fermés)."))
 
 

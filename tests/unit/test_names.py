@@ -64,3 +64,30 @@ def test_no_match(query):
 
 def test_words_may_not_join_across_two_names():
     assert not matches("marchandhelene", "MARCHAND", "Hélène")
+
+
+# --- what a name may be made of (names.person_name) --------------------------------------------------------------
+
+import pytest as _pytest  # noqa: E402
+
+from chalicelib.domain.names import InvalidName, person_name  # noqa: E402
+
+
+@_pytest.mark.parametrize("typed, kept", [
+    ("  Jean-Baptiste  ", "Jean-Baptiste"), ("N’Diaye", "N’Diaye"), ("O'Connor", "O'Connor"),
+    ("Marie  Claire", "Marie Claire"), ("Zoë", "Zoë"), ("Ζωή", "Ζωή"), ("Nguyễn", "Nguyễn"),
+    ("E\u0301lodie", "Élodie"),  # decomposed é, kept composed (NFC)
+    ("L'Haÿ-les-Roses", "L'Haÿ-les-Roses"),
+])
+def test_names_of_any_script_with_marks_apostrophes_and_hyphens_are_kept_nfc_and_trimmed(typed, kept):
+    assert person_name(typed) == kept
+
+
+@_pytest.mark.parametrize("typed", [
+    "Dupont\nCliquez ici : https://exemple.fr", "Dupont\r", "Du\tpont", "Dupont\u202e", "Du\u200bpont",
+    "Dupont\u2066", "Du\u0000pont", "Dupont <a>", "Dupont 2", "www.exemple.fr", "   ", "", "''-",
+])
+def test_line_breaks_controls_bidi_zero_width_digits_links_and_blank_names_are_refused_in_french(typed):
+    with _pytest.raises(InvalidName) as refused:
+        person_name(typed, "Le nom")
+    assert str(refused.value).startswith("Le nom ")

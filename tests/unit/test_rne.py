@@ -425,3 +425,13 @@ def test_generator_for_given_communes(tmp_path):
                               str(DATA / "communes.csv"), "--seed", "5"]) == 0
     parsed = parse(out, RNE_CM_LAYOUTS)
     assert len(parsed) == 40 and {r.commune_label for _, r in parsed} == {"Bourg-en-Bresse", "Annecy"}
+
+
+@pytest.mark.parametrize("name", ["DUPONT\u202eTROM", "DU\u200bPONT", "DUPONT\nvoir https://exemple.fr", "   ",
+                                  "DUPONT\u2066"])
+def test_a_row_whose_name_holds_bidi_zero_width_or_line_breaks_or_only_spaces_is_rejected(name):
+    assert "Nom de l'élu" in reason(last_name=name)
+
+
+def test_a_name_with_no_break_spaces_or_a_tab_is_kept_with_plain_spaces():
+    assert row(first_name="Marie\u00a0Claire\tAnne").first_name == "Marie Claire Anne"
