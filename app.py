@@ -13,12 +13,14 @@ from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
 from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
+from chalicelib.events.stats import stats
 from chalicelib.events.uploads import events
 from chalicelib.logs import configure_logging
 
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, declarations, orders, cards, admin, docs, events, notices, schedule):
+for blueprint in (public, agents, officials, declarations, orders, cards, admin, docs, events, notices, schedule,
+                  stats):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

@@ -1,5 +1,5 @@
 """Work handed from one function to another through SQS: the image function's tasks (re-crop, re-render a preview),
-the syncs with data.gouv.fr, the communes to tell after a directory import."""
+the syncs with data.gouv.fr, the communes to tell after a directory import, the order events to count."""
 import json
 
 from .. import aws
@@ -26,3 +26,4 @@ IMPORTS_QUEUE = "carteselus-reference-imports"
 PHOTOS_QUEUE = "carteselus-photos"
 SYNCS_QUEUE = "carteselus-reference-syncs"  # a sync of the RNE with data.gouv.fr to run (services/reference_syncs.py)
 NOTICES_QUEUE = "carteselus-directory-news"  # a commune to tell after a directory import (services/directory_news.py)
+STATS_QUEUE = "carteselus-order-stats"  # an order event to add to the dashboards' counters (store/stats.py)

@@ -1,0 +1,54 @@
+"""The dashboards (docs/orders.md, « Dashboards »): the order events handed to the stats function, counted there, and
+the back office's dashboard read from the counters (a few items, never the orders)."""
+import logging
+
+from ..domain import stats
+from ..domain.changes import Refused
+from ..domain.codes import DEPARTMENT_CODE
+from ..domain.roles import PREFECTURE, Principal
+from ..store import stats as counters
+from .collaborators import Collaborators
+
+log = logging.getLogger(__name__)
+
+
+def count(c: Collaborators, event: dict | None) -> None:
+    """Hands an order event to the stats function. Called once the move is recorded: a lost event must not fail it
+    (the dashboards are then one event short, as the log says)."""
+    if event is None:
+        return
+    try:
+        c.count_event(event)
+    except Exception:  # noqa: BLE001 - the move is recorded; counting it is secondary
+        log.exception("order event not counted", extra={"event_id": event["event_id"]})
+
+
+def record(message: dict, now) -> bool:
+    """The stats function: adds one event to the counters, once (False: already counted)."""
+    return counters.record(message, now)
+
+
+def dashboard(c: Collaborators, principal: Principal, scope: str | None, department: str | None,
+              weeks: str | None) -> dict:
+    """The card maker sees the nation or any département; a préfecture's agent always its own département (what it
+    asks for otherwise is ignored, as in the back office's lists)."""
+    try:
+        count_weeks = int(weeks) if weeks not in (None, "") else stats.DEFAULT_WEEKS
+    except ValueError:
+        count_weeks = 0
+    if not 1 <= count_weeks <= stats.MAX_WEEKS:
+        raise Refused("invalid_request", f"Le nombre de semaines va de 1 à {stats.MAX_WEEKS}.",
+                      details={"weeks": "Valeur non autorisée."})
+    if principal.role == PREFECTURE:
+        scope, department = "department", principal.department_code
+    scope = scope or ("department" if department else "national")
+    if scope not in ("national", "department"):
+        raise Refused("invalid_request", "Périmètre inconnu : « national » ou « department ».",
+                      details={"scope": "Valeur non autorisée."})
+    if scope == "department" and not (department and DEPARTMENT_CODE.fullmatch(department)):
+        raise Refused("invalid_request", "Précisez un code de département valide (par exemple 01, 2A, 974).",
+                      details={"department": "Code de département requis."})
+    key = stats.NATIONAL if scope == "national" else stats.department_scope(department)
+    week_list = stats.last_weeks(c.now(), count_weeks)
+    figures = stats.dashboard(week_list, counters.read(key, week_list))
+    return {"scope": scope, "department_code": department if scope == "department" else None, **figures}
