@@ -71,6 +71,8 @@ QUERY_REFERENCES = {
     "month": lambda t: None,  # the current month (the world's orders were all moved this month)
     "official_id": lambda t: next(iter(t.officials.values())),
     "number": lambda t: next(iter(t.cards.values())),
+    "scope": lambda t: None,  # national or department: the département is the tenant reference
+    "weeks": lambda t: None,
 }
 
 
