@@ -31,6 +31,12 @@ $(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
 	bash scripts/install-site-deps.sh
 	touch $@
 
+# Chart.js for the back office's dashboards, from its own lock (tools/chartjs/), after the site's packages (their
+# install empties site/vendor/). To be folded into package.json and scripts/install-site-deps.sh.
+CHARTJS := site/vendor/chartjs/chart.umd.min.js
+$(CHARTJS): $(SITE_DEPS) tools/chartjs/package.json tools/chartjs/package-lock.json tools/chartjs/install.sh
+	bash tools/chartjs/install.sh
+
 # All the pages at once (a grouped target: one run of the script, also when only one page is missing).
 $(SITE_PAGES) &: $(INSTALLED) $(SITE_SOURCES) scripts/build_site.py
 	$(PY) scripts/build_site.py
@@ -43,11 +49,11 @@ browser:
 	bash scripts/install-browser.sh
 
 ## run: the whole portal locally (AWS emulation, API, S3 triggers, site, demo data). Ctrl-C stops it.
-run: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
+run: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) $(FACE_MODEL)
 	exec $(PY) -m local.stack
 
 ## test: the whole test suite.
-test: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) browser $(FACE_MODEL)
+test: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) browser $(FACE_MODEL)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
@@ -76,7 +82,7 @@ faces: $(FACES_VENV)/.installed $(FACE_MODEL)
 
 ## security: API fuzzing, isolation matrix, abuse limits, upload fuzzing against a fresh local stack;
 ## rewrites docs/security.md with the figures.
-security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
+security: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
 clean:
