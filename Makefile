@@ -86,4 +86,4 @@ security: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
 clean:
-	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules site/vendor $(SITE_PAGES)
+	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules tools/chartjs/node_modules site/vendor $(SITE_PAGES)
