@@ -295,6 +295,7 @@ def scenario(run: Run) -> dict:
     with mock.patch.object(clock, "now", lambda: later):
         run.call("GET", "/me", token=agent, label="GET /me (after 2 idle minutes: the session's deadline pushed)")
     run.call("GET", "/agents", token=agent)
+    run.call("GET", "/dashboard", token=agent)  # the commune's progress: its directory and officials partitions
     invited = run.call("POST", "/agents", token=agent, body={"email": "second@mairie-bourg.fr", "last_name": "Durand",
                                                              "first_name": "Alix"})
     run.call("DELETE", "/agents/{agent_id}", f"/agents/{invited['id']}", agent)

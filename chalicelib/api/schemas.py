@@ -321,3 +321,7 @@ DASHBOARD = obj({
                                                   "count": {"type": "integer"}, "out_of": {"type": "integer"},
                                                   "rate": RATE}, ["reason", "label", "count", "out_of", "rate"])},
 }, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections"])
+
+COMMUNE_PROGRESS = obj({name: {"type": "integer", "minimum": 0} for name in
+                        ("eligible", "registered", "ordered", "handed_over")},
+                       ["eligible", "registered", "ordered", "handed_over"])

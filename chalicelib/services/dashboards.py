@@ -1,5 +1,5 @@
-"""The dashboards (docs/orders.md, « Dashboards »): the order events handed to the stats function, counted there, and
-the back office's dashboard read from the counters (a few items, never the orders)."""
+"""The dashboards (docs/orders.md, « Dashboards »): the order events handed to the stats function, counted there, the
+back office's dashboard read from the counters (a few items, never the orders), and a commune's own progress."""
 import logging
 
 from ..domain import stats
@@ -7,6 +7,7 @@ from ..domain.changes import Refused
 from ..domain.codes import DEPARTMENT_CODE
 from ..domain.roles import PREFECTURE, Principal
 from ..store import stats as counters
+from . import directory
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -52,3 +53,18 @@ def dashboard(c: Collaborators, principal: Principal, scope: str | None, departm
     week_list = stats.last_weeks(c.now(), count_weeks)
     figures = stats.dashboard(week_list, counters.read(key, week_list))
     return {"scope": scope, "department_code": department if scope == "department" else None, **figures}
+
+
+def commune_progress(c: Collaborators, principal: Principal) -> dict:
+    """A commune's own progress, from its two partitions (one query each, its size: tens of rows): the persons the
+    directory lists with a function entitled to a card, the officials it registered, those with a card ordered
+    (an order in progress, a draft included, or a card already made) and those whose card was handed over."""
+    rows, _registered = directory.commune_partition(principal.insee_code)
+    eligible = sum(1 for person in directory.merge_persons(rows) if person["eligible_functions"])
+    officials = c.unit_of_work().officials.of_commune(principal.siren)
+    return {
+        "eligible": eligible,
+        "registered": len(officials),
+        "ordered": sum(1 for o in officials if o.active_order_id or o.held_card_number),
+        "handed_over": sum(1 for o in officials if o.held_card_handed_over_at is not None),
+    }

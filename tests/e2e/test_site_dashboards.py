@@ -126,3 +126,17 @@ def test_the_card_maker_chooses_the_nation_or_a_departement(site, stack):
     page.get_by_label("Département").fill("00")
     page.get_by_role("button", name="Afficher").click()
     expect(page.get_by_role("heading", name="Le tableau de bord n'a pas pu être affiché")).to_be_visible()
+
+
+def test_the_commune_sees_its_own_progress_on_its_home_page(site, stack):
+    """After the orders of the first test: Oyonnax's two officials have their cards."""
+    state = stack.state
+    agent = Api(state["api_url"])
+    agent.log_in(state["demo_agent"]["email"], state["demo_agent"]["password"])
+    eligible = sum(1 for person in agent("GET", "/directory", 200)["items"] if person["eligible_functions"])
+    person = site("tableau-de-bord-commune")
+    page = log_in(person, state["demo_agent"]["email"], state["demo_agent"]["password"])
+    expect(page).to_have_url(re.compile(r"/tableau-de-bord\.html$"))
+    progress = page.get_by_role("region", name="Avancement de la commune")
+    expect(progress.locator("dd")).to_have_text([str(eligible), "2", "2", "2"])
+    person.check("avancement")

@@ -143,3 +143,23 @@ def test_a_malformed_event_is_dropped_and_the_others_of_the_batch_counted(client
 
     assert counters.read("dept#01", ["2026-11-30", "2026-12-07"]) == [
         {"orders_en_preparation": 1, "cards_en_preparation": 3}, None]
+
+
+def test_a_commune_sees_its_own_progress_from_its_own_partitions(client, commune, operator, prefecture):
+    agent, (marchand, giraud) = commune
+    before = client.http.get("/dashboard", headers=auth(agent))
+    assert before.status_code == 200, before.json_body
+    eligible = before.json_body["eligible"]
+    directory = client.http.get("/directory", headers=auth(agent)).json_body["items"]
+    assert eligible == sum(1 for person in directory if person["eligible_functions"]) and eligible >= 2
+    assert before.json_body == {"eligible": eligible, "registered": 2, "ordered": 0, "handed_over": 0}
+    order = submitted(client, agent, [marchand])
+    assert client.http.get("/dashboard", headers=auth(agent)).json_body["ordered"] == 1
+    for token, to in ((operator, "en_production"), (operator, "en_livraison"), (prefecture, "livree"),
+                      (prefecture, "remise")):
+        assert transition(client, token, order["id"], to).status_code == 200
+    with count_dynamodb_calls() as calls:
+        after = client.http.get("/dashboard", headers=auth(agent)).json_body
+    assert after == {"eligible": eligible, "registered": 2, "ordered": 1, "handed_over": 1}
+    assert "Scan" not in calls and calls.count("Query") == 2, calls  # the directory's partition, the officials'
+    assert client.http.get("/dashboard", headers=auth(prefecture)).status_code == 403
