@@ -15,6 +15,7 @@ from chalicelib.api.public import public
 from chalicelib.events.mails import mails
 from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
+from chalicelib.events.stats import stats
 from chalicelib.events.uploads import events
 from chalicelib.logs import configure_logging
 
@@ -22,6 +23,6 @@ app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
 for blueprint in (public, agents, officials, declarations, orders, cards, admin, downloads, docs, events, notices,
-                  schedule, mails):
+                  schedule, mails, stats):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

@@ -175,6 +175,8 @@ def _message_kind(body: str) -> str:
         return "unreadable"
     if message.get("action"):
         return message["action"]
+    if message.get("event_id"):
+        return "order event"  # the stats function's (services/dashboards.py)
     keys = [unquote_plus(r.get("s3", {}).get("object", {}).get("key", "")) for r in message.get("Records") or []]
     if keys and keys[0].startswith("incoming/imports/"):
         return f"{keys[0].rsplit('/', 1)[-1].removesuffix('.csv')} file"
@@ -293,6 +295,7 @@ def scenario(run: Run) -> dict:
     with mock.patch.object(clock, "now", lambda: later):
         run.call("GET", "/me", token=agent, label="GET /me (after 2 idle minutes: the session's deadline pushed)")
     run.call("GET", "/agents", token=agent)
+    run.call("GET", "/dashboard", token=agent)  # the commune's progress: its directory and officials partitions
     invited = run.call("POST", "/agents", token=agent, body={"email": "second@mairie-bourg.fr", "last_name": "Durand",
                                                              "first_name": "Alix"})
     run.call("DELETE", "/agents/{agent_id}", f"/agents/{invited['id']}", agent)
@@ -314,6 +317,13 @@ def scenario(run: Run) -> dict:
     run.call("GET", "/orders", token=agent)
     run.call("POST", "/orders/{order_id}/cancel", f"/orders/{second['id']}/cancel", agent, {})
     run.call("GET", "/admin/reports/monthly", token=prefecture)
+    # The dashboards: every move so far counted by the stats function, then read from the weekly counters.
+    from chalicelib.store.queues import STATS_QUEUE
+
+    run.deliver(STATS_QUEUE, "count_order_events")
+    run.call("GET", "/admin/dashboard", token=prefecture)
+    run.call("GET", "/admin/dashboard", "/admin/dashboard?scope=national&weeks=52", operator,
+             label="GET /admin/dashboard (national, 52 weeks)")
     run.call("GET", "/admin/cards-to-return", token=prefecture)
     returned = run.call("GET", "/cards", token=agent, label="GET /cards")["items"][0]["number"]
     run.call("GET", "/admin/cards", f"/admin/cards?number={returned}", prefecture, label="GET /admin/cards?number=")

@@ -16,10 +16,15 @@ def _send_photo_task(message: dict) -> None:
     queues.send(queues.PHOTOS_QUEUE, message)
 
 
+def _count_event(event: dict) -> None:
+    queues.send(queues.STATS_QUEUE, event)
+
+
 @lru_cache(maxsize=1)
 def collaborators() -> Collaborators:
     # Looked up at each call: tests move the time, or silence the notifications, by patching the modules.
     return Collaborators(unit_of_work=UnitOfWork, now=lambda: clock.now(), send_photo_task=_send_photo_task,
                          order_moved=lambda *args: notifications.order_moved(*args), files=files,
                          card_declared=lambda *args: notifications.card_declared(*args),
-                         cards_to_return=lambda *args: notifications.cards_to_return(*args))
+                         cards_to_return=lambda *args: notifications.cards_to_return(*args),
+                         count_event=_count_event)

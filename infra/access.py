@@ -16,7 +16,7 @@ from chalicelib.services.cards import KEPT_RECEIPTS_PREFIX, RECEIPTS_PREFIX
 from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
-from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
+from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE
 from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
                                      Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token)
 
@@ -77,8 +77,8 @@ ACCESS = {
         list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
         # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker; a
         # registered commune's first look at the directory to the notices function; set-password links and alerts
-        # to the mails function
-        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE),
+        # to the mails function; each order move to the stats function (the dashboards' counters)
+        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE),
         sends_mail=True,
     ),
     # Reference files: S3 -> imports queue -> here.
@@ -117,6 +117,11 @@ ACCESS = {
         tables={Account: ("BatchGetItem",), Token: ("PutItem",), Commune: ("BatchGetItem",)},
         indexes={(Account, "by-prefecture"): ("Query",)},
         sends_mail=True,
+    ),
+    # The stats function (store/stats.py): each order event once, a marker put on condition and the weekly counters
+    # added to, in one transaction; nothing read.
+    "count_order_events": Access(
+        tables={Counter: ("PutItem", "UpdateItem")},
     ),
     # The image function: photos arriving in S3, and the API's requests (re-crop, re-render a preview, draw the cards
     # of an order going into production), through the photos queue.

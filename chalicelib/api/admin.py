@@ -1,9 +1,10 @@
-"""Back office: reference files (uploads and the sync with data.gouv.fr), operators, activation codes."""
+"""Back office: reference files (uploads and the sync with data.gouv.fr), operators, activation codes, dashboards."""
 from chalice import Blueprint
 
-from ..services import accounts, reference_imports, reference_syncs
+from ..services import accounts, dashboards, reference_imports, reference_syncs
+from ..wiring import collaborators
 from . import schemas as s
-from .routing import MANUFACTURER, endpoint
+from .routing import MANUFACTURER, PREFECTURE, endpoint
 
 admin = Blueprint(__name__)
 
@@ -53,3 +54,14 @@ def create_operator(call):
           errors={404: ["not_found"], 409: ["already_registered"]})
 def issue_activation_code(call, siren):
     return accounts.issue_activation_code(siren)
+
+
+@endpoint(admin, "/admin/dashboard", "GET", roles={MANUFACTURER, PREFECTURE},
+          summary="Tableau de bord : demandes et cartes par semaine et par statut, délai de remise, rejets "
+                  "(national ou un département ; une préfecture voit toujours le sien)",
+          response=s.DASHBOARD, errors={400: ["invalid_request"]},
+          query={"scope": {"enum": ["national", "department"]}, "department": s.DEPARTMENT,
+                 "weeks": {"type": "integer", "minimum": 1, "maximum": 52}})
+def dashboard(call):
+    q = call.query
+    return dashboards.dashboard(collaborators(), call.principal, q.get("scope"), q.get("department"), q.get("weeks"))

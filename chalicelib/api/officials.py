@@ -1,7 +1,7 @@
 """« Enregistrer les élus de ma commune »: the directory, the officials, their photos."""
 from chalice import Blueprint
 
-from ..services import directory, directory_news, officials as service
+from ..services import dashboards, directory, directory_news, officials as service
 from ..wiring import collaborators
 from . import schemas as s, views
 from .routing import COMMUNE, endpoint
@@ -13,6 +13,13 @@ officials = Blueprint(__name__)
           response=s.page_of(s.DIRECTORY_ENTRY), query={"q": {"type": "string", "maxLength": 100}})
 def search_directory(call):
     return directory.search_directory(call.principal, (call.query.get("q") or "")[:100])
+
+
+@endpoint(officials, "/dashboard", "GET", roles={COMMUNE},
+          summary="L'avancement de ma commune : élus pouvant recevoir une carte, enregistrés, cartes demandées, "
+                  "cartes remises", response=s.COMMUNE_PROGRESS)
+def commune_dashboard(call):
+    return dashboards.commune_progress(collaborators(), call.principal)
 
 
 @endpoint(officials, "/directory-notices", "GET", roles={COMMUNE},

@@ -1,5 +1,5 @@
 """JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
-from ..domain import cards as registry, codes, orders as lifecycle, photo_checks
+from ..domain import cards as registry, codes, orders as lifecycle, photo_checks, stats
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
@@ -322,3 +322,28 @@ EXPORT = obj({"url": {"type": "string", "description": "Lien de téléchargement
 # GET /openapi.json: the document itself (its full shape is OpenAPI 3.1's, not repeated here).
 OPENAPI_DOCUMENT = obj({"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}},
                        ["openapi", "info", "paths"], additional=True)
+
+_SERIES = obj({status: {"type": "array", "items": {"type": "integer"}} for status in stats.CHARTED},
+              list(stats.CHARTED))
+RATE = {"type": ["number", "null"], "minimum": 0}
+DASHBOARD = obj({
+    "scope": {"enum": ["national", "department"]},
+    "department_code": {"type": ["string", "null"]},
+    "weeks": {"type": "array", "items": {"type": "string", "format": "date"}},
+    "statuses": {"type": "array", "items": obj({"status": {"type": "string"}, "label": {"type": "string"}},
+                                               ["status", "label"])},
+    "orders": _SERIES,
+    "cards": _SERIES,
+    "delay": obj({"handed_over": {"type": "integer"}, "median_days": {"type": ["integer", "null"]},
+                  "p90_days": {"type": ["integer", "null"]}, "max_days": {"type": "integer"},
+                  "histogram": {"type": "array", "items": obj({"days": {"type": "integer"},
+                                                               "orders": {"type": "integer"}}, ["days", "orders"])}},
+                 ["handed_over", "median_days", "p90_days", "max_days", "histogram"]),
+    "rejections": {"type": "array", "items": obj({"reason": {"type": "string"}, "label": {"type": "string"},
+                                                  "count": {"type": "integer"}, "out_of": {"type": "integer"},
+                                                  "rate": RATE}, ["reason", "label", "count", "out_of", "rate"])},
+}, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections"])
+
+COMMUNE_PROGRESS = obj({name: {"type": "integer", "minimum": 0} for name in
+                        ("eligible", "registered", "ordered", "handed_over")},
+                       ["eligible", "registered", "ordered", "handed_over"])

@@ -12,12 +12,13 @@ import uuid
 from datetime import date, timedelta
 
 from .. import clock
-from ..domain import cards as registry, file_types, orders as lifecycle
+from ..domain import cards as registry, file_types, orders as lifecycle, stats
 from ..domain.cards import CardKey, RegisteredCard, not_found
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldCard, HeldOfficial
 from ..domain.roles import PREFECTURE, Principal
 from ..errors import PortalError
+from . import dashboards
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ def _order_moved(c: Collaborators, order, commune, principal: Principal) -> None
     audit.info("order moved", extra={"event": "order_moved", "order": order.public_id, "to": order.status,
                                      "role": principal.role, "by": principal.email, "siren": order.siren,
                                      "at": clock.iso(c.now())})
+    dashboards.count(c, stats.order_moved(order))
     c.order_moved(order, None, commune.agent_emails if commune else frozenset())
 
 

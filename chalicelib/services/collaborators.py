@@ -15,3 +15,5 @@ class Collaborators(NamedTuple):  # a NamedTuple: 0.05 ms to define on the API's
     files: Any = None  # the data bucket (store/files.py): photos and cards
     card_declared: Callable[[Any, list], None] = lambda card, emails: None  # tells the préfecture's agents
     cards_to_return: Callable[[Any, list, frozenset], None] = lambda order, cards, emails: None  # the commune's agents
+    # an order event for the dashboards' counters (domain/stats.py), counted off the request by the stats function
+    count_event: Callable[[dict], None] = lambda event: None

@@ -9,14 +9,14 @@ never a lost update. The views (JSON) are the API's (``api/views.py``).
 import logging
 
 from .. import clock
-from ..domain import cards as registry, orders as lifecycle
+from ..domain import cards as registry, orders as lifecycle, stats
 from ..domain.cards import CardKey, RegisteredCard
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldOfficial
 from ..domain.orders import CardOrder, officials_not_ready
 from ..domain.roles import COMMUNE, PREFECTURE, Principal
 from ..errors import PortalError
-from . import cards
+from . import cards, dashboards
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
     # The move is recorded: what follows must not turn it into a failure.
     if target == lifecycle.EN_PRODUCTION:
         request_card_drawing(c, order)
+    dashboards.count(c, stats.order_moved(order))
     if moved.tells_commune:  # not a draft's cancellation: the commune was never told of the draft
         c.order_moved(order, reason, commune.agent_emails if commune else frozenset())
     return order
@@ -282,6 +283,9 @@ def reject_photo(c: Collaborators, principal: Principal, order_public_id: str, o
     audit.info("card photo rejected", extra={"event": "card_photo_rejected", "order": order.public_id,
                                              "official": official_id, "by": principal.email, "siren": siren,
                                              "at": clock.iso(now)})
+    dashboards.count(c, stats.photo_refused(order, official_id, now))
+    if order.status == lifecycle.REJETEE:  # every photo refused: the order is rejected with its last one
+        dashboards.count(c, stats.order_moved(order))
     c.order_moved(order, change.sets["alerts"][-1].message, commune.agent_emails if commune else frozenset())
     return order
 

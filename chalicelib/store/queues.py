@@ -1,6 +1,7 @@
 """Work handed from one function to another through SQS: the image function's tasks (re-crop, re-render a preview),
-the syncs with data.gouv.fr, the communes to tell after a directory import, the emails about accounts that a request
-must not send itself (a set-password link asked for an address that may have no account, an alert)."""
+the syncs with data.gouv.fr, the communes to tell after a directory import, the order events to count, the
+emails about accounts that a request must not send itself (a set-password link asked for an address that may have
+no account, an alert)."""
 import json
 
 from .. import aws
@@ -28,6 +29,7 @@ PHOTOS_QUEUE = "carteselus-photos"
 SYNCS_QUEUE = "carteselus-reference-syncs"  # a sync of the RNE with data.gouv.fr to run (services/reference_syncs.py)
 MAILS_QUEUE = "carteselus-account-mails"  # an account's email to send (services/account_mails.py)
 NOTICES_QUEUE = "carteselus-directory-news"  # a commune to tell after a directory import (services/directory_news.py)
+STATS_QUEUE = "carteselus-order-stats"  # an order event to add to the dashboards' counters (store/stats.py)
 
 
 # The kinds of message the mails function takes (services/account_mails.py), and what each names.

@@ -52,9 +52,9 @@ def test_only_the_api_the_notices_and_the_mails_functions_send_mail_and_only_fro
 
 
 def test_queues_are_read_only_by_their_consumer_and_written_only_by_who_hands_work_over(template, stage):
-    from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, SYNCS_QUEUE
+    from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE
 
-    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE},
+    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE},
                "sync_reference_files": {SYNCS_QUEUE},
                "import_reference_file": {NOTICES_QUEUE}}
 
@@ -150,6 +150,12 @@ def run_journeys(client, settings) -> None:
     review = post_json(client, f"/prefecture/declarations/210100533/{declared_id}/review", {"decision": "validate"},
                        prefecture)
     assert review.status_code == 200, review.json_body
+    # The order's moves counted by the stats function, read by the dashboards.
+    from chalicelib.store.queues import STATS_QUEUE
+
+    assert deliver_s3_events(client, queue=STATS_QUEUE, handler="count_order_events") == 5
+    for token, path in ((prefecture, "/admin/dashboard"), (operator, "/admin/dashboard?scope=national&weeks=4")):
+        assert client.http.get(path, headers=auth(token)).json_body["orders"]["remise"][-1] == 1, path
     for token, path in ((agent, "/orders"), (agent, f"/orders/{order_id}"), (operator, f"/admin/orders/{order_id}"),
                         (operator, "/admin/orders?status=remise"), (operator, "/admin/orders?department=01"),
                         (prefecture, "/admin/orders?status=remise"), (prefecture, f"/admin/orders/{order_id}/receipt"),

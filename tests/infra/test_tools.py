@@ -73,7 +73,7 @@ def test_the_site_is_published_with_its_config_and_types_and_old_files_removed(t
                               ("js/api.js", "export {}"),
                               ("css/site.css", "body{}"), ("vendor/dsfr/dsfr.min.css", "x"),
                               ("vendor/dsfr/fonts/Marianne-Regular.woff2", "x"), ("vendor/.installed", ""),
-                              ("vendor/axe-core/axe.min.js", "x")):
+                              ("vendor/axe-core/axe.min.js", "x"), ("vendor/chartjs/chart.umd.min.js", "x")):
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_text(content)
     with mock_aws():
@@ -83,7 +83,7 @@ def test_the_site_is_published_with_its_config_and_types_and_old_files_removed(t
         result = publish(s3, "site", site, log=lambda _: None)
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket="site")["Contents"]}
         assert keys == {"index.html", "page-introuvable.html", "js/api.js", "css/site.css", "vendor/dsfr/dsfr.min.css",
-                        "vendor/dsfr/fonts/Marianne-Regular.woff2", "config.json"}
+                        "vendor/dsfr/fonts/Marianne-Regular.woff2", "vendor/chartjs/chart.umd.min.js", "config.json"}
         assert result["removed"] == ["ancienne-page.html"]
         config = s3.get_object(Bucket="site", Key="config.json")
         assert json.loads(config["Body"].read()) == {"api_url": "/api"}

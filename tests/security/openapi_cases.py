@@ -72,6 +72,8 @@ QUERY_REFERENCES = {
     "official_id": lambda t: next(iter(t.officials.values())),
     "number": lambda t: next(iter(t.cards.values())),
     "format": lambda t: None,  # an export's file format: names no tenant (the default, CSV, is read for leaks)
+    "scope": lambda t: None,  # national or department: the département is the tenant reference
+    "weeks": lambda t: None,
 }
 
 

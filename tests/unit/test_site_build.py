@@ -23,7 +23,8 @@ ACTIVE = {"tableau-de-bord.html": "tableau-de-bord.html", "elus.html": "elus.htm
 # Where the service's name in the header leads: the home of the page's space.
 HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant.html",
-        "gestion-demande.html": "fabricant.html", "prefecture.html": "prefecture.html",
+        "gestion-demande.html": "fabricant.html", "tableau-de-bord-gestion.html": "fabricant.html",
+        "prefecture.html": "prefecture.html",
         "prefecture-cartes.html": "prefecture.html"}
 MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html"]
 # Served at any unknown address: its links start at the site's root.

@@ -1,7 +1,8 @@
-// Dashboard of a commune agent: the commune, what the latest directory updates changed for it, the "Accès rapide"
-// box, the préfecture that receives the cards.
+// Dashboard of a commune agent: the commune, its progress (GET /dashboard: officials eligible, registered, ordered,
+// handed over), what the latest directory updates changed for it, the "Accès rapide" box, the préfecture that
+// receives the cards.
 import { api } from "../api.js";
-import { el, formatDate } from "../ui.js";
+import { el, formatDate, formatNumber } from "../ui.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { de } from "../typography.js";
 
@@ -99,7 +100,20 @@ async function showNotices() {
   document.getElementById("nouvelles-repertoire").hidden = false;
 }
 
+async function showProgress() {
+  let progress;
+  try {
+    progress = await api.get("/dashboard");
+  } catch {
+    return; // the rest of the page stays useful without it
+  }
+  for (const node of document.querySelectorAll("[data-progress]")) {
+    node.textContent = formatNumber(progress[node.dataset.progress]);
+  }
+  document.getElementById("avancement").hidden = false;
+}
+
 openSpace(["commune"]).then((me) => {
   showCommune(me.commune);
-  return showNotices();
+  return Promise.all([showProgress(), showNotices()]);
 }, showLoadError);
