@@ -11,6 +11,7 @@ from chalicelib.api.officials import officials
 from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
+from chalicelib.api.signin import signin
 from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
 from chalicelib.events.uploads import events
@@ -19,6 +20,6 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, declarations, orders, cards, admin, docs, events, notices, schedule):
+for blueprint in (public, signin, agents, officials, declarations, orders, cards, admin, docs, events, notices, schedule):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

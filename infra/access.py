@@ -56,6 +56,7 @@ ACCESS = {
             (Commune, "by-department"): ("Query",),
             (Account, "by-siren"): ("Query",),
             (Account, "by-prefecture"): ("Query",),  # a préfecture's agents, told of a loss or a theft
+            (Token, "by-account"): ("Query",),  # « Mes sessions »: an account's open sessions
             (RegisteredCard, "by-commune"): ("Query",),
             (RegisteredCard, "by-status"): ("Query",),
             (RegisteredCard, "by-department-status"): ("Query",),

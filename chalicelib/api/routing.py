@@ -49,6 +49,8 @@ class Endpoint:
     response_schema: dict | None
     errors: dict = field(default_factory=dict)  # status -> list of codes, documented in OpenAPI
     query: dict = field(default_factory=dict)  # name -> schema
+    # Open to a session that serves second-factor enrolment only (an operator who has not enrolled yet).
+    during_enrolment: bool = False
 
 
 REGISTRY: list[Endpoint] = []
@@ -66,20 +68,21 @@ def endpoint(
     response: dict | None = None,
     errors: dict | None = None,
     query: dict | None = None,
+    during_enrolment: bool = False,
 ):
     """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204."""
     roles = frozenset(roles)
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {})
+                        query or {}, during_enrolment)
         REGISTRY.append(spec)
 
         @functools.wraps(view)
         def chalice_view(**path_params):
             request_ = blueprint.current_request
             try:
-                principal = _authorise(request_, roles)
+                principal = _authorise(request_, roles, during_enrolment)
                 body = _parse_body(request_, request) if method in ("POST", "PUT", "PATCH") else {}
                 call = Call(principal, body, dict(request_.query_params or {}), _source_ip(request_),
                             request_.headers)
@@ -149,7 +152,13 @@ def _is_transient(error: Exception) -> bool:
     return False
 
 
-def _authorise(request_, roles: frozenset) -> Principal | None:
+def second_factor_required() -> PortalError:
+    return PortalError(403, "second_factor_required",
+                       "Activez d'abord votre double authentification (page « Double authentification ») : votre "
+                       "profil l'exige pour accéder au portail.")
+
+
+def _authorise(request_, roles: frozenset, during_enrolment: bool = False) -> Principal | None:
     if not roles:
         return None
     header = request_.headers.get("authorization", "")
@@ -162,6 +171,8 @@ def _authorise(request_, roles: frozenset) -> Principal | None:
             "forbidden", extra={"event": "forbidden", "by": principal.email, "role": principal.role,
                                 "path": request_.context.get("resourcePath"), "at": _now_iso()})
         raise PortalError(403, "forbidden", "Votre profil ne donne pas accès à cette fonction.")
+    if principal.enrolment_only and not during_enrolment:
+        raise second_factor_required()
     return principal
 
 

@@ -13,12 +13,13 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from .. import clock
 from ..domain.passwords import verify_password
 from ..domain.roles import Principal
+from ..domain.second_factor import device_label
 from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
 from ..store import counters
 from ..store.batch import Wanted, get_many
 from ..store.tables import Account, Token, is_condition_failure, transaction
-from . import limits
+from . import limits, second_factor
 
 audit = logging.getLogger("portal.audit")
 
@@ -81,7 +82,7 @@ def revoke_all(writes, account: Account) -> None:
 
 # --- logging in and out -------------------------------------------------------------------------------------------
 
-def log_in(email: str, password: str, source_ip: str) -> dict:
+def log_in(email: str, password: str, source_ip: str, otp: str | None = None, device: str | None = None) -> dict:
     email = normalise_email(email)
     # Same checks and the same work whether the account exists or not: no way to tell them apart. The counters and
     # the account come in one read.
@@ -96,34 +97,47 @@ def log_in(email: str, password: str, source_ip: str) -> dict:
         audit.warning("login_failed", extra={"event": "login_failed", "by": email, "source": source_ip,
                                              "at": clock.iso(clock.now())})
         raise PortalError(401, "invalid_credentials", "Adresse e-mail ou mot de passe incorrect.")
+    # The second factor, once the password is right (services/second_factor.py): no session without it.
+    enrolment_only = second_factor.check_at_login(account, otp)
     # A successful login forgets the account's failures (not the source's), in the same write as the session.
-    session = open_session(account, forget_failures=account_count is not None)
+    session = open_session(account, forget_failures=account_count is not None, device=device, source_ip=source_ip,
+                           enrolment_only=enrolment_only)
     audit.info("login", extra={"event": "login", "by": email, "role": account.role, "source": source_ip,
                                "at": clock.iso(clock.now())})
     return session
 
 
-def open_session(account: Account, forget_failures: bool = False) -> dict:
+def open_session(account: Account, forget_failures: bool = False, device: str | None = None,
+                 source_ip: str | None = None, enrolment_only: bool = False,
+                 proconnect_id_token: str | None = None) -> dict:
     now = clock.now()
     token, digest = mint(account)
     expires_at = now + ABSOLUTE
-    # The commune's INSEE code, name and département travel with the session: requests need no commune lookup.
+    # The commune's INSEE code, name and département travel with the session: requests need no commune lookup. The
+    # device and address are what « Mes sessions » shows.
     session = Token(digest, kind="session", account_id=account.account_id, email=account.email, role=account.role,
                     siren=account.siren, department_code=account.department_code, insee_code=account.insee_code,
                     commune_name=account.commune_name, created_at=now, expires_at=expires_at,
-                    idle_expires_at=now + IDLE, purge_at=expires_at)
+                    idle_expires_at=now + IDLE, purge_at=expires_at, session_account=account.account_id,
+                    device=device_label(device), source_ip=source_ip, enrolment_only=enrolment_only or None,
+                    proconnect_id_token=proconnect_id_token)
     if forget_failures:
         with transaction() as writes:
             writes.save(session)
             counters.clear_in(writes, limits.LOGIN_ACCOUNT, account.email)
     else:
         session.save()
-    return {
+    answer = {
         "token": token,
         "expires_at": clock.iso(expires_at),
         "idle_timeout_seconds": int(IDLE.total_seconds()),
         "role": account.role,
     }
+    if enrolment_only:
+        answer["second_factor_enrolment_required"] = True
+    if proconnect_id_token:
+        answer["proconnect"] = True
+    return answer
 
 
 def authenticate(token: str) -> Principal:
@@ -142,7 +156,7 @@ def authenticate(token: str) -> Principal:
                 raise
             raise unauthenticated() from None  # logged out meanwhile
     return Principal(session.email, session.role, session.siren, session.department_code, session.token_hash,
-                     session.insee_code, session.account_id, session.commune_name)
+                     session.insee_code, session.account_id, session.commune_name, bool(session.enrolment_only))
 
 
 def log_out(principal: Principal) -> None:

@@ -14,7 +14,7 @@ from chalicelib import clock
 from infra import checks
 from infra.project import deployable_stages
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, deliver_s3_events, import_file,
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_photo_events, deliver_s3_events, import_file,
                            load_reference_data, log_in, post_file, post_json, register_official, transition,
                            upload_photo)
 from tests.infra import aws_calls
@@ -92,7 +92,7 @@ def test_no_function_may_scan_or_administer_anything(template, stage):
 
 def run_journeys(client, settings) -> None:
     """Most of what the portal does, through its API and its event handlers, as in the integration tests."""
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     operator = load_reference_data(client, REFERENCE_DATA)  # reference imports: API + import function
     agent, ids = commune_with_ready_officials(client, settings, operator, REFERENCE_DATA)  # directory, photos
@@ -127,7 +127,7 @@ def run_journeys(client, settings) -> None:
     # An order, from the commune to the hand-over, with the cards drawn by the image function.
     prefecture_password = "le guichet des élus de l'Ain"
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=prefecture_password)
-    prefecture = log_in(client, "guichet@ain.gouv.fr", prefecture_password)
+    prefecture = log_in(client, "guichet@ain.gouv.fr", prefecture_password, OPERATOR_TOTP_SECRET)
     order = post_json(client, "/orders", {"official_ids": ids}, agent)
     assert order.status_code == 201, order.json_body
     order_id = order.json_body["id"]
