@@ -81,18 +81,19 @@ def authorise(identity: Identity, account, commune) -> None:
     siren = siren_of(identity.siret)
     if commune is None and not is_state_administration(siren):
         raise not_a_commune()
-    if commune is not None and commune.registered_at is None:
-        raise commune_not_registered(commune.name)
     if commune is not None:
+        # An agent of one commune coming with another's SIRET is told so first, whether that one is registered or not.
+        if account is not None and account.role == roles.COMMUNE and account.siren != siren:
+            raise Refused("other_commune",
+                          "Votre compte ProConnect est rattaché à une autre commune que votre compte du portail : "
+                          "identifiez-vous avec le compte ProConnect de votre mairie.")
+        if commune.registered_at is None:
+            raise commune_not_registered(commune.name)
         if account is None or account.role != roles.COMMUNE:
             raise Refused("not_an_agent",
                           f"Votre adresse {identity.email} n'est pas celle d'un agent de {commune.name} sur le "
                           "portail. Demandez à un agent de votre mairie de vous ajouter (page « Agents »), puis "
                           "identifiez-vous à nouveau.")
-        if account.siren != siren:
-            raise Refused("other_commune",
-                          "Votre compte ProConnect est rattaché à une autre commune que votre compte du portail : "
-                          "identifiez-vous avec le compte ProConnect de votre mairie.")
     else:
         if account is None or account.role != roles.PREFECTURE:
             raise not_a_commune()

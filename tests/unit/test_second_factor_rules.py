@@ -82,6 +82,7 @@ def refusal(identity, acc, com) -> str:
 def test_the_siret_s_siren_must_be_the_agent_s_commune():
     rules.authorise(IDENTITY, account(), commune())
     assert refusal(IDENTITY, account(siren="216901231"), commune()) == "other_commune"
+    assert refusal(IDENTITY, account(siren="216901231"), commune(registered=False)) == "other_commune"
     assert refusal(IDENTITY, None, commune()) == "not_an_agent"
     assert refusal(IDENTITY, account(role="prefecture", siren=None), commune()) == "not_an_agent"
     assert refusal(IDENTITY, account(), commune(registered=False)) == "commune_not_registered"
