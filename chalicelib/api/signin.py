@@ -57,7 +57,8 @@ def start_second_factor(call):
 @endpoint(signin, "/me/second-factor/confirm", "POST", roles=ALL_ROLES, during_enrolment=True,
           summary="Activer la double authentification avec un code (les codes de secours sont donnés une fois)",
           request=s.SECOND_FACTOR_CONFIRM, response=s.SECOND_FACTOR_ENABLED,
-          errors={401: ["invalid_otp"], 409: ["second_factor_already_enabled", "enrolment_not_started"]})
+          errors={400: ["invalid_otp", "invalid_request"],
+                  409: ["second_factor_already_enabled", "enrolment_not_started"]})
 def confirm_second_factor(call):
     return second_factor.confirm_enrolment(call.principal, call.body["otp"])
 

@@ -133,7 +133,10 @@ def confirm_enrolment(principal: Principal, code: str) -> dict:
         raise PortalError(409, "enrolment_not_started", "Commencez par afficher le QR code de votre double "
                                                         "authentification.")
     if not rules.verify_code(account.totp_secret, code, clock.now().timestamp()):
-        raise invalid_otp()
+        # 400, not 401: the session is fine, the code is not (a 401 would tell the site the session ended).
+        wrong = invalid_otp()
+        wrong.status = 400
+        raise wrong
     recovery = rules.new_recovery_codes()
     now = clock.now()
     try:

@@ -83,7 +83,7 @@ def test_a_prefecture_account_cannot_reach_the_back_office_before_enrolling(clie
     not_yet = post_json(client, "/sessions", {"email": email, "password": password})
     assert not_yet.status_code == 201  # not in use until confirmed: still an enrolment session
     wrong = post_json(client, "/me/second-factor/confirm", {"otp": "000000"}, token)
-    assert wrong.status_code == 401 and wrong.json_body["code"] == "invalid_otp"
+    assert wrong.status_code == 400 and wrong.json_body["code"] == "invalid_otp"
     enabled = post_json(client, "/me/second-factor/confirm", {"otp": otp(enrolment["secret"])}, token)
     assert enabled.status_code == 200
     codes = enabled.json_body["recovery_codes"]
