@@ -31,6 +31,8 @@ class Access:
     list_prefixes: tuple = ()  # prefixes it may list (s3:ListBucket with an s3:prefix condition)
     sends_to: tuple = ()  # queues it sends messages to
     sends_mail: bool = False  # ses:SendRawEmail from the stage's sender
+    # Secrets Manager secrets it reads, each named by a setting of the stage (secretsmanager:GetSecretValue)
+    reads_secrets: tuple = ()
 
 
 ACCESS = {
@@ -80,6 +82,8 @@ ACCESS = {
         # registered commune's first look at the directory to the notices function
         sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE),
         sends_mail=True,
+        # ProConnect's client secret, read at the first sign-in of a container (services/proconnect.py)
+        reads_secrets=("PROCONNECT_SECRET_NAME",),
     ),
     # Reference files: S3 -> imports queue -> here.
     "import_reference_file": Access(
