@@ -11,8 +11,6 @@ import hmac
 import re
 import secrets
 
-import pyotp
-
 from . import roles
 
 ISSUER = "Cartes des élus"
@@ -33,26 +31,34 @@ def required(role: str) -> bool:
     return role in REQUIRED_FOR
 
 
+def _totp(secret: str):
+    import pyotp  # at the first code checked, not with the app (cold start)
+
+    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
+
+
 def new_secret() -> str:
     """160 random bits in base32 (RFC 4226 recommends at least 128; 160 is SHA-1's block output)."""
+    import pyotp
+
     return pyotp.random_base32(32)
 
 
 def provisioning_uri(secret: str, email: str) -> str:
     """The ``otpauth://`` address an authenticator app reads from the QR code."""
-    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=email, issuer_name=ISSUER)
+    return _totp(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
 def code_at(secret: str, at: float) -> str:
     """The code of the step holding ``at`` (a Unix time): what the authenticator shows."""
-    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).at(at)
+    return _totp(secret).at(at)
 
 
 def verify_code(secret: str, code: str, at: float) -> bool:
     code = (code or "").replace(" ", "")
     if not _CODE.fullmatch(code):
         return False
-    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).verify(code, for_time=at, valid_window=1)
+    return _totp(secret).verify(code, for_time=at, valid_window=1)
 
 
 def looks_like_recovery_code(code: str) -> bool:

@@ -17,7 +17,8 @@
 
 authlib does the protocol's parts (PKCE challenge, authorization and token requests, the ID token's claims rules)
 and joserfc (authlib's JOSE layer) the signatures; the HTTP calls go through urllib3, the client already deployed
-with botocore (``docs/decisions.md``).
+with botocore (``docs/decisions.md``). authlib and joserfc are imported at the first sign-in, not with the app: they
+would add a third of a second to every cold start of the API (``bench/coldstart.py``).
 """
 import hashlib
 import json
@@ -29,12 +30,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import urllib3
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from authlib.oidc.core import CodeIDToken
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from .. import aws, clock
@@ -101,7 +96,7 @@ def _get_json(url: str) -> dict:
         raise provider_error() from None
 
 
-def provider(refresh: bool = False) -> tuple[dict, KeySet]:
+def provider(refresh: bool = False) -> tuple:
     """The provider's metadata (discovery document) and its signing keys, fetched once an hour per container (again
     at once when a token names a key we do not have: the provider rotated its keys)."""
     url = get_settings().proconnect_discovery_url
@@ -112,6 +107,9 @@ def provider(refresh: bool = False) -> tuple[dict, KeySet]:
     if cached and not refresh and time.monotonic() - cached[0] < PROVIDER_CACHE_SECONDS:
         return cached[1], cached[2]
     metadata = _get_json(url)
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     try:
         keys = KeySet.import_key_set(_get_json(metadata["jwks_uri"]))
     except (KeyError, TypeError, ValueError, JoseError):
@@ -154,6 +152,9 @@ def _ticket_key(ticket: str) -> str:
 # --- 1. the way out -----------------------------------------------------------------------------------------------
 
 def start() -> dict:
+    from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
     metadata, _ = provider()
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     now = clock.now()
@@ -201,6 +202,8 @@ def _take(key: str, kind: str) -> Token:
 
 
 def _exchange(metadata: dict, code: str, verifier: str) -> dict:
+    from authlib.oauth2.rfc6749.parameters import prepare_token_request
+
     settings = get_settings()
     body = prepare_token_request("authorization_code", code=code, redirect_uri=redirect_uri(),
                                  code_verifier=verifier, client_id=settings.proconnect_client_id,
@@ -225,7 +228,10 @@ def _exchange(metadata: dict, code: str, verifier: str) -> dict:
     return tokens
 
 
-def _decode(token: str, keys: KeySet):
+def _decode(token: str, keys):
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
     try:
         return jwt.decode(token, keys, algorithms=ALGORITHMS)
     except (JoseError, ValueError, TypeError):
@@ -247,6 +253,9 @@ def _verified(token: str) -> object:
 
 
 def check_id_token(id_token: str, nonce: str) -> dict:
+    from authlib.oidc.core import CodeIDToken
+    from joserfc.errors import JoseError
+
     metadata, _ = provider()
     decoded = _verified(id_token)
     client_id = get_settings().proconnect_client_id

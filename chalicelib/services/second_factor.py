@@ -9,7 +9,6 @@ first leave the window); an operator without one yet gets a session whose only u
 import base64
 import logging
 
-import segno
 from pynamodb.exceptions import UpdateError
 
 from .. import clock
@@ -102,7 +101,9 @@ def already_enabled() -> PortalError:
 
 
 def qr_code_svg(uri: str) -> str:
-    """The enrolment QR code as an SVG data URI (segno: no image library, a few kB)."""
+    """The enrolment QR code as an SVG data URI (segno: no image library, a few kB; imported here, at enrolment)."""
+    import segno
+
     svg = segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#000091", light="#ffffff")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
