@@ -325,9 +325,7 @@ OPEN_SESSIONS = obj({"items": {"type": "array", "items": OPEN_SESSION}}, ["items
 SESSION_REVOCATION = obj({"email": EMAIL}, ["email"])
 PROCONNECT_AUTHORIZATION = obj({"authorization_url": {"type": "string"}, "expires_in": {"type": "integer"}},
                                ["authorization_url", "expires_in"])
-PROCONNECT_CALLBACK = {"oneOf": [
-    obj({"code": {"type": "string", "minLength": 1, "maxLength": 2048},
-         "state": {"type": "string", "minLength": 1, "maxLength": 512}}, ["code", "state"]),
-    obj({"ticket": {"type": "string", "minLength": 1, "maxLength": 512}, "otp": OTP}, ["ticket", "otp"]),
-]}
+PROCONNECT_CALLBACK = obj({"code": {"type": "string", "minLength": 1, "maxLength": 2048},
+                           "state": {"type": "string", "minLength": 1, "maxLength": 512}}, ["code", "state"])
+PROCONNECT_TICKET = obj({"ticket": {"type": "string", "minLength": 1, "maxLength": 512}, "otp": OTP}, ["ticket", "otp"])
 PROCONNECT_LOGOUT = obj({"logout_url": {"type": ["string", "null"]}}, ["logout_url"])

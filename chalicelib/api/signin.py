@@ -10,29 +10,37 @@ signin = Blueprint(__name__)
 # --- ProConnect ---------------------------------------------------------------------------------------------------
 
 
-@endpoint(signin, "/proconnect/authorize", "GET", summary="Commencer une connexion avec ProConnect",
-          response=s.PROCONNECT_AUTHORIZATION, errors={502: ["proconnect_unavailable"],
+# POST: it keeps a new record (state, nonce, PKCE verifier) server-side.
+@endpoint(signin, "/proconnect/authorize", "POST", status=201, summary="Commencer une connexion avec ProConnect",
+          request=s.obj({}), response=s.PROCONNECT_AUTHORIZATION, errors={502: ["proconnect_unavailable"],
                                                        503: ["proconnect_unavailable"]})
 def proconnect_authorize(call):
     return proconnect.start()
 
 
 @endpoint(signin, "/proconnect/sessions", "POST", status=201,
-          summary="Terminer une connexion avec ProConnect (code et state reçus, ou ticket et code à 6 chiffres)",
+          summary="Terminer une connexion avec ProConnect (le code et le state reçus)",
           request=s.PROCONNECT_CALLBACK, response=s.SESSION,
           errors={400: ["invalid_state", "invalid_code", "invalid_request"],
-                  401: ["invalid_id_token", "invalid_nonce", "otp_required", "invalid_otp"],
+                  401: ["invalid_id_token", "invalid_nonce", "otp_required"],
                   403: ["proconnect_incomplete_identity", "commune_not_registered", "organisation_not_registered",
                         "not_an_agent", "other_commune", "other_identity"],
-                  429: ["too_many_attempts"], 502: ["proconnect_unavailable"], 503: ["proconnect_unavailable"]})
+                  502: ["proconnect_unavailable"], 503: ["proconnect_unavailable"]})
 def proconnect_sign_in(call):
-    device = call.headers.get("user-agent")
-    if "ticket" in call.body:
-        return proconnect.finish_with_code(call.body["ticket"], call.body["otp"], call.source_ip, device)
-    return proconnect.finish(call.body["code"], call.body["state"], call.source_ip, device)
+    return proconnect.finish(call.body["code"], call.body["state"], call.source_ip, call.headers.get("user-agent"))
 
 
-@endpoint(signin, "/proconnect/logout", "POST", roles=ALL_ROLES, during_enrolment=True,
+@endpoint(signin, "/proconnect/sessions/second-factor", "POST", status=201,
+          summary="Terminer une connexion avec ProConnect par le code de double authentification (ticket reçu avec "
+                  "otp_required)",
+          request=s.PROCONNECT_TICKET, response=s.SESSION,
+          errors={400: ["invalid_state", "invalid_request"], 401: ["invalid_otp"], 429: ["too_many_attempts"]})
+def proconnect_second_factor(call):
+    return proconnect.finish_with_code(call.body["ticket"], call.body["otp"], call.source_ip,
+                                       call.headers.get("user-agent"))
+
+
+@endpoint(signin, "/proconnect/logout", "POST", roles=ALL_ROLES, during_enrolment=True, request=s.obj({}),
           summary="Se déconnecter, et de ProConnect si la session en vient", response=s.PROCONNECT_LOGOUT)
 def proconnect_log_out(call):
     return proconnect.log_out(call.principal)
@@ -47,7 +55,7 @@ def second_factor_status(call):
     return second_factor.status(call.principal)
 
 
-@endpoint(signin, "/me/second-factor", "POST", status=201, roles=ALL_ROLES, during_enrolment=True,
+@endpoint(signin, "/me/second-factor", "POST", status=201, roles=ALL_ROLES, during_enrolment=True, request=s.obj({}),
           summary="Commencer l'activation de la double authentification (secret et QR code)",
           response=s.SECOND_FACTOR_ENROLMENT, errors={409: ["second_factor_already_enabled"]})
 def start_second_factor(call):

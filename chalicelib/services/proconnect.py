@@ -1,6 +1,6 @@
 """« S'identifier avec ProConnect »: the OpenID Connect authorization code flow, for a static site and an API.
 
-1. ``start()`` (``GET /proconnect/authorize``): a random ``state``, ``nonce`` and PKCE verifier; the state's digest
+1. ``start()`` (``POST /proconnect/authorize``): a random ``state``, ``nonce`` and PKCE verifier; the state's digest
    keys a record that keeps the nonce and the verifier server-side for 10 minutes; the answer is the provider's
    authorization URL (the browser goes there; the verifier never leaves the server).
 2. The provider sends the browser back to the site's ``proconnect.html`` with ``code`` and ``state``; the page posts
@@ -11,7 +11,8 @@
    signature holds, and its ``sub`` must be the ID token's), then lets the domain decide who the identity may be
    (``domain/proconnect.py``). The first sign-in links the identity's ``sub`` to the account.
 3. An account with a second factor also needs its code: the first answer is ``401 otp_required`` with a ticket (a
-   record of 5 minutes holding what the provider proved), and the page posts the ticket and the code.
+   record of 5 minutes holding what the provider proved), and the page posts the ticket and the code
+   (``finish_with_code``, ``POST /proconnect/sessions/second-factor``).
 4. ``log_out()``: the session ends and the answer gives the provider's ``end_session_endpoint`` with the ID token
    as ``id_token_hint``, where the browser goes to end its ProConnect session too.
 

@@ -6,7 +6,8 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import enter_code, PROJECT_DIR, REFERENCE_DATA, Outbox, browser, link_in, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import (  # noqa: F401 (fixtures)
+    enter_code, PROJECT_DIR, REFERENCE_DATA, Outbox, browser, link_in, site)
 
 
 def log_in(person, email: str, password: str, totp_secret: str | None = None):

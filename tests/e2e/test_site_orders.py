@@ -7,7 +7,8 @@ import boto3
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import enter_code, Outbox, browser, choose_file, link_in, portrait_jpeg, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import (  # noqa: F401 (fixtures)
+    enter_code, Outbox, browser, choose_file, link_in, portrait_jpeg, site)
 
 AGENT = {"last_name": "Lambert", "first_name": "Sylvie", "email": "cartes-elus@mairie-bourg-en-bresse.fr"}
 PASSWORD = "les toits vernissés de Brou"

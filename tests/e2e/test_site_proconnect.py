@@ -90,7 +90,7 @@ def test_over_http_a_replayed_state_and_another_flow_s_nonce_open_no_session(sta
     api = stack.state["api_url"]
 
     def authorize():
-        return requests.get(api + "/proconnect/authorize", timeout=30).json()["authorization_url"]
+        return requests.post(api + "/proconnect/authorize", json={}, timeout=30).json()["authorization_url"]
 
     query = provider_callback(authorize(), "agent-oyonnax")
     first = requests.post(api + "/proconnect/sessions", json=query, timeout=30)
@@ -119,7 +119,7 @@ def test_over_http_a_replayed_state_and_another_flow_s_nonce_open_no_session(sta
     from tests.helpers import otp
 
     secret = stack.state["operators"]["prefecture"]["totp_secret"]
-    desk = requests.post(api + "/proconnect/sessions", timeout=30,
+    desk = requests.post(api + "/proconnect/sessions/second-factor", timeout=30,
                          json={"ticket": prefecture.json()["details"]["ticket"], "otp": otp(secret)})
     assert desk.status_code == 201 and desk.json()["role"] == "prefecture"
     assert stack.state["oidc_provider"]["url"].startswith("http://127.0.0.1:")

@@ -14,9 +14,9 @@ from chalicelib import clock
 from infra import checks
 from infra.project import deployable_stages
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_photo_events, deliver_s3_events, import_file,
-                           load_reference_data, log_in, post_file, post_json, register_official, transition,
-                           upload_photo)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_photo_events,
+                           deliver_s3_events, import_file, load_reference_data, log_in, post_file, post_json,
+                           register_official, transition, upload_photo)
 from tests.infra import aws_calls
 from tests.unit import photo_corpus as corpus
 
@@ -265,7 +265,7 @@ def run_sign_in_journeys(client, settings, operator: str, agent: str) -> None:
         get_settings.cache_clear()
         try:
             provider.identities["bourg"] = {"email": "agent@mairie-bourg.fr", "siret": "21010053300011"}
-            url = client.http.get("/proconnect/authorize").json_body["authorization_url"]
+            url = post_json(client, "/proconnect/authorize", {}).json_body["authorization_url"]
             signed_in = post_json(client, "/proconnect/sessions", provider.authorize(url, "bourg"))
             assert signed_in.status_code == 201, signed_in.json_body
             assert post_json(client, "/proconnect/logout", {}, signed_in.json_body["token"]).json_body["logout_url"]

@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib import clock
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, log_in, outbox_messages, post_file, post_json,
-                           transition)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, log_in, outbox_messages, post_file,
+                           post_json, transition)
 from tests.security.world import snapshot
 
 PASSWORD = "le guichet des elus ouvre a neuf heures"

@@ -7,8 +7,8 @@ from chalicelib import aws as aws_clients
 from chalicelib.store.queues import NOTICES_QUEUE
 from chalicelib.store.tables import Commune
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_s3_events, import_file, load_directory,
-                           log_in, outbox_messages, post_json, registered_agent, transition)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_s3_events, import_file,
+                           load_directory, log_in, outbox_messages, post_json, registered_agent, transition)
 from tests.integration.test_orders import PREFECTURE_PASSWORD, submitted
 
 AGENT = "agent@mairie-bourg.fr"

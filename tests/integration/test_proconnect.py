@@ -42,8 +42,8 @@ def sessions_of(email: str) -> int:
 
 
 def start(client) -> str:
-    response = client.http.get("/proconnect/authorize")
-    assert response.status_code == 200, response.json_body
+    response = post_json(client, "/proconnect/authorize", {})
+    assert response.status_code == 201, response.json_body
     return response.json_body["authorization_url"]
 
 
@@ -166,11 +166,11 @@ def test_a_prefecture_agent_signs_in_with_proconnect_then_their_code(client, pro
     assert first.status_code == 401 and first.json_body["code"] == "otp_required", first.json_body
     ticket = first.json_body["details"]["ticket"]
     assert sessions_of("guichet@ain.gouv.fr") == 0
-    wrong = post_json(client, "/proconnect/sessions", {"ticket": ticket, "otp": "000000"})
+    wrong = post_json(client, "/proconnect/sessions/second-factor", {"ticket": ticket, "otp": "000000"})
     assert wrong.status_code == 401 and wrong.json_body["code"] == "invalid_otp"
-    session = post_json(client, "/proconnect/sessions", {"ticket": ticket, "otp": otp(OPERATOR_TOTP_SECRET)})
+    session = post_json(client, "/proconnect/sessions/second-factor", {"ticket": ticket, "otp": otp(OPERATOR_TOTP_SECRET)})
     assert session.status_code == 201 and session.json_body["role"] == "prefecture"
-    again = post_json(client, "/proconnect/sessions", {"ticket": ticket, "otp": otp(OPERATOR_TOTP_SECRET)})
+    again = post_json(client, "/proconnect/sessions/second-factor", {"ticket": ticket, "otp": otp(OPERATOR_TOTP_SECRET)})
     assert again.status_code == 400 and again.json_body["code"] == "invalid_state"
     token = session.json_body["token"]
     assert client.http.get("/me", headers=auth(token)).json_body["department_code"] == "01"
@@ -198,12 +198,17 @@ def test_logging_out_ends_the_session_and_gives_the_provider_s_end_of_session(cl
 
 
 def test_without_settings_the_button_is_said_unavailable(client, aws):
-    response = client.http.get("/proconnect/authorize")
+    response = post_json(client, "/proconnect/authorize", {})
     assert response.status_code == 503 and response.json_body["code"] == "proconnect_unavailable"
     assert "mot de passe" in response.json_body["message"]
 
 
-def test_the_body_is_either_code_and_state_or_ticket_and_code(client, provider):
+def test_the_bodies_are_code_and_state_or_ticket_and_code(client, provider):
     for body in ({"code": "x"}, {"state": "x"}, {"ticket": "x"}, {"code": "x", "state": "y", "otp": "1"}, {}):
         response = post_json(client, "/proconnect/sessions", body)
         assert response.status_code == 400, (body, response.json_body)
+    for body in ({"ticket": "x"}, {"otp": "123456"}, {"ticket": "x", "otp": "123456", "code": "y"}):
+        response = post_json(client, "/proconnect/sessions/second-factor", body)
+        assert response.status_code == 400, (body, response.json_body)
+    unknown = post_json(client, "/proconnect/sessions/second-factor", {"ticket": "x", "otp": "123456"})
+    assert unknown.status_code == 400 and unknown.json_body["code"] == "invalid_state"

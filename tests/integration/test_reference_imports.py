@@ -8,8 +8,8 @@ from chalicelib import aws
 from chalicelib.events.uploads import IMPORTS_QUEUE, s3_object_keys
 from chalicelib.store.tables import Commune, Prefecture, ReferenceImport
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (OPERATOR_TOTP_SECRET, auth, create_manufacturer, deliver_s3_events, import_file, log_in, MANUFACTURER_PASSWORD,
-                           post_file, post_json)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, create_manufacturer, deliver_s3_events, import_file, log_in,
+                           MANUFACTURER_PASSWORD, post_file, post_json)
 
 COMMUNES_HEADER = "siren;code_insee;nom;code_departement\n"
 

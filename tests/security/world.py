@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (OPERATOR_TOTP_SECRET, auth, import_file, link_token, load_directory, log_in, outbox_messages, post_json,
-                           register_official, upload_photo)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, import_file, link_token, load_directory, log_in, outbox_messages,
+                           post_json, register_official, upload_photo)
 
 MANUFACTURER = ("fabricant@securite.example.fr", "presse a cartes du controle 2026")
 PREFECTURES = {"01": ("guichet@ain.securite.example.fr", "le guichet des elus de l'Ain ouvre"),

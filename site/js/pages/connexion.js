@@ -1,4 +1,4 @@
-// "Connexion au service": « S'identifier avec ProConnect » (GET /proconnect/authorize, then the provider), or e-mail
+// "Connexion au service": « S'identifier avec ProConnect » (POST /proconnect/authorize, then the provider), or e-mail
 // and password -> POST /sessions (with the second factor's code when the API answers otp_required), then the page of
 // the person's role (or the second factor's enrolment, for an operator who has not enrolled yet).
 import { api, clearSession, pageAfterSession, saveSession } from "../api.js";
@@ -25,7 +25,7 @@ const proconnect = document.getElementById("bouton-proconnect");
 proconnect.addEventListener("click", async () => {
   proconnect.disabled = true;
   try {
-    const { authorization_url: url } = await api.get("/proconnect/authorize", { auth: false });
+    const { authorization_url: url } = await api.post("/proconnect/authorize", {}, { auth: false });
     if (params.get("retour")) sessionStorage.setItem("carteselus.retour", params.get("retour"));
     location.assign(url);
   } catch (error) {

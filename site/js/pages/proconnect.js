@@ -60,7 +60,7 @@ onSubmit(codeForm, async () => {
   const { otp } = formValues(codeForm);
   await whileBusy(codeForm, async () => {
     try {
-      signedIn(await api.post("/proconnect/sessions", { ticket, otp: otp.trim() }, { auth: false }));
+      signedIn(await api.post("/proconnect/sessions/second-factor", { ticket, otp: otp.trim() }, { auth: false }));
     } catch (error) {
       if (error.code === "invalid_state") {
         codeForm.hidden = true;
