@@ -327,6 +327,12 @@ def scenario(run: Run) -> dict:
     run.call("POST", "/admin/activation-letters", token=operator, body={"department_code": "01"})
     run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)
+    # « Mes sessions » and the second factor's state; the card maker ends the préfecture's sessions (last use of them).
+    run.call("GET", "/me/second-factor", token=prefecture)
+    run.login(AGENT_EMAIL, AGENT_PASSWORD)  # a second device
+    ended = next(s["id"] for s in run.call("GET", "/me/sessions", token=agent)["items"] if not s["current"])
+    run.call("DELETE", "/me/sessions/{session_id}", f"/me/sessions/{ended}", agent)
+    run.call("POST", "/admin/session-revocations", token=operator, body={"email": PREFECTURE_EMAIL})
     run.call("DELETE", "/sessions/current", token=agent)
     run.call("DELETE", "/sessions", token=run.login(AGENT_EMAIL, AGENT_PASSWORD))  # every session, every device
     # A month later, the hourly purge deletes the photos of the two closed orders (40 cards handed over, 1 cancelled).
