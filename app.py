@@ -13,6 +13,7 @@ from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
 from chalicelib.events.mails import mails
+from chalicelib.api.signin import signin
 from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
 from chalicelib.events.stats import stats
@@ -22,7 +23,7 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, agents, officials, declarations, orders, cards, admin, downloads, docs, events, notices,
-                  schedule, mails, stats):
+for blueprint in (public, signin, agents, officials, declarations, orders, cards, admin, downloads, docs, events,
+                  notices, schedule, mails, stats):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

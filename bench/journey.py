@@ -142,8 +142,13 @@ class Run:
 
     # --- steps -----------------------------------------------------------------------------------------------------
 
-    def login(self, email: str, password: str) -> str:
-        return self.call("POST", "/sessions", body={"email": email, "password": password})["token"]
+    def login(self, email: str, password: str, totp_secret: str | None = None) -> str:
+        body = {"email": email, "password": password}
+        if totp_secret:  # an operator: the code of their second factor
+            from tests.helpers import otp
+
+            body["otp"] = otp(totp_secret)
+        return self.call("POST", "/sessions", body=body)["token"]
 
     def import_file(self, token: str, kind: str, content: bytes) -> None:
         from tests.helpers import post_file
@@ -203,15 +208,14 @@ def directory_file(officials: int = OFFICIALS) -> bytes:
 
 
 def scenario(run: Run) -> dict:
-    from chalicelib.services.accounts import create_operator
     from chalicelib.store.tables import Account
-    from tests.helpers import MANUFACTURER_PASSWORD, post_file
+    from tests.helpers import MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET, create_operator, otp, post_file
     from tests.unit import photo_corpus as corpus
 
     # --- setup: the card maker loads the reference files -----------------------------------------------------------
     create_operator("operateur@fabricant.example.fr", "Olivia", "Opératrice", "manufacturer", None,
                     password=MANUFACTURER_PASSWORD)
-    operator = run.login("operateur@fabricant.example.fr", MANUFACTURER_PASSWORD)
+    operator = run.login("operateur@fabricant.example.fr", MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET)
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
         run.import_file(operator, kind, (REFERENCE_DATA / name).read_bytes())
     run.import_file(operator, "rne_cm", directory_file())
@@ -219,7 +223,9 @@ def scenario(run: Run) -> dict:
         "email": PREFECTURE_EMAIL, "first_name": "Paula", "last_name": "Préfète", "role": "prefecture",
         "department_code": "01"})
     run.password_from_mail(PREFECTURE_EMAIL, PREFECTURE_PASSWORD)
-    prefecture = run.login(PREFECTURE_EMAIL, PREFECTURE_PASSWORD)
+    prefecture = run.login(PREFECTURE_EMAIL, PREFECTURE_PASSWORD)  # serves the second factor's enrolment only
+    secret = run.call("POST", "/me/second-factor", token=prefecture)["secret"]
+    run.call("POST", "/me/second-factor/confirm", token=prefecture, body={"otp": otp(secret)})
     code = run.call("POST", "/admin/communes/{siren}/activation-code", f"/admin/communes/{DEMO_SIREN}/activation-code",
                     operator)["activation_code"]
 
@@ -340,6 +346,12 @@ def scenario(run: Run) -> dict:
     run.call("POST", "/admin/activation-letters", token=operator, body={"department_code": "01"})
     run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)
+    # « Mes sessions » and the second factor's state; the card maker ends the préfecture's sessions (last use of them).
+    run.call("GET", "/me/second-factor", token=prefecture)
+    run.login(AGENT_EMAIL, AGENT_PASSWORD)  # a second device
+    ended = next(s["id"] for s in run.call("GET", "/me/sessions", token=agent)["items"] if not s["current"])
+    run.call("DELETE", "/me/sessions/{session_id}", f"/me/sessions/{ended}", agent)
+    run.call("POST", "/admin/session-revocations", token=operator, body={"email": PREFECTURE_EMAIL})
     run.call("DELETE", "/sessions/current", token=agent)
     run.call("DELETE", "/sessions", token=run.login(AGENT_EMAIL, AGENT_PASSWORD))  # every session, every device
     # A month later, the hourly purge deletes the photos of the two closed orders (40 cards handed over, 1 cancelled).

@@ -64,7 +64,10 @@ def _measure(state: dict, rounds: int) -> dict:
     agent = call("POST", "/sessions", 201, body={"email": state["demo_agent"]["email"],
                                                   "password": state["demo_agent"]["password"]})["token"]
     maker = state["operators"]["manufacturer"]
-    operator = call("POST", "/sessions", 201, body={"email": maker["email"], "password": maker["password"]})["token"]
+    from tests.helpers import otp
+
+    operator = call("POST", "/sessions", 201, body={"email": maker["email"], "password": maker["password"],
+                                                     "otp": otp(maker["totp_secret"])})["token"]
     ready = [o["id"] for o in call("GET", "/officials", 200, agent)["items"] if o["photo"]["status"] == "ready"]
     vincent, = call("GET", "/directory?q=VINCENT", 200, agent)["items"]
     pending: dict = {}

@@ -28,6 +28,13 @@ class Settings(NamedTuple):
     datagouv_url: str | None = None
     datagouv_dataset: str | None = None
     datagouv_resources: tuple = ()  # ((kind, resource id), ...)
+    # ProConnect (services/proconnect.py): the provider's discovery URL and our client id (`.chalice/config.json`
+    # per stage; unset: no ProConnect sign-in), and the client secret: deployed, the name of the Secrets Manager
+    # secret that holds it (read at the first sign-in); locally, the secret itself (the local provider's).
+    proconnect_discovery_url: str | None = None
+    proconnect_client_id: str | None = None
+    proconnect_secret_name: str | None = None
+    proconnect_client_secret: str | None = None
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -56,4 +63,8 @@ def get_settings() -> Settings:
         datagouv_dataset=os.environ.get("DATAGOUV_DATASET") or None,
         datagouv_resources=(("rne_maires", os.environ.get("DATAGOUV_RESOURCE_RNE_MAIRES") or ""),
                             ("rne_cm", os.environ.get("DATAGOUV_RESOURCE_RNE_CM") or "")),
+        proconnect_discovery_url=os.environ.get("PROCONNECT_DISCOVERY_URL") or None,
+        proconnect_client_id=os.environ.get("PROCONNECT_CLIENT_ID") or None,
+        proconnect_secret_name=os.environ.get("PROCONNECT_SECRET_NAME") or None,
+        proconnect_client_secret=os.environ.get("PROCONNECT_CLIENT_SECRET") or None,
     )

@@ -31,6 +31,8 @@ class Access:
     list_prefixes: tuple = ()  # prefixes it may list (s3:ListBucket with an s3:prefix condition)
     sends_to: tuple = ()  # queues it sends messages to
     sends_mail: bool = False  # ses:SendRawEmail from the stage's sender
+    # Secrets Manager secrets it reads, each named by a setting of the stage (secretsmanager:GetSecretValue)
+    reads_secrets: tuple = ()
 
 
 ACCESS = {
@@ -56,6 +58,7 @@ ACCESS = {
             (Commune, "by-department"): ("Query",),
             (Account, "by-siren"): ("Query",),
             (Account, "by-prefecture"): ("Query",),  # a préfecture's agents, told of a loss or a theft
+            (Token, "by-account"): ("Query",),  # « Mes sessions »: an account's open sessions
             (RegisteredCard, "by-commune"): ("Query",),
             (RegisteredCard, "by-status"): ("Query",),
             (RegisteredCard, "by-department-status"): ("Query",),
@@ -80,6 +83,8 @@ ACCESS = {
         # to the mails function; each order move to the stats function (the dashboards' counters)
         sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE),
         sends_mail=True,
+        # ProConnect's client secret, read at the first sign-in of a container (services/proconnect.py)
+        reads_secrets=("PROCONNECT_SECRET_NAME",),
     ),
     # Reference files: S3 -> imports queue -> here.
     "import_reference_file": Access(

@@ -532,6 +532,14 @@ def policy_document(stage: Stage, function: Function, access: Access) -> dict:
             raise SystemExit(f"{function.name} sends to {queue}, which no function consumes")
         statements.append({"Sid": f"SendTo{queue_base(stage, queue)}", "Effect": "Allow",
                            "Action": ["sqs:GetQueueUrl", "sqs:SendMessage"], "Resource": queue_arn(queue)})
+    for setting in access.reads_secrets:
+        name = stage.environment.get(setting)
+        if not name:
+            raise SystemExit(f"{function.name} reads the secret named by {setting}, unset for stage {stage.name}")
+        # Secrets Manager adds six random characters to a secret's name in its ARN.
+        statements.append({"Sid": f"ReadSecret{to_logical_id(setting.lower().replace('_', '-'))}", "Effect": "Allow",
+                           "Action": ["secretsmanager:GetSecretValue"],
+                           "Resource": sub(f"{ARN}:secretsmanager:{ACCOUNT_ARN}:secret:{name}-??????")})
     if access.sends_mail:
         statements.append({"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendRawEmail"],
                            "Resource": mail_identity_arn(stage),

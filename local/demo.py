@@ -23,10 +23,13 @@ REGISTERED = {"siren": "210102836", "commune_name": "Oyonnax",  # registered by 
 # (directory search, function, photo of data/photos/): officials of Oyonnax in data/reference/, photos ready
 REGISTERED_OFFICIALS = (("CARON", "adjoint", "portrait-astronaute.jpg"),
                         ("GAUTHIER", "adjoint", "portrait-grace-hopper.jpg"))
+# The demo operators' second factor is enrolled at seed time with these secrets (base32, RFC 6238, 30 s, 6 digits):
+# scripts compute their codes from them (var/local-stack.json), a person adds them to an authenticator app.
 MANUFACTURER = {"email": "fabricant@cartes-elus.example.fr", "password": "presse à cartes tricolore 2026",
-                "first_name": "Farid", "last_name": "Fabre"}
+                "first_name": "Farid", "last_name": "Fabre", "totp_secret": "KRUGKIDDMFZGIIDNMFVWK4RAONSWG4TF"}
 PREFECTURE = {"email": "prefecture-ain@cartes-elus.example.fr", "password": "guichet des élus de l'Ain",
-              "first_name": "Pauline", "last_name": "Préfet", "department_code": "01"}
+              "first_name": "Pauline", "last_name": "Préfet", "department_code": "01",
+              "totp_secret": "MFUW4IDQOJSWMZLDOR2XEZJAMRSSA3DB"}
 REFERENCE_FILES = (("communes", "communes.csv"), ("prefectures", "prefectures.csv"),
                    ("rne_cm", "elus-conseillers-municipaux-cm.csv"), ("rne_maires", "elus-maires-mai.csv"))
 
@@ -37,16 +40,19 @@ class DemoError(RuntimeError):
 
 def load_demo(api_url: str, outbox: Path, reference_data: Path = REFERENCE_DATA) -> dict:
     from chalicelib.services.accounts import create_operator
+    from chalicelib.services.second_factor import enrol_at_seed
 
     # The first operator cannot be created through the API (nobody is logged in yet): as on a fresh deployment.
     create_operator(MANUFACTURER["email"], MANUFACTURER["first_name"], MANUFACTURER["last_name"], "manufacturer",
                     None, password=MANUFACTURER["password"])
+    enrol_at_seed(MANUFACTURER["email"], MANUFACTURER["totp_secret"])
     api = ApiClient(api_url)
-    api.log_in(MANUFACTURER["email"], MANUFACTURER["password"])
+    api.log_in(MANUFACTURER["email"], MANUFACTURER["password"], MANUFACTURER["totp_secret"])
     for kind, name in REFERENCE_FILES:
         api.import_file(kind, reference_data / name)
     create_operator(PREFECTURE["email"], PREFECTURE["first_name"], PREFECTURE["last_name"], "prefecture",
                     PREFECTURE["department_code"], password=PREFECTURE["password"])
+    enrol_at_seed(PREFECTURE["email"], PREFECTURE["totp_secret"])
     code = api.call("POST", f"/admin/communes/{DEMO_SIREN}/activation-code", 201)
     registered_code = api.call("POST", f"/admin/communes/{REGISTERED['siren']}/activation-code", 201)
     register_commune(api_url, outbox, registered_code["activation_code"])
@@ -55,9 +61,10 @@ def load_demo(api_url: str, outbox: Path, reference_data: Path = REFERENCE_DATA)
                  "commune_name": code["commune_name"]},
         "demo_agent": {key: REGISTERED[key] for key in ("email", "password", "siren", "commune_name")},
         "operators": {
-            "manufacturer": {"email": MANUFACTURER["email"], "password": MANUFACTURER["password"]},
+            "manufacturer": {"email": MANUFACTURER["email"], "password": MANUFACTURER["password"],
+                             "totp_secret": MANUFACTURER["totp_secret"]},
             "prefecture": {"email": PREFECTURE["email"], "password": PREFECTURE["password"],
-                           "department_code": PREFECTURE["department_code"]},
+                           "department_code": PREFECTURE["department_code"], "totp_secret": PREFECTURE["totp_secret"]},
         },
     }
 
@@ -102,8 +109,13 @@ class ApiClient:
             raise DemoError(f"{method} {path}: {response.status_code} {response.text}")
         return response.json() if response.content else {}
 
-    def log_in(self, email: str, password: str) -> None:
-        token = self.call("POST", "/sessions", 201, {"email": email, "password": password})["token"]
+    def log_in(self, email: str, password: str, totp_secret: str | None = None) -> None:
+        body = {"email": email, "password": password}
+        if totp_secret:  # an operator: the code their authenticator app would show now
+            from chalicelib.domain.second_factor import code_at
+
+            body["otp"] = code_at(totp_secret, time.time())
+        token = self.call("POST", "/sessions", 201, body)["token"]
         self.session.headers["Authorization"] = f"Bearer {token}"
 
     def upload_photo(self, official_id: str, path: Path, timeout: float = 60) -> dict:

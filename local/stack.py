@@ -20,7 +20,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGE = "local"
-PREFERRED_PORTS = {"api": 8000, "site": 8001, "aws": 8002, "datagouv": 8003}
+PREFERRED_PORTS = {"api": 8000, "site": 8001, "aws": 8002, "datagouv": 8003, "oidc": 8004}
 
 
 def parse_args(argv=None):
@@ -53,7 +53,8 @@ def reserve_port(host: str, preferred: int, free_only: bool) -> socket.socket:
     raise RuntimeError("no free port")
 
 
-def prepare_environment(aws_url: str, site_url: str, outbox: str, datagouv_url: str | None = None) -> None:
+def prepare_environment(aws_url: str, site_url: str, outbox: str, datagouv_url: str | None = None,
+                        oidc_discovery_url: str | None = None) -> None:
     """Fake credentials and the emulation's address, before any boto3 client exists."""
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     os.environ.update(config["environment_variables"])
@@ -64,6 +65,11 @@ def prepare_environment(aws_url: str, site_url: str, outbox: str, datagouv_url: 
     })
     if datagouv_url:  # the stack's fake data.gouv.fr (local/fake_datagouv.py)
         os.environ["DATAGOUV_URL"] = datagouv_url
+    if oidc_discovery_url:  # the stack's OpenID Connect provider in ProConnect's place (local/oidc_provider.py)
+        from local.oidc_provider import CLIENT_ID, CLIENT_SECRET
+
+        os.environ.update({"PROCONNECT_DISCOVERY_URL": oidc_discovery_url, "PROCONNECT_CLIENT_ID": CLIENT_ID,
+                           "PROCONNECT_CLIENT_SECRET": CLIENT_SECRET})
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
 
@@ -138,7 +144,11 @@ class LocalStack:
 
         datagouv = FakeDataGouv(self._config_value("DATAGOUV_DATASET"), host, release("datagouv")).start()
         self._stoppers.insert(0, datagouv.stop)
-        prepare_environment(aws_url, site_url, self.args.outbox, datagouv.url)
+        from local.oidc_provider import LocalOidcProvider, state_entry
+
+        oidc = LocalOidcProvider(host, release("oidc")).start()
+        self._stoppers.insert(0, oidc.stop)
+        prepare_environment(aws_url, site_url, self.args.outbox, datagouv.url, oidc.discovery_url)
 
         from chalicelib.aws import reset_settings_and_clients
         from chalicelib.settings import get_settings
@@ -170,6 +180,7 @@ class LocalStack:
         self._stoppers.insert(0, site.shutdown)
 
         state = {"api_url": api_url, "site_url": site_url, "aws_url": aws_url, "datagouv_url": datagouv.url,
+                 "oidc_provider": state_entry(oidc),
                  "outbox_dir": str(Path(self.args.outbox).resolve()), "pid": os.getpid(),
                  "state_file": str(Path(self.args.state_file).resolve())}
         if not self.args.no_demo:
@@ -246,6 +257,8 @@ def print_summary(state: dict) -> None:
         f"  API         {state['api_url']}   (OpenAPI : {state['api_url']}/openapi.json)",
         f"  Courriels   {state['outbox_dir']}   (chaque e-mail envoyé y est écrit en .eml)",
         f"  data.gouv.fr simulé  {state['datagouv_url']}   (les fichiers du RNE de data/reference/)",
+        f"  ProConnect simulé    {state['oidc_provider']['url']}   (identités de démonstration : "
+        f"{', '.join(state['oidc_provider']['identities'])})",
     ]
     demo = state.get("demo")
     if demo:
@@ -255,9 +268,10 @@ def print_summary(state: dict) -> None:
             f"code d'activation {demo['activation_code']}",
             f"  Commune inscrite : {state['demo_agent']['commune_name']}  agent {state['demo_agent']['email']} / "
             f"{state['demo_agent']['password']}",
-            f"  Fabricant  : {operators['manufacturer']['email']} / {operators['manufacturer']['password']}",
+            f"  Fabricant  : {operators['manufacturer']['email']} / {operators['manufacturer']['password']}  "
+            f"(double authentification : secret {operators['manufacturer']['totp_secret']})",
             f"  Préfecture ({operators['prefecture']['department_code']}) : {operators['prefecture']['email']} / "
-            f"{operators['prefecture']['password']}",
+            f"{operators['prefecture']['password']}  (secret {operators['prefecture']['totp_secret']})",
         ]
     lines += [f"  État de la pile : {state['state_file']} — Ctrl-C pour arrêter.", ""]
     print("\n".join(lines), flush=True)

@@ -12,6 +12,27 @@ from chalicelib.errors import PortalError
 from chalicelib.events.uploads import IMPORTS_QUEUE
 
 MANUFACTURER_PASSWORD = "usine à cartes tricolores 2026"
+# The second factor of every operator the tests create (base32, RFC 6238, 30 s, 6 digits): `otp` gives its code.
+OPERATOR_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def otp(secret: str = OPERATOR_TOTP_SECRET) -> str:
+    """The code an authenticator app shows now for this secret (what a script sends as ``"otp"``): now as the portal's
+    clock says, which the tests may move (``chalicelib.clock.now``)."""
+    from chalicelib import clock
+    from chalicelib.domain.second_factor import code_at
+
+    return code_at(secret, clock.now().timestamp())
+
+
+def create_operator(email: str, first_name: str, last_name: str, role: str, department_code: str | None,
+                    password: str, totp_secret: str = OPERATOR_TOTP_SECRET) -> dict:
+    """An operator with a password and a second factor already enrolled (as the local stack seeds its own)."""
+    from chalicelib.services import accounts, second_factor
+
+    created = accounts.create_operator(email, first_name, last_name, role, department_code, password=password)
+    second_factor.enrol_at_seed(created["email"], totp_secret)
+    return created
 
 
 def post_file(upload: dict, content: bytes, filename: str = "fichier.csv") -> requests.Response:
@@ -60,14 +81,16 @@ def post_json(client, path: str, body: dict, token: str | None = None):
 
 
 def create_manufacturer(email: str = "operateur@fabricant.example.fr") -> str:
-    from chalicelib.services.accounts import create_operator
-
     create_operator(email, "Olivia", "Opératrice", "manufacturer", None, password=MANUFACTURER_PASSWORD)
     return email
 
 
-def log_in(client, email: str, password: str) -> str:
-    response = post_json(client, "/sessions", {"email": email, "password": password})
+def log_in(client, email: str, password: str, totp_secret: str | None = None) -> str:
+    """A session token; ``totp_secret``: the account's second factor, whose current code is sent."""
+    body = {"email": email, "password": password}
+    if totp_secret:
+        body["otp"] = otp(totp_secret)
+    response = post_json(client, "/sessions", body)
     assert response.status_code == 201, response.json_body
     return response.json_body["token"]
 
@@ -83,7 +106,7 @@ def import_file(client, token: str, kind: str, content: bytes) -> dict:
 def load_reference_data(client, reference_data: Path) -> str:
     """Operator, communes and préfectures as in the demo; returns the operator's token."""
     email_address = create_manufacturer()
-    token = log_in(client, email_address, MANUFACTURER_PASSWORD)
+    token = log_in(client, email_address, MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET)
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
         result = import_file(client, token, kind, (reference_data / name).read_bytes())
         assert result["status"] == "done" and result["rejected"] == 0, result

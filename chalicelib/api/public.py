@@ -38,12 +38,14 @@ def request_password_reset(call):
 
 
 @endpoint(public, "/sessions", "POST", status=201, summary="Se connecter", request=s.LOGIN, response=s.SESSION,
-          errors={401: ["invalid_credentials"], 429: ["too_many_attempts"]})
+          errors={401: ["invalid_credentials", "otp_required", "invalid_otp"], 429: ["too_many_attempts"]})
 def log_in(call):
-    return sessions.log_in(call.body["email"], call.body["password"], call.source_ip)
+    return sessions.log_in(call.body["email"], call.body["password"], call.source_ip, otp=call.body.get("otp"),
+                           device=call.headers.get("user-agent"))
 
 
-@endpoint(public, "/sessions/current", "DELETE", status=204, roles=ALL_ROLES, summary="Se déconnecter")
+@endpoint(public, "/sessions/current", "DELETE", status=204, roles=ALL_ROLES, summary="Se déconnecter",
+          during_enrolment=True)
 def log_out(call):
     sessions.log_out(call.principal)
 

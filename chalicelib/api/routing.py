@@ -55,6 +55,8 @@ class Endpoint:
     query: dict = field(default_factory=dict)  # name -> schema
     tag: str | None = None  # the OpenAPI group, when the rule of openapi.tag_of cannot tell it from the roles
     description: str | None = None  # for the OpenAPI document, in French (docstrings are for developers)
+    # Open to a session that serves second-factor enrolment only (an operator who has not enrolled yet).
+    during_enrolment: bool = False
 
 
 REGISTRY: list[Endpoint] = []
@@ -75,6 +77,7 @@ def endpoint(
     tag: str | None = None,
     description: str | None = None,
     read_ahead: Callable[..., list] | None = None,
+    during_enrolment: bool = False,
 ):
     """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204.
 
@@ -85,7 +88,7 @@ def endpoint(
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {}, tag, description)
+                        query or {}, tag, description, during_enrolment)
         REGISTRY.append(spec)
 
         @functools.wraps(view)
@@ -93,7 +96,7 @@ def endpoint(
             request_ = blueprint.current_request
             try:
                 refs = read_ahead(**path_params) if read_ahead and roles else []
-                principal, found = _authorise(request_, roles, refs)
+                principal, found = _authorise(request_, roles, refs, during_enrolment)
                 query = _parse_query(request_, spec.query)
                 body = _parse_body(request_, request) if method in ("POST", "PUT", "PATCH") else {}
                 call = Call(principal, body, query, _source_ip(request_), request_.headers, tuple(found))
@@ -163,7 +166,14 @@ def _is_transient(error: Exception) -> bool:
     return False
 
 
-def _authorise(request_, roles: frozenset, refs: list) -> tuple[Principal | None, list]:
+def second_factor_required() -> PortalError:
+    return PortalError(403, "second_factor_required",
+                       "Activez d'abord votre double authentification (page « Double authentification ») : votre "
+                       "profil l'exige pour accéder au portail.")
+
+
+def _authorise(request_, roles: frozenset, refs: list, during_enrolment: bool = False
+               ) -> tuple[Principal | None, list]:
     if not roles:
         return None, []
     header = request_.headers.get("authorization", "")
@@ -178,6 +188,8 @@ def _authorise(request_, roles: frozenset, refs: list) -> tuple[Principal | None
             "forbidden", extra={"event": "forbidden", "by": principal.email, "role": principal.role,
                                 "path": request_.context.get("resourcePath"), "at": _now_iso()})
         raise PortalError(403, "forbidden", "Votre profil ne donne pas accès à cette fonction.")
+    if principal.enrolment_only and not during_enrolment:
+        raise second_factor_required()
     return principal, found
 
 

@@ -39,10 +39,12 @@ SET_PASSWORD = obj({"token": {"type": "string", "minLength": 1, "maxLength": 200
                     "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
                    ["token", "password"])
 PASSWORD_RESET = obj({"email": EMAIL}, ["email"])
-LOGIN = obj({"email": EMAIL, "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
+OTP = {"type": "string", "minLength": 1, "maxLength": 20}  # 6 digits, or a recovery code XXXXX-XXXXX
+LOGIN = obj({"email": EMAIL, "password": {"type": "string", "minLength": 1, "maxLength": 1024}, "otp": OTP},
             ["email", "password"])
 SESSION = obj({"token": {"type": "string"}, "expires_at": TIME, "idle_timeout_seconds": {"type": "integer"},
-               "role": {"type": "string"}}, ["token", "expires_at", "role"])
+               "role": {"type": "string"}, "second_factor_enrolment_required": {"type": "boolean"},
+               "proconnect": {"type": "boolean"}}, ["token", "expires_at", "role"])
 
 ADDRESS = obj({"name": {"type": "string"}, "address": {"type": "string"}, "postal_code": {"type": "string"},
                "city": {"type": "string"}}, ["name", "address", "postal_code", "city"])
@@ -347,3 +349,30 @@ DASHBOARD = obj({
 COMMUNE_PROGRESS = obj({name: {"type": "integer", "minimum": 0} for name in
                         ("eligible", "registered", "ordered", "handed_over")},
                        ["eligible", "registered", "ordered", "handed_over"])
+
+
+# --- the second factor, « Mes sessions », ProConnect ---------------------------------------------------------------
+SECOND_FACTOR_STATUS = obj({"enabled": {"type": "boolean"}, "required": {"type": "boolean"},
+                            "enabled_at": {"type": ["string", "null"], "format": "date-time"},
+                            "recovery_codes_left": {"type": "integer"}},
+                           ["enabled", "required", "enabled_at", "recovery_codes_left"])
+SECOND_FACTOR_ENROLMENT = obj({"secret": {"type": "string"}, "otpauth_uri": {"type": "string"},
+                               "qr_code": {"type": "string", "description": "SVG image as a data: URI"},
+                               "digits": {"type": "integer"}, "period_seconds": {"type": "integer"},
+                               "algorithm": {"type": "string"}},
+                              ["secret", "otpauth_uri", "qr_code", "digits", "period_seconds", "algorithm"])
+SECOND_FACTOR_CONFIRM = obj({"otp": {"type": "string", "minLength": 1, "maxLength": 10}}, ["otp"])
+SECOND_FACTOR_ENABLED = obj({"enabled_at": TIME, "recovery_codes": {"type": "array", "items": {"type": "string"}}},
+                            ["enabled_at", "recovery_codes"])
+OPEN_SESSION = obj({"id": {"type": "string"}, "device": {"type": "string"},
+                    "source_ip": {"type": ["string", "null"]}, "created_at": TIME, "last_used_at": TIME,
+                    "current": {"type": "boolean"}, "method": {"type": "string", "enum": ["password", "proconnect"]}},
+                   ["id", "device", "created_at", "last_used_at", "current", "method"])
+OPEN_SESSIONS = obj({"items": {"type": "array", "items": OPEN_SESSION}}, ["items"])
+SESSION_REVOCATION = obj({"email": EMAIL}, ["email"])
+PROCONNECT_AUTHORIZATION = obj({"authorization_url": {"type": "string"}, "expires_in": {"type": "integer"}},
+                               ["authorization_url", "expires_in"])
+PROCONNECT_CALLBACK = obj({"code": {"type": "string", "minLength": 1, "maxLength": 2048},
+                           "state": {"type": "string", "minLength": 1, "maxLength": 512}}, ["code", "state"])
+PROCONNECT_TICKET = obj({"ticket": {"type": "string", "minLength": 1, "maxLength": 512}, "otp": OTP}, ["ticket", "otp"])
+PROCONNECT_LOGOUT = obj({"logout_url": {"type": ["string", "null"]}}, ["logout_url"])

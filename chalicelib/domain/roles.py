@@ -18,3 +18,4 @@ class Principal(NamedTuple):
     insee_code: str | None = None  # commune agents: their commune's partition of the directory
     account_id: str | None = None
     commune_name: str | None = None  # commune agents
+    enrolment_only: bool = False  # an operator without their second factor yet: the session serves enrolment only

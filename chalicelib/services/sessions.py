@@ -14,12 +14,13 @@ from .. import clock
 from ..domain import limits as limit_rules
 from ..domain.passwords import verify_password
 from ..domain.roles import Principal
+from ..domain.second_factor import device_label
 from ..domain.secrets_codes import new_token, token_digest
 from ..errors import PortalError
 from ..store import counters, queues
 from ..store.batch import Wanted, get_many
 from ..store.tables import Account, Token, is_condition_failure, transaction
-from . import limits
+from . import limits, second_factor
 
 audit = logging.getLogger("portal.audit")
 
@@ -112,7 +113,7 @@ def invalid_credentials(attempts_left: int) -> PortalError:
         details={"attempts_left": attempts_left, "lock_minutes": minutes})
 
 
-def log_in(email: str, password: str, source_ip: str) -> dict:
+def log_in(email: str, password: str, source_ip: str, otp: str | None = None, device: str | None = None) -> dict:
     email = normalise_email(email)
     pair = login_pair(email, source_ip)
     # Same checks and the same work whether the account exists or not: no way to tell them apart. The counters and
@@ -137,35 +138,48 @@ def log_in(email: str, password: str, source_ip: str) -> dict:
             queues.ask_account_mail("login_attack", email)
         raise invalid_credentials(limits.LOGIN_PAIR.attempts - 1
                                   - limit_rules.attempts_in_window(limits.LOGIN_PAIR, pair_count))
+    # The second factor, once the password is right (services/second_factor.py): no session without it.
+    enrolment_only = second_factor.check_at_login(account, otp)
     # A successful login forgets this source's failures on the account, in the same write as the session.
-    session = open_session(account, forget=(limits.LOGIN_PAIR, pair) if pair_count is not None else None)
+    session = open_session(account, forget=(limits.LOGIN_PAIR, pair) if pair_count is not None else None,
+                           device=device, source_ip=source_ip, enrolment_only=enrolment_only)
     audit.info("login", extra={"event": "login", "by": email, "role": account.role, "source": source_ip,
                                "at": clock.iso(clock.now())})
     return session
 
 
-def open_session(account: Account, forget: tuple | None = None) -> dict:
+def open_session(account: Account, forget: tuple | None = None, device: str | None = None,
+                 source_ip: str | None = None, enrolment_only: bool = False,
+                 proconnect_id_token: str | None = None) -> dict:
     """``forget``: a (limit, subject) whose counter the same write deletes."""
     now = clock.now()
     token, digest = mint(account)
     expires_at = now + ABSOLUTE
-    # The commune's INSEE code, name and département travel with the session: requests need no commune lookup.
+    # The commune's INSEE code, name and département travel with the session: requests need no commune lookup. The
+    # device and address are what « Mes sessions » shows.
     session = Token(digest, kind="session", account_id=account.account_id, email=account.email, role=account.role,
                     siren=account.siren, department_code=account.department_code, insee_code=account.insee_code,
                     commune_name=account.commune_name, created_at=now, expires_at=expires_at,
-                    idle_expires_at=now + IDLE, purge_at=expires_at)
+                    idle_expires_at=now + IDLE, purge_at=expires_at, session_account=account.account_id,
+                    device=device_label(device), source_ip=source_ip, enrolment_only=enrolment_only or None,
+                    proconnect_id_token=proconnect_id_token)
     if forget:
         with transaction() as writes:
             writes.save(session)
             counters.clear_in(writes, *forget)
     else:
         session.save()
-    return {
+    answer = {
         "token": token,
         "expires_at": clock.iso(expires_at),
         "idle_timeout_seconds": int(IDLE.total_seconds()),
         "role": account.role,
     }
+    if enrolment_only:
+        answer["second_factor_enrolment_required"] = True
+    if proconnect_id_token:
+        answer["proconnect"] = True
+    return answer
 
 
 def authenticate(token: str) -> Principal:
@@ -191,7 +205,7 @@ def authenticate_reading(token: str, also: list[Wanted]) -> tuple[Principal, lis
                 raise
             raise unauthenticated() from None  # logged out meanwhile
     return Principal(session.email, session.role, session.siren, session.department_code, session.token_hash,
-                     session.insee_code, session.account_id, session.commune_name), found
+                     session.insee_code, session.account_id, session.commune_name, bool(session.enrolment_only)), found
 
 
 def log_out(principal: Principal) -> None:

@@ -198,8 +198,27 @@ class Account(PortalModel):
     password_set_at = UTCDateTimeAttribute(null=True)  # failed logins before it no longer lock (services/sessions.py)
     created_at = UTCDateTimeAttribute()
     prefecture_department = UnicodeAttribute(null=True)  # préfecture agents only: the sparse index's key
+    # The second factor (domain/second_factor.py): the TOTP secret, set at enrolment and in use once confirmed
+    # (``second_factor_at``); the recovery codes' digests, each removed when spent.
+    totp_secret = UnicodeAttribute(null=True)
+    second_factor_at = UTCDateTimeAttribute(null=True)
+    recovery_codes = UnicodeSetAttribute(null=True)
+    # ProConnect (domain/proconnect.py): the identity linked at the first sign-in, and the organisation's SIRET.
+    proconnect_sub = UnicodeAttribute(null=True)
+    proconnect_siret = UnicodeAttribute(null=True)
     by_siren = AccountSirenIndex()
     by_prefecture = AccountPrefectureIndex()
+
+
+class TokenAccountIndex(GlobalSecondaryIndex):
+    """Sparse: an account's sessions (``session_account`` is set on sessions only), for « Mes sessions »."""
+
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    session_account = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class Token(PortalModel):
@@ -216,7 +235,7 @@ class Token(PortalModel):
         pass
 
     token_hash = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()  # session | password | revocation
+    kind = UnicodeAttribute()  # session | password | revocation | proconnect (a sign-in under way)
     account_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute()
     role = UnicodeAttribute()
@@ -228,6 +247,20 @@ class Token(PortalModel):
     expires_at = UTCDateTimeAttribute()  # absolute end
     idle_expires_at = UTCDateTimeAttribute(null=True)  # sessions: pushed forward while used
     purge_at = TTLAttribute()
+    # Sessions: what « Mes sessions » shows (the device from the User-Agent, the address it was opened from), and the
+    # account id again as the sparse index's key.
+    session_account = UnicodeAttribute(null=True)
+    device = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    # An operator who has not enrolled their second factor yet: the session serves enrolment only.
+    enrolment_only = BooleanAttribute(null=True)
+    # Opened with ProConnect: the ID token, sent back as ``id_token_hint`` when the person logs out.
+    proconnect_id_token = UnicodeAttribute(null=True)
+    # A ProConnect sign-in under way (kind "proconnect", keyed by the state's digest, single use, 10 minutes): what the
+    # callback must find again.
+    nonce = UnicodeAttribute(null=True)
+    code_verifier = UnicodeAttribute(null=True)
+    by_account = TokenAccountIndex()
 
 
 class Counter(PortalModel):

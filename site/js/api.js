@@ -70,8 +70,15 @@ export function getSession() {
   }
 }
 
-export function saveSession({ token, role, expires_at: expiresAt }) {
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, role, expiresAt }));
+export function saveSession({ token, role, expires_at: expiresAt, proconnect = false }) {
+  // `proconnect`: opened with ProConnect, whose session « Se déconnecter » ends too (POST /proconnect/logout).
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, role, expiresAt, proconnect: Boolean(proconnect) }));
+}
+
+/** Where a session goes once open: the second factor's enrolment first when the profile requires it. */
+export function pageAfterSession(session, retour) {
+  if (session.second_factor_enrolment_required) return "double-authentification.html";
+  return pageAfterLogin(session.role, retour);
 }
 
 export function clearSession() {
@@ -86,7 +93,7 @@ function currentPage() {
 /** Where to go after signing in: the page asked for by `retour` if it is one of ours, else the role's home. */
 export function pageAfterLogin(role, retour) {
   const own = /^[a-z0-9-]+\.html(\?[A-Za-z0-9=&_.%-]*)?$/;
-  const publicPages = /^(index|inscription|connexion|mot-de-passe|mot-de-passe-oublie)\.html/;
+  const publicPages = /^(index|inscription|connexion|mot-de-passe|mot-de-passe-oublie|proconnect|double-authentification)\.html/;
   if (retour && own.test(retour) && !publicPages.test(retour)) return retour;
   return HOME_OF_ROLE[role] || "index.html";
 }
@@ -204,6 +211,12 @@ export async function request(method, path, { body, auth = true, expireOn401 = t
   const data = await readJson(response);
   if (response.ok) return data;
   if (response.status === 401 && auth && expireOn401) return goToLogin(true);
+  if (response.status === 403 && auth && data?.code === "second_factor_required"
+      && !location.pathname.endsWith("/double-authentification.html")) {
+    // A session that serves the second factor's enrolment only (an operator who has not enrolled yet).
+    location.assign("double-authentification.html");
+    return NEVER;
+  }
   const retryAfter = Number.parseInt(response.headers.get("Retry-After") || "", 10) || null;
   if (data && typeof data.code === "string") {
     throw new ApiError(response.status, data.code, data.message || defaultMessage(response.status),

@@ -9,15 +9,21 @@ const NEVER = new Promise(() => {});
 
 async function logOut(button, everywhere) {
   button.disabled = true;
+  let providerLogout = null;
   try {
-    // Everywhere: every session of the person ends, on every device (DELETE /sessions).
-    await api.delete(everywhere ? "/sessions" : "/sessions/current", { expireOn401: false });
+    if (!everywhere && getSession()?.proconnect) {
+      // Opened with ProConnect: the session ends here, then the browser ends the ProConnect session too.
+      providerLogout = (await api.post("/proconnect/logout", {}, { expireOn401: false })).logout_url;
+    } else {
+      // Everywhere: every session of the person ends, on every device (DELETE /sessions).
+      await api.delete(everywhere ? "/sessions" : "/sessions/current", { expireOn401: false });
+    }
   } catch {
     // Already ended, or the service is unreachable: the session is forgotten here anyway.
   }
   clearSession();
   forgetDrafts();
-  location.assign(`index.html?deconnexion=${everywhere ? "partout" : "1"}`);
+  location.assign(providerLogout || `index.html?deconnexion=${everywhere ? "partout" : "1"}`);
 }
 
 // Delegated: the DSFR copies the header's buttons into the mobile menu, without their listeners.

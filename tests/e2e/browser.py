@@ -66,6 +66,9 @@ class Person:
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")
+        # The pages of another origin (the OpenID Connect provider's sign-in page) are not the site's to answer for.
+        if url and not url.startswith(self.site_url) and not self.page.url.startswith(self.site_url):
+            return
         # An API answering 4xx is logged by Chromium as "Failed to load resource": that is the test's business.
         if "/api/" in url and message.text.startswith("Failed to load resource"):
             return
@@ -101,6 +104,19 @@ def audit(page: Page) -> list[dict]:
         return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" "))}));
     }""")
+
+
+def enter_code(page: Page, totp_secret: str | None) -> None:
+    """After « Connexion » with an operator's password: the page asks for the second factor's code; type the one an
+    authenticator app shows now."""
+    if not totp_secret:
+        return
+    from tests.helpers import otp
+
+    field = page.get_by_label("Code de double authentification")
+    expect(field).to_be_visible()
+    field.fill(otp(totp_secret))
+    page.get_by_role("button", name="Connexion").click()
 
 
 @pytest.fixture

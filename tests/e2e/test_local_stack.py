@@ -36,9 +36,15 @@ def test_register_set_password_log_in_me_log_out_over_http(stack):
 
 def test_the_operators_of_the_state_file_can_log_in(stack):
     api = stack.state["api_url"]
+    from tests.helpers import otp
+
     for role, operator in stack.state["operators"].items():
-        response = requests.post(f"{api}/sessions", json={"email": operator["email"],
-                                                          "password": operator["password"]}, timeout=30)
+        # Operators have a second factor: no session with the password alone, one with the code of their secret.
+        alone = requests.post(f"{api}/sessions", json={"email": operator["email"],
+                                                       "password": operator["password"]}, timeout=30)
+        assert alone.status_code == 401 and alone.json()["code"] == "otp_required", role
+        response = requests.post(f"{api}/sessions", json={"email": operator["email"], "password": operator["password"],
+                                                          "otp": otp(operator["totp_secret"])}, timeout=30)
         assert response.status_code == 201, role
         assert response.json()["role"] == role
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import browser, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import enter_code, browser, site  # noqa: F401 (fixtures)
 from tests.e2e.test_local_stack import read_link_token
 from tests.e2e.test_local_stack_officials import Api, wait_for
 from tests.unit import photo_corpus as corpus
@@ -31,9 +31,9 @@ def people(stack):
                                           "password": PASSWORD})
     agent.log_in(EMAIL, PASSWORD)
     manufacturer = Api(state["api_url"])
-    manufacturer.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
+    manufacturer.log_in_as(state["operators"]["manufacturer"])
     prefecture = Api(state["api_url"])
-    prefecture.log_in(state["operators"]["prefecture"]["email"], state["operators"]["prefecture"]["password"])
+    prefecture.log_in_as(state["operators"]["prefecture"])
     directory = {e["last_name"]: e for e in agent("GET", "/directory", 200)["items"]}
     return {"agent": agent, "manufacturer": manufacturer, "prefecture": prefecture, "directory": directory,
             "state": state}
@@ -70,8 +70,7 @@ def test_the_registry_over_http(people):
     handed = prefecture("POST", f"/admin/cards/{mayor}/hand-over", 200, json={"mode": "titulaire"})
     assert handed["status"] == "remise" and handed["hand_over"]["representative"] is None
     assert agent("GET", f"/orders/{order['id']}", 200)["status_label"] == "Remise partielle"
-    prefecture.log_in(people["state"]["operators"]["prefecture"]["email"],
-                      people["state"]["operators"]["prefecture"]["password"])  # another day, another session
+    prefecture.log_in_as(people["state"]["operators"]["prefecture"])  # another day, another session
     for number in (deputy, other):
         assert agent("GET", f"/orders/{order['id']}", 200)["status"] == "remise_partielle"
         prefecture("POST", f"/admin/cards/{number}/hand-over", 200,
@@ -119,6 +118,7 @@ def test_the_registry_over_http(people):
     savoie("POST", "/password", 204, json={"token": read_link_token(Path(people["state"]["outbox_dir"]), savoie_email),
                                            "password": "le lac d'Annecy au petit matin"})
     savoie.log_in(savoie_email, "le lac d'Annecy au petit matin")
+    savoie.enrol_second_factor()  # a new préfecture account enrols its second factor first
     assert savoie("GET", f"/admin/cards/{other}", 404)["code"] == "not_found"
     assert savoie("GET", f"/admin/cards?number={other}", 200)["items"] == []
     assert savoie("POST", f"/admin/cards/{other}/return", 404, json={})["code"] == "not_found"
@@ -169,6 +169,7 @@ def test_the_prefecture_hands_a_card_over_to_a_representative_and_attaches_the_s
     page.get_by_label("Adresse électronique").fill(operator["email"])
     page.get_by_label("Mot de passe", exact=True).fill(operator["password"])
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, operator["totp_secret"])
     expect(page).to_have_url(re.compile(r"/prefecture\.html$"))
     page.get_by_role("link", name=re.compile("^Registre des cartes")).first.click()
     page.get_by_label("Numéro de la carte").fill(number)
@@ -223,6 +224,7 @@ def log_in_as(site, name: str, account: dict, home: str):
     page.get_by_label("Adresse électronique").fill(account["email"])
     page.get_by_label("Mot de passe", exact=True).fill(account["password"])
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, account.get("totp_secret"))
     expect(page).to_have_url(re.compile(rf"/{home}$"))
     return person, page
 

@@ -35,9 +35,9 @@ def test_declared_validated_ordered_refused_not_ordered_then_linked_by_the_direc
     agent = Api(state["api_url"])
     agent.log_in(state["demo_agent"]["email"], state["demo_agent"]["password"])
     prefecture = Api(state["api_url"])
-    prefecture.log_in(state["operators"]["prefecture"]["email"], state["operators"]["prefecture"]["password"])
+    prefecture.log_in_as(state["operators"]["prefecture"])
     operator = Api(state["api_url"])
-    operator.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
+    operator.log_in_as(state["operators"]["manufacturer"])
 
     deputy = with_photo(agent, declared(agent, last_name="Roussel", first_name="Inès"))
     other = with_photo(agent, declared(agent, last_name="Perrin", first_name="Anaïs", birth_date="1991-09-14"))

@@ -21,9 +21,26 @@ class Api:
         assert response.status_code == expected, (method, path, response.status_code, response.text)
         return response.json() if response.content else None
 
-    def log_in(self, email: str, password: str) -> None:
-        token = self("POST", "/sessions", 201, json={"email": email, "password": password})["token"]
+    def log_in(self, email: str, password: str, totp_secret: str | None = None) -> None:
+        body = {"email": email, "password": password}
+        if totp_secret:  # an operator: the code of their second factor
+            from tests.helpers import otp
+
+            body["otp"] = otp(totp_secret)
+        token = self("POST", "/sessions", 201, json=body)["token"]
         self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def log_in_as(self, account: dict) -> None:
+        """An account of var/local-stack.json (its ``totp_secret`` for an operator)."""
+        self.log_in(account["email"], account["password"], account.get("totp_secret"))
+
+    def enrol_second_factor(self) -> str:
+        """A new operator's session serves enrolment only: enrol, as the enrolment page does; the secret."""
+        from tests.helpers import otp
+
+        secret = self("POST", "/me/second-factor", 201)["secret"]
+        self("POST", "/me/second-factor/confirm", 200, json={"otp": otp(secret)})
+        return secret
 
 
 def wait_for(check, timeout: float = 60):
@@ -39,7 +56,7 @@ def wait_for(check, timeout: float = 60):
 def test_import_register_upload_crop_and_see_the_preview(stack):
     state = stack.state
     operator = Api(state["api_url"])
-    operator.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
+    operator.log_in_as(state["operators"]["manufacturer"])
 
     # The directory file goes through the presigned POST and the S3 trigger, as the operator's browser sends it.
     started = operator("POST", "/admin/reference-imports", 201, json={"kind": "rne_cm"})

@@ -37,9 +37,9 @@ def test_two_officials_from_registration_to_hand_over(stack):
     agent("POST", f"/orders/{order['id']}/submit", 200, json={"preview_acknowledged": True})
 
     manufacturer = Api(state["api_url"])
-    manufacturer.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
+    manufacturer.log_in_as(state["operators"]["manufacturer"])
     prefecture = Api(state["api_url"])
-    prefecture.log_in(state["operators"]["prefecture"]["email"], state["operators"]["prefecture"]["password"])
+    prefecture.log_in_as(state["operators"]["prefecture"])
     labels_seen = [agent("GET", "/orders", 200)["items"][0]["status_label"]]
     for actor, to in ((manufacturer, "en_production"), (manufacturer, "en_livraison"), (prefecture, "livree"),
                       (prefecture, "remise")):

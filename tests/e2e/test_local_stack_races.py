@@ -15,7 +15,7 @@ TRIALS = 20
 def annecy_agent(state: dict) -> Api:
     """Annecy registered by its agent (the demo loads the directory; BOUVIER is there as deputy and delegated mayor)."""
     operator = Api(state["api_url"])
-    operator.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
+    operator.log_in_as(state["operators"]["manufacturer"])
     code = operator("POST", f"/admin/communes/{ANNECY}/activation-code", 201)["activation_code"]
     agent = Api(state["api_url"])
     email = "elus@mairie-annecy.example.fr"

@@ -26,9 +26,12 @@ def quiet_stack(tmp_path_factory):
 
 
 class Operator:
-    def __init__(self, api: str, email: str, password: str):
+    def __init__(self, api: str, email: str, password: str, totp_secret: str):
+        from tests.helpers import otp
+
         self.api = api
-        token = requests.post(f"{api}/sessions", json={"email": email, "password": password}, timeout=30).json()
+        token = requests.post(f"{api}/sessions", json={"email": email, "password": password,
+                                                       "otp": otp(totp_secret)}, timeout=30).json()
         self.headers = {"Authorization": f"Bearer {token['token']}"}
 
     def call(self, method: str, path: str, status: int, **kwargs):
@@ -63,7 +66,8 @@ def actions(state: dict) -> dict:
 def test_a_new_version_is_imported_once_then_nothing_then_a_cut_download_changes_nothing(quiet_stack):
     state = quiet_stack.state
     fake = state["datagouv_url"]
-    operator = Operator(state["api_url"], **{k: state["operators"]["manufacturer"][k] for k in ("email", "password")})
+    maker = state["operators"]["manufacturer"]
+    operator = Operator(state["api_url"], maker["email"], maker["password"], maker["totp_secret"])
     agent_login = requests.post(f"{state['api_url']}/sessions", timeout=30, json={
         "email": state["demo_agent"]["email"], "password": state["demo_agent"]["password"]}).json()
     agent = {"Authorization": f"Bearer {agent_login['token']}"}

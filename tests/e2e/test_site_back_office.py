@@ -6,15 +6,17 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import PROJECT_DIR, REFERENCE_DATA, Outbox, browser, link_in, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import (  # noqa: F401 (fixtures)
+    enter_code, PROJECT_DIR, REFERENCE_DATA, Outbox, browser, link_in, site)
 
 
-def log_in(person, email: str, password: str):
+def log_in(person, email: str, password: str, totp_secret: str | None = None):
     page = person.open("/")
     page.get_by_role("link", name="se connecter").click()
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, totp_secret)
     return page
 
 
@@ -22,7 +24,7 @@ def test_the_manufacturer_imports_a_reference_file_issues_a_code_and_creates_an_
     operator = stack.state["operators"]["manufacturer"]
     outbox = Outbox(stack.state["outbox_dir"])
     person = site("fabricant")
-    page = log_in(person, operator["email"], operator["password"])
+    page = log_in(person, operator["email"], operator["password"], operator["totp_secret"])
     expect(page).to_have_url(re.compile(r"/fabricant\.html$"))
     expect(page.get_by_role("heading", name="Espace fabricant")).to_be_visible()
     person.check("espace")
@@ -111,7 +113,7 @@ def test_the_manufacturer_syncs_the_directory_with_data_gouv_and_reads_each_impo
     mayors = (REFERENCE_DATA / "elus-maires-mai.csv").read_bytes()
     operator = stack.state["operators"]["manufacturer"]
     person = site("synchro")
-    page = log_in(person, operator["email"], operator["password"])
+    page = log_in(person, operator["email"], operator["password"], operator["totp_secret"])
     sync = page.get_by_role("region", name="Synchroniser le RNE avec data.gouv.fr")
     expect(sync.get_by_role("button", name="Synchroniser avec data.gouv.fr")).to_be_enabled()
     table = sync.get_by_role("table", name="Fichiers de data.gouv.fr")
@@ -172,7 +174,7 @@ def test_the_manufacturer_syncs_the_directory_with_data_gouv_and_reads_each_impo
 def test_a_prefecture_agent_sees_their_departement(site, stack):
     operator = stack.state["operators"]["prefecture"]
     person = site("prefecture")
-    page = log_in(person, operator["email"], operator["password"])
+    page = log_in(person, operator["email"], operator["password"], operator["totp_secret"])
     expect(page).to_have_url(re.compile(r"/prefecture\.html$"))
     expect(page.get_by_role("heading", name="Espace préfecture")).to_be_visible()
     expect(page.get_by_role("definition").filter(has_text=re.compile("^01$"))).to_be_visible()
@@ -184,10 +186,13 @@ def test_a_prefecture_agent_sees_their_departement(site, stack):
 def test_closing_every_session_ends_the_one_on_another_device_too(site, stack):
     operator = stack.state["operators"]["prefecture"]
     api = stack.state["api_url"]
+    from tests.helpers import otp
+
     other_device = requests.post(api + "/sessions", timeout=30,
-                                 json={"email": operator["email"], "password": operator["password"]}).json()["token"]
+                                 json={"email": operator["email"], "password": operator["password"],
+                                       "otp": otp(operator["totp_secret"])}).json()["token"]
     person = site("sessions")
-    page = log_in(person, operator["email"], operator["password"])
+    page = log_in(person, operator["email"], operator["password"], operator["totp_secret"])
     expect(page.get_by_role("heading", name="Espace préfecture")).to_be_visible()
     page.get_by_role("button", name="Fermer toutes mes sessions").click()
     expect(page).to_have_url(re.compile(r"/index\.html$"))
@@ -202,7 +207,7 @@ def test_an_ended_session_asks_to_log_in_again_and_keeps_what_was_typed(site, st
     operator = stack.state["operators"]["manufacturer"]
     outbox = Outbox(stack.state["outbox_dir"])
     person = site("session-expiree")
-    page = log_in(person, operator["email"], operator["password"])
+    page = log_in(person, operator["email"], operator["password"], operator["totp_secret"])
     accounts = page.get_by_role("region", name="Créer un compte opérateur")
     accounts.get_by_role("radio", name="Préfecture").check(force=True)
     accounts.get_by_label("Département").fill("31")
@@ -232,6 +237,7 @@ def test_an_ended_session_asks_to_log_in_again_and_keeps_what_was_typed(site, st
     page.get_by_label("Adresse électronique").fill(operator["email"])
     page.get_by_label("Mot de passe", exact=True).fill(new_password)
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, operator["totp_secret"])  # a new password leaves the second factor as it was
     expect(page).to_have_url(re.compile(r"/fabricant\.html$"))
     accounts = page.get_by_role("region", name="Créer un compte opérateur")
     expect(accounts.get_by_role("radio", name="Préfecture")).to_be_checked()

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import browser, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import enter_code, browser, site  # noqa: F401 (fixtures)
 
 
 def tiny_pdf() -> bytes:
@@ -38,11 +38,12 @@ def accounts(stack):
             "api": stack.state["api_url"]}
 
 
-def log_in(person, email, password, home):
+def log_in(person, email, password, home, totp_secret=None):
     page = person.open("/connexion.html")
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, totp_secret)
     expect(page).to_have_url(re.compile(rf"/{home}$"))
     return page
 
@@ -145,7 +146,8 @@ def test_a_declared_official_is_validated_by_the_prefecture(site, accounts, tmp_
 
     # The préfecture of the Ain: the declaration to check, its procès-verbal, « Valider ».
     prefecture = site("declaration-prefecture")
-    office = log_in(prefecture, accounts["prefecture"]["email"], accounts["prefecture"]["password"], "prefecture.html")
+    office = log_in(prefecture, accounts["prefecture"]["email"], accounts["prefecture"]["password"], "prefecture.html",
+                    accounts["prefecture"]["totp_secret"])
     section = office.get_by_role("region", name="Élus déclarés à vérifier")
     pending = section.get_by_role("row", name=re.compile("NOUVEL Camille"))
     expect(pending.get_by_role("cell", name="Adjointe au maire", exact=True)).to_be_visible()
@@ -207,7 +209,8 @@ def test_a_refused_declaration_shows_the_reason_to_the_town_hall(site, accounts,
 
     # The préfecture refuses it: the reason is required.
     prefecture = site("declaration-refus")
-    office = log_in(prefecture, accounts["prefecture"]["email"], accounts["prefecture"]["password"], "prefecture.html")
+    office = log_in(prefecture, accounts["prefecture"]["email"], accounts["prefecture"]["password"], "prefecture.html",
+                    accounts["prefecture"]["totp_secret"])
     section = office.get_by_role("region", name="Élus déclarés à vérifier")
     pending = section.get_by_role("row", name=re.compile("RENARD Hugo"))
     refuse = pending.get_by_role("button", name="Refuser la déclaration d'Hugo RENARD")

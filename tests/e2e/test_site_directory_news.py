@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import REFERENCE_DATA, Outbox, browser, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import enter_code, REFERENCE_DATA, Outbox, browser, site  # noqa: F401 (fixtures)
 
 NEWCOMER = ("01;Ain;;;01283;Oyonnax;PETIT;Margaux;F;12/09/1984;48;Professions intermédiaires;15/03/2026;"
             "4ème adjoint au Maire;22/03/2026;FRA")
@@ -22,6 +22,7 @@ def log_in(person, who, home):
     page.get_by_label("Adresse électronique").fill(who["email"])
     page.get_by_label("Mot de passe", exact=True).fill(who["password"])
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, who.get("totp_secret"))
     expect(page).to_have_url(re.compile(rf"/{home}$"))
     return page
 

@@ -7,19 +7,21 @@ import boto3
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import Outbox, browser, choose_file, link_in, portrait_jpeg, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import (  # noqa: F401 (fixtures)
+    enter_code, Outbox, browser, choose_file, link_in, portrait_jpeg, site)
 
 AGENT = {"last_name": "Lambert", "first_name": "Sylvie", "email": "cartes-elus@mairie-bourg-en-bresse.fr"}
 PASSWORD = "les toits vernissés de Brou"
 CARD_NUMBER = re.compile(r"^\d{4}-\d{7}$")
 
 
-def log_in(person, email: str, password: str):
+def log_in(person, email: str, password: str, totp_secret: str | None = None):
     page = person.open("/")
     page.get_by_role("link", name="se connecter").click()
     page.get_by_label("Adresse électronique").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, totp_secret)
     return page
 
 
@@ -204,7 +206,7 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     # The card maker: « Voir les demandes de cartes », « En préparation », production then delivery.
     operator = stack.state["operators"]["manufacturer"]
     maker = site("parcours-fabricant")
-    work = log_in(maker, operator["email"], operator["password"])
+    work = log_in(maker, operator["email"], operator["password"], operator["totp_secret"])
     work.get_by_role("link", name="Voir les demandes de cartes").click()
     expect(work.get_by_label("Statut de la demande")).to_have_value("en_preparation")
     row = work.get_by_role("row", name=re.compile("Bourg-en-Bresse"))
@@ -241,7 +243,7 @@ def test_from_registration_to_the_card_handed_over(site, stack, tmp_path):
     # The préfecture of the Ain: « Livrée en préfecture », then « Remise à l'élu », and the receipt to sign.
     operator = stack.state["operators"]["prefecture"]
     prefecture = site("parcours-prefecture")
-    desk = log_in(prefecture, operator["email"], operator["password"])
+    desk = log_in(prefecture, operator["email"], operator["password"], operator["totp_secret"])
     expect(desk.get_by_label("Statut de la demande")).to_have_value("en_livraison")
     row = desk.get_by_role("region", name="Demandes de cartes du département").get_by_role(
         "row", name=re.compile("Bourg-en-Bresse"))

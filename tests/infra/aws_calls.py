@@ -91,6 +91,10 @@ def iam_requests(service: str, operation: str, params: dict) -> list[tuple[str, 
         domain = source.rpartition("@")[2]
         return [(f"ses:{operation}", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{domain}",
                  (("ses:FromAddress", source),))]
+    if service == "secretsmanager" and "SecretId" in params:
+        secret = params["SecretId"]
+        arn = secret if secret.startswith("arn:") else f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}-AbCdEf"
+        return [(f"secretsmanager:{operation}", arn, ())]
     return [(f"{service}:{operation}", "*", ())]
 
 

@@ -14,9 +14,9 @@ from chalicelib import clock
 from infra import checks
 from infra.project import deployable_stages
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, commune_with_ready_officials, deliver_photo_events, deliver_s3_events, import_file,
-                           load_reference_data, log_in, post_file, post_json, register_official, transition,
-                           upload_photo)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_photo_events,
+                           deliver_s3_events, import_file, load_reference_data, log_in, post_file, post_json,
+                           register_official, transition, upload_photo)
 from tests.infra import aws_calls
 from tests.unit import photo_corpus as corpus
 
@@ -86,14 +86,30 @@ def test_no_function_may_scan_or_administer_anything(template, stage):
     for function in stage.functions:
         granted = actions_of(template, stage, function.name)
         assert not [a for a in granted if a.startswith(forbidden)], function.name
-        assert not [a for a in granted if a.split(":")[0] not in ("logs", "dynamodb", "s3", "sqs", "ses")]
+        # Secrets Manager: reading the secrets the function's entry names, nothing else (below).
+        assert not [a for a in granted if a.split(":")[0] not in ("logs", "dynamodb", "s3", "sqs", "ses",
+                                                                  "secretsmanager")]
+        assert {a for a in granted if a.startswith("secretsmanager:")} <= {"secretsmanager:GetSecretValue"}
+
+
+def test_only_the_api_reads_proconnect_s_secret_and_no_other(template, stage):
+    for function in stage.functions:
+        readers = [s for s in statements(template, stage, function.name)
+                   if any(a.startswith("secretsmanager:") for a in s["Action"])]
+        if function.name != "api_handler":
+            assert not readers, function.name
+            continue
+        [statement] = readers
+        assert statement["Action"] == ["secretsmanager:GetSecretValue"]
+        name = stage.environment["PROCONNECT_SECRET_NAME"]
+        assert statement["Resource"].endswith(f":secret:{name}-??????"), statement["Resource"]
 
 
 # --- enough: the journeys ---------------------------------------------------------------------------------------
 
 def run_journeys(client, settings) -> None:
     """Most of what the portal does, through its API and its event handlers, as in the integration tests."""
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     operator = load_reference_data(client, REFERENCE_DATA)  # reference imports: API + import function
     agent, ids = commune_with_ready_officials(client, settings, operator, REFERENCE_DATA)  # directory, photos
@@ -128,7 +144,8 @@ def run_journeys(client, settings) -> None:
     # An order, from the commune to the hand-over, with the cards drawn by the image function.
     prefecture_password = "le guichet des élus de l'Ain"
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=prefecture_password)
-    prefecture = log_in(client, "guichet@ain.gouv.fr", prefecture_password)
+    prefecture = log_in(client, "guichet@ain.gouv.fr", prefecture_password, OPERATOR_TOTP_SECRET)
+    run_sign_in_journeys(client, settings, operator, agent)
     order = post_json(client, "/orders", {"official_ids": ids}, agent)
     assert order.status_code == 201, order.json_body
     order_id = order.json_body["id"]
@@ -236,6 +253,54 @@ def run_journeys(client, settings) -> None:
     assert purged.payload["orders"] == 1, purged.payload
 
 
+def local_secret_name(settings) -> str:
+    return f"{settings.table_prefix}proconnect"
+
+
+def run_sign_in_journeys(client, settings, operator: str, agent: str) -> None:
+    """The second factor's enrolment, « Mes sessions », the card maker ending an operator's sessions, and a ProConnect
+    sign-in whose client secret is read from Secrets Manager (against a provider of the test's own)."""
+    import os
+
+    from chalicelib.services.accounts import create_operator as without_second_factor
+    from chalicelib.settings import get_settings
+    from tests.helpers import otp
+    from tests.oidc_stub import CLIENT_ID, CLIENT_SECRET, OidcStub
+
+    without_second_factor("guichet@jura.gouv.fr", "Jules", "Jura", "prefecture", "74", password="le guichet du Jura")
+    jura = log_in(client, "guichet@jura.gouv.fr", "le guichet du Jura")
+    secret = post_json(client, "/me/second-factor", {}, jura).json_body["secret"]
+    assert post_json(client, "/me/second-factor/confirm", {"otp": otp(secret)}, jura).status_code == 200
+    assert post_json(client, "/sessions", {"email": "guichet@jura.gouv.fr", "password": "le guichet du Jura",
+                                           "otp": otp(secret)}).status_code == 201
+    other = log_in(client, "guichet@jura.gouv.fr", "le guichet du Jura", secret)
+    items = client.http.get("/me/sessions", headers=auth(jura)).json_body["items"]
+    ended = next(item["id"] for item in items if not item["current"])
+    assert client.http.delete(f"/me/sessions/{ended}", headers=auth(jura)).status_code == 204
+    assert post_json(client, "/admin/session-revocations", {"email": "guichet@jura.gouv.fr"}, operator) \
+        .status_code == 204
+    assert client.http.get("/me", headers=auth(other)).status_code == 401
+
+    name = local_secret_name(settings)
+    import boto3  # the operator's step of docs/deploy.md, outside any function
+
+    boto3.client("secretsmanager", region_name=settings.region).create_secret(Name=name, SecretString=CLIENT_SECRET)
+    with OidcStub() as provider:
+        os.environ.update(PROCONNECT_DISCOVERY_URL=provider.discovery_url, PROCONNECT_CLIENT_ID=CLIENT_ID,
+                          PROCONNECT_SECRET_NAME=name)
+        get_settings.cache_clear()
+        try:
+            provider.identities["bourg"] = {"email": "agent@mairie-bourg.fr", "siret": "21010053300011"}
+            url = post_json(client, "/proconnect/authorize", {}).json_body["authorization_url"]
+            signed_in = post_json(client, "/proconnect/sessions", provider.authorize(url, "bourg"))
+            assert signed_in.status_code == 201, signed_in.json_body
+            assert post_json(client, "/proconnect/logout", {}, signed_in.json_body["token"]).json_body["logout_url"]
+        finally:
+            for variable in ("PROCONNECT_DISCOVERY_URL", "PROCONNECT_CLIENT_ID", "PROCONNECT_SECRET_NAME"):
+                os.environ.pop(variable, None)
+    get_settings.cache_clear()
+
+
 def run_syncs(client, operator: str) -> None:
     from chalicelib.settings import get_settings
     from chalicelib.store.queues import SYNCS_QUEUE
@@ -284,6 +349,8 @@ def _as_stage(request: aws_calls.Request, settings, stage) -> aws_calls.Request:
     """The emulation runs the local stage: the same request on the given stage's tables, bucket and sender."""
     resource = request.resource.replace(f":table/{settings.table_prefix}", f":table/{stage.table_prefix}")
     resource = resource.replace(f":::{settings.data_bucket}", f":::{stage.data_bucket}")
+    resource = resource.replace(f":secret:{local_secret_name(settings)}-",
+                                f":secret:{stage.environment['PROCONNECT_SECRET_NAME']}-")
     context = dict(request.context)
     if request.action.startswith("ses:"):
         resource = resource.replace(f"identity/{settings.mail_sender.split('@')[1]}", f"identity/{stage.mail_domain}")

@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib import clock
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, commune_with_ready_officials, log_in, outbox_messages, post_file, post_json,
-                           transition)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, log_in, outbox_messages, post_file,
+                           post_json, transition)
 from tests.security.world import snapshot
 
 PASSWORD = "le guichet des elus ouvre a neuf heures"
@@ -16,10 +16,10 @@ REPRESENTATIVE = {"last_name": "Lefèvre", "first_name": "Chantal", "quality": "
 
 
 def prefecture_of(client, department: str, email: str) -> str:
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     create_operator(email, "Paula", "Guichet", "prefecture", department, password=PASSWORD)
-    return log_in(client, email, PASSWORD)
+    return log_in(client, email, PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 @pytest.fixture
@@ -66,14 +66,14 @@ def test_three_cards_handed_over_on_two_days_in_the_two_modes(client, world):
     assert [card(client, world["ain"], n)["status"] for n in numbers] == ["livree"] * 3
     monday, wednesday = days_later(3), days_later(5)
     with at(monday):  # the mayor comes in person
-        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD)
+        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD, OPERATOR_TOTP_SECRET)
         first = post_json(client, f"/admin/cards/{numbers[0]}/hand-over", {"mode": "titulaire"}, ain)
         partial = client.http.get(f"/admin/orders/{order['id']}", headers=auth(ain)).json_body
     assert first.status_code == 200, first.json_body
     assert first.json_body["status"] == "remise" and first.json_body["hand_over"]["mode"] == "titulaire"
     assert (partial["status"], partial["status_label"]) == ("remise_partielle", "Remise partielle")
     with at(wednesday):  # the town hall's secretary takes the two others
-        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD)
+        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD, OPERATOR_TOTP_SECRET)
         for number in numbers[1:]:
             handed = post_json(client, f"/admin/cards/{number}/hand-over",
                                {"mode": "representant", "representative": REPRESENTATIVE}, ain)
@@ -287,7 +287,7 @@ def test_a_wrong_move_is_undone_by_the_same_role_within_minutes_where_nothing_de
     assert post_json(client, f"/admin/cards/{number}/undo", {}, world["ain"]).json_body["code"] == "not_undoable"
     assert post_json(client, f"/admin/cards/{number}/hand-over", {"mode": "titulaire"}, world["ain"]).status_code == 200
     with at(days_later(0) + timedelta(days=1)):
-        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD)
+        ain = log_in(client, "guichet@ain.gouv.fr", PASSWORD, OPERATOR_TOTP_SECRET)
         before = snapshot()
         late = post_json(client, f"/admin/cards/{number}/undo", {}, ain)
         assert (late.status_code, late.json_body["code"]) == (409, "not_undoable")

@@ -6,8 +6,8 @@ import pytest
 
 from chalicelib.store.tables import Official
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, deliver_photo_events, import_file, load_directory, log_in, outbox_messages,
-                           post_file, post_json, registered_agent, upload_photo)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, deliver_photo_events, import_file, load_directory, log_in,
+                           outbox_messages, post_file, post_json, registered_agent, upload_photo)
 from tests.unit import photo_corpus as corpus
 
 PREFECTURE_PASSWORD = "guichet des élus de l'Ain au printemps"
@@ -26,10 +26,10 @@ def agent(client, aws, operator):
 
 
 def prefecture_of(client, department: str, email: str) -> str:
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     create_operator(email, "Paula", "Préfète", "prefecture", department, password=PREFECTURE_PASSWORD)
-    return log_in(client, email, PREFECTURE_PASSWORD)
+    return log_in(client, email, PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 @pytest.fixture

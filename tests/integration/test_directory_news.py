@@ -7,8 +7,8 @@ from chalicelib import aws as aws_clients
 from chalicelib.store.queues import NOTICES_QUEUE
 from chalicelib.store.tables import Commune
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, commune_with_ready_officials, deliver_s3_events, import_file, load_directory,
-                           log_in, outbox_messages, post_json, registered_agent, transition)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, deliver_s3_events, import_file,
+                           load_directory, log_in, outbox_messages, post_json, registered_agent, transition)
 from tests.integration.test_orders import PREFECTURE_PASSWORD, submitted
 
 AGENT = "agent@mairie-bourg.fr"
@@ -43,10 +43,10 @@ def directory_mails(settings, to=AGENT):
 
 
 def prefecture_agent(client):
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=PREFECTURE_PASSWORD)
-    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD)
+    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 def test_a_new_directory_tells_the_commune_once_who_can_get_a_card_and_which_cards_to_return(client, aws, operator):

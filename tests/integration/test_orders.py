@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain import orders as lifecycle
 from chalicelib.store.tables import Official
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, commune_with_ready_officials, log_in, other_commune_agent,
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, commune_with_ready_officials, log_in, other_commune_agent,
                            outbox_messages, post_json, register_official, transition)
 
 PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
@@ -15,10 +15,10 @@ PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
 
 @pytest.fixture
 def prefecture(client, operator):
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=PREFECTURE_PASSWORD)
-    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD)
+    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 def new_order(client, agent, official_ids):
@@ -269,10 +269,10 @@ def test_every_move_not_in_the_table_is_refused_and_changes_nothing(client, comm
 def test_prefectures_see_only_their_departement(client, aws, commune, operator, prefecture):
     agent, ids = commune
     order = submitted(client, agent, ids)
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     create_operator("guichet@isere.gouv.fr", "Iris", "Isère", "prefecture", "38", password=PREFECTURE_PASSWORD)
-    isere = log_in(client, "guichet@isere.gouv.fr", PREFECTURE_PASSWORD)
+    isere = log_in(client, "guichet@isere.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
     assert client.http.get(f"/admin/orders/{order['id']}", headers=auth(isere)).status_code == 404
     assert transition(client, isere, order["id"], "livree").status_code == 404
     assert client.http.get("/admin/orders?status=en_preparation", headers=auth(isere)).json_body["items"] == []

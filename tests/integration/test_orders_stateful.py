@@ -11,7 +11,7 @@ from chalicelib.services.sessions import authenticate
 from chalicelib.store.tables import CardOrder, Official, RegisteredCard
 from tests.conftest import REFERENCE_DATA
 from chalicelib.wiring import collaborators
-from tests.helpers import commune_with_ready_officials, load_reference_data, log_in
+from tests.helpers import OPERATOR_TOTP_SECRET, commune_with_ready_officials, load_reference_data, log_in
 
 c = collaborators()
 
@@ -20,12 +20,12 @@ SIREN = "210100533"
 
 @pytest.fixture
 def actors(client, aws):
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     operator = load_reference_data(client, REFERENCE_DATA)
     agent, ids = commune_with_ready_officials(client, aws, operator, REFERENCE_DATA)
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password="le guichet de l'Ain ouvre")
-    prefecture = log_in(client, "guichet@ain.gouv.fr", "le guichet de l'Ain ouvre")
+    prefecture = log_in(client, "guichet@ain.gouv.fr", "le guichet de l'Ain ouvre", OPERATOR_TOTP_SECRET)
     principals = {"commune": authenticate(agent), "manufacturer": authenticate(operator),
                   "prefecture": authenticate(prefecture)}
     return principals, ids

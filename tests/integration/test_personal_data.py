@@ -11,7 +11,7 @@ from chalicelib.services import retention
 from chalicelib.wiring import collaborators
 from chalicelib.store import files
 from chalicelib.store.tables import CardOrder, Official
-from tests.helpers import auth, deliver_photo_events, log_in, post_json, transition, upload_photo
+from tests.helpers import OPERATOR_TOTP_SECRET, auth, deliver_photo_events, log_in, post_json, transition, upload_photo
 from tests.unit import photo_corpus as corpus
 
 PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
@@ -19,10 +19,10 @@ PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
 
 @pytest.fixture
 def prefecture(client, operator):
-    from chalicelib.services.accounts import create_operator
+    from tests.helpers import create_operator
 
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=PREFECTURE_PASSWORD)
-    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD)
+    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 def handed_over(client, agent, operator, prefecture, official_ids) -> str:

@@ -8,15 +8,15 @@ from chalicelib import aws
 from chalicelib.events.uploads import IMPORTS_QUEUE, s3_object_keys
 from chalicelib.store.tables import Commune, Prefecture, ReferenceImport
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, create_manufacturer, deliver_s3_events, import_file, log_in, MANUFACTURER_PASSWORD,
-                           post_file, post_json)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, create_manufacturer, deliver_s3_events, import_file, log_in,
+                           MANUFACTURER_PASSWORD, post_file, post_json)
 
 COMMUNES_HEADER = "siren;code_insee;nom;code_departement\n"
 
 
 @pytest.fixture
 def operator(client):
-    return log_in(client, create_manufacturer(), MANUFACTURER_PASSWORD)
+    return log_in(client, create_manufacturer(), MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 def test_good_lines_load_and_each_bad_line_is_reported_by_number(client, operator):

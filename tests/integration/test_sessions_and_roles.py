@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import clock
-from tests.helpers import (AGENT_PASSWORD, auth, deliver_account_mails, link_token, log_in, other_commune_agent,
+from tests.helpers import (AGENT_PASSWORD, auth, deliver_account_mails, link_token, log_in, other_commune_agent, otp,
                            outbox_messages, post_json, registered_agent)
 
 
@@ -247,6 +247,11 @@ def test_operators_create_prefecture_agents_who_set_their_password_from_the_emai
     assert post_json(client, "/password", {"token": token, "password": "le guichet ferme à midi pile"}).status_code \
         == 204
     session = log_in(client, "agent@pref-ain.fr", "le guichet ferme à midi pile")
+    # A new préfecture agent's session serves the enrolment of their second factor only, until a code confirms it.
+    refused = client.http.get("/me", headers=auth(session))
+    assert refused.status_code == 403 and refused.json_body["code"] == "second_factor_required"
+    secret = post_json(client, "/me/second-factor", {}, session).json_body["secret"]
+    assert post_json(client, "/me/second-factor/confirm", {"otp": otp(secret)}, session).status_code == 200
     me = client.http.get("/me", headers=auth(session)).json_body
     assert me["role"] == "prefecture" and me["department_code"] == "01" and "commune" not in me
     again = post_json(client, "/admin/operators", {"email": "agent@pref-ain.fr", "first_name": "Paul",

@@ -61,14 +61,18 @@ def authenticate(state: dict) -> dict:
         time.sleep(0.2)
     assert requests.post(f"{api}/password", json={"token": link, "password": AGENT_PASSWORD},
                          timeout=60).status_code == 204
-    credentials = {"commune": (agent, AGENT_PASSWORD),
-                   "manufacturer": (state["operators"]["manufacturer"]["email"],
-                                    state["operators"]["manufacturer"]["password"]),
-                   "prefecture": (state["operators"]["prefecture"]["email"],
-                                  state["operators"]["prefecture"]["password"])}
+    from tests.helpers import otp
+
+    operators = state["operators"]
+    credentials = {"commune": (agent, AGENT_PASSWORD, None),
+                   "manufacturer": (operators["manufacturer"]["email"], operators["manufacturer"]["password"],
+                                    operators["manufacturer"]["totp_secret"]),
+                   "prefecture": (operators["prefecture"]["email"], operators["prefecture"]["password"],
+                                  operators["prefecture"]["totp_secret"])}
     tokens = {}
-    for role, (address, password) in credentials.items():
-        response = requests.post(f"{api}/sessions", json={"email": address, "password": password}, timeout=60)
+    for role, (address, password, secret) in credentials.items():
+        body = {"email": address, "password": password} | ({"otp": otp(secret)} if secret else {})
+        response = requests.post(f"{api}/sessions", json=body, timeout=60)
         assert response.status_code == 201, (role, response.text)
         assert response.json()["role"] == role
         tokens[role] = response.json()["token"]

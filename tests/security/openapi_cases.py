@@ -43,6 +43,8 @@ PATH_OBJECTS = {
     "sync_id": None,
     # an import's id: the route only ever reads and writes the caller's own commune (its session's SIREN)
     "notice_id": None,
+    # one of the tenant's agent's sessions (its id is the SHA-256 its token is stored under)
+    "session_id": lambda t: [__import__("hashlib").sha256(t.token.encode()).hexdigest()],
 }
 # Body fields that designate another object, and how to aim them at a tenant.
 BODY_REFERENCES = {

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import REFERENCE_DATA
-from tests.helpers import (auth, import_file, link_token, load_directory, log_in, outbox_messages, post_json,
-                           register_official, upload_photo)
+from tests.helpers import (OPERATOR_TOTP_SECRET, auth, import_file, link_token, load_directory, log_in, outbox_messages,
+                           post_json, register_official, upload_photo)
 
 MANUFACTURER = ("fabricant@securite.example.fr", "presse a cartes du controle 2026")
 PREFECTURES = {"01": ("guichet@ain.securite.example.fr", "le guichet des elus de l'Ain ouvre"),
@@ -83,11 +83,12 @@ FUNCTIONS = {"MARCHAND": "maire", "DUMAS": "maire"}
 
 
 def build_world(client, settings) -> World:
-    from chalicelib.services.accounts import create_operator, issue_activation_code
+    from chalicelib.services.accounts import issue_activation_code
+    from tests.helpers import create_operator
     from tests.unit import photo_corpus as corpus
 
     create_operator(MANUFACTURER[0], "Farid", "Fabre", "manufacturer", None, password=MANUFACTURER[1])
-    manufacturer = log_in(client, *MANUFACTURER)
+    manufacturer = log_in(client, *MANUFACTURER, OPERATOR_TOTP_SECRET)
     imported = None
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
         imported = import_file(client, manufacturer, kind, (REFERENCE_DATA / name).read_bytes())
@@ -99,7 +100,7 @@ def build_world(client, settings) -> World:
         spelt = "".join("zéro un deux trois quatre cinq six sept huit neuf".split()[int(d)] if d.isdigit() else d
                         for d in department)
         create_operator(email, "Paula", f"Guichet {spelt}", "prefecture", department, password=password)
-        tokens[f"prefecture_{department}"] = log_in(client, email, password)
+        tokens[f"prefecture_{department}"] = log_in(client, email, password, OPERATOR_TOTP_SECRET)
 
     tenants = {}
     for spec in (TENANT_A, TENANT_B):

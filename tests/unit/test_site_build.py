@@ -25,7 +25,9 @@ HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant.html",
         "gestion-demande.html": "fabricant.html", "tableau-de-bord-gestion.html": "fabricant.html",
         "prefecture.html": "prefecture.html",
-        "prefecture-cartes.html": "prefecture.html"}
+        "prefecture-cartes.html": "prefecture.html",
+        # « Mes sessions » serves every role: its script points the link at the person's own home
+        "sessions.html": "index.html"}
 MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html"]
 # Served at any unknown address: its links start at the site's root.
 SERVED_ANYWHERE = {"page-introuvable.html"}

@@ -374,3 +374,26 @@ onSubmit(operatorForm, async () => {
 });
 
 openSpace(["manufacturer"]).then(showLatestSync).catch(showLoadError);
+
+// --- ending an operator's sessions -----------------------------------------------------------------------------------
+
+const revocationForm = document.getElementById("form-sessions-operateur");
+
+onSubmit(revocationForm, async () => {
+  clearErrors(revocationForm);
+  if (!checkRequired(revocationForm)) return;
+  const { email } = formValues(revocationForm);
+  await whileBusy(revocationForm, async () => {
+    try {
+      await api.post("/admin/session-revocations", { email: email.trim() });
+      revocationForm.reset();
+      showAlert(document.getElementById("alerte-sessions-operateur"), {
+        type: "success", title: "Sessions fermées",
+        message: `Toutes les sessions de ${email.trim()} sont fermées.`,
+      });
+    } catch (error) {
+      showFormError(revocationForm, error, { title: "Les sessions n'ont pas été fermées",
+        fieldOfCode: { unknown_operator: "email" } });
+    }
+  });
+});
