@@ -133,6 +133,33 @@ def photo_bytes() -> bytes:
     return photo_path().read_bytes()
 
 
+# A real portrait (data/photos/: NASA's Eileen Collins, public domain) for the benches that need a face the assistant
+# finds, as town halls upload: the phone photo above with the portrait scaled into its crop (CROP frames it to the
+# norm). The drawn face of ``make_photo`` is not a face for dlib: it measures the no-face path.
+PORTRAIT = PROJECT_DIR / "data" / "photos" / "portrait-astronaute.jpg"
+
+
+def make_portrait_photo() -> bytes:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(photo_bytes())).convert("RGB")
+    portrait = Image.open(PORTRAIT).convert("RGB").resize((CROP["width"], CROP["height"]), Image.Resampling.LANCZOS)
+    image.paste(portrait, (CROP["x"], CROP["y"]))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=92, subsampling=2, exif=Image.open(photo_path()).getexif().tobytes())
+    return out.getvalue()
+
+
+def portrait_photo_bytes() -> bytes:
+    path = CACHE_DIR / f"phone-portrait-v{GENERATOR_VERSION}.jpg"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(make_portrait_photo())
+        temporary.replace(path)
+    return path.read_bytes()
+
+
 # --- the pipelines --------------------------------------------------------------------------------------------------
 
 def ours(data: bytes, crop: dict = CROP) -> bytes:

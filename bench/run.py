@@ -224,9 +224,11 @@ def metrics(results: dict) -> list[Metric]:
     if upload:
         t = upload["time_ms"]
         out.append(Metric("upload_to_ready_vs_pipeline", upload["upload_to_ready_vs_pipeline"], 3.0, "ratio",
-                          note=f"process_photo_event from the S3 event to `ready` {t['upload_to_ready']:.0f} ms "
-                               f"(p90 {t['upload_to_ready_p90']:.0f}) vs libvips alone {t['vips']:.0f} ms; "
-                               f"assistant's verdicts: {', '.join(upload['photo']['checks']) or 'none'}"))
+                          note=f"a portrait: process_photo_event from the S3 event to `ready` "
+                               f"{t['upload_to_ready']:.0f} ms (p90 {t['upload_to_ready_p90']:.0f}) vs libvips alone "
+                               f"{t['vips']:.0f} ms; assistant's verdicts: "
+                               f"{', '.join(upload['photo']['checks']) or 'none'}; a photo where no face is found: "
+                               f"{_no_face(upload)}"))
     imports = results.get("import")
     if imports:
         sizes = imports["sizes"]
@@ -234,6 +236,14 @@ def metrics(results: dict) -> list[Metric]:
                           note=f"{sizes[500_000]['peak_rss_mib']:.1f} vs {sizes[50_000]['peak_rss_mib']:.1f} MiB "
                                "peak RSS"))
     return out
+
+
+def _no_face(upload: dict) -> str:
+    no_face = upload.get("no_face")
+    if not no_face:
+        return "not measured"
+    return (f"{no_face['time_ms']['upload_to_ready']:.0f} ms, "
+            f"{no_face['upload_to_ready_vs_pipeline']:.2f} x libvips ({', '.join(no_face['photo']['checks'])})")
 
 
 def information(results: dict) -> list[tuple[str, str]]:
