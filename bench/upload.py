@@ -45,14 +45,13 @@ def _environment(tmp: str) -> None:
 
 def _setup(run) -> tuple[str, str]:
     """The reference files, a registered commune and one official: (the agent's token, the official's id)."""
-    from chalicelib.services.accounts import create_operator
-    from tests.helpers import MANUFACTURER_PASSWORD
+    from tests.helpers import MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET, create_operator
 
     from .journey import AGENT_EMAIL, AGENT_PASSWORD, DEMO_SIREN, REFERENCE_DATA, directory_file
 
     create_operator("operateur@fabricant.example.fr", "Olivia", "Opératrice", "manufacturer", None,
                     password=MANUFACTURER_PASSWORD)
-    operator = run.login("operateur@fabricant.example.fr", MANUFACTURER_PASSWORD)
+    operator = run.login("operateur@fabricant.example.fr", MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET)
     for kind, name in (("communes", "communes.csv"), ("prefectures", "prefectures.csv")):
         run.import_file(operator, kind, (REFERENCE_DATA / name).read_bytes())
     run.import_file(operator, "rne_cm", directory_file())
