@@ -119,14 +119,19 @@ def make_photo(seed: int = 7) -> bytes:
     return out.getvalue()
 
 
-def photo_path() -> Path:
-    path = CACHE_DIR / f"phone-photo-v{GENERATOR_VERSION}.jpg"
+def _cached(name: str, make) -> Path:
+    """The generated photo ``name`` in the bench's cache, made once (written whole, by a rename)."""
+    path = CACHE_DIR / f"{name}-v{GENERATOR_VERSION}.jpg"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(make_photo())
+        temporary.write_bytes(make())
         temporary.replace(path)
     return path
+
+
+def photo_path() -> Path:
+    return _cached("phone-photo", make_photo)
 
 
 def photo_bytes() -> bytes:
@@ -151,13 +156,7 @@ def make_portrait_photo() -> bytes:
 
 
 def portrait_photo_bytes() -> bytes:
-    path = CACHE_DIR / f"phone-portrait-v{GENERATOR_VERSION}.jpg"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(make_portrait_photo())
-        temporary.replace(path)
-    return path.read_bytes()
+    return _cached("phone-portrait", make_portrait_photo).read_bytes()
 
 
 # --- the pipelines --------------------------------------------------------------------------------------------------
