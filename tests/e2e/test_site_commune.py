@@ -142,7 +142,7 @@ def test_a_town_hall_registers_sets_its_password_logs_in_and_out(site, stack):
     outbox.wait_for("hugo.moreau@mairie-bourg-en-bresse.fr")
     person.check("agents")
     page.get_by_role("button", name="Retirer Hugo Moreau").click()
-    page.get_by_role("button", name="Confirmer le retrait de Hugo Moreau").click()
+    page.get_by_role("button", name="Confirmer le retrait d'Hugo Moreau").click()
     expect(page.get_by_role("heading", name="Agent retiré")).to_be_visible()
     expect(page.get_by_role("cell", name="hugo.moreau@mairie-bourg-en-bresse.fr")).to_have_count(0)
 

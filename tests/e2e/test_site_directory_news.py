@@ -48,7 +48,7 @@ def test_the_town_hall_learns_who_can_get_a_card_after_a_directory_update(site, 
     maker.check("import-communes-prevenues")
 
     mail = outbox.wait_for(agent["email"], seen, timeout=30)  # the notices function, through its queue
-    assert mail["Subject"] == "Répertoire des élus : un élu peut recevoir une carte"
+    assert mail["Subject"] == "Répertoire des élus\u00a0: un élu peut recevoir une carte"  # punctuate(): no-break space
     assert "Margaux PETIT (Adjointe au maire)" in mail.get_body(preferencelist=("plain",)).get_content()
 
     commune = site("repertoire-mis-a-jour")

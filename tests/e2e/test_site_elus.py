@@ -222,7 +222,8 @@ def test_files_the_service_would_refuse_never_leave_and_a_portrait_is_right_the_
     assert download.value.suggested_filename == "donnees-elu-giraud-loic.json"
     exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert (exported["official"]["last_name"], exported["official"]["first_name"]) == ("GIRAUD", "Loïc")
-    assert set(exported["photo_files"]) == {"original", "photo", "card_preview"} and exported["directory_rows"]
+    # Not the original upload: it is kept only for re-crops (api/views.official_export).
+    assert set(exported["photo_files"]) == {"photo", "card_preview"} and exported["directory_rows"]
     expect(page.get_by_role("heading", name="Données téléchargées")).to_be_visible()
     page.get_by_role("button", name="Confirmer la suppression de Loïc GIRAUD").click()
     expect(page.get_by_role("heading", name="Élu supprimé")).to_be_visible()

@@ -389,7 +389,7 @@ onSubmit(revocationForm, async () => {
       revocationForm.reset();
       showAlert(document.getElementById("alerte-sessions-operateur"), {
         type: "success", title: "Sessions fermées",
-        message: `Toutes les sessions de ${email.trim()} sont fermées.`,
+        message: `Toutes les sessions ${de(email.trim())} sont fermées.`,
       });
     } catch (error) {
       showFormError(revocationForm, error, { title: "Les sessions n'ont pas été fermées",
