@@ -33,6 +33,7 @@ from collections import Counter
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pyotp
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
@@ -100,8 +101,12 @@ class PortalUser(HttpUser):
             response.failure(f"{status} {response.text[:200]}")
             return None
 
-    def log_in(self, email: str, password: str) -> bool:
-        session = self.call("POST", "/sessions", "POST /sessions", 201, json={"email": email, "password": password})
+    def log_in(self, email: str, password: str, totp_secret: str | None = None) -> bool:
+        """``totp_secret``: an operator's second factor, whose current code is sent as ``"otp"``."""
+        body = {"email": email, "password": password}
+        if totp_secret:
+            body["otp"] = pyotp.TOTP(totp_secret).now()
+        session = self.call("POST", "/sessions", "POST /sessions", 201, json=body)
         if session is None:
             return False
         self.client.headers["Authorization"] = f"Bearer {session['token']}"
@@ -269,7 +274,7 @@ class CardMaker(BackOffice):
         self.number = next(_card_makers)
         self.who = "card maker"
         m = POPULATION["manufacturer"]
-        if not self.log_in(m["email"], m["password"]):
+        if not self.log_in(m["email"], m["password"], m["totp_secret"]):
             raise StopUser()
 
     def _pick(self, items: list[dict], how_many: int) -> list[dict]:
@@ -296,7 +301,7 @@ class Prefecture(BackOffice):
         super().on_start()
         self.agent = next(_prefectures)
         self.who = f"préfecture {self.agent['department_code']}"
-        if not self.log_in(self.agent["email"], self.agent["password"]):
+        if not self.log_in(self.agent["email"], self.agent["password"], self.agent["totp_secret"]):
             raise StopUser()
 
     @task(2)

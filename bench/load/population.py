@@ -8,9 +8,11 @@ activation code for each commune (``POST /admin/communes/{siren}/activation-code
 its préfecture's index partitions (``01#<status>``) are the popular département's hot keys.
 """
 import json
+import time
 from pathlib import Path
 
 from bench import generate_rne
+from chalicelib.domain.second_factor import code_at
 from local.demo import DEMO_PHOTOS, REFERENCE_DATA, ApiClient, link_token
 
 # (département, share of the communes): the Ain is the popular one, and has two préfecture agents.
@@ -26,6 +28,11 @@ def _luhn_completed(digits: str) -> str:
     return digits + luhn.calc_check_digit(digits)
 
 
+def _letters(insee: str) -> str:
+    """The INSEE code spelt in letters (0 -> A, ..., 9 -> J): a commune's name has no digit, and stays unique."""
+    return "".join("ABCDEFGHIJ"[int(d)] if d.isdigit() else d for d in insee)
+
+
 def communes(count: int) -> list[dict]:
     """``count`` communes, over DEPARTMENTS by their shares (the first ones get the rounding)."""
     planned = [(code, round(count * share)) for code, share in DEPARTMENTS]
@@ -35,7 +42,7 @@ def communes(count: int) -> list[dict]:
         for number in range(FIRST_NUMBER, FIRST_NUMBER + how_many):
             insee = f"{department}{number:03d}"
             made.append({"siren": _luhn_completed(f"21{insee}0"), "insee_code": insee,
-                         "name": f"Villeneuve-la-Charge {insee}", "department_code": department})
+                         "name": f"Villeneuve-la-Charge {_letters(insee)}", "department_code": department})
     return made
 
 
@@ -65,7 +72,7 @@ def set_up(state: dict, folder: Path, count: int, rows_per_commune: int,
     outbox = Path(state["outbox_dir"])
     manufacturer = state["operators"]["manufacturer"]
     api = ApiClient(state["api_url"])
-    api.log_in(manufacturer["email"], manufacturer["password"])
+    api.log_in(manufacturer["email"], manufacturer["password"], manufacturer["totp_secret"])
     for kind in ("communes", "rne_cm"):
         done = api.import_file(kind, files[kind], timeout=300)
         if kind == "rne_cm" and done["imported"] < rows_per_commune * count:
@@ -80,9 +87,14 @@ def set_up(state: dict, folder: Path, count: int, rows_per_commune: int,
             api.call("POST", "/admin/operators", 201, {"email": email, "first_name": "Agent", "last_name":
                                                        f"Préfecture {department}", "role": "prefecture",
                                                        "department_code": department})
-            ApiClient(state["api_url"]).call("POST", "/password", 204,
-                                             {"token": link_token(outbox, email), "password": password})
-            prefectures.append({"email": email, "password": password, "department_code": department})
+            agent = ApiClient(state["api_url"])
+            agent.call("POST", "/password", 204, {"token": link_token(outbox, email), "password": password})
+            # A new operator's first session serves only to enrol a second factor, as the enrolment page does.
+            agent.log_in(email, password)
+            secret = agent.call("POST", "/me/second-factor", 201)["secret"]
+            agent.call("POST", "/me/second-factor/confirm", 200, {"otp": code_at(secret, time.time())})
+            prefectures.append({"email": email, "password": password, "department_code": department,
+                                "totp_secret": secret})
     for number, commune in enumerate(population):
         code = api.call("POST", f"/admin/communes/{commune['siren']}/activation-code", 201)
         commune.update(activation_code=code["activation_code"],

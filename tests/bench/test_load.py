@@ -31,7 +31,8 @@ def produce_one_order(state: dict) -> dict:
     order = agent.call("POST", "/orders", 201, {"official_ids": ids})
     agent.call("POST", f"/orders/{order['id']}/submit", 200, {"preview_acknowledged": True})
     maker = ApiClient(state["api_url"])
-    maker.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
+    manufacturer = state["operators"]["manufacturer"]
+    maker.log_in(manufacturer["email"], manufacturer["password"], manufacturer["totp_secret"])
     return maker.call("POST", f"/admin/orders/{order['id']}/transitions", 200, {"to": "en_production"})
 
 

@@ -23,8 +23,8 @@ def make_orders(state) -> None:
     ids = wait_for(lambda: (lambda items: [o["id"] for o in items] if len(items) == 2 and all(
         o["photo"]["status"] == "ready" for o in items) else None)(agent("GET", "/officials", 200)["items"]))
     manufacturer, prefecture = Api(state["api_url"]), Api(state["api_url"])
-    manufacturer.log_in(state["operators"]["manufacturer"]["email"], state["operators"]["manufacturer"]["password"])
-    prefecture.log_in(state["operators"]["prefecture"]["email"], state["operators"]["prefecture"]["password"])
+    manufacturer.log_in_as(state["operators"]["manufacturer"])
+    prefecture.log_in_as(state["operators"]["prefecture"])
     rejected = agent("POST", "/orders", 201, json={"official_ids": ids})
     agent("POST", f"/orders/{rejected['id']}/submit", 200, json={"preview_acknowledged": True})
     manufacturer("POST", f"/admin/orders/{rejected['id']}/transitions", 200,
@@ -48,7 +48,8 @@ def test_the_prefecture_sees_its_departments_charts_and_their_tables(site, stack
     state = stack.state
     make_orders(state)
     person = site("tableau-de-bord")
-    page = log_in(person, state["operators"]["prefecture"]["email"], state["operators"]["prefecture"]["password"])
+    prefecture = state["operators"]["prefecture"]
+    page = log_in(person, prefecture["email"], prefecture["password"], prefecture["totp_secret"])
     expect(page).to_have_url(re.compile(r"/prefecture\.html$"))
     page.get_by_role("link", name=re.compile("Tableau de bord du département")).click()
     expect(page).to_have_url(re.compile(r"/tableau-de-bord-gestion\.html$"))
@@ -107,8 +108,8 @@ def test_the_prefecture_sees_its_departments_charts_and_their_tables(site, stack
 def test_the_card_maker_chooses_the_nation_or_a_departement(site, stack):
     state = stack.state
     person = site("tableau-de-bord-fabricant")
-    page = log_in(person, state["operators"]["manufacturer"]["email"],
-                  state["operators"]["manufacturer"]["password"])
+    manufacturer = state["operators"]["manufacturer"]
+    page = log_in(person, manufacturer["email"], manufacturer["password"], manufacturer["totp_secret"])
     expect(page).to_have_url(re.compile(r"/fabricant\.html$"))
     page.get_by_role("link", name=re.compile("Tableau de bord national")).click()
     expect(page.get_by_text("rejets : national.")).to_be_visible()

@@ -8,7 +8,7 @@ import openpyxl
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import browser, site  # noqa: F401 (fixtures)
+from tests.e2e.browser import browser, enter_code, site  # noqa: F401 (fixtures)
 
 
 def log_in(person, account, home):
@@ -16,6 +16,7 @@ def log_in(person, account, home):
     page.get_by_label("Adresse électronique").fill(account["email"])
     page.get_by_label("Mot de passe", exact=True).fill(account["password"])
     page.get_by_role("button", name="Connexion").click()
+    enter_code(page, account.get("totp_secret"))  # an operator: the code of their second factor
     expect(page).to_have_url(re.compile(rf"/{home}"))
     return page
 

@@ -12,6 +12,7 @@ import requests
 from playwright.sync_api import Page
 
 from tests.e2e.browser import SCREENSHOTS, audit, browser  # noqa: F401 (fixtures)
+from tests.helpers import otp
 
 WIDTHS = (360, 768, 1280)
 FOOTER_PAGES = {"accessibilite.html": "Accessibilité", "mentions-legales.html": "Mentions légales",
@@ -21,9 +22,12 @@ PUBLIC = ["index.html", "connexion.html", "inscription.html", "mot-de-passe-oubl
           "page-introuvable.html", *FOOTER_PAGES]
 
 
-def api_session(stack, email: str, password: str) -> tuple[str, dict]:
-    answer = requests.post(stack.state["api_url"] + "/sessions", json={"email": email, "password": password},
-                           timeout=30)
+def api_session(stack, email: str, password: str, totp_secret: str | None = None) -> tuple[str, dict]:
+    """A session's token and what the site keeps of it; ``totp_secret``: an operator's second factor."""
+    body = {"email": email, "password": password}
+    if totp_secret:  # an operator: the code their authenticator app shows now
+        body["otp"] = otp(totp_secret)
+    answer = requests.post(stack.state["api_url"] + "/sessions", json=body, timeout=30)
     answer.raise_for_status()
     body = answer.json()
     return body["token"], {"token": body["token"], "role": body["role"], "expiresAt": body["expires_at"]}
@@ -46,11 +50,13 @@ def signed_in(stack):
                               json={"preview_acknowledged": True})
     assert submitted.status_code == 200, submitted.text
     maker_token, manufacturer = api_session(stack, operators["manufacturer"]["email"],
-                                            operators["manufacturer"]["password"])
+                                            operators["manufacturer"]["password"],
+                                            operators["manufacturer"]["totp_secret"])
     moved = requests.post(f"{api}/admin/orders/{order_id}/transitions", timeout=30, json={"to": "en_production"},
                           headers={"Authorization": f"Bearer {maker_token}"})
     assert moved.status_code == 200, moved.text
-    _, prefecture = api_session(stack, operators["prefecture"]["email"], operators["prefecture"]["password"])
+    _, prefecture = api_session(stack, operators["prefecture"]["email"], operators["prefecture"]["password"],
+                                operators["prefecture"]["totp_secret"])
     official = officials[0]["id"]
     pages = {"commune": ["tableau-de-bord.html", "elus.html", "elu-nouveau.html", f"elu-nouveau.html?elu={official}",
                          "elu-declaration.html", "demandes.html", f"demande.html?id={order_id}",
