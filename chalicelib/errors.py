@@ -35,6 +35,12 @@ class PortalError(Exception):
         return body
 
 
+def unauthenticated() -> PortalError:
+    """No session, or one that expired or was closed (here, not in ``services/sessions.py``: the services that check a
+    session's account, the second factor's among them, answer it without importing the sessions)."""
+    return PortalError(401, "unauthenticated", "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter.")
+
+
 def from_refusal(refused: Refused, declared: dict | None = None) -> PortalError:
     """``declared``: the route's ``{status: [codes]}``."""
     status = next((status for status, codes in (declared or {}).items() if refused.code in codes), None)

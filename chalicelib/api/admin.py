@@ -60,8 +60,10 @@ def issue_activation_code(call, siren):
           summary="Tableau de bord : demandes et cartes par semaine et par statut, délai de remise, rejets "
                   "(national ou un département ; une préfecture voit toujours le sien)",
           response=s.DASHBOARD, errors={400: ["invalid_request"]},
-          query={"scope": {"enum": ["national", "department"]}, "department": s.DEPARTMENT,
-                 "weeks": {"type": "integer", "minimum": 1, "maximum": 52}})
+          query={"scope": {"type": "string", "enum": ["national", "department"]}, "department": s.DEPARTMENT,
+                 # a query string's values are strings: the number of weeks is digits, its range checked by the service
+                 "weeks": {"type": "string", "pattern": "^[0-9]{1,2}$",
+                           "description": "nombre de semaines, de 1 à 52 (12 par défaut)"}})
 def dashboard(call):
     q = call.query
     return dashboards.dashboard(collaborators(), call.principal, q.get("scope"), q.get("department"), q.get("weeks"))

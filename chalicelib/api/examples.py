@@ -18,6 +18,10 @@ _CARD_LINE = {"official_id": "ELU-0001", "last_name": "SPECIMEN", "first_name": 
 _ADDRESS = {"name": "Mairie d'Exempleville", "address": "1 place de la Mairie", "postal_code": "01999",
             "city": "Exempleville"}
 _FUNCTIONS = [{"code": "maire", "label": "Maire"}, {"code": "adjoint", "label": "Adjointe au maire"}]
+# The statuses a dashboard charts (``domain/stats.py``'s CHARTED) and their labels.
+_CHARTED = [("en_preparation", "En préparation"), ("annulee", "Annulée"), ("en_production", "En production"),
+            ("rejetee", "Rejetée"), ("en_livraison", "En livraison"), ("livree", "Livrée en préfecture"),
+            ("remise_partielle", "Remise partielle"), ("remise", "Remise à l'élu")]
 
 EXAMPLES = {
     # --- sessions, accounts -------------------------------------------------------------------------------------
@@ -160,6 +164,38 @@ EXAMPLES = {
     # --- exports ------------------------------------------------------------------------------------------------
     "EXPORT": {"url": _URL, "expires_at": _AT, "format": "csv", "filename": "demandes-2026-03-02.csv", "rows": 12,
                "truncated": False},
+    # --- dashboards -----------------------------------------------------------------------------------------------
+    "DASHBOARD": {
+        "scope": "department", "department_code": "01", "weeks": ["2026-02-23", "2026-03-02"],
+        "statuses": [{"status": status, "label": label} for status, label in _CHARTED],
+        "orders": {status: [0, 1] if status == "en_preparation" else [0, 0] for status, _label in _CHARTED},
+        "cards": {status: [0, 2] if status == "en_preparation" else [0, 0] for status, _label in _CHARTED},
+        "delay": {"handed_over": 1, "median_days": 9, "p90_days": 9, "max_days": 60,
+                  "histogram": [{"days": 9, "orders": 1}]},
+        "rejections": [{"reason": "rejected_orders", "label": "Demande rejetée par le fabricant", "count": 0,
+                        "out_of": 1, "rate": 0.0},
+                       {"reason": "refused_photos", "label": "Photo refusée par le fabricant", "count": 0,
+                        "out_of": 2, "rate": 0.0}]},
+    "COMMUNE_PROGRESS": {"eligible": 9, "registered": 4, "ordered": 2, "handed_over": 1},
+    # --- the second factor, « Mes sessions », ProConnect -------------------------------------------------------
+    "SECOND_FACTOR_STATUS": {"enabled": True, "required": True, "enabled_at": _AT, "recovery_codes_left": 10},
+    "SECOND_FACTOR_ENROLMENT": {"secret": "JBSWY3DPEHPK3PXP…", "otpauth_uri": "otpauth://totp/Portail%20des%20cartes"
+                                                                               "%20d%27identit%C3%A9%20des%20%C3%A9lus:"
+                                                                               "operateur%40fabricant.example.fr?…",
+                                "qr_code": "data:image/svg+xml;base64,PHN2Zy…", "digits": 6, "period_seconds": 30,
+                                "algorithm": "SHA1"},
+    "SECOND_FACTOR_CONFIRM": {"otp": "492039"},
+    "SECOND_FACTOR_ENABLED": {"enabled_at": _AT, "recovery_codes": ["7KQ2M-X9D4P", "R3T8W-B6N1C"]},
+    "OPEN_SESSION": {"id": "s-5f1c…", "device": "Firefox sous Windows", "source_ip": "192.0.2.10", "created_at": _AT,
+                     "last_used_at": _AT, "current": True, "method": "password"},
+    "OPEN_SESSIONS": {"items": [{"id": "s-5f1c…", "device": "Firefox sous Windows", "source_ip": "192.0.2.10",
+                                 "created_at": _AT, "last_used_at": _AT, "current": True, "method": "password"}]},
+    "SESSION_REVOCATION": {"email": "secretariat@mairie-exempleville.example.fr"},
+    "PROCONNECT_AUTHORIZATION": {"authorization_url": "https://identite.example.fr/authorize?client_id=…&state=…",
+                                 "expires_in": 600},
+    "PROCONNECT_CALLBACK": {"code": "Sx8k…", "state": "f3a9…"},
+    "PROCONNECT_TICKET": {"ticket": "t-7b2e…", "otp": "492039"},
+    "PROCONNECT_LOGOUT": {"logout_url": "https://identite.example.fr/session/end?id_token_hint=…"},
     # --- this document ------------------------------------------------------------------------------------------
     "OPENAPI_DOCUMENT": {"openapi": "3.1.0", "info": {"title": "Portail des cartes d'identité des élus",
                                                       "version": "1.0.0"}, "paths": {}},

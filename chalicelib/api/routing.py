@@ -218,7 +218,9 @@ def _parse_query(request_, parameters: dict) -> dict:
     if repeated:
         raise PortalError(400, "invalid_request", "Certains paramètres de l'adresse sont invalides.",
                           details={repeated[0]: "Ce paramètre ne peut être donné qu'une fois."})
-    query = dict(raw)
+    # an empty value of a parameter that has a default (``?format=``) is that default: the parameter is left out
+    query = {name: value for name, value in dict(raw).items()
+             if value != "" or "default" not in parameters.get(name, {})}
     if query:
         validate(query, query_schema(parameters), "Certains paramètres de l'adresse sont invalides.")
     return query

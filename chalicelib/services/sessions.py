@@ -16,7 +16,7 @@ from ..domain.passwords import verify_password
 from ..domain.roles import Principal
 from ..domain.second_factor import device_label
 from ..domain.secrets_codes import new_token, token_digest
-from ..errors import PortalError
+from ..errors import PortalError, unauthenticated
 from ..store import counters, queues
 from ..store.batch import Wanted, get_many
 from ..store.tables import Account, Token, is_condition_failure, transaction
@@ -32,10 +32,6 @@ REFRESH_AFTER = timedelta(minutes=1)
 REVOCATION_LIFETIME = timedelta(hours=25)
 
 _TOKEN = re.compile(r"([0-9a-f]{32})\.[A-Za-z0-9_-]{40,60}")
-
-
-def unauthenticated() -> PortalError:
-    return PortalError(401, "unauthenticated", "Votre session a expiré ou n'est pas valide. Veuillez vous reconnecter.")
 
 
 def normalise_email(email: str) -> str:

@@ -9,17 +9,16 @@ from chalicelib import aws as aws_clients, clock
 from chalicelib.domain import stats
 from chalicelib.store.queues import STATS_QUEUE
 from tests.dynamodb_calls import count_dynamodb_calls
-from tests.helpers import MANUFACTURER_PASSWORD, auth, deliver_s3_events, log_in, post_json, transition
+from tests.helpers import (MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET, auth, create_operator, deliver_s3_events,
+                           log_in, post_json, transition)
 
 PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
 
 
 @pytest.fixture
 def prefecture(client, operator):
-    from chalicelib.services.accounts import create_operator
-
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=PREFECTURE_PASSWORD)
-    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD)
+    return log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
 
 
 def submitted(client, agent, official_ids):
@@ -47,8 +46,9 @@ def test_the_moves_of_the_week_are_counted_once_and_read_without_a_scan(client, 
     assert transition(client, prefecture, handed["id"], "livree").status_code == 200
     later = clock.now() + timedelta(days=3)  # handed over three days after the submission, in the same week or next
     monkeypatch.setattr(clock, "now", lambda: later)
-    prefecture = log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD)  # the sessions went idle meanwhile
-    operator = log_in(client, "operateur@fabricant.example.fr", MANUFACTURER_PASSWORD)
+    # the sessions went idle meanwhile
+    prefecture = log_in(client, "guichet@ain.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
+    operator = log_in(client, "operateur@fabricant.example.fr", MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET)
     assert transition(client, prefecture, handed["id"], "remise").status_code == 200
     # 5 moves, each one message on the stats queue; nothing counted yet (off the request's path)
     sqs = aws_clients.client("sqs")
@@ -110,13 +110,11 @@ def test_rejections_and_refused_photos_give_the_rates(client, commune, operator,
 
 def test_a_prefecture_sees_its_own_department_only_and_bad_parameters_are_refused(client, commune, operator,
                                                                                   prefecture):
-    from chalicelib.services.accounts import create_operator
-
     agent, ids = commune
     submitted(client, agent, ids)
     count_events(client)
     create_operator("guichet@isere.gouv.fr", "Iris", "Isère", "prefecture", "38", password=PREFECTURE_PASSWORD)
-    isere = log_in(client, "guichet@isere.gouv.fr", PREFECTURE_PASSWORD)
+    isere = log_in(client, "guichet@isere.gouv.fr", PREFECTURE_PASSWORD, OPERATOR_TOTP_SECRET)
     asked_for_ain = dashboard(client, isere, scope="department", department="01").json_body
     assert asked_for_ain["department_code"] == "38" and sum(asked_for_ain["orders"]["en_preparation"]) == 0
     assert sum(dashboard(client, isere, scope="national").json_body["orders"]["en_preparation"]) == 0
