@@ -33,7 +33,7 @@ def test_the_demo_commune_s_agent_signs_in_with_proconnect_and_out_of_both(site,
     person.check("connexion-proconnect")
     page = sign_in_with_proconnect(person, "agent-oyonnax")
     expect(page).to_have_url(re.compile(r"/tableau-de-bord\.html$"))
-    expect(page.get_by_role("heading", name="Mairie de Oyonnax")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mairie d'Oyonnax")).to_be_visible()
     assert "code=" not in page.url and "state=" not in page.url
     person.check("espace-commune-proconnect")
     token = session_in(page)["token"]
