@@ -39,7 +39,7 @@ SET_PASSWORD = obj({"token": {"type": "string", "minLength": 1, "maxLength": 200
                     "password": {"type": "string", "minLength": 1, "maxLength": 1024}},
                    ["token", "password"])
 PASSWORD_RESET = obj({"email": EMAIL}, ["email"])
-OTP = {"type": "string", "minLength": 1, "maxLength": 20}  # 6 digits, or a recovery code XXXXX-XXXXX
+OTP = {"type": "string", "minLength": 1, "maxLength": 20}  # 6 digits, or a recovery code (two groups of 5 base32 characters)
 LOGIN = obj({"email": EMAIL, "password": {"type": "string", "minLength": 1, "maxLength": 1024}, "otp": OTP},
             ["email", "password"])
 SESSION = obj({"token": {"type": "string"}, "expires_at": TIME, "idle_timeout_seconds": {"type": "integer"},

@@ -71,7 +71,7 @@ def normalise_recovery(code: str) -> str:
 
 
 def new_recovery_codes() -> list[str]:
-    """Ten codes of 10 characters of base32 (50 bits each), shown as ``XXXXX-XXXXX``."""
+    """Ten codes of 10 characters of base32 (50 bits each), shown as two groups of five (``ABCDE-23456``)."""
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
