@@ -19,3 +19,8 @@ class Principal(NamedTuple):
     account_id: str | None = None
     commune_name: str | None = None  # commune agents
     enrolment_only: bool = False  # an operator without their second factor yet: the session serves enrolment only
+    # A program's token (OAuth client credentials, domain/api_clients.py): its client, whose name the audit log shows,
+    # and the scopes it was granted. None for a person's session, which is never limited by scopes.
+    client_id: str | None = None
+    client_name: str | None = None
+    scopes: frozenset | None = None

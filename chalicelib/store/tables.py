@@ -263,6 +263,44 @@ class Token(PortalModel):
     by_account = TokenAccountIndex()
 
 
+class ApiClientOwnerIndex(GlobalSecondaryIndex):
+    """The API clients of one owner (a commune, a département, the nation), oldest first: « Accès pour les logiciels »."""
+
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ApiClient(PortalModel):
+    """A program's access to the API (domain/api_clients.py): created by a commune's agent for its software publisher,
+    or by the card maker for a préfecture's or the ministry's own tools. Only the SHA-256 of the secret is kept; a
+    revoked client stays (``revoked_at``) so that the audit log and the webhooks' delivery log still name it."""
+
+    BASE_NAME = "api-clients"
+
+    class Meta(TableMeta):
+        pass
+
+    client_id = UnicodeAttribute(hash_key=True)  # 32 hex digits: also the account part of its tokens (sessions.py)
+    owner = UnicodeAttribute()  # commune#<siren> | department#<code> | national (domain/api_clients.py)
+    name = UnicodeAttribute()  # the publisher's or tool's name, as the audit log shows it
+    scopes = UnicodeSetAttribute()  # officials:read | officials:write | orders:read | orders:write
+    secret_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()  # the email of the person who created it
+    revoked_at = UTCDateTimeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
+    # A commune's client: copied from the creator's session so that a token's principal needs no commune lookup.
+    siren = UnicodeAttribute(null=True)
+    insee_code = UnicodeAttribute(null=True)
+    commune_name = UnicodeAttribute(null=True)
+    department_code = UnicodeAttribute(null=True)  # a commune's or a département's client
+    by_owner = ApiClientOwnerIndex()
+
+
 class Counter(PortalModel):
     """A counter: the card numbers of a year (``count``), or a rate limit's attempts in time buckets
     (``b<bucket number>`` attributes, undeclared here: see ``store.counters``)."""
@@ -699,8 +737,8 @@ class RegisteredCard(PortalModel):
     by_department_status = CardDepartmentStatusIndex()
 
 
-ALL_MODELS = [Commune, Prefecture, Account, Token, Counter, ReferenceImport, ReferenceSync, DirectoryItem, Official,
-              PhotoUpload, CardOrder, RegisteredCard]
+ALL_MODELS = [Commune, Prefecture, Account, Token, ApiClient, Counter, ReferenceImport, ReferenceSync, DirectoryItem,
+              Official, PhotoUpload, CardOrder, RegisteredCard]
 
 
 def create_missing_tables() -> None:
