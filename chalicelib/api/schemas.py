@@ -267,7 +267,7 @@ ORDER = obj({
     "delivery_address": {"oneOf": [ADDRESS, {"type": "null"}]},
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
                                                "at": TIME, "by_role": {"type": "string"},
-                                               "by": {"type": "string"},  # a program's step: « API : <name> »
+                                               "by_program": {"type": "string"},  # a program's step: « API : <name> »
                                                "reason": {"type": "string"}}, ["status", "at", "by_role"])},
     "alerts": {"type": "array", "items": obj({"official_id": {"type": "string"}, "code": {"type": "string"},
                                               "message": {"type": "string"}, "at": TIME},
@@ -321,7 +321,7 @@ CARD = obj({
     "receipt_url": {"type": ["string", "null"]},
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
                                                "at": TIME, "by_role": {"type": "string"},
-                                               "by": {"type": "string"},  # a program's step: « API : <name> »
+                                               "by_program": {"type": "string"},  # a program's step: « API : <name> »
                                                "note": {"type": ["string", "null"]}}, ["status", "status_label", "at"])},
     "actions": {"type": "array", "items": {"type": "string"}},
     "undo": {"oneOf": [{"type": "null"}, obj({"label": {"type": "string"}, "until": TIME}, ["label", "until"])]},

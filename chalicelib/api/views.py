@@ -163,9 +163,9 @@ def history(o: CardOrder) -> list[dict]:
 
 
 def _program(by: str | None) -> dict:
-    """``{"by": "API : <name>"}`` for a step a program made (domain/api_clients.py): the commune sees which of its
+    """``{"by_program": "API : <name>"}`` for a step a program made (domain/api_clients.py): the commune sees which of its
     software did it. A person's email is not shown in histories."""
-    return {"by": by} if by and by.startswith(api_clients.API_LABEL_PREFIX) else {}
+    return {"by_program": by} if by and by.startswith(api_clients.API_LABEL_PREFIX) else {}
 
 
 # --- the card registry --------------------------------------------------------------------------------------------
