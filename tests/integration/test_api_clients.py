@@ -104,7 +104,7 @@ def test_a_writing_client_is_named_in_the_orders_history(client, commune):
     token = bearer(client, new_client(client, agent, scopes=("orders:read", "orders:write"), name="Mairie+ Élus"))
     created = post_json(client, "/orders", {"official_ids": official_ids}, token)
     assert created.status_code == 201, created.json_body
-    assert created.json_body["history"][0]["by"] == "API : Mairie+ Élus"
+    assert created.json_body["history"][0]["by_program"] == "API : Mairie+ Élus"
 
 
 @pytest.mark.parametrize("case", ["wrong secret", "unknown client", "no header", "bearer header", "bad base64"])
