@@ -16,9 +16,9 @@ form-encoded body rather than JSON (``form=True``): the token request, as RFC 67
 import functools
 import json
 import logging
-from urllib.parse import parse_qs
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qs
 
 from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
 from chalice import Response
@@ -142,11 +142,8 @@ def endpoint(
                     _audit_client_call(caller[0], request_, response.status_code if response else 500)
             return response
 
-        if form:
-            blueprint.route(path, methods=[method], content_types=[FORM])(chalice_view)
-            return view
-
-        blueprint.route(path, methods=[method])(chalice_view)
+        # Chalice answers 415 itself to a body of another type than the route's (JSON unless said otherwise)
+        blueprint.route(path, methods=[method], **({"content_types": [FORM]} if form else {}))(chalice_view)
         return view
 
     return decorator

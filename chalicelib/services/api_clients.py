@@ -157,8 +157,9 @@ def _well_formed(client_id: str) -> bool:
 # --- tokens (RFC 6749 §4.4) ----------------------------------------------------------------------------------------
 
 def failure_subject(client_id: str, source_ip: str) -> str:
-    """The subject of ``limits.TOKEN_PAIR``: one client id from one source address."""
-    return f"{client_id}|{source_ip}"
+    """The subject of ``limits.TOKEN_PAIR``: one client id from one source address. Any id that is not one (the
+    caller's own text, of any length) counts as one subject: a DynamoDB key is 2 KB at most."""
+    return f"{client_id if _well_formed(client_id) else 'malformed'}|{source_ip}"
 
 
 def issue_token(client_id: str, secret: str, grant_type: str | None, scope: str | None, source_ip: str) -> dict:
@@ -170,12 +171,12 @@ def issue_token(client_id: str, secret: str, grant_type: str | None, scope: str 
     pair = failure_subject(client_id, source_ip)
     source_count, pair_count, client = get_many([
         counters.wanted(limits.TOKEN_SOURCE, source_ip), counters.wanted(limits.TOKEN_PAIR, pair),
-        Wanted(ApiClient, client_id if _well_formed(client_id) else "0" * 32)])
+        Wanted(ApiClient, client_id if _well_formed(client_id) else "0" * 32)])  # the same read for any id
     waits = [s for limit, raw in ((limits.TOKEN_SOURCE, source_count), (limits.TOKEN_PAIR, pair_count))
              if (s := limits.retry_after(limit, raw))]
     if waits:
         raise too_many_attempts(max(waits))
-    expected = client.secret_hash if client is not None and client.client_id == client_id else "0" * 64
+    expected = client.secret_hash if client is not None else "0" * 64
     # compared in constant time, and the same work whether the client exists or not
     if not hmac.compare_digest(token_digest(secret), expected) or client.revoked_at is not None:
         with transaction() as writes:
