@@ -75,6 +75,15 @@ def test_a_communes_program_reads_and_orders_within_its_scopes_until_revoked(sta
     assert refused["code"] == "insufficient_scope" and "officials:write" in refused["message"]
     assert program("GET", "/agents", 403)["code"] == "insufficient_scope"
 
+    # an OAuth 2.0 library's client-credentials flow works as it is (docs/api-clients.md names authlib's)
+    from authlib.integrations.requests_client import OAuth2Session
+
+    with OAuth2Session(client_id, secret, scope="officials:read") as library:
+        fetched = library.fetch_token(base + "/oauth/token", grant_type="client_credentials")
+        assert fetched["scope"] == "officials:read"
+        assert library.get(base + "/officials", timeout=60).status_code == 200
+        assert library.get(base + "/orders", timeout=60).status_code == 403  # asked for officials:read only
+
     # revoked: the token it holds and its secret stop at once
     agent("DELETE", f"/api-clients/{client_id}", 204)
     assert program("GET", "/officials", 401)["code"] == "unauthenticated"
