@@ -34,6 +34,7 @@ def start_proof_upload(call, official_id):
 
 
 @endpoint(declarations, "/prefecture/declarations", "GET", roles={PREFECTURE},
+          scope="officials:read",
           summary="Élus déclarés à vérifier (ou déjà validés, refusés) dans mon département",
           response=s.DECLARATIONS, errors={400: ["invalid_cursor"]},
           query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]},

@@ -192,6 +192,7 @@ def export_cards_to_return(call):
 
 
 @endpoint(downloads, "/prefecture/exports/declarations", "GET", roles={PREFECTURE},
+          scope="officials:read",
           summary="Télécharger les élus déclarés de mon département (à vérifier, validés ou refusés)",
           response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]}, **FORMAT})

@@ -231,7 +231,7 @@ def test_the_card_maker_creates_read_only_clients_for_a_prefecture_and_the_minis
                                                         "national": True}, operator)
     assert ministry.status_code == 201, ministry.json_body
     listed = client.http.get("/admin/api-clients?department_code=01", headers=auth(operator)).json_body["items"]
-    assert [c["name"] for c in listed] == ["Suivi de l'Ain"]
+    assert [c["name"] for c in listed] == ["Suivi de l'Ain"]  # (« Élus de l'Ain » is created below)
     national = client.http.get("/admin/api-clients", headers=auth(operator)).json_body["items"]
     assert [c["name"] for c in national] == ["Ministère"]
     for created, sees in ((ain.json_body, True), (rhone, False), (ministry.json_body, True)):
@@ -240,6 +240,12 @@ def test_the_card_maker_creates_read_only_clients_for_a_prefecture_and_the_minis
         assert got.status_code == (200 if sees else 404), (created["name"], got.json_body)
         moved = post_json(client, f"/admin/orders/{order['id']}/transitions", {"to": "en_production"}, token)
         assert moved.status_code == 403 and moved.json_body["code"] == "insufficient_scope"
+    ain_token = bearer(client, ain.json_body)
+    assert client.http.get("/prefecture/declarations", headers=auth(ain_token)).json_body["code"] == \
+        "insufficient_scope"
+    readers = post_json(client, "/admin/api-clients", {"name": "Élus de l'Ain", "scopes": ["officials:read"],
+                                                       "department_code": "01"}, operator).json_body
+    assert client.http.get("/prefecture/declarations", headers=auth(bearer(client, readers))).status_code == 200
     ministry_token = bearer(client, ministry.json_body)
     assert client.http.get("/admin/dashboard", headers=auth(ministry_token)).status_code == 200
     assert client.http.get("/officials", headers=auth(ministry_token)).status_code == 403  # a commune's route
