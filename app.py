@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api.admin import admin
 from chalicelib.api.agents import agents
+from chalicelib.api.api_clients import clients
 from chalicelib.api.cards import cards
 from chalicelib.api.declarations import declarations
 from chalicelib.api.exports import downloads
@@ -23,7 +24,7 @@ from chalicelib.logs import configure_logging
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, signin, agents, officials, declarations, orders, cards, admin, downloads, docs, events,
+for blueprint in (public, signin, agents, clients, officials, declarations, orders, cards, admin, downloads, docs, events,
                   notices, schedule, mails, stats):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

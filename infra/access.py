@@ -17,7 +17,7 @@ from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
 from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE
-from chalicelib.store.tables import (Account, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
+from chalicelib.store.tables import (Account, ApiClient, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
                                      Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token)
 
 CARDS_PREFIX = files.CARDS_PREFIX
@@ -53,9 +53,13 @@ ACCESS = {
             CardOrder: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
             # The card registry: numbered at production, moved card by card.
             RegisteredCard: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
+            # API clients: created (conditional put), read with the token request's counters, revoked in a
+            # transaction with their revocation mark (a Token).
+            ApiClient: ("BatchGetItem", "PutItem", "UpdateItem"),
         },
         indexes={
             (Commune, "by-department"): ("Query",),
+            (ApiClient, "by-owner"): ("Query",),  # « Accès pour les logiciels »: an owner's clients
             (Account, "by-siren"): ("Query",),
             (Account, "by-prefecture"): ("Query",),  # a préfecture's agents, told of a loss or a theft
             (Token, "by-account"): ("Query",),  # « Mes sessions »: an account's open sessions

@@ -113,7 +113,7 @@ def render_all(source_dir: Path = SOURCE_DIR) -> dict[str, str]:
 
 def constants() -> dict:
     """What the scripts show that the Python decides: statuses and their labels, function labels, upload limits."""
-    from chalicelib.domain import cards, functions, officials, orders
+    from chalicelib.domain import api_clients, cards, functions, officials, orders
     from chalicelib.imaging import card, photo
     from chalicelib.services import cards as card_service, declarations, officials as official_service
 
@@ -133,6 +133,8 @@ def constants() -> dict:
         "PHOTO_SIZE": {"width": photo.OUTPUT_SIZE[0], "height": photo.OUTPUT_SIZE[1]},
         "CARD_PREVIEW_SIZE": {"width": card.PREVIEW_SIZE[0], "height": card.PREVIEW_SIZE[1]},
         "PHOTO_ASPECT_TOLERANCE": photo.ASPECT_TOLERANCE,
+        # « Accès pour les logiciels »: the scopes a commune may grant, with their labels
+        "API_SCOPES": [[scope, api_clients.SCOPE_LABELS[scope]] for scope in api_clients.SCOPES],
     }
 
 

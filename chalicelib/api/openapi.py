@@ -17,12 +17,14 @@ from chalice import Blueprint
 
 from ..settings import get_settings
 from . import examples as ex, schemas as s
-from .routing import ALL_ROLES, COMMUNE, MANUFACTURER, PREFECTURE, REGISTRY, endpoint
+from ..domain import api_clients as client_rules
+from .routing import ALL_ROLES, COMMUNE, FORM, MANUFACTURER, MINISTRY, PREFECTURE, REGISTRY, endpoint
 
 docs = Blueprint(__name__)
 
 STATUS_TEXT = {200: "OK", 201: "Créé", 202: "Accepté", 204: "Sans contenu"}
-ROLE_NAMES = {COMMUNE: "agent de commune", MANUFACTURER: "fabricant", PREFECTURE: "agent de préfecture"}
+ROLE_NAMES = {COMMUNE: "agent de commune", MANUFACTURER: "fabricant", PREFECTURE: "agent de préfecture",
+              MINISTRY: "ministère (logiciel en lecture nationale)"}
 
 # The groups of operations, in the order tools show them.
 COMMUNE_TAG, BACK_OFFICE_TAG, PUBLIC_TAG, PROGRAMS_TAG = "Commune", "Back office", "Public", "Programmes"
@@ -63,6 +65,8 @@ def description_of(spec) -> str:
         access = "Pour toute personne connectée (jeton de session)."
     else:
         access = "Réservé à : " + ", ".join(ROLE_NAMES[r] for r in sorted(spec.roles)) + "."
+    if spec.scope:
+        access += f" Un logiciel y accède avec un jeton d'accès portant l'autorisation `{spec.scope}`."
     if "cursor" in spec.query:
         access += (" Liste paginée : pour la page suivante, rappelez la même adresse avec `cursor` égal au `next` de "
                    "la réponse (`next` vaut `null` à la dernière page).")
@@ -118,7 +122,7 @@ def _with_example(media: dict, schema: dict | None) -> dict:
 @lru_cache(maxsize=1)
 def document() -> dict:
     paths: dict = {}
-    components = {"Error": s.ERROR}
+    components = {"Error": s.ERROR, "OAuthError": s.OAUTH_ERROR}
     for spec in REGISTRY:
         operation = {
             "operationId": spec.operation_id,
@@ -128,7 +132,7 @@ def document() -> dict:
             "responses": _responses(spec, components),
         }
         if spec.roles:
-            operation["security"] = [{"bearer": []}]
+            operation["security"] = [{"bearer": []}] + ([{"oauth2": [spec.scope]}] if spec.scope else [])
             operation["x-roles"] = sorted(spec.roles)
         else:
             operation["security"] = []
@@ -143,7 +147,8 @@ def document() -> dict:
         if spec.request_schema is not None:
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": _with_example({"schema": spec.request_schema}, spec.request_schema)},
+                "content": {FORM if spec.form else "application/json":
+                            _with_example({"schema": spec.request_schema}, spec.request_schema)},
             }
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
     return {
@@ -163,7 +168,16 @@ def document() -> dict:
             "securitySchemes": {"bearer": {
                 "type": "http", "scheme": "bearer",
                 "description": "Jeton de session d'une personne : `POST /sessions` (adresse e-mail et mot de passe) "
-                               "le donne, à envoyer dans `Authorization: Bearer <jeton>`."}},
+                               "le donne, à envoyer dans `Authorization: Bearer <jeton>`."},
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Jeton d'accès d'un logiciel (OAuth 2.0, « client credentials ») : l'accès créé "
+                                   "par la commune (`POST /api-clients`) donne un identifiant et un secret, que le "
+                                   "logiciel échange contre un jeton d'une heure (`POST /oauth/token`), à envoyer "
+                                   "dans `Authorization: Bearer <jeton>`.",
+                    "flows": {"clientCredentials": {
+                        "tokenUrl": "/oauth/token",
+                        "scopes": {scope: client_rules.SCOPE_LABELS[scope] for scope in client_rules.SCOPES}}}}},
             "schemas": dict(sorted(components.items())),
         },
     }
@@ -183,18 +197,22 @@ def _responses(spec, components: dict) -> dict:
         schema = _by_reference(spec.response_schema or {"type": "object"}, components)
         success["content"] = {"application/json": _with_example({"schema": schema}, spec.response_schema)}
     responses = {str(spec.status): success}
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error_schema = "OAuthError" if spec.form else "Error"  # the token endpoint's errors carry RFC 6749's fields too
+    error = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}}
     statuses = {status: list(codes) for status, codes in spec.errors.items()}
     statuses.setdefault(400, []).append("invalid_request") if spec.request_schema or spec.query else None
     if spec.method in ("POST", "PUT", "PATCH"):
         statuses.setdefault(415, ["unsupported_media_type"])
-        statuses.setdefault(400, []).append("invalid_json")
+        statuses.setdefault(400, []).append("invalid_request" if spec.form else "invalid_json")
     if spec.roles:
         statuses.setdefault(401, ["unauthenticated"])
-        statuses.setdefault(403, ["forbidden"])
+        # a program's token without the route's scope (or on a route no program may call)
+        statuses.setdefault(403, ["forbidden"]).append("insufficient_scope")
     for status, codes in sorted(statuses.items()):
         codes = sorted(set(codes))
-        responses[str(status)] = {"description": "Erreur : " + ", ".join(codes), **error}
+        plain = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        # Chalice itself answers a wrong Content-Type (415), in the portal's plain shape
+        responses[str(status)] = {"description": "Erreur : " + ", ".join(codes), **(plain if status == 415 else error)}
     return responses
 
 

@@ -19,7 +19,8 @@ _spec.loader.exec_module(build_site)
 ACTIVE = {"tableau-de-bord.html": "tableau-de-bord.html", "elus.html": "elus.html", "elu-nouveau.html": "elus.html",
           "elu-declaration.html": "elus.html",
           "demandes.html": "demandes.html", "demande.html": "demandes.html",
-          "demande-nouvelle.html": "demandes.html", "cartes.html": "cartes.html", "agents.html": "agents.html"}
+          "demande-nouvelle.html": "demandes.html", "cartes.html": "cartes.html", "agents.html": "agents.html",
+          "logiciels.html": "logiciels.html"}
 # Where the service's name in the header leads: the home of the page's space.
 HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant.html",
@@ -28,7 +29,7 @@ HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "prefecture-cartes.html": "prefecture.html",
         # « Mes sessions » serves every role: its script points the link at the person's own home
         "sessions.html": "index.html"}
-MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html"]
+MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html", "logiciels.html"]
 # Served at any unknown address: its links start at the site's root.
 SERVED_ANYWHERE = {"page-introuvable.html"}
 
