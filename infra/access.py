@@ -65,6 +65,9 @@ ACCESS = {
             (CardOrder, "by-status"): ("Query",),
             (CardOrder, "by-department-status"): ("Query",),
             (CardOrder, "by-department"): ("Query",),
+            # updated_since of the back office's lists (docs/api.md)
+            (CardOrder, "by-department-updated"): ("Query",),
+            (RegisteredCard, "by-department-updated"): ("Query",),
             (Official, "by-declaration-queue"): ("Query",),  # the préfecture's declarations to review
         },
         objects={

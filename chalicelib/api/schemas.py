@@ -9,6 +9,11 @@ MONTH = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$",
          "description": "Mois au format AAAA-MM (2000-01 à 2099-12)."}
 DEPARTMENT = {"type": "string", "pattern": codes.DEPARTMENT_CODE.pattern}  # the one rule (domain/codes.py)
 TIME = {"type": "string", "format": "date-time"}
+# The list routes a program syncs from (docs/api-clients.md « Syncing with updated_since »).
+UPDATED_SINCE = {"type": "string", "format": "date-time", "maxLength": 40,
+                 "description": "Seulement les éléments modifiés strictement après cet instant (RFC 3339, avec son "
+                                "décalage horaire : 2026-03-02T09:00:00Z ou 2026-03-02T10:00:00+01:00).",
+                 "examples": ["2026-03-02T09:00:00Z"]}
 
 
 def obj(properties: dict, required: list | None = None, additional: bool = False) -> dict:
@@ -185,6 +190,7 @@ OFFICIAL = obj({
     "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
                     "url": {"type": "string"}}, ["status"]),
     "card_in_progress": {"type": "boolean"}, "mandate_ended": {"type": "boolean"}, "created_at": TIME,
+    "updated_at": TIME,
     "origin": {"type": "string", "enum": ["rne", "declared"]},
     "declaration": {"oneOf": [{"type": "null"}, obj({
         "status": {"type": "string", "enum": DECLARATION_STATUSES}, "status_label": {"type": "string"},
@@ -193,7 +199,7 @@ OFFICIAL = obj({
         "proof_id": {"type": ["string", "null"]},
         "linked_to_directory": {"type": "boolean"}}, ["status", "status_label", "linked_to_directory"])]},
 }, ["id", "directory_id", "last_name", "first_name", "sex", "function", "function_label", "photo", "preview",
-    "origin", "declaration"])
+    "origin", "declaration", "updated_at"])
 DECLARED = obj({"official": OFFICIAL, "proof_upload": PROOF_UPLOAD}, ["official", "proof_upload"])
 PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,

@@ -76,6 +76,8 @@ QUERY_REFERENCES = {
     "format": lambda t: None,  # an export's file format: names no tenant (the default, CSV, is read for leaks)
     "scope": lambda t: None,  # national or department: the département is the tenant reference
     "weeks": lambda t: None,
+    # an instant before the world was made: names no tenant, and every record of the lists is returned (read for leaks)
+    "updated_since": lambda t: "2000-01-01T00:00:00Z",
 }
 
 
