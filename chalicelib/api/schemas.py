@@ -350,7 +350,22 @@ DASHBOARD = obj({
     "rejections": {"type": "array", "items": obj({"reason": {"type": "string"}, "label": {"type": "string"},
                                                   "count": {"type": "integer"}, "out_of": {"type": "integer"},
                                                   "rate": RATE}, ["reason", "label", "count", "out_of", "rate"])},
-}, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections"])
+    "photo_checks": {"type": "array", "description": "Les vérifications de l'assistant photo signalées sur les "
+                     "cartes des demandes envoyées, par motif (sur la période).",
+                     "items": obj({"code": {"type": "string", "enum": list(stats.PHOTO_CHECK_LABELS)},
+                                   "label": {"type": "string"}, "count": {"type": "integer"},
+                                   "out_of": {"type": "integer"}, "rate": RATE},
+                                  ["code", "label", "count", "out_of", "rate"])},
+    "communes": obj({"eligible": {"type": "integer", "minimum": 0}, "ordered": {"type": "integer", "minimum": 0},
+                     "without_order": {"type": "integer", "minimum": 0}}, ["eligible", "ordered", "without_order"]),
+    "cards_to_return": {"type": "integer", "minimum": 0},
+    "communes_without_order": {"oneOf": [{"type": "null"}, {"type": "array", "items": obj({
+        "siren": {"type": "string"}, "insee_code": {"type": "string"}, "name": {"type": "string"},
+        "registered": {"type": "boolean"}}, ["siren", "insee_code", "name", "registered"])}],
+        "description": "Pour un département : ses communes ayant un élu pouvant recevoir une carte et sans demande "
+                       "envoyée, par nom (null au niveau national)."},
+}, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections", "photo_checks",
+    "communes", "cards_to_return", "communes_without_order"])
 
 COMMUNE_PROGRESS = obj({name: {"type": "integer", "minimum": 0} for name in
                         ("eligible", "registered", "ordered", "handed_over")},

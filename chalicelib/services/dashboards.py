@@ -57,8 +57,26 @@ def dashboard(c: Collaborators, principal: Principal, scope: str | None, departm
 
     key = stats.NATIONAL if scope == "national" else stats.department_scope(department)
     week_list = stats.last_weeks(c.now(), count_weeks)
-    figures = stats.dashboard(week_list, counters.read(key, week_list))
-    return {"scope": scope, "department_code": department if scope == "department" else None, **figures}
+    in_department = department if scope == "department" else None
+    weekly, communes = counters.read(key, week_list)
+    figures = stats.dashboard(week_list, weekly, communes, counters.cards_to_return(in_department))
+    return {"scope": scope, "department_code": in_department, **figures,
+            "communes_without_order": communes_without_order(in_department) if in_department else None}
+
+
+def communes_without_order(department: str) -> list[dict]:
+    """A département's communes with an official entitled to a card and no order sent yet, by name: one query of the
+    communes' ``by-department`` index (a few hundred small items) and the directory files' INSEE codes (two items)."""
+    # cold start: as in ``record``
+    from ..store import stats as counters
+    from ..store.tables import Commune
+
+    eligible = counters.eligible_codes(department)
+    found = [{"siren": item.siren, "insee_code": item.insee_code, "name": item.name,
+              "registered": item.registered_at is not None}
+             for item in Commune.by_department.query(department)
+             if item.insee_code in eligible and item.first_order_at is None]
+    return sorted(found, key=lambda commune: (commune["name"], commune["insee_code"]))
 
 
 def commune_progress(c: Collaborators, principal: Principal) -> dict:

@@ -138,6 +138,9 @@ class Commune(PortalModel):
     directory_seen_import = UnicodeAttribute(null=True)
     directory_notices = ListAttribute(of=DirectoryNoticeItem, null=True)  # newest first, a few kept
     registered_shard = UnicodeAttribute(null=True)  # registration_shard(siren), set with registered_at
+    # The commune's first order sent (the stats function, store/stats.py): set once, on condition, with the count of
+    # communes that ordered (the dashboards' « communes sans demande »).
+    first_order_at = UTCDateTimeAttribute(null=True)
     by_department = CommuneDepartmentIndex()
     by_registration = CommuneRegistrationIndex()
 
@@ -302,8 +305,10 @@ class ApiClient(PortalModel):
 
 
 class Counter(PortalModel):
-    """A counter: the card numbers of a year (``count``), or a rate limit's attempts in time buckets
-    (``b<bucket number>`` attributes, undeclared here: see ``store.counters``)."""
+    """A counter: the card numbers of a year (``count``), a rate limit's attempts in time buckets (``b<bucket number>``
+    attributes, undeclared here: see ``store.counters``), the dashboards' weekly counters (undeclared too:
+    ``store/stats.py``), and their communes: those with an official the directory entitles to a card (``eligible``,
+    from the INSEE codes each directory file listed, ``codes``) and those that sent an order (``ordered``)."""
 
     BASE_NAME = "counters"
 
@@ -313,6 +318,9 @@ class Counter(PortalModel):
     key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(null=True)
     purge_at = TTLAttribute(null=True)
+    eligible = NumberAttribute(null=True)
+    ordered = NumberAttribute(null=True)
+    codes = UnicodeSetAttribute(null=True)
 
 
 class ImportError_(MapAttribute):
