@@ -179,9 +179,9 @@ EXAMPLES = {
                        {"reason": "refused_photos", "label": "Photo refusée par le fabricant", "count": 0,
                         "out_of": 2, "rate": 0.0}],
         "photo_checks": [{"code": "face_tilted", "label": "Tête inclinée", "count": 1, "out_of": 2, "rate": 0.5}],
-        "communes": {"eligible": 391, "ordered": 1, "without_order": 390}, "cards_to_return": 0,
-        "communes_without_order": [{"siren": "219999996", "insee_code": "01999", "name": "Exempleville",
-                                    "registered": False}]},
+        "communes": {"eligible": 391, "ordered": 1, "without_order": 390}, "cards_to_return": 0},
+    "COMMUNE_WITHOUT_ORDER": {"siren": "219999996", "insee_code": "01999", "name": "Exempleville",
+                              "registered": False},
     "COMMUNE_PROGRESS": {"eligible": 9, "registered": 4, "ordered": 2, "handed_over": 1},
     # --- the second factor, « Mes sessions », ProConnect -------------------------------------------------------
     "SECOND_FACTOR_STATUS": {"enabled": True, "required": True, "enabled_at": _AT, "recovery_codes_left": 10},

@@ -359,13 +359,11 @@ DASHBOARD = obj({
     "communes": obj({"eligible": {"type": "integer", "minimum": 0}, "ordered": {"type": "integer", "minimum": 0},
                      "without_order": {"type": "integer", "minimum": 0}}, ["eligible", "ordered", "without_order"]),
     "cards_to_return": {"type": "integer", "minimum": 0},
-    "communes_without_order": {"oneOf": [{"type": "null"}, {"type": "array", "items": obj({
-        "siren": {"type": "string"}, "insee_code": {"type": "string"}, "name": {"type": "string"},
-        "registered": {"type": "boolean"}}, ["siren", "insee_code", "name", "registered"])}],
-        "description": "Pour un département : ses communes ayant un élu pouvant recevoir une carte et sans demande "
-                       "envoyée, par nom (null au niveau national)."},
 }, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections", "photo_checks",
-    "communes", "cards_to_return", "communes_without_order"])
+    "communes", "cards_to_return"])
+COMMUNE_WITHOUT_ORDER = obj({"siren": {"type": "string"}, "insee_code": {"type": "string"},
+                             "name": {"type": "string"}, "registered": {"type": "boolean"}},
+                            ["siren", "insee_code", "name", "registered"])
 
 COMMUNE_PROGRESS = obj({name: {"type": "integer", "minimum": 0} for name in
                         ("eligible", "registered", "ordered", "handed_over")},

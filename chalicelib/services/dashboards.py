@@ -60,13 +60,18 @@ def dashboard(c: Collaborators, principal: Principal, scope: str | None, departm
     in_department = department if scope == "department" else None
     weekly, communes = counters.read(key, week_list)
     figures = stats.dashboard(week_list, weekly, communes, counters.cards_to_return(in_department))
-    return {"scope": scope, "department_code": in_department, **figures,
-            "communes_without_order": communes_without_order(in_department) if in_department else None}
+    return {"scope": scope, "department_code": in_department, **figures}
 
 
-def communes_without_order(department: str) -> list[dict]:
-    """A département's communes with an official entitled to a card and no order sent yet, by name: one query of the
-    communes' ``by-department`` index (a few hundred small items) and the directory files' INSEE codes (two items)."""
+def communes_without_order(principal: Principal, department: str | None) -> list[dict]:
+    """A département's communes with an official entitled to a card and no order sent yet, by name (a préfecture:
+    always its own; the card maker: the one it names): the directory files' INSEE codes (two items) and one query of
+    the communes' ``by-department`` index (a few hundred small items)."""
+    if principal.role == PREFECTURE:
+        department = principal.department_code
+    if not (department and DEPARTMENT_CODE.fullmatch(department)):
+        raise Refused("invalid_request", "Précisez un code de département valide (par exemple 01, 2A, 974).",
+                      details={"department": "Code de département requis."})
     # cold start: as in ``record``
     from ..store import stats as counters
     from ..store.tables import Commune

@@ -171,20 +171,28 @@ def test_communes_without_an_order_and_cards_to_return(client, commune, operator
     from chalicelib.store import stats as counters
 
     agent, (marchand, giraud) = commune
+    def without_order(token, query=""):
+        return client.http.get("/admin/communes-without-order" + query, headers=auth(token))
+
     before = dashboard(client, prefecture).json_body
     assert before["communes"] == {"eligible": 2, "ordered": 0, "without_order": 2}
-    assert [(c["name"], c["insee_code"], c["registered"]) for c in before["communes_without_order"]] == [
-        ("Bourg-en-Bresse", "01053", True), ("Oyonnax", "01283", False)]
+    listed = without_order(prefecture, "?department=74").json_body  # a préfecture's own département, whatever it asks
+    assert [(c["name"], c["insee_code"], c["registered"]) for c in listed["items"]] == [
+        ("Bourg-en-Bresse", "01053", True), ("Oyonnax", "01283", False)] and listed["next"] is None
+    assert [c["name"] for c in without_order(operator, "?department=74").json_body["items"]] == ["Annecy"]
+    refused = without_order(operator)
+    assert refused.status_code == 400 and refused.json_body["code"] == "invalid_request"
+    assert without_order(agent).status_code == 403
     national = dashboard(client, operator, scope="national").json_body
     assert national["communes"] == {"eligible": 3, "ordered": 0, "without_order": 3}
-    assert national["communes_without_order"] is None and national["cards_to_return"] == 0
+    assert national["cards_to_return"] == 0
 
     order = submitted(client, agent, [marchand, giraud])
     assert count_events(client) == 1
     assert counters.first_order("210100533", "01", clock.now()) is False  # a redelivery: counted once
     after = dashboard(client, prefecture).json_body
     assert after["communes"] == {"eligible": 2, "ordered": 1, "without_order": 1}
-    assert [c["name"] for c in after["communes_without_order"]] == ["Oyonnax"]
+    assert [c["name"] for c in without_order(prefecture).json_body["items"]] == ["Oyonnax"]
     assert dashboard(client, operator, scope="national").json_body["communes"]["without_order"] == 2
 
     for token, to in ((operator, "en_production"), (operator, "en_livraison"), (prefecture, "livree"),

@@ -100,9 +100,9 @@ function photoChecks(figures) {
     `${formatNumber(c.out_of)} cartes demandées`, c.rate === null ? "—" : PERCENT.format(c.rate)]));
 }
 
-/** A département's communes still without an order (the card maker's national view has none: too long a list). */
-function communes(figures) {
-  const list = figures.communes_without_order;
+/** A département's communes still without an order (GET /admin/communes-without-order; null for the nation: too long
+ * a list). */
+function communes(list) {
   $("#communes").hidden = list === null;
   if (list === null) return;
   const body = $("#table-communes [data-body]");
@@ -127,7 +127,6 @@ function show(figures) {
   delays(figures);
   rejections(figures);
   photoChecks(figures);
-  communes(figures);
 }
 
 async function load() {
@@ -139,7 +138,12 @@ async function load() {
     if (values.scope === "department") query.set("department", (values.department || "").toUpperCase());
   }
   try {
-    show(await api.get(`/admin/dashboard?${query}`));
+    const figures = await api.get(`/admin/dashboard?${query}`);
+    const department = figures.scope === "department"
+      ? await api.get(`/admin/communes-without-order?${new URLSearchParams({ department: figures.department_code })}`)
+      : null;
+    show(figures);
+    communes(department === null ? null : department.items);
   } catch (error) {
     showFormError(form, error, { title: "Le tableau de bord n'a pas pu être affiché" });
   }
