@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pynamodb.expressions.operand import Path
 
 from ..domain import stats
+from ..domain.cards import A_RESTITUER
 from .batch import MAX_KEYS, Wanted, get_many
 from .tables import Commune, Counter, RegisteredCard, is_condition_failure, transaction
 
@@ -125,10 +126,18 @@ def eligible_codes(department: str) -> set[str]:
     return codes
 
 
+def communes_without_order(department: str) -> list[dict]:
+    """A département's communes that a directory file entitles and that sent no order, by name."""
+    eligible = eligible_codes(department)
+    found = [{"siren": item.siren, "insee_code": item.insee_code, "name": item.name,
+              "registered": item.registered_at is not None}
+             for item in Commune.by_department.query(department)
+             if item.insee_code in eligible and item.first_order_at is None]
+    return sorted(found, key=lambda commune: (commune["name"], commune["insee_code"]))
+
+
 def cards_to_return(department: str | None) -> int:
     """The registry's cards to give back, counted by a query of its index (``Select=COUNT``: no item returned)."""
-    from ..domain.cards import A_RESTITUER
-
     if department:
         return RegisteredCard.by_department_status.count(f"{department}#{A_RESTITUER}")
     return RegisteredCard.by_status.count(A_RESTITUER)
