@@ -187,9 +187,18 @@ def test_communes_without_an_order_and_cards_to_return(client, commune, operator
     assert national["communes"] == {"eligible": 3, "ordered": 0, "without_order": 3}
     assert national["cards_to_return"] == 0
 
+    # The photo assistant's verdict on MARCHAND's photo: a warning (the assistant itself is tested apart; the
+    # corpus' portraits carry none), which the card sent keeps and the dashboard charts.
+    from chalicelib.store.tables import Official
+
+    tilted = {"code": "face_tilted", "level": "warning", "message": "La tête semble inclinée."}
+    Official("210100533", marchand).update(actions=[Official.photo_checks.set([tilted])])
     order = submitted(client, agent, [marchand, giraud])
     assert count_events(client) == 1
     assert counters.first_order("210100533", "01", clock.now()) is False  # a redelivery: counted once
+    checks = dashboard(client, prefecture).json_body["photo_checks"]
+    assert [(c["code"], c["count"], c["out_of"], c["rate"]) for c in checks if c["count"]] == [
+        ("face_tilted", 1, 2, 0.5)]
     after = dashboard(client, prefecture).json_body
     assert after["communes"] == {"eligible": 2, "ordered": 1, "without_order": 1}
     assert [c["name"] for c in without_order(prefecture).json_body["items"]] == ["Oyonnax"]
