@@ -60,7 +60,8 @@ def test_two_officials_from_registration_to_hand_over(stack):
 
 def test_a_program_syncs_what_changed_since_an_instant(stack):
     """``updated_since`` over HTTP (issue 23): Oyonnax sends two orders; after an instant taken between the two, only
-    the order moved after it (and its cards) comes back, to the commune and to its préfecture; a bad instant is a 400."""
+    the order moved after it (and its cards) comes back, to the commune and to its préfecture; a bad instant is a
+    400."""
     import time
     from datetime import datetime, timezone
 
