@@ -33,7 +33,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-# The site's front-end packages (DSFR, cropper, axe-core) from npm, copied into site/vendor/ (not committed).
+# The site's front-end packages (DSFR, cropper, axe-core, Chart.js) from npm, copied into site/vendor/ (not committed).
 $(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
 	bash scripts/install-site-deps.sh
 	touch $@
@@ -41,12 +41,6 @@ $(SITE_DEPS): package.json package-lock.json scripts/install-site-deps.sh
 $(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json scripts/install-spectral.sh
 	bash scripts/install-spectral.sh
 	touch $@
-
-# Chart.js for the back office's dashboards, from its own lock (tools/chartjs/), after the site's packages (their
-# install empties site/vendor/). To be folded into package.json and scripts/install-site-deps.sh.
-CHARTJS := site/vendor/chartjs/chart.umd.min.js
-$(CHARTJS): $(SITE_DEPS) tools/chartjs/package.json tools/chartjs/package-lock.json tools/chartjs/install.sh
-	bash tools/chartjs/install.sh
 
 # All the pages at once (a grouped target: one run of the script, also when only one page is missing).
 $(SITE_PAGES) &: $(INSTALLED) $(SITE_DEPS) $(SITE_SOURCES) scripts/build_site.py
@@ -60,13 +54,11 @@ browser:
 	bash scripts/install-browser.sh
 
 ## run: the whole portal locally (AWS emulation, API, S3 triggers, site, demo data). Ctrl-C stops it.
-run: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) $(FACE_MODEL)
+run: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	exec $(PY) -m local.stack
 
 ## test: the whole test suite.
 test: $(INSTALLED) $(SITE_DEPS) $(SPECTRAL) $(SITE_PAGES) browser $(FACE_MODEL)
-
-test: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) browser $(FACE_MODEL)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 ## package: the deployment artifact for a stage (chalice package + the project's template), checked offline.
@@ -95,7 +87,7 @@ faces: $(FACES_VENV)/.installed $(FACE_MODEL)
 
 ## security: API fuzzing, isolation matrix, abuse limits, upload fuzzing against a fresh local stack;
 ## rewrites docs/security.md with the figures.
-security: $(INSTALLED) $(SITE_DEPS) $(CHARTJS) $(SITE_PAGES) $(FACE_MODEL)
+security: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL)
 	$(PY) -m tests.security.run
 
 ## lighthouse: Lighthouse (mobile) on 5 pages of a fresh local stack; writes var/lighthouse.json, fails on a missed
@@ -110,5 +102,5 @@ lighthouse: $(INSTALLED) $(SITE_DEPS) $(SITE_PAGES) $(FACE_MODEL) browser $(LIGH
 
 clean:
 	rm -rf $(VENV) $(FACES_VENV) $(FACE_MODEL) var .pytest_cache node_modules tools/spectral/node_modules tools/lighthouse/node_modules \
-		tools/chartjs/node_modules 		site/vendor \
+		site/vendor \
 		$(SITE_PAGES)

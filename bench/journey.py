@@ -330,10 +330,18 @@ def scenario(run: Run) -> dict:
     run.call("GET", "/admin/dashboard", token=prefecture)
     run.call("GET", "/admin/dashboard", "/admin/dashboard?scope=national&weeks=52", operator,
              label="GET /admin/dashboard (national, 52 weeks)")
+    run.call("GET", "/admin/communes-without-order", token=prefecture)
     run.call("GET", "/admin/cards-to-return", token=prefecture)
     returned = run.call("GET", "/cards", token=agent, label="GET /cards")["items"][0]["number"]
     run.call("GET", "/admin/cards", f"/admin/cards?number={returned}", prefecture, label="GET /admin/cards?number=")
     run.call("GET", "/admin/cards", "/admin/cards?status=remise", operator, label="GET /admin/cards?status=")
+    # A program's sync: what changed since the start of the year (a filter on the commune's partition; a
+    # département's index by last change).
+    run.call("GET", "/orders", "/orders?updated_since=2020-01-01T00:00:00Z", agent, label="GET /orders?updated_since=")
+    run.call("GET", "/admin/orders", "/admin/orders?updated_since=2020-01-01T00:00:00Z", prefecture,
+             label="GET /admin/orders?updated_since=")
+    run.call("GET", "/admin/cards", "/admin/cards?updated_since=2020-01-01T00:00:00Z", prefecture,
+             label="GET /admin/cards?updated_since=")
     # Every list as a spreadsheet (docs/exports.md): reads the list's pages, writes the file to the bucket.
     for template, query, token in (("/exports/agents", "", agent), ("/exports/officials", "?format=xlsx", agent),
                                    ("/exports/orders", "", agent), ("/exports/cards", "", agent),
@@ -357,6 +365,7 @@ def scenario(run: Run) -> dict:
     # A month later, the hourly purge deletes the photos of the two closed orders (40 cards handed over, 1 cancelled).
     with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
         purged = run.scheduled("purge_personal_data", "2 closed orders, 41 cards")
+    # (the scheduled run also cancels the drafts over 7 days old: none here, the replacement was cancelled by hand)
     assert purged == {"orders": 2, "postponed": 0, "drafts_cancelled": 0}, purged
 
     password_hash = Account.get(AGENT_EMAIL).password_hash

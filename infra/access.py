@@ -69,6 +69,9 @@ ACCESS = {
             (CardOrder, "by-status"): ("Query",),
             (CardOrder, "by-department-status"): ("Query",),
             (CardOrder, "by-department"): ("Query",),
+            # updated_since of the back office's lists (docs/api.md)
+            (CardOrder, "by-department-updated"): ("Query",),
+            (RegisteredCard, "by-department-updated"): ("Query",),
             (Official, "by-declaration-queue"): ("Query",),  # the préfecture's declarations to review
         },
         objects={
@@ -102,6 +105,8 @@ ACCESS = {
             Official: ("GetItem", "UpdateItem"),
             CardOrder: ("GetItem", "UpdateItem"),
             RegisteredCard: ("GetItem", "UpdateItem"),  # the card the official holds is to be returned
+            # the communes each file entitles, per département, and the dashboards' counts of them (store/stats.py)
+            Counter: ("BatchGetItem", "BatchWriteItem", "UpdateItem"),
         },
         # and the registered communes to tell what a directory file changed for them
         indexes={(DirectoryItem, "by-generation"): ("Query",), (Official, "by-awaiting-directory"): ("Query",),
@@ -130,7 +135,8 @@ ACCESS = {
     # The stats function (store/stats.py): each order event once, a marker put on condition and the weekly counters
     # added to, in one transaction; nothing read.
     "count_order_events": Access(
-        tables={Counter: ("PutItem", "UpdateItem")},
+        # and a commune's first order: its marker set on condition, with the count of communes that ordered
+        tables={Counter: ("PutItem", "UpdateItem"), Commune: ("UpdateItem",)},
     ),
     # The image function: photos arriving in S3, and the API's requests (re-crop, re-render a preview, draw the cards
     # of an order going into production), through the photos queue.

@@ -47,7 +47,8 @@ def site_files(site_dir: Path = SITE_DIR) -> dict[str, Path]:
     if not (site_dir / "vendor" / "dsfr").is_dir():
         raise SystemExit("site/vendor/ is missing: run `bash scripts/install-site-deps.sh` (or `make run`) first")
     if not (site_dir / "vendor" / "chartjs").is_dir():
-        raise SystemExit("site/vendor/chartjs/ is missing: run `bash tools/chartjs/install.sh` (or `make run`) first")
+        raise SystemExit("site/vendor/chartjs/ is missing: run `bash scripts/install-site-deps.sh` (or `make run`) "
+                         "first")
     found = {}
     for path in sorted(site_dir.rglob("*")):
         key = path.relative_to(site_dir).as_posix()

@@ -68,3 +68,14 @@ def issue_activation_code(call, siren):
 def dashboard(call):
     q = call.query
     return dashboards.dashboard(collaborators(), call.principal, q.get("scope"), q.get("department"), q.get("weeks"))
+
+
+@endpoint(admin, "/admin/communes-without-order", "GET", roles={MANUFACTURER, PREFECTURE},
+          summary="Communes d'un département ayant un élu pouvant recevoir une carte et n'ayant envoyé aucune demande "
+                  "(celui de la préfecture ; le fabricant précise le département)",
+          response=s.page_of(s.COMMUNE_WITHOUT_ORDER), errors={400: ["invalid_request"]},
+          query={"department": s.DEPARTMENT},
+          description="Par nom de commune, en une page (quelques centaines de communes au plus) : les communes que le "
+                      "répertoire national des élus liste avec un maire ou un adjoint, sans demande envoyée.")
+def communes_without_order(call):
+    return {"items": dashboards.communes_without_order(call.principal, call.query.get("department")), "next": None}

@@ -5,7 +5,7 @@ from chalice import Blueprint
 from ..services import cards as service, documents
 from ..store.repositories import CardRepository
 from ..wiring import collaborators
-from . import schemas as s, views
+from . import schemas as s, validation, views
 from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, endpoint
 
 cards = Blueprint(__name__)
@@ -26,11 +26,13 @@ def _card(call, card):
 @endpoint(cards, "/cards", "GET", roles={COMMUNE}, summary="Les cartes de ma commune et leur statut",
           scope="orders:read",
           response=s.page_of(s.CARD), errors={400: ["invalid_cursor", "invalid_request"]},
-          query={**STATUS, "official_id": s.OFFICIAL_ID, **CURSOR})
+          query={**STATUS, "official_id": s.OFFICIAL_ID, **CURSOR, "updated_since": s.UPDATED_SINCE},
+          description="Par numéro de carte croissant.")
 def list_cards(call):
     q = call.query
+    since = validation.since(q.get("updated_since"))
     return views.page(*service.list_commune_cards(collaborators(), call.principal, q.get("status"),
-                                                  q.get("official_id"), q.get("cursor")), views.card,
+                                                  q.get("official_id"), q.get("cursor"), since), views.card,
                       call.principal.role)
 
 
@@ -57,11 +59,16 @@ def declare(call, number):
           scope="orders:read",
           summary="Registre des cartes : par numéro, ou par statut (le département de la préfecture, tous pour le "
                   "fabricant)", response=s.page_of(s.CARD), errors={400: ["invalid_cursor", "invalid_request"]},
-          query={"number": {"type": "string", "maxLength": 40}, **STATUS, "department": s.DEPARTMENT, **CURSOR})
+          description="Par statut : par numéro de carte croissant. Avec `updated_since` et un département "
+                      "(toujours celui de la préfecture), les cartes modifiées depuis, de la plus anciennement "
+                      "modifiée à la plus récente, d'un statut ou de tous ; pour tout le pays, précisez un statut.",
+          query={"number": {"type": "string", "maxLength": 40}, **STATUS, "department": s.DEPARTMENT, **CURSOR,
+                 "updated_since": s.UPDATED_SINCE})
 def search_cards(call):
     q = call.query
+    since = validation.since(q.get("updated_since"))
     return views.page(*service.search(collaborators(), call.principal, q.get("number"), q.get("status"),
-                                      q.get("department"), q.get("cursor")), views.card, call.principal.role)
+                                      q.get("department"), q.get("cursor"), since), views.card, call.principal.role)
 
 
 @endpoint(cards, "/admin/cards/{number}", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY}, summary="Une carte du registre",

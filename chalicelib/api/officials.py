@@ -3,7 +3,7 @@ from chalice import Blueprint
 
 from ..services import dashboards, directory, directory_news, officials as service
 from ..wiring import collaborators
-from . import schemas as s, views
+from . import schemas as s, validation, views
 from .routing import COMMUNE, endpoint
 
 officials = Blueprint(__name__)
@@ -50,11 +50,14 @@ def register_official(call):
 
 @endpoint(officials, "/officials", "GET", roles={COMMUNE}, summary="Les élus enregistrés de ma commune",
           scope="officials:read",
-          response=s.page_of(s.OFFICIAL),
-          description="Tous les élus que la commune a enregistrés, en une page : fonction, photo (et ses "
-                      "vérifications), aperçu de la carte, carte détenue et demande en cours.")
+          response=s.page_of(s.OFFICIAL), query={"updated_since": s.UPDATED_SINCE},
+          description="Tous les élus que la commune a enregistrés, en une page (le maire, puis les adjoints, puis "
+                      "par nom) : fonction, photo (et ses vérifications), aperçu de la carte, carte détenue et "
+                      "demande en cours. Avec `updated_since`, seulement ceux dont la fiche a changé après cet "
+                      "instant (un élu retiré n'y figure plus : comparez avec la liste complète pour le savoir).")
 def list_officials(call):
-    return views.page(service.list_officials(collaborators(), call.principal), None, views.official)
+    since = validation.since(call.query.get("updated_since"))
+    return views.page(service.list_officials(collaborators(), call.principal, since), None, views.official)
 
 
 @endpoint(officials, "/officials/{official_id}", "GET", roles={COMMUNE}, summary="Un élu enregistré",

@@ -70,6 +70,9 @@ def description_of(spec) -> str:
     if "cursor" in spec.query:
         access += (" Liste paginée : pour la page suivante, rappelez la même adresse avec `cursor` égal au `next` de "
                    "la réponse (`next` vaut `null` à la dernière page).")
+    if "updated_since" in spec.query:
+        access += (" Avec `updated_since`, seulement les éléments dont `updated_at` est strictement postérieur ; une "
+                   "page peut alors être vide sans être la dernière : suivez `next` jusqu'à `null`.")
     return f"{spec.description}\n\n{access}" if spec.description else access
 
 

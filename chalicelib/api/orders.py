@@ -6,7 +6,7 @@ from chalice import Blueprint
 from .. import clock
 from ..services import documents, orders as service, print_files
 from ..wiring import collaborators
-from . import schemas as s, views
+from . import schemas as s, validation, views
 from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, endpoint
 
 orders = Blueprint(__name__)
@@ -34,11 +34,14 @@ def create_order(call):
 
 @endpoint(orders, "/orders", "GET", roles={COMMUNE}, scope="orders:read",
           summary="Liste des demandes de ma commune (les plus récentes "
-          "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]},
-          description="Chaque demande avec ses cartes, son statut et tout son historique.")
+          "d'abord)", response=s.page_of(s.ORDER), query={**CURSOR, "updated_since": s.UPDATED_SINCE},
+          errors={400: ["invalid_cursor", "invalid_request"]},
+          description="Chaque demande avec ses cartes, son statut et tout son historique, de la plus récemment "
+                      "créée à la plus ancienne.")
 def list_orders(call):
-    return views.page(*service.list_orders(collaborators(), call.principal, call.query.get("cursor")), views.order,
-                      call.principal.role)
+    since = validation.since(call.query.get("updated_since"))
+    return views.page(*service.list_orders(collaborators(), call.principal, call.query.get("cursor"), since),
+                      views.order, call.principal.role)
 
 
 @endpoint(orders, "/orders/{order_id}", "GET", roles={COMMUNE}, summary="Une demande et son historique",
@@ -68,11 +71,17 @@ def cancel_order(call, order_id):
           scope="orders:read",
           summary="Demandes par statut (toutes pour le fabricant, celles du département pour la préfecture)",
           response=s.page_of(s.ORDER), errors={400: ["invalid_cursor", "invalid_request"]},
-          query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **CURSOR})
+          description="Par statut et département : dans l'ordre de création. Avec `updated_since` et un "
+                      "département (toujours celui de la préfecture), les demandes modifiées depuis, de la plus "
+                      "anciennement modifiée à la plus récente, d'un statut ou de tous ; pour tout le pays, précisez "
+                      "un statut.",
+          query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **CURSOR,
+                 "updated_since": s.UPDATED_SINCE})
 def admin_list_orders(call):
     q = call.query
+    since = validation.since(q.get("updated_since"))
     return views.page(*service.admin_list(collaborators(), call.principal, q.get("status"), q.get("department"),
-                                          q.get("cursor")), views.order, call.principal.role)
+                                          q.get("cursor"), since), views.order, call.principal.role)
 
 
 @endpoint(orders, "/admin/orders/{order_id}", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY}, summary="Une demande",

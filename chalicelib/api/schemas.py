@@ -9,6 +9,11 @@ MONTH = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$",
          "description": "Mois au format AAAA-MM (2000-01 à 2099-12)."}
 DEPARTMENT = {"type": "string", "pattern": codes.DEPARTMENT_CODE.pattern}  # the one rule (domain/codes.py)
 TIME = {"type": "string", "format": "date-time"}
+# The list routes a program syncs from (docs/api-clients.md « Syncing with updated_since »).
+UPDATED_SINCE = {"type": "string", "format": "date-time", "maxLength": 40,
+                 "description": "Seulement les éléments modifiés strictement après cet instant (RFC 3339, avec son "
+                                "décalage horaire : 2026-03-02T09:00:00Z ou 2026-03-02T10:00:00+01:00).",
+                 "examples": ["2026-03-02T09:00:00Z"]}
 
 
 def obj(properties: dict, required: list | None = None, additional: bool = False) -> dict:
@@ -217,6 +222,7 @@ OFFICIAL = obj({
     "preview": obj({"status": {"type": "string", "enum": ["missing", "processing", "ready"]},
                     "url": {"type": "string"}}, ["status"]),
     "card_in_progress": {"type": "boolean"}, "mandate_ended": {"type": "boolean"}, "created_at": TIME,
+    "updated_at": TIME,
     "origin": {"type": "string", "enum": ["rne", "declared"]},
     "declaration": {"oneOf": [{"type": "null"}, obj({
         "status": {"type": "string", "enum": DECLARATION_STATUSES}, "status_label": {"type": "string"},
@@ -225,7 +231,7 @@ OFFICIAL = obj({
         "proof_id": {"type": ["string", "null"]},
         "linked_to_directory": {"type": "boolean"}}, ["status", "status_label", "linked_to_directory"])]},
 }, ["id", "directory_id", "last_name", "first_name", "sex", "function", "function_label", "photo", "preview",
-    "origin", "declaration"])
+    "origin", "declaration", "updated_at"])
 DECLARED = obj({"official": OFFICIAL, "proof_upload": PROOF_UPLOAD}, ["official", "proof_upload"])
 PHOTO_UPLOAD = obj({"upload_id": {"type": "string"}, "url": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}, "expires_at": TIME,
@@ -378,7 +384,20 @@ DASHBOARD = obj({
     "rejections": {"type": "array", "items": obj({"reason": {"type": "string"}, "label": {"type": "string"},
                                                   "count": {"type": "integer"}, "out_of": {"type": "integer"},
                                                   "rate": RATE}, ["reason", "label", "count", "out_of", "rate"])},
-}, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections"])
+    "photo_checks": {"type": "array", "description": "Les vérifications de l'assistant photo signalées sur les "
+                     "cartes des demandes envoyées, par motif (sur la période).",
+                     "items": obj({"code": {"type": "string", "enum": list(stats.PHOTO_CHECK_LABELS)},
+                                   "label": {"type": "string"}, "count": {"type": "integer"},
+                                   "out_of": {"type": "integer"}, "rate": RATE},
+                                  ["code", "label", "count", "out_of", "rate"])},
+    "communes": obj({"eligible": {"type": "integer", "minimum": 0}, "ordered": {"type": "integer", "minimum": 0},
+                     "without_order": {"type": "integer", "minimum": 0}}, ["eligible", "ordered", "without_order"]),
+    "cards_to_return": {"type": "integer", "minimum": 0},
+}, ["scope", "department_code", "weeks", "statuses", "orders", "cards", "delay", "rejections", "photo_checks",
+    "communes", "cards_to_return"])
+COMMUNE_WITHOUT_ORDER = obj({"siren": {"type": "string"}, "insee_code": {"type": "string"},
+                             "name": {"type": "string"}, "registered": {"type": "boolean"}},
+                            ["siren", "insee_code", "name", "registered"])
 
 COMMUNE_PROGRESS = obj({name: {"type": "integer", "minimum": 0} for name in
                         ("eligible", "registered", "ordered", "handed_over")},

@@ -5,6 +5,7 @@ next to its input. Unknown fields are refused (``additionalProperties: false``):
 card number or another commune's id.
 """
 import json
+from datetime import datetime
 from functools import lru_cache
 
 from ..errors import PortalError
@@ -51,3 +52,19 @@ def _describe(error) -> tuple[str, str]:
     if error.validator in ("minItems", "maxItems", "uniqueItems"):
         return path, "Nombre d'éléments non autorisé."
     return path or "corps", "Valeur invalide."
+
+
+def since(value: str | None) -> datetime | None:
+    """``updated_since``: an RFC 3339 date-time with its offset (``Z`` or ``+01:00``), else a clear 400. Without an
+    offset the instant would depend on the caller's time zone: refused rather than guessed."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if "T" in value.upper() else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise PortalError(400, "invalid_request", "La date « updated_since » est invalide : donnez un instant RFC 3339 "
+                          "avec son décalage horaire, par exemple 2026-03-02T09:00:00Z.",
+                          details={"updated_since": "Format attendu : AAAA-MM-JJTHH:MM:SSZ (ou +01:00)."})
+    return moment

@@ -43,7 +43,7 @@ def official(o: Official) -> dict:
         "card": {"number": o.held_card_number, "status": o.held_card_status,
                  "status_label": registry.LABELS[o.held_card_status],
                  "handed_over_at": clock.iso(o.held_card_handed_over_at)} if o.held_card_number else None,
-        "created_at": clock.iso(o.created_at),
+        "created_at": clock.iso(o.created_at), "updated_at": clock.iso(o.changed_at),
         "origin": o.origin, "declaration": declaration(o),
     }
 

@@ -212,14 +212,16 @@ class RegisteredCard:
         self._check(DETRUITE, by)
         return self._moved(DETRUITE, by, at, None, {})
 
-    def receipt_attached(self, by: Principal, key: str) -> Change:
+    def receipt_attached(self, by: Principal, key: str, at: datetime | None = None) -> Change:
         """The receipt the official or the representative signed, scanned, kept with the card."""
         if not self.visible_to(by) or by.role != PREFECTURE:
             raise not_found()
         if self.status != REMISE and not self.hand_over:
             raise Refused("not_handed_over", f"La carte n° {self.card_number} n'a pas encore été remise : le "
                           "récépissé signé se joint après la remise.")
-        return Change(self, {"receipt_key": key}, {"status": self.status})
+        # a change of the card (its receipt is listed with it): ``updated_since`` shows it; ``at`` None only for the
+        # check made before the upload, never written
+        return Change(self, {"receipt_key": key, **({"updated_at": at} if at else {})}, {"status": self.status})
 
     # --- undo -----------------------------------------------------------------------------------------------------
 

@@ -120,6 +120,14 @@ class Official:
     reviewed_at: datetime | None = None
     rne_linked_at: datetime | None = None  # a directory import brought the same person
     overdue_flagged_at: datetime | None = None  # still not in the directory DECLARATION_GRACE after the declaration
+    # The last write of the record, set by the store on every write (``store/unit_of_work.py``), so that no use case
+    # can forget it; None on records written before it existed (``changed_at``: their creation).
+    updated_at: datetime | None = None
+
+    @property
+    def changed_at(self) -> datetime:
+        """When the record last changed, as a program syncing with ``updated_since`` sees it."""
+        return self.updated_at or self.created_at
 
     # --- registration and function ------------------------------------------------------------------------------
 

@@ -387,6 +387,7 @@ class CardOrder:
         else:
             return None
         sets["alerts"] = list(self.alerts or []) + [alert]
+        sets["updated_at"] = at  # the commune sees the alert: a program syncing with updated_since must too
         return Change(self, sets, {"status": self.status})
 
     def cards_handed_over(self, card_numbers: set, by: Principal, at: datetime,

@@ -11,6 +11,7 @@ import math
 from datetime import date, datetime, timedelta
 
 from . import orders as lifecycle
+from .functions import card_function
 
 NATIONAL = "national"
 MAX_DELAY_DAYS = 120  # the last bucket holds every hand-over that long after its submission or longer
@@ -23,6 +24,19 @@ ORDER_REJECTED = "rejected_orders"  # the card maker rejected the whole order (w
 PHOTO_REFUSED = "refused_photos"  # the card maker refused one card's photo, the order going on without it
 REJECTION_LABELS = {ORDER_REJECTED: "Demande rejetée par le fabricant",
                     PHOTO_REFUSED: "Photo refusée par le fabricant"}
+# The photo assistant's checks (chalicelib/imaging/assistant.py, its CHECK_CODES) on the cards sent to the card maker:
+# counted when the order is sent, one counter per check (``photo_check_<code>``). Only warnings can be there (an error
+# forbids ordering), but every code is charted.
+PHOTO_CHECK = "photo_check_"
+PHOTO_CHECK_LABELS = {
+    "no_face": "Aucun visage détecté", "several_faces": "Plusieurs visages", "face_too_small": "Visage trop petit",
+    "face_too_large": "Visage trop grand", "face_off_centre": "Visage décentré", "face_tilted": "Tête inclinée",
+    "background_not_plain": "Fond non uni", "background_too_dark": "Fond trop sombre", "blurred": "Photo floue",
+    "overexposed": "Photo surexposée", "underexposed": "Photo sous-exposée",
+    "resolution_too_low": "Définition insuffisante",
+}
+# The directory files whose rows name communes with an official entitled to a card (services/reference_imports.py).
+DIRECTORY_SOURCES = ("rne_maires", "rne_cm")
 
 
 def department_scope(code: str) -> str:
@@ -65,8 +79,22 @@ def order_moved(order) -> dict | None:
             counts[f"delay_{min(max((last.at - submitted).days, 0), MAX_DELAY_DAYS)}"] = 1
     if last.status == lifecycle.REJETEE:
         counts[ORDER_REJECTED] = 1
-    event_id = f"{order.public_id}#{len(order.history)}#{last.status}#{last.at.isoformat()}"
-    return _event(event_id, order, last.at, counts)
+    event = _event(f"{order.public_id}#{len(order.history)}#{last.status}#{last.at.isoformat()}", order, last.at,
+                   counts)
+    if last.status == lifecycle.EN_PREPARATION:
+        for card in order.cards:
+            for check in (card.photo_checks or []) if card.going_on else []:
+                if check.get("code") in PHOTO_CHECK_LABELS:
+                    name = PHOTO_CHECK + check["code"]
+                    counts[name] = counts.get(name, 0) + 1
+        event["siren"] = order.siren  # the commune's first order sent is counted once (store/stats.py)
+    return event
+
+
+def entitles_commune(source: str, function_label: str | None) -> bool:
+    """Whether a directory row makes its commune one « with an official entitled to a card »: every row of the
+    mayors' file, a row of the councillors' file whose function is a card's (``functions.card_function``)."""
+    return source == "rne_maires" or card_function(function_label or "") is not None
 
 
 def photo_refused(order, official_id: str, at: datetime) -> dict:
@@ -94,8 +122,12 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def dashboard(weeks: list[str], items: list[dict | None]) -> dict:
-    """The dashboard of some weeks from their counter items (``{name: count}``, None for a week without events)."""
+def dashboard(weeks: list[str], items: list[dict | None], communes: dict | None = None,
+              cards_to_return: int = 0) -> dict:
+    """The dashboard of some weeks from their counter items (``{name: count}``, None for a week without events), with
+    the scope's communes (``{"eligible", "ordered"}``, not weekly) and its cards to return."""
+    communes = communes or {}
+    eligible, ordered = int(communes.get("eligible", 0)), int(communes.get("ordered", 0))
     items = [item or {} for item in items]
     orders = {status: [int(item.get(f"orders_{status}", 0)) for item in items] for status in CHARTED}
     cards = {status: [int(item.get(f"cards_{status}", 0)) for item in items] for status in CHARTED}
@@ -108,6 +140,7 @@ def dashboard(weeks: list[str], items: list[dict | None]) -> dict:
     submitted_orders = sum(orders[lifecycle.EN_PREPARATION])
     submitted_cards = sum(cards[lifecycle.EN_PREPARATION])
     rejected = sum(int(item.get(ORDER_REJECTED, 0)) for item in items)
+    checked = {code: sum(int(item.get(PHOTO_CHECK + code, 0)) for item in items) for code in PHOTO_CHECK_LABELS}
     refused = sum(int(item.get(PHOTO_REFUSED, 0)) for item in items)
     return {
         "weeks": weeks,
@@ -127,4 +160,10 @@ def dashboard(weeks: list[str], items: list[dict | None]) -> dict:
             {"reason": PHOTO_REFUSED, "label": REJECTION_LABELS[PHOTO_REFUSED], "count": refused,
              "out_of": submitted_cards, "rate": _rate(refused, submitted_cards)},
         ],
+        "photo_checks": [{"code": code, "label": label, "count": checked[code], "out_of": submitted_cards,
+                          "rate": _rate(checked[code], submitted_cards)} for code, label in PHOTO_CHECK_LABELS.items()],
+        # A commune that sent an order had an entitled official: the difference is those still without one (never
+        # below 0: a commune the directory no longer lists may have ordered before).
+        "communes": {"eligible": eligible, "ordered": ordered, "without_order": max(eligible - ordered, 0)},
+        "cards_to_return": cards_to_return,
     }

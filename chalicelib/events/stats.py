@@ -13,6 +13,7 @@ from .messages import fields_of
 
 log = logging.getLogger(__name__)
 
+SIREN = re.compile(r"[0-9]{9}")
 COUNTER_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")  # an attribute name of the counters' items (domain/stats.py)
 
 stats = Blueprint(__name__)
@@ -27,5 +28,8 @@ def count_order_events(event):
                 for name, n in message["counts"].items()):
             log.error("order event without an id, a département, a week or counts: dropped")
             continue
+        if not SIREN.fullmatch(str(message.get("siren", "000000000"))):
+            message.pop("siren")  # counted without its commune's marker rather than a malformed key written
+            log.error("order event with a malformed SIREN: its commune's first order not marked")
         if not dashboards.record(message, clock.now()):
             log.info("order event already counted", extra={"event_id": message["event_id"]})

@@ -9,7 +9,7 @@ own transaction, with the records made here (``records_for_move``).
 """
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from .. import clock
 from ..domain import cards as registry, file_types, orders as lifecycle, stats
@@ -52,29 +52,33 @@ def get_card(c: Collaborators, principal: Principal, number: str) -> RegisteredC
 # --- lists --------------------------------------------------------------------------------------------------------
 
 def list_commune_cards(c: Collaborators, principal: Principal, status: str | None, official_id: str | None,
-                       cursor: str | None) -> tuple[list, str | None]:
+                       cursor: str | None, since: datetime | None = None) -> tuple[list, str | None]:
     _check_status(status)
-    return c.unit_of_work().cards.page_of_commune(principal.siren, status, official_id, cursor)
+    return c.unit_of_work().cards.page_of_commune(principal.siren, status, official_id, cursor, since)
 
 
 def search(c: Collaborators, principal: Principal, number: str | None, status: str | None, department: str | None,
-           cursor: str | None) -> tuple[list, str | None]:
+           cursor: str | None, since: datetime | None = None) -> tuple[list, str | None]:
     """The registry, for the préfecture (its département only) and the card maker (all): one card by its number, or
-    the cards of one status."""
+    the cards of one status; with ``since``, the cards changed after it (a département's from its index by last
+    change, oldest first, of any status or one; nationally, those of one status: docs/api.md)."""
     if number:
         uow = c.unit_of_work()
         card = uow.get(uow.cards.ref(number.strip())) if len(number) <= CARD_NUMBER_LENGTH else None
-        return ([card] if card is not None and card.visible_to(principal) else []), None
+        changed = card is not None and (since is None or card.updated_at > since)
+        return ([card] if changed and card.visible_to(principal) else []), None
     _check_status(status)
     if principal.role == PREFECTURE:
         department = principal.department_code
+    if since is not None and department:
+        return c.unit_of_work().cards.page_changed_in_department(department, since, status, cursor)
     if not status:
         raise Refused("invalid_request", "Précisez un numéro de carte ou un statut.",
                       details={"status": "Numéro ou statut requis."})
     cards = c.unit_of_work().cards
     if department:
         return cards.page_by_department_status(department, status, cursor)
-    return cards.page_by_status(status, cursor)
+    return cards.page_by_status(status, cursor, since)
 
 
 def to_return(c: Collaborators, principal: Principal, department: str | None, cursor: str | None):
@@ -311,7 +315,7 @@ def attach_receipt(c: Collaborators, principal: Principal, number: str, upload_i
         else:
             raise Refused("invalid_file_type", "Le récépissé signé doit être un PDF ou une image JPEG.")
         kept = f"{KEPT_RECEIPTS_PREFIX}{card.card_number}/receipt-{upload_id}{suffix}"
-        uow.add(card.receipt_attached(principal, kept))
+        uow.add(card.receipt_attached(principal, kept, c.now()))
         c.files.copy_object(key, kept, "application/pdf" if suffix == ".pdf" else "image/jpeg")
         try:
             uow.commit()

@@ -57,8 +57,25 @@ def dashboard(c: Collaborators, principal: Principal, scope: str | None, departm
 
     key = stats.NATIONAL if scope == "national" else stats.department_scope(department)
     week_list = stats.last_weeks(c.now(), count_weeks)
-    figures = stats.dashboard(week_list, counters.read(key, week_list))
-    return {"scope": scope, "department_code": department if scope == "department" else None, **figures}
+    in_department = department if scope == "department" else None
+    weekly, communes = counters.read(key, week_list)
+    figures = stats.dashboard(week_list, weekly, communes, counters.cards_to_return(in_department))
+    return {"scope": scope, "department_code": in_department, **figures}
+
+
+def communes_without_order(principal: Principal, department: str | None) -> list[dict]:
+    """A département's communes with an official entitled to a card and no order sent yet, by name (a préfecture:
+    always its own; the card maker: the one it names): the directory files' INSEE codes (two items) and one query of
+    the communes' ``by-department`` index (a few hundred small items)."""
+    if principal.role == PREFECTURE:
+        department = principal.department_code
+    if not (department and DEPARTMENT_CODE.fullmatch(department)):
+        raise Refused("invalid_request", "Précisez un code de département valide (par exemple 01, 2A, 974).",
+                      details={"department": "Code de département requis."})
+    # cold start: chalicelib.store.stats 1 ms, as in ``record``
+    from ..store import stats as counters
+
+    return counters.communes_without_order(department)
 
 
 def commune_progress(c: Collaborators, principal: Principal) -> dict:

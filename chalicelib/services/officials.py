@@ -4,7 +4,7 @@ The rules are the official's (``domain/officials.py``); each use case here reads
 the change it answers as one conditional write (``store/unit_of_work.py``). The views (JSON) are the API's.
 """
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .. import clock
 from ..domain import limits
@@ -58,8 +58,11 @@ def save_new(c: Collaborators, official: Official) -> None:
         raise Refused("already_registered", "Cet élu est déjà enregistré.") from None
 
 
-def list_officials(c: Collaborators, principal: Principal) -> list[Official]:
-    return sorted(c.unit_of_work().officials.of_commune(principal.siren), key=display_order)
+def list_officials(c: Collaborators, principal: Principal, since: datetime | None = None) -> list[Official]:
+    """The commune's officials (one query of its partition: a council at most), in the list's order; with ``since``,
+    those whose record changed after it."""
+    found = c.unit_of_work().officials.of_commune(principal.siren)
+    return sorted((o for o in found if since is None or o.changed_at > since), key=display_order)
 
 
 def change_function(c: Collaborators, principal: Principal, official_id: str, function: str) -> Official:

@@ -7,6 +7,7 @@ status, the officials' photo, function and free state), so two concurrent reques
 never a lost update. The views (JSON) are the API's (``api/views.py``).
 """
 import logging
+from datetime import datetime
 
 from .. import clock
 from ..domain import cards as registry, orders as lifecycle, stats
@@ -107,8 +108,9 @@ def _replaced_cards(uow, principal: Principal, order: CardOrder, officials: list
         for o in replacing]
 
 
-def list_orders(c: Collaborators, principal: Principal, cursor: str | None) -> tuple[list, str | None]:
-    return c.unit_of_work().orders.page_of_commune(principal.siren, cursor)
+def list_orders(c: Collaborators, principal: Principal, cursor: str | None,
+                since: datetime | None = None) -> tuple[list, str | None]:
+    return c.unit_of_work().orders.page_of_commune(principal.siren, cursor, since)
 
 
 def submit(c: Collaborators, principal: Principal, order_public_id: str, acknowledged: bool) -> CardOrder:
@@ -312,12 +314,19 @@ def _audit(c: Collaborators, order: CardOrder, principal: Principal, source: str
 # --- back office --------------------------------------------------------------------------------------------------
 
 def admin_list(c: Collaborators, principal: Principal, status: str | None, department: str | None,
-               cursor: str | None) -> tuple[list, str | None]:
+               cursor: str | None, since: datetime | None = None) -> tuple[list, str | None]:
+    """Orders of a status and/or a département; with ``since``, those changed after it: a département's from its
+    index by last change (oldest change first), the card maker's of one status nationally by a filter on the
+    status's queue (docs/api.md)."""
     if principal.role == PREFECTURE:
         department = principal.department_code
     if status and status not in lifecycle.LABELS:
         raise Refused("invalid_request", "Statut inconnu.", details={"status": "Valeur non autorisée."})
     orders = c.unit_of_work().orders
+    if since is not None and department:
+        return orders.page_changed_in_department(department, since, status, cursor)
+    if since is not None and status:
+        return orders.page_by_status(status, cursor, since)
     if department and status:
         return orders.page_by_department_status(department, status, cursor)
     if department:

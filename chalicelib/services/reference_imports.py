@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from pynamodb.exceptions import UpdateError
 
 from .. import clock
+from ..domain import stats
 from ..domain.csv_rows import BadHeader, RowError, read_rows
 from ..domain.roles import Principal
 from ..errors import PortalError
@@ -110,10 +111,14 @@ class DirectoryWriter(Writer):
         self.layouts = _layouts(source)
         self._batch = DirectoryItem.batch_write()
         self.communes: set[str] = set()  # INSEE codes whose rows this import wrote or ended: the communes to tell
+        # département -> INSEE codes of the communes with an official this file entitles to a card (the dashboards)
+        self.eligible: dict[str, set[str]] = {}
 
     def write(self, row: DirectoryRow) -> None:
         key = row.person_key
         self.communes.add(row.insee_code)
+        if row.department_code and stats.entitles_commune(self.source, row.function_label):
+            self.eligible.setdefault(row.department_code, set()).add(row.insee_code)
         self._batch.save(DirectoryItem(
             row.insee_code, directory.row_key(key, self.source, row.function_label),
             person_key=key, source=self.source, last_name=row.last_name, first_name=row.first_name, sex=row.sex,
@@ -138,6 +143,10 @@ class DirectoryWriter(Writer):
         now = clock.now()
         ReferenceImport(pointer_id, kind=self.source, status="pointer", created_by="system", created_at=now,
                         updated_at=now, latest_import_id=self.import_id).save()
+        # cold start: store.stats 1 ms, for the import function only
+        from ..store import stats as counters
+
+        counters.record_eligible(self.source, self.eligible)
         checked = directory_news.announce(self.import_id, self.source, self.communes)
         ReferenceImport(self.import_id).update(actions=[ReferenceImport.communes_checked.set(checked)])
 

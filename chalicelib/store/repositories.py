@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from pynamodb.attributes import MapAttribute
 
+from .. import clock
 from ..domain import orders as lifecycle
 from ..domain.cards import CardEvent, CardKey, RegisteredCard
 from ..domain.changes import PRESENT, Append, Below, Change, Refused
@@ -105,6 +106,9 @@ class Repository:
     def derived_updates(self, entity, values: dict) -> dict:
         return {}
 
+    def stamp(self, change: Change, now: datetime) -> None:
+        """What the store itself records on every write of the entity (nothing, unless a subclass says so)."""
+
     def condition(self, change: Change):
         condition = None
         for name, expected in change.expects.items():
@@ -130,6 +134,14 @@ class OfficialRepository(Repository):
 
     def of_commune(self, siren: str) -> list[Official]:
         return [self.to_entity(item) for item in self.model.query(siren)]
+
+    def stamp(self, change: Change, now: datetime) -> None:
+        """Every write of an official records when (``updated_since``): set here, where every write passes — the
+        commune's, the image function's, the directory's, an order's or the registry's."""
+        if change.kind in ("create", "put"):
+            change.entity.updated_at = now
+        elif change.kind == "update":
+            change.sets["updated_at"] = now
 
     # Declared officials: the préfecture's queue and those the directory does not list yet are indexes whose keys
     # are derived here from the declaration's fields (the domain never sees them).
@@ -245,15 +257,27 @@ class OrderRepository(Repository):
 
     # --- lists, a page at a time --------------------------------------------------------------------------------
 
-    def page_of_commune(self, siren: str, cursor: str | None) -> tuple[list, str | None]:
+    def page_of_commune(self, siren: str, cursor: str | None, since: datetime | None = None) -> tuple[list, str | None]:
+        """A commune's orders, newest first; with ``since``, those changed after it (a filter: a commune's
+        partition is a few dozen orders)."""
         return self._page(self.model.query(siren, scan_index_forward=False, limit=PAGE_SIZE,
+                                           filter_condition=_changed_after(self.model, since),
                                            last_evaluated_key=decode_cursor(cursor, siren=siren)))
+
+    def page_changed_in_department(self, department: str, since: datetime, status: str | None, cursor: str | None):
+        """A département's orders changed after ``since``, oldest change first (the index's key condition: only
+        what changed is read), of one status if given (a filter on what was read)."""
+        return self._page(self.model.by_department_updated.query(
+            department, self.model.updated_at > since, limit=PAGE_SIZE,
+            filter_condition=(self.model.status == status) if status else None,
+            last_evaluated_key=_changed_cursor(self.model, cursor, since, ("siren", "order_id"), department)))
 
     def all_of_commune(self, siren: str) -> list[CardOrder]:
         return [self.to_entity(item) for item in self.model.query(siren, scan_index_forward=False)]
 
-    def page_by_status(self, status: str, cursor: str | None):
+    def page_by_status(self, status: str, cursor: str | None, since: datetime | None = None):
         return self._page(self.model.by_status.query(status, limit=PAGE_SIZE,
+                                                     filter_condition=_changed_after(self.model, since),
                                                      last_evaluated_key=decode_cursor(cursor, status=status)))
 
     def page_by_department(self, department: str, cursor: str | None):
@@ -305,26 +329,54 @@ class CardRepository(Repository):
     def derived_updates_of(department_code: str | None, values: dict) -> dict:
         return {"department_status": f"{department_code}#{values['status']}"} if "status" in values else {}
 
-    def page_of_commune(self, siren: str, status: str | None, official_id: str | None, cursor: str | None):
-        condition = None
-        if status:
-            condition = self.model.status == status
-        if official_id:
-            term = self.model.official_id == official_id
-            condition = term if condition is None else condition & term
+    def page_of_commune(self, siren: str, status: str | None, official_id: str | None, cursor: str | None,
+                        since: datetime | None = None):
+        condition = _changed_after(self.model, since)
+        for term in ((self.model.status == status) if status else None,
+                     (self.model.official_id == official_id) if official_id else None):
+            if term is not None:
+                condition = term if condition is None else condition & term
         return self._page(self.model.by_commune.query(
             siren, filter_condition=condition, limit=PAGE_SIZE,
             last_evaluated_key=decode_cursor(cursor, self.KEYS, siren=siren)))
 
-    def page_by_status(self, status: str, cursor: str | None):
+    def page_by_status(self, status: str, cursor: str | None, since: datetime | None = None):
         return self._page(self.model.by_status.query(
-            status, limit=PAGE_SIZE, last_evaluated_key=decode_cursor(cursor, self.KEYS, status=status)))
+            status, limit=PAGE_SIZE, filter_condition=_changed_after(self.model, since),
+            last_evaluated_key=decode_cursor(cursor, self.KEYS, status=status)))
+
+    def page_changed_in_department(self, department: str, since: datetime, status: str | None, cursor: str | None):
+        """A département's cards changed after ``since``, oldest change first, of one status if given."""
+        return self._page(self.model.by_department_updated.query(
+            department, self.model.updated_at > since, limit=PAGE_SIZE,
+            filter_condition=(self.model.status == status) if status else None,
+            last_evaluated_key=_changed_cursor(self.model, cursor, since, self.KEYS, department)))
 
     def page_by_department_status(self, department: str, status: str, cursor: str | None):
         partition = f"{department}#{status}"
         return self._page(self.model.by_department_status.query(
             partition, limit=PAGE_SIZE,
             last_evaluated_key=decode_cursor(cursor, self.KEYS, department_status=partition)))
+
+
+def _changed_after(model, since: datetime | None):
+    """The filter of ``updated_since``: the records whose last change is strictly after ``since``."""
+    return None if since is None else model.updated_at > since
+
+
+def _changed_cursor(model, cursor: str | None, since: datetime, table_keys: tuple, department: str) -> dict | None:
+    """The start key of a page of a département's changes: besides ``decode_cursor``'s checks, it holds the index's
+    ``updated_at``, after ``since`` (DynamoDB refuses a start key outside the key condition: a cursor kept while
+    ``updated_since`` changed is an invalid cursor, not a failure)."""
+    key = decode_cursor(cursor, (*table_keys, "updated_at"), department_code=department)
+    if key is not None:
+        try:
+            valid = model.updated_at.deserialize(key["updated_at"]["S"]) > since
+        except ValueError:
+            valid = False
+        if not valid:
+            raise Refused("invalid_cursor", "Le curseur de pagination est invalide.")
+    return key
 
 
 def encode_cursor(key: dict | None) -> str | None:

@@ -138,6 +138,9 @@ class Commune(PortalModel):
     directory_seen_import = UnicodeAttribute(null=True)
     directory_notices = ListAttribute(of=DirectoryNoticeItem, null=True)  # newest first, a few kept
     registered_shard = UnicodeAttribute(null=True)  # registration_shard(siren), set with registered_at
+    # The commune's first order sent (the stats function, store/stats.py): set once, on condition, with the count of
+    # communes that ordered (the dashboards' « communes sans demande »).
+    first_order_at = UTCDateTimeAttribute(null=True)
     by_department = CommuneDepartmentIndex()
     by_registration = CommuneRegistrationIndex()
 
@@ -307,8 +310,10 @@ class ApiClient(PortalModel):
 
 
 class Counter(PortalModel):
-    """A counter: the card numbers of a year (``count``), or a rate limit's attempts in time buckets
-    (``b<bucket number>`` attributes, undeclared here: see ``store.counters``)."""
+    """A counter: the card numbers of a year (``count``), a rate limit's attempts in time buckets (``b<bucket number>``
+    attributes, undeclared here: see ``store.counters``), the dashboards' weekly counters (undeclared too:
+    ``store/stats.py``), and their communes: those with an official the directory entitles to a card (``eligible``,
+    from the INSEE codes each directory file listed, ``codes``) and those that sent an order (``ordered``)."""
 
     BASE_NAME = "counters"
 
@@ -318,6 +323,9 @@ class Counter(PortalModel):
     key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(null=True)
     purge_at = TTLAttribute(null=True)
+    eligible = NumberAttribute(null=True)
+    ordered = NumberAttribute(null=True)
+    codes = UnicodeSetAttribute(null=True)
 
 
 class ImportError_(MapAttribute):
@@ -482,6 +490,9 @@ class Official(PortalModel):
     commune_label = UnicodeAttribute()
     department_label = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    # Set by the store on every write of the official (store/unit_of_work.py); absent on records written before it:
+    # they count as changed when created.
+    updated_at = UTCDateTimeAttribute(null=True)
     photo_status = UnicodeAttribute(default="missing")  # missing | processing | ready | rejected (latest attempt)
     photo_reason = UnicodeAttribute(null=True)
     processing_id = UnicodeAttribute(null=True)  # the attempt being processed
@@ -567,6 +578,18 @@ class OrderDepartmentIndex(GlobalSecondaryIndex):
     order_id = UnicodeAttribute(range_key=True)
 
 
+class OrderDepartmentUpdatedIndex(GlobalSecondaryIndex):
+    """A département's orders by their last change (``updated_since`` of the préfecture's and the ministry's tools):
+    the key condition reads only what changed, where a filter on ``by-department`` would read the whole wave."""
+
+    class Meta:
+        index_name = "by-department-updated"
+        projection = AllProjection()
+
+    department_code = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
+
+
 class OrderPurgeIndex(GlobalSecondaryIndex):
     """Sparse: closed orders whose photos are still kept, by the moment they must go (the scheduled purge)."""
 
@@ -643,6 +666,7 @@ class CardOrder(PortalModel):
     by_status = OrderStatusIndex()
     by_department_status = OrderDepartmentStatusIndex()
     by_department = OrderDepartmentIndex()
+    by_department_updated = OrderDepartmentUpdatedIndex()
     by_purge = OrderPurgeIndex()
 
 
@@ -677,6 +701,17 @@ class CardDepartmentStatusIndex(GlobalSecondaryIndex):
 
     department_status = UnicodeAttribute(hash_key=True)  # <département>#<status>
     card_number = UnicodeAttribute(range_key=True)
+
+
+class CardDepartmentUpdatedIndex(GlobalSecondaryIndex):
+    """A département's cards by their last change (``updated_since`` of the préfecture's and the ministry's tools)."""
+
+    class Meta:
+        index_name = "by-department-updated"
+        projection = AllProjection()
+
+    department_code = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
 
 
 class CardEvent(MapAttribute):
@@ -740,6 +775,7 @@ class RegisteredCard(PortalModel):
     by_commune = CardCommuneIndex()
     by_status = CardStatusIndex()
     by_department_status = CardDepartmentStatusIndex()
+    by_department_updated = CardDepartmentUpdatedIndex()
 
 
 ALL_MODELS = [Commune, Prefecture, Account, Token, ApiClient, Counter, ReferenceImport, ReferenceSync, DirectoryItem,

@@ -10,7 +10,7 @@ Every write goes through the process's one DynamoDB connection (``aws.dynamodb()
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from .. import aws
+from .. import aws, clock
 from ..domain.changes import Change, Conflict
 from . import counters
 from .batch import get_many
@@ -84,6 +84,9 @@ class UnitOfWork:
         self._changes, self._counted = [], []
         if not changes and not counted:
             return
+        now = clock.now()
+        for change in changes:
+            self._repository(change).stamp(change, now)
         try:
             if len(changes) == 1 and not counted:
                 self._write_one(changes[0])

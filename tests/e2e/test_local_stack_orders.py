@@ -56,3 +56,40 @@ def test_two_officials_from_registration_to_hand_over(stack):
     assert image.size[0] > 500 and darkest < lightest  # really drawn, not blank
     text = document[0].get_textpage().get_text_range()
     assert "MARCHAND" in text and "Maire" in text and "Bourg-en-Bresse" in text
+
+
+def test_a_program_syncs_what_changed_since_an_instant(stack):
+    """``updated_since`` over HTTP (issue 23): Oyonnax sends two orders; after an instant taken between the two, only
+    the order moved after it (and its cards) comes back, to the commune and to its préfecture; a bad instant is a
+    400."""
+    import time
+    from datetime import datetime, timezone
+
+    state = stack.state
+    agent, manufacturer, prefecture = Api(state["api_url"]), Api(state["api_url"]), Api(state["api_url"])
+    agent.log_in(state["demo_agent"]["email"], state["demo_agent"]["password"])
+    manufacturer.log_in_as(state["operators"]["manufacturer"])
+    prefecture.log_in_as(state["operators"]["prefecture"])
+    ids = wait_for(lambda: (lambda items: [o["id"] for o in items] if len(items) == 2 and all(
+        o["photo"]["status"] == "ready" for o in items) else None)(agent("GET", "/officials", 200)["items"]))
+    orders = []
+    for official_id in ids:
+        order = agent("POST", "/orders", 201, json={"official_ids": [official_id]})
+        agent("POST", f"/orders/{order['id']}/submit", 200, json={"preview_acknowledged": True})
+        orders.append(order["id"])
+    time.sleep(1.1)  # the instant, to the second, comes after every write so far
+    since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    time.sleep(1.1)
+    moved = manufacturer("POST", f"/admin/orders/{orders[0]}/transitions", 200, json={"to": "en_production"})
+    assert moved["updated_at"] > since
+
+    assert [o["id"] for o in agent("GET", f"/orders?updated_since={since}", 200)["items"]] == [orders[0]]
+    assert {o["id"] for o in agent("GET", "/orders", 200)["items"]} >= set(orders)
+    assert [o["id"] for o in prefecture("GET", f"/admin/orders?updated_since={since}", 200)["items"]] == [orders[0]]
+    cards = agent("GET", f"/cards?updated_since={since}", 200)["items"]
+    assert [c["order_id"] for c in cards] == [orders[0]] and cards[0]["status"] == "en_fabrication"
+    # Production writes the order and the registry, not the officials (held by their orders since they were sent).
+    assert agent("GET", f"/officials?updated_since={since}", 200)["items"] == []
+    assert len(agent("GET", "/officials?updated_since=2000-01-01T00:00:00%2B01:00", 200)["items"]) == 2
+    refused = agent("GET", "/orders?updated_since=2026-03-02", 400)
+    assert refused["code"] == "invalid_request" and "updated_since" in refused["details"]

@@ -15,9 +15,10 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "décembre")
 
 
-def make_orders(state) -> None:
+def make_orders(state) -> dict:
     """The demo's registered commune (Oyonnax, in the Ain) orders its two officials' cards: the card maker rejects
-    the order; a second one for the same officials goes to the hand-over."""
+    the order; a second one for the same officials goes to the hand-over. Returns the photo assistant's checks on
+    the cards sent (code -> cards: each official's photo sent twice)."""
     agent = Api(state["api_url"])
     agent.log_in(state["demo_agent"]["email"], state["demo_agent"]["password"])
     ids = wait_for(lambda: (lambda items: [o["id"] for o in items] if len(items) == 2 and all(
@@ -37,6 +38,11 @@ def make_orders(state) -> None:
     # The stats function counts the seven moves off the requests' path: wait until the counters have them all.
     wait_for(lambda: sum(sum(series) for series in prefecture("GET", "/admin/dashboard?weeks=1", 200)[
         "orders"].values()) == 7)
+    checks: dict[str, int] = {}
+    for official in agent("GET", "/officials", 200)["items"]:
+        for check in official["photo"].get("checks", []):
+            checks[check["code"]] = checks.get(check["code"], 0) + 2
+    return checks
 
 
 def last_week_row(table):
@@ -46,7 +52,7 @@ def last_week_row(table):
 
 def test_the_prefecture_sees_its_departments_charts_and_their_tables(site, stack):
     state = stack.state
-    make_orders(state)
+    checks = make_orders(state)
     person = site("tableau-de-bord")
     prefecture = state["operators"]["prefecture"]
     page = log_in(person, prefecture["email"], prefecture["password"], prefecture["totp_secret"])
@@ -63,7 +69,8 @@ def test_the_prefecture_sees_its_departments_charts_and_their_tables(site, stack
     # Four charts, each drawn (a canvas with pixels) and named, each followed by its table.
     for key, title in (("demandes", "Demandes par semaine et par statut"),
                        ("cartes", "Cartes par semaine et par statut"),
-                       ("delais", "Délai de la demande à la remise"), ("rejets", "Rejets et leurs motifs")):
+                       ("delais", "Délai de la demande à la remise"), ("rejets", "Rejets et leurs motifs"),
+                       ("verifications", "Vérifications de l'assistant photo")):
         section = page.get_by_role("region", name=title)
         chart = section.get_by_role("img", name=re.compile(f"^{re.escape(title)}"))
         expect(chart).to_be_visible()
@@ -96,6 +103,24 @@ def test_the_prefecture_sees_its_departments_charts_and_their_tables(site, stack
         ["1", "2 demandes envoyées", re.compile(r"^50\s?%$")])
     expect(rejections.get_by_role("row").nth(2).get_by_role("cell")).to_have_text(
         ["0", "4 cartes demandées", re.compile(r"^0\s?%$")])
+    # The photo assistant's checks on the four cards sent, by reason (as the officials' photos carried them).
+    verified = page.get_by_role("table", name="Données du graphique : Vérifications de l'assistant photo")
+    expected = [stats.PHOTO_CHECK_LABELS[code] for code in stats.PHOTO_CHECK_LABELS if checks.get(code)]
+    if expected:
+        expect(verified.get_by_role("rowheader")).to_have_text(expected)
+        expect(verified.get_by_role("row").nth(1).get_by_role("cell").first).to_have_text(
+            str(checks[next(code for code in stats.PHOTO_CHECK_LABELS if checks.get(code))]))
+    else:
+        expect(verified.get_by_role("cell")).to_have_text(["Aucune donnée sur la période."])
+    # The communes: Bourg-en-Bresse and Oyonnax are entitled; Oyonnax sent its orders, Bourg-en-Bresse (not yet
+    # registered) none. No card to return yet.
+    expect(page.locator("#fait-communes-eligibles")).to_have_text("2")
+    expect(page.locator("#fait-communes-sans-demande")).to_have_text("1")
+    expect(page.locator("#fait-a-restituer")).to_have_text("0")
+    without = page.get_by_role("region", name="Communes sans demande").get_by_role(
+        "table", name="Communes sans demande envoyée")
+    expect(without.get_by_role("rowheader")).to_have_text(["Bourg-en-Bresse"])
+    expect(without.get_by_role("row").nth(1).get_by_role("cell")).to_have_text(["01053", "Non"])
     person.check("prefecture")
 
     # A shorter period redraws the charts and the tables.
@@ -113,6 +138,9 @@ def test_the_card_maker_chooses_the_nation_or_a_departement(site, stack):
     expect(page).to_have_url(re.compile(r"/fabricant\.html$"))
     page.get_by_role("link", name=re.compile("Tableau de bord national")).click()
     expect(page.get_by_text("rejets : national.")).to_be_visible()
+    expect(page.locator("#fait-communes-eligibles")).to_have_text("3")  # and Annecy, in the Haute-Savoie
+    expect(page.locator("#fait-communes-sans-demande")).to_have_text("2")
+    expect(page.get_by_role("heading", name="Communes sans demande")).to_be_hidden()  # a département's list only
     orders = page.get_by_role("table", name="Données du graphique : Demandes par semaine et par statut")
     expect(last_week_row(orders).get_by_role("cell").first).to_have_text("2")  # the orders of the test above
     page.get_by_label("Périmètre").select_option(label="Un département")

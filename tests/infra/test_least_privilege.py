@@ -177,7 +177,10 @@ def run_journeys(client, settings) -> None:
     for token, path in ((agent, "/orders"), (agent, f"/orders/{order_id}"), (operator, f"/admin/orders/{order_id}"),
                         (operator, "/admin/orders?status=remise"), (operator, "/admin/orders?department=01"),
                         (prefecture, "/admin/orders?status=remise"), (prefecture, f"/admin/orders/{order_id}/receipt"),
-                        (prefecture, "/admin/reports/monthly")):
+                        (prefecture, "/admin/reports/monthly"),
+                        # a program's sync: the département's changes since an instant (its index by last change)
+                        (prefecture, "/admin/orders?updated_since=2026-01-01T00:00:00Z"),
+                        (prefecture, "/admin/cards?updated_since=2026-01-01T00:00:00Z")):
         assert client.http.get(path, headers=auth(token)).status_code == 200, path
     # A newer directory without GIRAUD: their rows end, their delivered card is to be returned.
     lines = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()

@@ -8,9 +8,10 @@ import pytest
 from chalicelib import aws as aws_clients, clock
 from chalicelib.domain import stats
 from chalicelib.store.queues import STATS_QUEUE
+from tests.conftest import REFERENCE_DATA
 from tests.dynamodb_calls import count_dynamodb_calls
 from tests.helpers import (MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET, auth, create_operator, deliver_s3_events,
-                           log_in, post_json, transition)
+                           import_file, log_in, post_json, transition)
 
 PREFECTURE_PASSWORD = "le guichet des élus de l'Ain"
 
@@ -71,8 +72,9 @@ def test_the_moves_of_the_week_are_counted_once_and_read_without_a_scan(client, 
     with count_dynamodb_calls() as calls:
         national = dashboard(client, operator, scope="national", weeks=2)
     assert national.status_code == 200, national.json_body
-    # the session, then the weeks' two items in one BatchGetItem: no scan, no query of the orders
-    assert "Scan" not in calls and "Query" not in calls and calls.count("BatchGetItem") <= 2, calls
+    # the session, then the weeks' two items and the communes' in one BatchGetItem, and the registry's cards to
+    # return counted by one query of its index (Select=COUNT): no scan, no query of the orders
+    assert "Scan" not in calls and calls.count("Query") == 1 and calls.count("BatchGetItem") <= 2, calls
     body = national.json_body
     assert body["weeks"] == weeks and body["scope"] == "national"
     for status, cards in (("en_preparation", 2), ("en_production", 2), ("en_livraison", 2), ("livree", 2),
@@ -139,7 +141,7 @@ def test_a_malformed_event_is_dropped_and_the_others_of_the_batch_counted(client
     assert count_events(client) == 4
     from chalicelib.store import stats as counters
 
-    assert counters.read("dept#01", ["2026-11-30", "2026-12-07"]) == [
+    assert counters.read("dept#01", ["2026-11-30", "2026-12-07"])[0] == [
         {"orders_en_preparation": 1, "cards_en_preparation": 3}, None]
 
 
@@ -161,3 +163,57 @@ def test_a_commune_sees_its_own_progress_from_its_own_partitions(client, commune
     assert after == {"eligible": eligible, "registered": 2, "ordered": 1, "handed_over": 1}
     assert "Scan" not in calls and calls.count("Query") == 2, calls  # the directory's partition, the officials'
     assert client.http.get("/dashboard", headers=auth(prefecture)).status_code == 403
+
+
+def test_communes_without_an_order_and_cards_to_return(client, commune, operator, prefecture):
+    """The sample directory entitles Bourg-en-Bresse and Oyonnax (Ain) and Annecy (Haute-Savoie). Bourg-en-Bresse's
+    first order sent counts it once, whatever SQS redelivers; a card whose holder left the directory is to return."""
+    from chalicelib.store import stats as counters
+
+    agent, (marchand, giraud) = commune
+    def without_order(token, query=""):
+        return client.http.get("/admin/communes-without-order" + query, headers=auth(token))
+
+    before = dashboard(client, prefecture).json_body
+    assert before["communes"] == {"eligible": 2, "ordered": 0, "without_order": 2}
+    listed = without_order(prefecture, "?department=74").json_body  # a préfecture's own département, whatever it asks
+    assert [(c["name"], c["insee_code"], c["registered"]) for c in listed["items"]] == [
+        ("Bourg-en-Bresse", "01053", True), ("Oyonnax", "01283", False)] and listed["next"] is None
+    assert [c["name"] for c in without_order(operator, "?department=74").json_body["items"]] == ["Annecy"]
+    refused = without_order(operator)
+    assert refused.status_code == 400 and refused.json_body["code"] == "invalid_request"
+    assert without_order(agent).status_code == 403
+    national = dashboard(client, operator, scope="national").json_body
+    assert national["communes"] == {"eligible": 3, "ordered": 0, "without_order": 3}
+    assert national["cards_to_return"] == 0
+
+    # The photo assistant's verdict on MARCHAND's photo: a warning (the assistant itself is tested apart; the
+    # corpus' portraits carry none), which the card sent keeps and the dashboard charts.
+    from chalicelib.store.tables import Official
+
+    tilted = {"code": "face_tilted", "level": "warning", "message": "La tête semble inclinée."}
+    Official("210100533", marchand).update(actions=[Official.photo_checks.set([tilted])])
+    order = submitted(client, agent, [marchand, giraud])
+    assert count_events(client) == 1
+    assert counters.first_order("210100533", "01", clock.now()) is False  # a redelivery: counted once
+    checks = dashboard(client, prefecture).json_body["photo_checks"]
+    assert [(c["code"], c["count"], c["out_of"], c["rate"]) for c in checks if c["count"]] == [
+        ("face_tilted", 1, 2, 0.5)]
+    after = dashboard(client, prefecture).json_body
+    assert after["communes"] == {"eligible": 2, "ordered": 1, "without_order": 1}
+    assert [c["name"] for c in without_order(prefecture).json_body["items"]] == ["Oyonnax"]
+    assert dashboard(client, operator, scope="national").json_body["communes"]["without_order"] == 2
+
+    for token, to in ((operator, "en_production"), (operator, "en_livraison"), (prefecture, "livree"),
+                      (prefecture, "remise")):
+        assert transition(client, token, order["id"], to).status_code == 200
+    # A newer councillors' file without GIRAUD: their card is to return. Without the mayors' rows of Oyonnax in it,
+    # Oyonnax stays eligible through the mayors' file (either file entitles a commune).
+    lines = (REFERENCE_DATA / "elus-conseillers-municipaux-cm.csv").read_text(encoding="utf-8-sig").splitlines()
+    newer = "\n".join(line for line in lines if "GIRAUD" not in line and "Oyonnax" not in line) + "\n"
+    aws_clients._queue_urls.clear()
+    assert import_file(client, operator, "rne_cm", newer.encode("utf-8-sig"))["status"] == "done"
+    ain = dashboard(client, prefecture).json_body
+    assert ain["cards_to_return"] == 1 and ain["communes"]["eligible"] == 2
+    assert dashboard(client, operator, scope="national").json_body["cards_to_return"] == 1
+    assert dashboard(client, operator, scope="department", department="74").json_body["cards_to_return"] == 0

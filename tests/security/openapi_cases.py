@@ -82,6 +82,8 @@ QUERY_REFERENCES = {
     "scope": lambda t: None,  # national or department: the département is the tenant reference
     "weeks": lambda t: None,
     "department_code": lambda t: t.department_code,  # the card maker's list of a préfecture's API clients
+    # an instant before the world was made: names no tenant, and every record of the lists is returned (read for leaks)
+    "updated_since": lambda t: "2000-01-01T00:00:00Z",
 }
 
 

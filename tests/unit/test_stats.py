@@ -21,12 +21,13 @@ def test_percentiles_come_from_the_histogram_by_nearest_rank():
 
 
 class _Card:
-    def __init__(self, going_on=True):
+    def __init__(self, going_on=True, photo_checks=None):
         self.going_on = going_on
+        self.photo_checks = photo_checks
 
 
 class _Order:
-    public_id, department_code = "210100533-abc", "01"
+    public_id, department_code, siren = "210100533-abc", "01", "210100533"
 
     def __init__(self, statuses, start, cards):
         self.history = [HistoryEntry(status, start + timedelta(days=day), "x", "x@x") for status, day in statuses]
@@ -60,3 +61,38 @@ def test_the_dashboard_adds_the_weeks_and_gives_rates_only_when_something_was_su
                                                                        stats.PHOTO_REFUSED: 0.1}
     empty = stats.dashboard(weeks, [None, None])
     assert all(r["rate"] is None for r in empty["rejections"]) and empty["delay"]["median_days"] is None
+
+
+def test_an_order_sent_counts_its_cards_photo_checks_and_names_its_commune():
+    start = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+    tilted = {"code": "face_tilted", "level": "warning", "message": "…"}
+    blurred = {"code": "blurred", "level": "warning", "message": "…"}
+    sent = _Order([("brouillon", 0), ("en_preparation", 1)], start,
+                  [_Card(photo_checks=[tilted, blurred]), _Card(photo_checks=[tilted]), _Card(),
+                   _Card(going_on=False, photo_checks=[blurred]),  # its photo refused since: not counted
+                   _Card(photo_checks=[{"code": "unknown_code", "level": "warning", "message": "…"}])])
+    event = stats.order_moved(sent)
+    assert event["counts"] == {"orders_en_preparation": 1, "cards_en_preparation": 4, "photo_check_face_tilted": 2,
+                               "photo_check_blurred": 1}
+    assert event["siren"] == "210100533"
+    # only the sending names the commune (its first order is counted once, by the store)
+    later = stats.order_moved(_Order([("en_preparation", 0), ("en_production", 1)], start, [_Card()]))
+    assert "siren" not in later and not any(name.startswith(stats.PHOTO_CHECK) for name in later["counts"])
+    figures = stats.dashboard(["2026-11-30"], [event["counts"]], {"eligible": 5, "ordered": 2}, 3)
+    checks = {c["code"]: (c["count"], c["out_of"], c["rate"]) for c in figures["photo_checks"]}
+    assert checks["face_tilted"] == (2, 4, 0.5) and checks["blurred"] == (1, 4, 0.25) and checks["no_face"][0] == 0
+    assert figures["communes"] == {"eligible": 5, "ordered": 2, "without_order": 3}
+    assert figures["cards_to_return"] == 3
+    assert stats.dashboard(["2026-11-30"], [None], {"eligible": 1, "ordered": 2})["communes"]["without_order"] == 0
+
+
+def test_the_photo_checks_charted_are_the_assistants():
+    from chalicelib.imaging.assistant import CHECK_CODES
+
+    assert set(stats.PHOTO_CHECK_LABELS) == set(CHECK_CODES)
+
+
+def test_a_commune_is_entitled_by_a_mayor_or_a_card_function():
+    assert stats.entitles_commune("rne_maires", None)
+    assert stats.entitles_commune("rne_cm", "2ème adjoint au Maire") and stats.entitles_commune("rne_cm", "Maire")
+    assert not stats.entitles_commune("rne_cm", "Conseiller délégué") and not stats.entitles_commune("rne_cm", "")

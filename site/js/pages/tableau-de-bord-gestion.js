@@ -1,6 +1,7 @@
 // The back office's dashboard (GET /admin/dashboard?scope=&department=&weeks=), for the card maker (national or any
 // département) and a préfecture (always its own département): orders and cards per week by status, the delay from
-// submission to hand-over (median, 90th percentile, histogram), the rejection rates. Each chart is drawn by Chart.js
+// submission to hand-over (median, 90th percentile, histogram), the rejection rates, the photo assistant's checks on
+// the cards sent, the communes without an order and the cards to return. Each chart is drawn by Chart.js
 // (vendor/chartjs, window.Chart) and followed by a DSFR table of the same figures, for those who cannot see it.
 import { api } from "../api.js";
 import { openSpace, showLoadError } from "../espace.js";
@@ -87,6 +88,29 @@ function rejections(figures) {
     r.rate === null ? "—" : PERCENT.format(r.rate)]));
 }
 
+function photoChecks(figures) {
+  const rows = figures.photo_checks.filter((c) => c.count > 0);
+  draw("verifications", {
+    type: "bar",
+    data: { labels: figures.photo_checks.map((c) => c.label),
+      datasets: [{ label: "Cartes", data: figures.photo_checks.map((c) => c.count), backgroundColor: COLOURS[3] }] },
+    options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "cartes" } } } },
+  });
+  fillTable("verifications", ["Motif", "Cartes", "Sur", "Part"], rows.map((c) => [c.label, formatNumber(c.count),
+    `${formatNumber(c.out_of)} cartes demandées`, c.rate === null ? "—" : PERCENT.format(c.rate)]));
+}
+
+/** A département's communes still without an order (GET /admin/communes-without-order; null for the nation: too long
+ * a list). */
+function communes(list) {
+  $("#communes").hidden = list === null;
+  if (list === null) return;
+  const body = $("#table-communes [data-body]");
+  body.replaceChildren(...(list.length ? list.map((c) => el("tr", {}, el("th", { scope: "row", text: c.name }),
+    el("td", { text: c.insee_code }), el("td", { text: c.registered ? "Oui" : "Non" })))
+    : [el("tr", {}, el("td", { colspan: 3, text: "Toutes les communes ont envoyé une demande." }))]));
+}
+
 function show(figures) {
   $("#perimetre").textContent = figures.scope === "national" ? "national"
     : `département ${figures.department_code}`;
@@ -95,10 +119,14 @@ function show(figures) {
   $("#fait-remises").textContent = formatNumber(figures.delay.handed_over);
   $("#fait-mediane").textContent = days(figures.delay.median_days);
   $("#fait-p90").textContent = days(figures.delay.p90_days);
+  $("#fait-communes-eligibles").textContent = formatNumber(figures.communes.eligible);
+  $("#fait-communes-sans-demande").textContent = formatNumber(figures.communes.without_order);
+  $("#fait-a-restituer").textContent = formatNumber(figures.cards_to_return);
   perStatus("demandes", figures, figures.orders, "demandes");
   perStatus("cartes", figures, figures.cards, "cartes");
   delays(figures);
   rejections(figures);
+  photoChecks(figures);
 }
 
 async function load() {
@@ -110,7 +138,12 @@ async function load() {
     if (values.scope === "department") query.set("department", (values.department || "").toUpperCase());
   }
   try {
-    show(await api.get(`/admin/dashboard?${query}`));
+    const figures = await api.get(`/admin/dashboard?${query}`);
+    const department = figures.scope === "department"
+      ? await api.get(`/admin/communes-without-order?${new URLSearchParams({ department: figures.department_code })}`)
+      : null;
+    show(figures);
+    communes(department === null ? null : department.items);
   } catch (error) {
     showFormError(form, error, { title: "Le tableau de bord n'a pas pu être affiché" });
   }
