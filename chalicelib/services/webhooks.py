@@ -1,0 +1,152 @@
+"""The webhooks' two functions (docs/decisions.md, « Webhooks »): the fan-out, which turns an event into one delivery
+per webhook concerned, and the delivery, which POSTs one attempt and schedules the next.
+
+At least once, never lost quietly: a delivery is written (once per webhook and event: a conditional put) before its
+first attempt is queued; each attempt is recorded on the condition that the delivery still counts the attempts before
+it, so a message SQS hands over twice is POSTed once as long as the copies come one after the other; after
+``MAX_ATTEMPTS`` the delivery is ``failed`` and stays in the log. The wait between attempts grows (``retry_delay``):
+SQS holds a message at most 15 minutes, so a longer wait is a few hops through the queue, the message carrying the
+moment before which it is not to be POSTed.
+"""
+import logging
+from datetime import datetime, timedelta
+
+import urllib3
+
+from .. import clock
+from ..domain import webhooks
+from ..domain.api_clients import owners_concerned
+from ..settings import get_settings
+from ..store import queues, webhooks as store
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 5  # a receiver answers quickly and does its work afterwards (docs/api-clients.md)
+
+_pool: urllib3.PoolManager | None = None
+
+
+def http() -> urllib3.PoolManager:
+    """One connection pool per container; no retry inside an attempt (the queue retries) and no redirect followed
+    (a receiver answers where it was registered)."""
+    global _pool
+    if _pool is None:
+        _pool = urllib3.PoolManager(timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+                                    retries=urllib3.Retry(total=0, redirect=0, raise_on_redirect=False),
+                                    headers={"User-Agent": webhooks.USER_AGENT})
+    return _pool
+
+
+# --- fan-out ------------------------------------------------------------------------------------------------------
+
+def fan_out(event: dict, now: datetime) -> int:
+    """One delivery per enabled webhook of the owners concerned that asked for the event's type and whose client is
+    not revoked, each queued for its first attempt. Returns how many were created (0 for an event that came again)."""
+    commune = event.get("commune") or {}
+    hooks = [hook for hook in store.subscriptions(owners_concerned(commune.get("siren"), event.get("department_code")))
+             if event["type"] in (hook.events or ())]
+    if not hooks:
+        return 0
+    clients = store.clients({hook.client_id for hook in hooks})
+    body = webhooks.body_of(event).decode()
+    delivery_id = webhooks.delivery_id(event)
+    created = 0
+    for hook in hooks:
+        client = clients.get(hook.client_id)
+        if client is None or client.revoked_at is not None:
+            continue
+        if store.create_delivery(hook, event, delivery_id, body, now):
+            created += 1
+        else:
+            # Written by an earlier copy of this event: queued again only if its first attempt may have been lost
+            # with that copy (the attempt's condition drops it otherwise).
+            delivery = store.delivery_and_hook(hook.client_id, hook.webhook_id, delivery_id)[0]
+            if delivery is None or delivery.status != store.PENDING or delivery.attempts:
+                continue
+        queues.send(queues.WEBHOOK_DELIVERIES_QUEUE, attempt_message(hook.client_id, hook.webhook_id, delivery_id, 1))
+    return created
+
+
+def attempt_message(client_id: str, webhook_id: str, delivery_id: str, attempt: int,
+                    not_before: datetime | None = None) -> dict:
+    message = {"client_id": client_id, "webhook_id": webhook_id, "delivery_id": delivery_id, "attempt": attempt}
+    if not_before is not None:
+        message["not_before"] = clock.iso(not_before)
+    return message
+
+
+# --- delivery -----------------------------------------------------------------------------------------------------
+
+def deliver(message: dict, now: datetime) -> str:
+    """One attempt of one delivery; returns what happened (for the log): waiting, skipped, delivered, retry, failed."""
+    attempt = message["attempt"]
+    not_before = message.get("not_before")
+    if not_before and datetime.fromisoformat(not_before) > now:
+        wait = (datetime.fromisoformat(not_before) - now).total_seconds()
+        queues.send(queues.WEBHOOK_DELIVERIES_QUEUE, message, webhooks.queue_delay(wait))
+        return "waiting"
+    delivery, hook, client = store.delivery_and_hook(message["client_id"], message["webhook_id"],
+                                                     message["delivery_id"])
+    if delivery is None or delivery.status != store.PENDING or delivery.attempts != attempt - 1:
+        return "skipped"  # another copy of this message, or of an earlier one, got there first
+    settings = get_settings()
+    if hook is None or hook.disabled_at is not None or client is None or client.revoked_at is not None:
+        store.record_attempt(delivery, attempt, now, store.FAILED, None,
+                             "Webhook supprimé ou accès révoqué : envoi abandonné.", None)
+        return "failed"
+    refusal = webhooks.url_refusal(hook.url, settings.webhook_local_receivers)
+    http_status, error = (None, refusal) if refusal else post(hook, delivery, now)
+    if webhooks.succeeded(http_status):
+        store.record_attempt(delivery, attempt, now, store.DELIVERED, http_status, None, None)
+        return "delivered"
+    if attempt >= webhooks.MAX_ATTEMPTS or refusal:
+        store.record_attempt(delivery, attempt, now, store.FAILED, http_status, error, None)
+        log.warning("webhook delivery failed for good", extra={"webhook_id": hook.webhook_id,
+                                                                "delivery_id": delivery.delivery_id})
+        return "failed"
+    wait = webhooks.retry_delay(attempt, settings.webhook_retry_base_seconds)
+    next_at = now + timedelta(seconds=wait)
+    # The next attempt is queued before this one is recorded: should the record fail, the message comes back and
+    # this attempt is made again (at least once); the next one's copy is then dropped by its condition.
+    queues.send(queues.WEBHOOK_DELIVERIES_QUEUE,
+                attempt_message(hook.client_id, hook.webhook_id, delivery.delivery_id, attempt + 1, next_at),
+                webhooks.queue_delay(wait))
+    store.record_attempt(delivery, attempt, now, store.PENDING, http_status, error, next_at)
+    return "retry"
+
+
+def post(hook, delivery, now: datetime) -> tuple[int | None, str | None]:
+    """POSTs the delivery's body, signed; (HTTP status, None) or (None, why it could not be sent, in French)."""
+    body = delivery.body.encode()
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        webhooks.SIGNATURE_HEADER: webhooks.signature_header(hook.secret, timestamp, body),
+        webhooks.EVENT_ID_HEADER: delivery.event_id,
+        webhooks.EVENT_TYPE_HEADER: delivery.event_type,
+        webhooks.DELIVERY_ID_HEADER: delivery.delivery_id,
+    }
+    try:
+        response = http().request("POST", hook.url, body=body, headers=headers, preload_content=False,
+                                  redirect=False)
+    except urllib3.exceptions.HTTPError as error:
+        return None, _why(error)
+    try:
+        response.read(1024)  # the answer's start only: a receiver has nothing to tell us
+    except urllib3.exceptions.HTTPError:
+        pass
+    finally:
+        response.release_conn()
+    if 300 <= response.status < 400:
+        return response.status, "Redirection non suivie : enregistrez l'adresse finale du webhook."
+    return response.status, None if webhooks.succeeded(response.status) else f"Réponse HTTP {response.status}"
+
+
+def _why(error: Exception) -> str:
+    reason = getattr(error, "reason", None) or error
+    kind = type(reason).__name__
+    return {"ReadTimeoutError": f"Pas de réponse en {READ_TIMEOUT} s",
+            "ConnectTimeoutError": "Connexion impossible (délai dépassé)",
+            "NewConnectionError": "Connexion refusée", "NameResolutionError": "Nom de serveur inconnu",
+            "ProtocolError": "Connexion coupée", "SSLError": "Certificat TLS refusé"}.get(kind, "Erreur réseau")
