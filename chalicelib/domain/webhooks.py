@@ -30,6 +30,23 @@ EVENT_LABELS = {
     OFFICIAL_MANDATE_ENDED: "Fin de mandat d'un élu d'après le répertoire national des élus",
 }
 
+# What a program must be allowed to read to hear of each event (``api_clients`` scopes): the orders and cards, or
+# the officials. A client is registered, and fanned out, only the events its scopes cover.
+EVENT_SCOPES = {ORDER_STATUS_CHANGED: "orders:read", CARD_STATUS_CHANGED: "orders:read",
+                PHOTO_CHECKED: "officials:read", OFFICIAL_MANDATE_ENDED: "officials:read"}
+WRITE_IMPLIES_READ = {"orders:read": "orders:write", "officials:read": "officials:write"}
+MAX_WEBHOOKS_PER_CLIENT = 10  # a few receivers (production, a test server); a bound keeps the fan-out small
+STATUS_LABELS = {"pending": "En cours (nouvel essai prévu)", "delivered": "Remis", "failed": "Échec"}
+
+
+def events_not_covered(events, client_scopes) -> list[str]:
+    """The events a client with these scopes may not hear of (its scopes read neither the orders nor the officials
+    they concern; a write scope reads too), in the order of ``EVENTS``."""
+    scopes = set(client_scopes or ())
+    return [e for e in EVENTS if e in events
+            and EVENT_SCOPES[e] not in scopes and WRITE_IMPLIES_READ[EVENT_SCOPES[e]] not in scopes]
+
+
 # --- signature ----------------------------------------------------------------------------------------------------
 
 SIGNATURE_HEADER = "X-CartesElus-Signature"

@@ -15,6 +15,7 @@ from ..domain.officials import HeldOfficial
 from ..domain.roles import Principal
 from ..store.tables import DirectoryItem
 from ..store.unit_of_work import UnitOfWork
+from ..wiring import collaborators
 from . import directory, webhook_events
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,6 @@ def _card_to_return(uow: UnitOfWork, official, now) -> None:
 def _emit(event: dict) -> None:
     """Told to the webhooks as the API's changes are (``services/webhook_events.py``); the directory's import runs
     outside any request, with the production collaborators."""
-    # Imported here: wiring imports the services, this one among them through the imports.
-    from ..wiring import collaborators
-
     webhook_events.emit(collaborators(), event)
 
 

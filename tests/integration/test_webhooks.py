@@ -16,9 +16,10 @@ from tests.helpers import DEMO_SIREN, post_json, transition, upload_photo
 from tests.webhook_receiver import Receiver
 
 
-def api_client(owner: str, name: str = "Logiciel Mairie+", revoked: bool = False) -> ApiClient:
+def api_client(owner: str, name: str = "Logiciel Mairie+", revoked: bool = False,
+               scopes=api_clients.READ_SCOPES) -> ApiClient:
     now = clock.now()
-    client = ApiClient(uuid.uuid4().hex, owner=owner, name=name, scopes={api_clients.ORDERS_READ},
+    client = ApiClient(uuid.uuid4().hex, owner=owner, name=name, scopes=set(scopes),
                        secret_hash="0" * 64, created_at=now, created_by="agent@mairie-bourg.fr",
                        revoked_at=now if revoked else None, siren=DEMO_SIREN if owner.startswith("commune#") else None)
     client.save()
@@ -152,11 +153,14 @@ def test_only_the_webhooks_concerned_get_the_event(client, commune, operator, re
                 webhook(api_client(api_clients.department_owner("74")), receiver.url),  # another département
                 webhook(api_client(api_clients.commune_owner(DEMO_SIREN), revoked=True), receiver.url),
                 webhook(commune_client, receiver.url, disabled=True),
-                webhook(commune_client, receiver.url, events=(webhooks.PHOTO_CHECKED,))]
+                webhook(commune_client, receiver.url, events=(webhooks.PHOTO_CHECKED,)),
+                # a client that may read the officials only hears nothing of the orders
+                webhook(api_client(api_clients.commune_owner(DEMO_SIREN), scopes=(api_clients.OFFICIALS_READ,)),
+                        receiver.url)]
     submitted(client, agent, officials)
     fan_out(client)
     assert [len(deliveries(hook)) for hook in wanted] == [1, 1, 1]
-    assert [len(deliveries(hook)) for hook in unwanted] == [0, 0, 0, 0, 0]
+    assert [len(deliveries(hook)) for hook in unwanted] == [0] * 6
 
 
 def test_a_receiver_failing_every_time_ends_failed_and_the_log_keeps_why(client, commune, monkeypatch):
