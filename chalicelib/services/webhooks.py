@@ -267,7 +267,9 @@ def delivery_view(delivery) -> dict:
             "last_attempt_at": clock.iso(delivery.last_attempt_at),
             "last_http_status": int(delivery.last_http_status) if delivery.last_http_status is not None else None,
             "last_error": delivery.last_error, "next_attempt_at": clock.iso(delivery.next_attempt_at),
-            "delivered_at": clock.iso(delivery.delivered_at)}
+            "delivered_at": clock.iso(delivery.delivered_at),
+            "history": [{"at": clock.iso(a.at), "http_status": int(a.http_status) if a.http_status is not None else None,
+                         "error": a.error} for a in (delivery.history or [])]}
 
 
 def deliveries(principal: Principal, client_id: str, webhook_id: str, cursor: str | None) -> dict:

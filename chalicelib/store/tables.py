@@ -772,6 +772,12 @@ class Webhook(PortalModel):
     by_owner = WebhookOwnerIndex()
 
 
+class WebhookAttempt(MapAttribute):
+    at = UTCDateTimeAttribute()
+    http_status = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+
 class WebhookDelivery(PortalModel):
     """One event for one webhook and its attempts: the delivery log a commune reads (newest first), purged by
     DynamoDB's TTL 30 days after the event."""
@@ -795,6 +801,7 @@ class WebhookDelivery(PortalModel):
     last_error = UnicodeAttribute(null=True)
     next_attempt_at = UTCDateTimeAttribute(null=True)
     delivered_at = UTCDateTimeAttribute(null=True)
+    history = ListAttribute(of=WebhookAttempt, null=True)  # every attempt: at, HTTP status or error (8 at most)
     purge_at = TTLAttribute()
 
 

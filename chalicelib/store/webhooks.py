@@ -7,7 +7,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from .batch import Wanted, get_many
 from .repositories import decode_cursor, encode_cursor
-from .tables import ApiClient, Webhook, WebhookDelivery, is_condition_failure
+from .tables import ApiClient, Webhook, WebhookAttempt, WebhookDelivery, is_condition_failure
 
 DELIVERIES_KEPT = timedelta(days=30)
 PAGE_SIZE = 50
@@ -61,6 +61,8 @@ def record_attempt(delivery: WebhookDelivery, attempt: int, now: datetime, statu
                else WebhookDelivery.next_attempt_at.remove()]
     if status == DELIVERED:
         actions.append(WebhookDelivery.delivered_at.set(now))
+    attempt_record = WebhookAttempt(at=now, http_status=http_status, error=error)
+    actions.append(WebhookDelivery.history.set((WebhookDelivery.history | []).append([attempt_record])))
     try:
         delivery.update(actions=actions, condition=(WebhookDelivery.attempts == attempt - 1)
                         & (WebhookDelivery.status == PENDING))

@@ -127,6 +127,7 @@ def test_a_move_reaches_the_receiver_once_signed_even_after_a_failed_first_post(
     (delivery,) = deliveries(hook)
     assert (delivery.status, delivery.attempts, delivery.last_http_status) == ("delivered", 2, 200)
     assert delivery.delivered_at is not None and delivery.next_attempt_at is None
+    assert [(a.http_status, a.error) for a in delivery.history] == [(500, "Réponse HTTP 500"), (200, None)]
 
     # a second attempt message arriving again (SQS redelivers) POSTs nothing more
     message = {"client_id": hook.client_id, "webhook_id": hook.webhook_id, "delivery_id": delivery.delivery_id,
