@@ -88,6 +88,10 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
     replaced = [card for card in order.cards if card.replaces and card.reason in registry.REPLACES_VALID_CARD]
     if replaced:
         c.cards_to_return(order, replaced, commune.agent_emails if commune else frozenset())
+        # the replaced card belongs to an earlier order, not read here: the event names the card and its official
+        webhook_events.emit_all(c, [webhooks.card_status_changed(
+            card.replaces, order.siren, order.commune_name, order.department_code, None, card.official_id,
+            registry.REMISE, registry.A_RESTITUER, now, commune.insee_code if commune else None) for card in replaced])
     return order
 
 
