@@ -58,7 +58,7 @@ def fan_out(event: dict, now: datetime) -> int:
     clients = store.clients({hook.client_id for hook in hooks})
     body = webhooks.body_of(event).decode()
     delivery_id = webhooks.delivery_id(event)
-    created = 0
+    created, first_attempts = 0, []
     for hook in hooks:
         client = clients.get(hook.client_id)
         if client is None or client.revoked_at is not None or webhooks.events_not_covered([event["type"]],
@@ -72,7 +72,9 @@ def fan_out(event: dict, now: datetime) -> int:
             delivery = store.delivery_and_hook(hook.client_id, hook.webhook_id, delivery_id)[0]
             if delivery is None or delivery.status != store.PENDING or delivery.attempts:
                 continue
-        queues.send(queues.WEBHOOK_DELIVERIES_QUEUE, attempt_message(hook.client_id, hook.webhook_id, delivery_id, 1))
+        first_attempts.append(attempt_message(hook.client_id, hook.webhook_id, delivery_id, 1))
+    # Ten to a call; should SQS refuse some, the event comes back and finds its deliveries written and pending.
+    queues.send_batch(queues.WEBHOOK_DELIVERIES_QUEUE, first_attempts)
     return created
 
 
