@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api.admin import admin
 from chalicelib.api.agents import agents
+from chalicelib.api.api_clients import clients
 from chalicelib.api.cards import cards
 from chalicelib.api.declarations import declarations
 from chalicelib.api.exports import downloads
@@ -19,12 +20,13 @@ from chalicelib.events.schedule import schedule
 from chalicelib.events.stats import stats
 from chalicelib.events.uploads import events
 from chalicelib.events.webhooks import hooks
+from chalicelib.api.webhooks import hooks_api
 from chalicelib.logs import configure_logging
 
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, signin, agents, officials, declarations, orders, cards, admin, downloads, docs, events,
-                  notices, schedule, mails, stats, hooks):
+for blueprint in (public, signin, agents, clients, hooks_api, officials, declarations, orders, cards, admin, downloads,
+                  docs, events, notices, schedule, mails, stats, hooks):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

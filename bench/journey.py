@@ -357,7 +357,7 @@ def scenario(run: Run) -> dict:
     # A month later, the hourly purge deletes the photos of the two closed orders (40 cards handed over, 1 cancelled).
     with mock.patch.object(clock, "now", lambda: later + timedelta(days=31)):
         purged = run.scheduled("purge_personal_data", "2 closed orders, 41 cards")
-    assert purged == {"orders": 2, "postponed": 0}, purged
+    assert purged == {"orders": 2, "postponed": 0, "drafts_cancelled": 0}, purged
 
     password_hash = Account.get(AGENT_EMAIL).password_hash
     return {"password_hash": password_hash}

@@ -160,6 +160,16 @@ def _getitem_against(state: dict):
     return getitem
 
 
+def _letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> BA: a distinct name for each index."""
+    text = ""
+    while True:
+        index, digit = divmod(index, 26)
+        text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[digit] + text
+        if not index:
+            return text
+
+
 def _known_accounts(state: dict) -> list[str]:
     """Operators made straight in the stack's tables (as the demo makes the first one): known addresses for resets."""
     from chalicelib.services.accounts import create_operator
@@ -167,7 +177,9 @@ def _known_accounts(state: dict) -> list[str]:
     emails = []
     for index in range(RESET_ACCOUNTS):
         email = f"mesure-{index}@cartes-elus.example.fr"
-        create_operator(email, "Mesure", f"Compte {index}", "prefecture", "74", password="un banc de mesure du portail")
+        # names are letters only (domain/names.py): the index spelt as letters
+        create_operator(email, "Mesure", f"Compte {_letters(index)}", "prefecture", "74",
+                        password="un banc de mesure du portail")
         emails.append(email)
     return emails
 

@@ -47,3 +47,16 @@ def from_refusal(refused: Refused, declared: dict | None = None) -> PortalError:
     retry_after = getattr(refused, "retry_after", None)  # a limit's refusal says when to try again
     return PortalError(status or REFUSAL_STATUS.get(refused.code, 422), refused.code, refused.message,
                        details=refused.details, headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+
+class OAuthError(PortalError):
+    """An error of the token endpoint (``POST /oauth/token``, ``services/api_clients.py``): RFC 6749 §5.2's ``error``
+    and ``error_description``, which OAuth libraries read, beside the portal's ``code`` and ``message`` (the same
+    code: the RFC's names are snake_case already)."""
+
+    def body(self) -> dict:
+        return {"error": self.code, "error_description": self.message, **super().body()}
+
+
+def oauth_invalid_request(message: str) -> OAuthError:
+    return OAuthError(400, "invalid_request", message)

@@ -55,9 +55,17 @@ ACCESS = {
             CardOrder: ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem"),
             # The card registry: numbered at production, moved card by card.
             RegisteredCard: ("GetItem", "BatchGetItem", "PutItem", "UpdateItem"),
+            # API clients: created (conditional put), read with the token request's counters, revoked in a
+            # transaction with their revocation mark (a Token).
+            ApiClient: ("BatchGetItem", "PutItem", "UpdateItem"),
+            # A client's webhooks: read with their client, registered (conditional put), listed and counted by the
+            # client's key, deleted (marked); their delivery log by the webhook's key.
+            Webhook: ("BatchGetItem", "PutItem", "Query", "UpdateItem"),
+            WebhookDelivery: ("Query",),
         },
         indexes={
             (Commune, "by-department"): ("Query",),
+            (ApiClient, "by-owner"): ("Query",),  # « Accès pour les logiciels »: an owner's clients
             (Account, "by-siren"): ("Query",),
             (Account, "by-prefecture"): ("Query",),  # a préfecture's agents, told of a loss or a theft
             (Token, "by-account"): ("Query",),  # « Mes sessions »: an account's open sessions

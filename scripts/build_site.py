@@ -8,6 +8,9 @@ site/ (or DIR), with what they load that is built rather than written:
   services' limits, so that the JavaScript never copies them;
 - ``robots.txt`` and ``sitemap.xml``: the public pages, under the site's address (``--site-url``, or SITE_URL).
 
+The pages' own sentences get French punctuation's no-break spaces at build time (``typeset``, the rule of
+``chalicelib/domain/french.punctuate``): the sources keep plain spaces, easy to type and to search.
+
 Each site-src/pages/<page>.html extends site-src/layout.html (the DSFR frame: head, skip links, header, footer, with
 site-src/partials/) and holds only what is its own: its title, its header variant and active menu item, its scripts
 and its main content. The pages are site/<page>.html, one file per page; they and the files above are build
@@ -61,13 +64,46 @@ def page_names(source_dir: Path = SOURCE_DIR) -> list[str]:
     return sorted(p.name for p in (source_dir / "pages").glob("*.html"))
 
 
+# A comment or a tag; the text between two of them is what a person reads.
+_MARKUP = re.compile(r"<!--.*?-->|<[^>]*>", re.S)
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
+# Elements whose content is not sentences: left as written.
+_NOT_TEXT = frozenset({"script", "style", "pre", "code", "textarea"})
+# The attributes a person reads or hears: a tooltip, an accessible name, a description.
+_READ_ATTRIBUTES = re.compile(r'(\s(?:title|aria-label|alt|placeholder|content)=")([^"]*)(")')
+
+
+def typeset(html: str) -> str:
+    """``html`` with the no-break spaces of French punctuation in the text between tags and in the attributes a person
+    reads (never elsewhere in a tag, in a comment, a script, a style or code)."""
+    from chalicelib.domain.french import punctuate
+
+    parts, inside, position = [], None, 0
+    for markup in _MARKUP.finditer(html):
+        text = html[position:markup.start()]
+        parts.append(text if inside else punctuate(text))
+        name = _TAG_NAME.match(markup.group(0))
+        parts.append(_READ_ATTRIBUTES.sub(lambda a: a.group(1) + punctuate(a.group(2)) + a.group(3), markup.group(0))
+                     if name else markup.group(0))
+        if name:
+            tag, closing = name.group(1).lower(), markup.group(0).startswith("</")
+            if inside is None and not closing and tag in _NOT_TEXT:
+                inside = tag
+            elif closing and tag == inside:
+                inside = None
+        position = markup.end()
+    rest = html[position:]
+    parts.append(rest if inside else punctuate(rest))
+    return "".join(parts)
+
+
 def render_all(source_dir: Path = SOURCE_DIR) -> dict[str, str]:
     """Page file name -> its HTML."""
     env = environment(source_dir)
     pages = {}
     for name in page_names(source_dir):
         try:
-            pages[name] = env.get_template(f"pages/{name}").render()
+            pages[name] = typeset(env.get_template(f"pages/{name}").render())
         except Exception as error:
             raise SystemExit(f"site-src/pages/{name}: {type(error).__name__}: {error}") from error
     return pages
@@ -77,7 +113,7 @@ def render_all(source_dir: Path = SOURCE_DIR) -> dict[str, str]:
 
 def constants() -> dict:
     """What the scripts show that the Python decides: statuses and their labels, function labels, upload limits."""
-    from chalicelib.domain import cards, functions, officials, orders
+    from chalicelib.domain import api_clients, cards, functions, officials, orders
     from chalicelib.imaging import card, photo
     from chalicelib.services import cards as card_service, declarations, officials as official_service
 
@@ -97,6 +133,8 @@ def constants() -> dict:
         "PHOTO_SIZE": {"width": photo.OUTPUT_SIZE[0], "height": photo.OUTPUT_SIZE[1]},
         "CARD_PREVIEW_SIZE": {"width": card.PREVIEW_SIZE[0], "height": card.PREVIEW_SIZE[1]},
         "PHOTO_ASPECT_TOLERANCE": photo.ASPECT_TOLERANCE,
+        # « Accès pour les logiciels »: the scopes a commune may grant, with their labels
+        "API_SCOPES": [[scope, api_clients.SCOPE_LABELS[scope]] for scope in api_clients.SCOPES],
     }
 
 

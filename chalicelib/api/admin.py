@@ -4,7 +4,7 @@ from chalice import Blueprint
 from ..services import accounts, dashboards, reference_imports, reference_syncs
 from ..wiring import collaborators
 from . import schemas as s
-from .routing import MANUFACTURER, PREFECTURE, endpoint
+from .routing import MANUFACTURER, MINISTRY, PREFECTURE, endpoint
 
 admin = Blueprint(__name__)
 
@@ -56,7 +56,8 @@ def issue_activation_code(call, siren):
     return accounts.issue_activation_code(siren)
 
 
-@endpoint(admin, "/admin/dashboard", "GET", roles={MANUFACTURER, PREFECTURE},
+@endpoint(admin, "/admin/dashboard", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY},
+          scope="orders:read",
           summary="Tableau de bord : demandes et cartes par semaine et par statut, délai de remise, rejets "
                   "(national ou un département ; une préfecture voit toujours le sien)",
           response=s.DASHBOARD, errors={400: ["invalid_request"]},

@@ -6,7 +6,7 @@ from ..services import cards as service, documents
 from ..store.repositories import CardRepository
 from ..wiring import collaborators
 from . import schemas as s, views
-from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
+from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, endpoint
 
 cards = Blueprint(__name__)
 
@@ -24,6 +24,7 @@ def _card(call, card):
 # --- the commune --------------------------------------------------------------------------------------------------
 
 @endpoint(cards, "/cards", "GET", roles={COMMUNE}, summary="Les cartes de ma commune et leur statut",
+          scope="orders:read",
           response=s.page_of(s.CARD), errors={400: ["invalid_cursor", "invalid_request"]},
           query={**STATUS, "official_id": s.OFFICIAL_ID, **CURSOR})
 def list_cards(call):
@@ -34,12 +35,14 @@ def list_cards(call):
 
 
 @endpoint(cards, "/cards/{number}", "GET", roles={COMMUNE}, summary="Une carte et son historique",
+          scope="orders:read",
           response=s.CARD, errors=CARD_ERRORS)
 def get_card(call, number):
     return _card(call, service.get_card(collaborators(), call.principal, number))
 
 
 @endpoint(cards, "/cards/{number}/declarations", "POST", roles={COMMUNE}, status=201,
+          scope="orders:write",
           summary="Déclarer la perte ou le vol d'une carte", request=s.CARD_DECLARATION, response=s.CARD,
           errors={**MOVE_ERRORS, 400: ["invalid_request"]})
 def declare(call, number):
@@ -50,7 +53,8 @@ def declare(call, number):
 
 # --- the préfecture and the card maker ----------------------------------------------------------------------------
 
-@endpoint(cards, "/admin/cards", "GET", roles={PREFECTURE, MANUFACTURER},
+@endpoint(cards, "/admin/cards", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY},
+          scope="orders:read",
           summary="Registre des cartes : par numéro, ou par statut (le département de la préfecture, tous pour le "
                   "fabricant)", response=s.page_of(s.CARD), errors={400: ["invalid_cursor", "invalid_request"]},
           query={"number": {"type": "string", "maxLength": 40}, **STATUS, "department": s.DEPARTMENT, **CURSOR})
@@ -60,7 +64,8 @@ def search_cards(call):
                                       q.get("department"), q.get("cursor")), views.card, call.principal.role)
 
 
-@endpoint(cards, "/admin/cards/{number}", "GET", roles={PREFECTURE, MANUFACTURER}, summary="Une carte du registre",
+@endpoint(cards, "/admin/cards/{number}", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY}, summary="Une carte du registre",
+          scope="orders:read",
           response=s.CARD, errors=CARD_ERRORS)
 def admin_get_card(call, number):
     return _card(call, service.get_card(collaborators(), call.principal, number))
@@ -118,13 +123,15 @@ def undo_card_move(call, number):
 
 
 @endpoint(cards, "/cards/{number}/undo", "POST", roles={COMMUNE},
+          scope="orders:write",
           summary="Annuler une déclaration de perte ou de vol faite par erreur (dans les 10 minutes)",
           request=s.obj({}), response=s.CARD, errors={404: ["not_found"], 409: ["not_undoable"]})
 def undo_declaration(call, number):
     return _card(call, service.undo(collaborators(), call.principal, number))
 
 
-@endpoint(cards, "/admin/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER},
+@endpoint(cards, "/admin/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY},
+          scope="orders:read",
           summary="Cartes à restituer à la préfecture (mandat terminé, fonction changée, carte remplacée)",
           response=s.page_of(s.CARD), errors={400: ["invalid_cursor", "invalid_request"]},
           query={"department": s.DEPARTMENT, **CURSOR})

@@ -11,6 +11,7 @@ declarations = Blueprint(__name__)
 
 
 @endpoint(declarations, "/officials/declarations", "POST", roles={COMMUNE}, status=201,
+          scope="officials:write",
           summary="Déclarer un élu absent du répertoire national (avec le procès-verbal de son élection)",
           request=s.DECLARATION_NEW, response=s.DECLARED,
           errors={409: ["already_in_directory", "already_registered"], 422: ["invalid_declaration"],
@@ -24,6 +25,7 @@ def declare_official(call):
 
 
 @endpoint(declarations, "/officials/{official_id}/proof-uploads", "POST", roles={COMMUNE}, status=201,
+          scope="officials:write",
           summary="Envoyer à nouveau le procès-verbal d'élection d'un élu déclaré", request=s.obj({}),
           response=s.PROOF_UPLOAD, errors={404: ["not_found"], 409: ["not_declared", "declaration_reviewed"],
                                            429: ["too_many_attempts"]})
@@ -32,6 +34,7 @@ def start_proof_upload(call, official_id):
 
 
 @endpoint(declarations, "/prefecture/declarations", "GET", roles={PREFECTURE},
+          scope="officials:read",
           summary="Élus déclarés à vérifier (ou déjà validés, refusés) dans mon département",
           response=s.DECLARATIONS, errors={400: ["invalid_cursor"]},
           query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]},

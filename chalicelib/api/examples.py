@@ -27,6 +27,17 @@ _WEBHOOK = {"id": "1772442900000a1b2c3d4", "url": "https://editeur.example.fr/we
             "events": ["order.status_changed"], "created_at": _AT,
             "created_by": "secretariat@mairie-exempleville.example.fr", "disabled": False, "disabled_at": None}
 
+# What ``data`` holds for each webhook event (domain/webhooks.py), for the document's ``webhooks`` section.
+WEBHOOK_EVENT_DATA = {
+    "order.status_changed": {"order_id": _ORDER_ID, "old_status": "en_preparation", "new_status": "en_production",
+                             "new_status_label": "En production", "reason": None, "cards": 2},
+    "photo.checked": {"official_id": "ELU-0001", "attempt_id": "1772442900000a1b2c3d4", "result": "rejected",
+                      "reason": "La photo est floue : envoyez une photo nette."},
+    "card.status_changed": {"card_number": "2026-0000001", "order_id": _ORDER_ID, "official_id": "ELU-0001",
+                            "old_status": "livree", "new_status": "remise", "new_status_label": "Remise"},
+    "official.mandate_ended": {"official_id": "ELU-0001", "function": "adjoint", "held_card_number": "2026-0000001"},
+}
+
 EXAMPLES = {
     # --- sessions, accounts -------------------------------------------------------------------------------------
     "HEALTH": {"status": "ok"},
@@ -48,6 +59,20 @@ EXAMPLES = {
     "AGENT_NEW": {"email": "etat-civil@mairie-exempleville.example.fr", "last_name": "TEMOIN", "first_name": "Nina"},
     "AGENT": {"id": "a1b2c3", "email": "etat-civil@mairie-exempleville.example.fr", "first_name": "Nina",
               "last_name": "TEMOIN", "password_set": False, "created_at": _AT},
+    # --- access for programs (api/api_clients.py) ----------------------------------------------------------------
+    "API_CLIENT_NEW": {"name": "Logiciel d'état civil Exemple", "scopes": ["officials:read", "orders:read"]},
+    "STATE_CLIENT_NEW": {"name": "Tableau de suivi de la préfecture de l'Ain", "scopes": ["orders:read"],
+                         "department_code": "01"},
+    "API_CLIENT": {"client_id": "3f2a9c0d4b5e6f708192a3b4c5d6e7f8", "name": "Logiciel d'état civil Exemple",
+                   "scopes": ["officials:read", "orders:read"], "created_at": _AT,
+                   "created_by": "secretariat@mairie-exempleville.example.fr", "revoked": False, "revoked_at": None},
+    "API_CLIENT_CREATED": {"client_id": "3f2a9c0d4b5e6f708192a3b4c5d6e7f8", "client_secret": "Zx4…",
+                           "name": "Logiciel d'état civil Exemple", "scopes": ["officials:read", "orders:read"],
+                           "created_at": _AT, "created_by": "secretariat@mairie-exempleville.example.fr",
+                           "revoked": False, "revoked_at": None},
+    "TOKEN_REQUEST": {"grant_type": "client_credentials", "scope": "officials:read orders:read"},
+    "TOKEN": {"access_token": "3f2a9c0d4b5e6f708192a3b4c5d6e7f8.Lm9…", "token_type": "Bearer", "expires_in": 3600,
+              "scope": "officials:read orders:read"},
     # --- back office: reference files, operators, codes ---------------------------------------------------------
     "IMPORT_NEW": {"kind": "rne_maires"},
     "IMPORT_STARTED": {"id": "imp-7f3c", "kind": "rne_maires", "status": "pending",

@@ -14,7 +14,7 @@ from ..services import accounts, cards as cards_service, declarations as declara
 from ..services import officials as officials_service, orders as orders_service
 from ..wiring import collaborators
 from . import schemas as s, views
-from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
+from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, endpoint
 
 downloads = Blueprint(__name__)
 
@@ -125,6 +125,7 @@ def export_agents(call):
 
 
 @endpoint(downloads, "/exports/officials", "GET", roles={COMMUNE}, summary="Télécharger les élus de ma commune",
+          scope="officials:read",
           response=s.EXPORT, errors=ERRORS, query=FORMAT, description=WHOLE_LIST)
 def export_officials(call):
     found = officials_service.list_officials(collaborators(), call.principal)
@@ -132,6 +133,7 @@ def export_officials(call):
 
 
 @endpoint(downloads, "/exports/orders", "GET", roles={COMMUNE}, summary="Télécharger les demandes de ma commune",
+          scope="orders:read",
           response=s.EXPORT, errors={400: ["invalid_request", "invalid_cursor"]}, query=FORMAT,
           description=WHOLE_LIST)
 def export_orders(call):
@@ -141,6 +143,7 @@ def export_orders(call):
 
 
 @endpoint(downloads, "/exports/cards", "GET", roles={COMMUNE}, summary="Télécharger les cartes de ma commune",
+          scope="orders:read",
           response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": s.CARD_STATUS_CODES}, "official_id": s.OFFICIAL_ID, **FORMAT})
 def export_cards(call):
@@ -152,7 +155,8 @@ def export_cards(call):
 
 # --- the back office --------------------------------------------------------------------------------------------------
 
-@endpoint(downloads, "/admin/exports/orders", "GET", roles={MANUFACTURER, PREFECTURE},
+@endpoint(downloads, "/admin/exports/orders", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY},
+          scope="orders:read",
           summary="Télécharger les demandes par statut (toutes pour le fabricant, celles du département pour la "
                   "préfecture)", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **FORMAT})
@@ -163,7 +167,8 @@ def export_admin_orders(call):
     return _export(call, "demandes", "Demandes", ADMIN_ORDER_FIELDS, _views(pages, views.order, principal.role))
 
 
-@endpoint(downloads, "/admin/exports/cards", "GET", roles={PREFECTURE, MANUFACTURER},
+@endpoint(downloads, "/admin/exports/cards", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY},
+          scope="orders:read",
           summary="Télécharger le registre des cartes d'un statut (le département de la préfecture, tous pour le "
                   "fabricant)", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": s.CARD_STATUS_CODES}, "department": s.DEPARTMENT, **FORMAT})
@@ -175,7 +180,8 @@ def export_registry(call):
                    _views(pages, views.card, principal.role))
 
 
-@endpoint(downloads, "/admin/exports/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER},
+@endpoint(downloads, "/admin/exports/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY},
+          scope="orders:read",
           summary="Télécharger les cartes à restituer", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"department": s.DEPARTMENT, **FORMAT})
 def export_cards_to_return(call):
@@ -186,6 +192,7 @@ def export_cards_to_return(call):
 
 
 @endpoint(downloads, "/prefecture/exports/declarations", "GET", roles={PREFECTURE},
+          scope="officials:read",
           summary="Télécharger les élus déclarés de mon département (à vérifier, validés ou refusés)",
           response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
           query={"status": {"type": "string", "enum": ["pending", "validated", "refused"]}, **FORMAT})

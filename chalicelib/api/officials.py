@@ -10,12 +10,14 @@ officials = Blueprint(__name__)
 
 
 @endpoint(officials, "/directory", "GET", roles={COMMUNE}, summary="Rechercher un élu de ma commune dans le répertoire",
+          scope="officials:read",
           response=s.page_of(s.DIRECTORY_ENTRY), query={"q": {"type": "string", "maxLength": 100}})
 def search_directory(call):
     return directory.search_directory(call.principal, (call.query.get("q") or "")[:100])
 
 
 @endpoint(officials, "/dashboard", "GET", roles={COMMUNE},
+          scope="orders:read",
           summary="L'avancement de ma commune : élus pouvant recevoir une carte, enregistrés, cartes demandées, "
                   "cartes remises", response=s.COMMUNE_PROGRESS)
 def commune_dashboard(call):
@@ -23,6 +25,7 @@ def commune_dashboard(call):
 
 
 @endpoint(officials, "/directory-notices", "GET", roles={COMMUNE},
+          scope="officials:read",
           summary="Ce que les dernières mises à jour du répertoire ont changé pour ma commune",
           response=s.page_of(s.DIRECTORY_NOTICE))
 def list_directory_notices(call):
@@ -37,6 +40,7 @@ def mark_directory_notice_read(call, notice_id):
 
 
 @endpoint(officials, "/officials", "POST", roles={COMMUNE}, status=201, summary="Enregistrer un élu",
+          scope="officials:write",
           request=s.OFFICIAL_NEW, response=s.OFFICIAL,
           errors={404: ["not_found"], 409: ["already_registered"], 422: ["function_not_eligible"]})
 def register_official(call):
@@ -45,6 +49,7 @@ def register_official(call):
 
 
 @endpoint(officials, "/officials", "GET", roles={COMMUNE}, summary="Les élus enregistrés de ma commune",
+          scope="officials:read",
           response=s.page_of(s.OFFICIAL),
           description="Tous les élus que la commune a enregistrés, en une page : fonction, photo (et ses "
                       "vérifications), aperçu de la carte, carte détenue et demande en cours.")
@@ -53,12 +58,14 @@ def list_officials(call):
 
 
 @endpoint(officials, "/officials/{official_id}", "GET", roles={COMMUNE}, summary="Un élu enregistré",
+          scope="officials:read",
           response=s.OFFICIAL, errors={404: ["not_found"]})
 def get_official(call, official_id):
     return views.official(service.get_official(collaborators(), call.principal, official_id))
 
 
 @endpoint(officials, "/officials/{official_id}/export", "GET", roles={COMMUNE},
+          scope="officials:read",
           summary="Télécharger toutes les données d'un élu (JSON)", response=s.OFFICIAL_EXPORT,
           errors={404: ["not_found"]})
 def export_official(call, official_id):
@@ -67,6 +74,7 @@ def export_official(call, official_id):
 
 
 @endpoint(officials, "/officials/{official_id}", "PATCH", roles={COMMUNE}, summary="Changer la fonction d'un élu",
+          scope="officials:write",
           request=s.OFFICIAL_CHANGE, response=s.OFFICIAL,
           errors={404: ["not_found"], 409: ["card_in_progress"], 422: ["function_not_eligible"]})
 def change_function(call, official_id):
@@ -75,12 +83,14 @@ def change_function(call, official_id):
 
 
 @endpoint(officials, "/officials/{official_id}", "DELETE", roles={COMMUNE}, status=204,
+          scope="officials:write",
           summary="Retirer un élu (ses photos sont supprimées)", errors={404: ["not_found"], 409: ["card_in_progress"]})
 def delete_official(call, official_id):
     service.delete_official(collaborators(), call.principal, official_id)
 
 
 @endpoint(officials, "/officials/{official_id}/photo-uploads", "POST", roles={COMMUNE}, status=201,
+          scope="officials:write",
           summary="Envoyer la photo d'un élu (envoi direct vers le stockage)", request=s.PHOTO_UPLOAD_NEW,
           response=s.PHOTO_UPLOAD, errors={404: ["not_found"], 400: ["invalid_crop"], 409: ["card_in_progress"],
                                            429: ["too_many_attempts"]})
@@ -89,6 +99,7 @@ def start_photo_upload(call, official_id):
 
 
 @endpoint(officials, "/officials/{official_id}/photo/crop", "PUT", roles={COMMUNE}, status=202,
+          scope="officials:write",
           summary="Recadrer la photo déjà envoyée", request=s.PHOTO_CROP, response=s.OFFICIAL,
           errors={404: ["not_found"], 409: ["no_original", "card_in_progress"], 400: ["invalid_crop"]})
 def recrop_photo(call, official_id):

@@ -17,12 +17,14 @@ from chalice import Blueprint
 
 from ..settings import get_settings
 from . import examples as ex, schemas as s
-from .routing import ALL_ROLES, COMMUNE, MANUFACTURER, PREFECTURE, REGISTRY, endpoint
+from ..domain import api_clients as client_rules
+from .routing import ALL_ROLES, COMMUNE, FORM, MANUFACTURER, MINISTRY, PREFECTURE, REGISTRY, endpoint
 
 docs = Blueprint(__name__)
 
 STATUS_TEXT = {200: "OK", 201: "Créé", 202: "Accepté", 204: "Sans contenu"}
-ROLE_NAMES = {COMMUNE: "agent de commune", MANUFACTURER: "fabricant", PREFECTURE: "agent de préfecture"}
+ROLE_NAMES = {COMMUNE: "agent de commune", MANUFACTURER: "fabricant", PREFECTURE: "agent de préfecture",
+              MINISTRY: "ministère (logiciel en lecture nationale)"}
 
 # The groups of operations, in the order tools show them.
 COMMUNE_TAG, BACK_OFFICE_TAG, PUBLIC_TAG, PROGRAMS_TAG = "Commune", "Back office", "Public", "Programmes"
@@ -33,8 +35,9 @@ TAGS = [
                                              "demandes à faire avancer, registre des cartes, déclarations d'élus."},
     {"name": PUBLIC_TAG, "description": "Inscription d'une commune, mots de passe, connexion et session : sans "
                                         "connexion, ou pour toute personne connectée."},
-    {"name": PROGRAMS_TAG, "description": "Pour les logiciels plutôt que pour les personnes : ce document et "
-                                          "l'état du service."},
+    {"name": PROGRAMS_TAG, "description": "Pour les logiciels plutôt que pour les personnes : ce document, l'état "
+                                          "du service, les jetons d'accès et les webhooks (voir la section "
+                                          "`webhooks` pour ce que reçoit le logiciel)."},
 ]
 _TAG_NAMES = {t["name"] for t in TAGS}
 
@@ -63,6 +66,8 @@ def description_of(spec) -> str:
         access = "Pour toute personne connectée (jeton de session)."
     else:
         access = "Réservé à : " + ", ".join(ROLE_NAMES[r] for r in sorted(spec.roles)) + "."
+    if spec.scope:
+        access += f" Un logiciel y accède avec un jeton d'accès portant l'autorisation `{spec.scope}`."
     if "cursor" in spec.query:
         access += (" Liste paginée : pour la page suivante, rappelez la même adresse avec `cursor` égal au `next` de "
                    "la réponse (`next` vaut `null` à la dernière page).")
@@ -118,7 +123,7 @@ def _with_example(media: dict, schema: dict | None) -> dict:
 @lru_cache(maxsize=1)
 def document() -> dict:
     paths: dict = {}
-    components = {"Error": s.ERROR}
+    components = {"Error": s.ERROR, "OAuthError": s.OAUTH_ERROR}
     for spec in REGISTRY:
         operation = {
             "operationId": spec.operation_id,
@@ -128,7 +133,7 @@ def document() -> dict:
             "responses": _responses(spec, components),
         }
         if spec.roles:
-            operation["security"] = [{"bearer": []}]
+            operation["security"] = [{"bearer": []}] + ([{"oauth2": [spec.scope]}] if spec.scope else [])
             operation["x-roles"] = sorted(spec.roles)
         else:
             operation["security"] = []
@@ -143,7 +148,8 @@ def document() -> dict:
         if spec.request_schema is not None:
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": _with_example({"schema": spec.request_schema}, spec.request_schema)},
+                "content": {FORM if spec.form else "application/json":
+                            _with_example({"schema": spec.request_schema}, spec.request_schema)},
             }
         paths.setdefault(spec.path, {})[spec.method.lower()] = operation
     return {
@@ -159,14 +165,58 @@ def document() -> dict:
         },
         "tags": TAGS,
         "paths": paths,
+        "webhooks": _webhooks(components),
         "components": {
             "securitySchemes": {"bearer": {
                 "type": "http", "scheme": "bearer",
                 "description": "Jeton de session d'une personne : `POST /sessions` (adresse e-mail et mot de passe) "
-                               "le donne, à envoyer dans `Authorization: Bearer <jeton>`."}},
+                               "le donne, à envoyer dans `Authorization: Bearer <jeton>`."},
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Jeton d'accès d'un logiciel (OAuth 2.0, « client credentials ») : l'accès créé "
+                                   "par la commune (`POST /api-clients`) donne un identifiant et un secret, que le "
+                                   "logiciel échange contre un jeton d'une heure (`POST /oauth/token`), à envoyer "
+                                   "dans `Authorization: Bearer <jeton>`.",
+                    "flows": {"clientCredentials": {
+                        "tokenUrl": "/oauth/token",
+                        "scopes": {scope: client_rules.SCOPE_LABELS[scope] for scope in client_rules.SCOPES}}}}},
             "schemas": dict(sorted(components.items())),
         },
     }
+
+
+def _webhooks(components: dict) -> dict:
+    """What the portal POSTs to a program's webhook, one entry per event type (OpenAPI 3.1 ``webhooks``)."""
+    from ..domain import webhooks as rules
+
+    headers = [
+        {"name": rules.SIGNATURE_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "`t=<heure Unix de l'envoi>,v1=<HMAC-SHA256 hexadécimal>` : le HMAC, avec le secret du "
+                        "webhook, de `<t>.<corps>` (le corps tel que reçu, octet pour octet). Refusez un `t` à plus "
+                        "de 5 minutes de votre horloge.", "example": "t=1772442900,v1=3b1f0c…"},
+        {"name": rules.EVENT_ID_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "L'identifiant de l'événement (le même à chaque nouvel essai) : ignorez un événement déjà "
+                        "traité.", "example": "5d41402abc4b2a76b9719d911017c592"},
+        {"name": rules.EVENT_TYPE_HEADER, "in": "header", "required": True, "schema": s.WEBHOOK_EVENT_TYPE,
+         "description": "Le type de l'événement.", "example": rules.ORDER_STATUS_CHANGED},
+        {"name": rules.DELIVERY_ID_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "L'envoi, tel que le journal des envois le nomme.", "example": "1772442900000-5d41402abc4b2a76"},
+    ]
+    body = _by_reference(s.WEBHOOK_EVENT, components)
+    return {event: {"post": {
+        "operationId": "webhook_" + event.replace(".", "_"),
+        "summary": rules.EVENT_LABELS[event],
+        "description": f"Envoyé à chaque webhook abonné à `{event}` (autorisation `{rules.EVENT_SCOPES[event]}` "
+                       "requise pour l'accès). Répondez 2xx en moins de 5 secondes ; sinon l'envoi est refait "
+                       "après environ 1, 3, 9, 27 minutes… (8 essais sur environ 18 heures).",
+        "tags": [PROGRAMS_TAG],
+        "security": [],
+        "parameters": headers,
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": body, "example": {**ex.EXAMPLES["WEBHOOK_EVENT"], "type": event,
+                                        "data": ex.WEBHOOK_EVENT_DATA[event]}}}},
+        "responses": {"200": {"description": "Reçu : tout statut 2xx vaut remise."}},
+    }} for event in rules.EVENTS}
 
 
 def served_document() -> dict:
@@ -183,18 +233,22 @@ def _responses(spec, components: dict) -> dict:
         schema = _by_reference(spec.response_schema or {"type": "object"}, components)
         success["content"] = {"application/json": _with_example({"schema": schema}, spec.response_schema)}
     responses = {str(spec.status): success}
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error_schema = "OAuthError" if spec.form else "Error"  # the token endpoint's errors carry RFC 6749's fields too
+    error = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}}
     statuses = {status: list(codes) for status, codes in spec.errors.items()}
     statuses.setdefault(400, []).append("invalid_request") if spec.request_schema or spec.query else None
     if spec.method in ("POST", "PUT", "PATCH"):
         statuses.setdefault(415, ["unsupported_media_type"])
-        statuses.setdefault(400, []).append("invalid_json")
+        statuses.setdefault(400, []).append("invalid_request" if spec.form else "invalid_json")
     if spec.roles:
         statuses.setdefault(401, ["unauthenticated"])
-        statuses.setdefault(403, ["forbidden"])
+        # a program's token without the route's scope (or on a route no program may call)
+        statuses.setdefault(403, ["forbidden"]).append("insufficient_scope")
     for status, codes in sorted(statuses.items()):
         codes = sorted(set(codes))
-        responses[str(status)] = {"description": "Erreur : " + ", ".join(codes), **error}
+        plain = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        # Chalice itself answers a wrong Content-Type (415), in the portal's plain shape
+        responses[str(status)] = {"description": "Erreur : " + ", ".join(codes), **(plain if status == 415 else error)}
     return responses
 
 

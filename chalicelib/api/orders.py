@@ -7,7 +7,7 @@ from .. import clock
 from ..services import documents, orders as service, print_files
 from ..wiring import collaborators
 from . import schemas as s, views
-from .routing import COMMUNE, MANUFACTURER, PREFECTURE, endpoint
+from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, endpoint
 
 orders = Blueprint(__name__)
 audit = logging.getLogger("portal.audit")
@@ -16,6 +16,7 @@ CURSOR = {"cursor": {"type": "string", "maxLength": 2000}}
 
 
 @endpoint(orders, "/orders", "POST", roles={COMMUNE}, status=201, summary="Nouvelle demande de cartes",
+          scope="orders:write",
           request=s.ORDER_NEW, response=s.ORDER,
           description="Les élus à commander, soit par `official_ids`, soit par `cards` avec le motif de chaque carte "
                       "(première demande, perte, vol, détérioration, changement de fonction, nouveau mandat). La "
@@ -31,7 +32,8 @@ def create_order(call):
                                             reasons), call.principal.role)
 
 
-@endpoint(orders, "/orders", "GET", roles={COMMUNE}, summary="Liste des demandes de ma commune (les plus récentes "
+@endpoint(orders, "/orders", "GET", roles={COMMUNE}, scope="orders:read",
+          summary="Liste des demandes de ma commune (les plus récentes "
           "d'abord)", response=s.page_of(s.ORDER), query=CURSOR, errors={400: ["invalid_cursor"]},
           description="Chaque demande avec ses cartes, son statut et tout son historique.")
 def list_orders(call):
@@ -40,12 +42,14 @@ def list_orders(call):
 
 
 @endpoint(orders, "/orders/{order_id}", "GET", roles={COMMUNE}, summary="Une demande et son historique",
+          scope="orders:read",
           response=s.ORDER, errors={404: ["not_found"]})
 def get_order(call, order_id):
     return views.order(service.load(collaborators(), call.principal, order_id), call.principal.role)
 
 
-@endpoint(orders, "/orders/{order_id}/submit", "POST", roles={COMMUNE}, summary="Valider la demande après la "
+@endpoint(orders, "/orders/{order_id}/submit", "POST", roles={COMMUNE}, scope="orders:write",
+          summary="Valider la demande après la "
           "prévisualisation", request=s.ORDER_SUBMIT, response=s.ORDER,
           errors={404: ["not_found"], 409: ["invalid_transition"], 422: ["preview_not_acknowledged"]})
 def submit_order(call, order_id):
@@ -54,12 +58,14 @@ def submit_order(call, order_id):
 
 
 @endpoint(orders, "/orders/{order_id}/cancel", "POST", roles={COMMUNE}, summary="Annuler la demande",
+          scope="orders:write",
           request=s.ORDER_CANCEL, response=s.ORDER, errors={404: ["not_found"], 409: ["invalid_transition"]})
 def cancel_order(call, order_id):
     return views.order(service.move(collaborators(), call.principal, order_id, "annulee", None), call.principal.role)
 
 
-@endpoint(orders, "/admin/orders", "GET", roles={MANUFACTURER, PREFECTURE},
+@endpoint(orders, "/admin/orders", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY},
+          scope="orders:read",
           summary="Demandes par statut (toutes pour le fabricant, celles du département pour la préfecture)",
           response=s.page_of(s.ORDER), errors={400: ["invalid_cursor", "invalid_request"]},
           query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **CURSOR})
@@ -69,7 +75,8 @@ def admin_list_orders(call):
                                           q.get("cursor")), views.order, call.principal.role)
 
 
-@endpoint(orders, "/admin/orders/{order_id}", "GET", roles={MANUFACTURER, PREFECTURE}, summary="Une demande",
+@endpoint(orders, "/admin/orders/{order_id}", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY}, summary="Une demande",
+          scope="orders:read",
           response=s.ORDER, errors={404: ["not_found"]})
 def admin_get_order(call, order_id):
     c = collaborators()

@@ -7,20 +7,27 @@ it fills is what the OpenAPI document and the access-control tests are generated
 The query string is checked the same way, against the parameters the route declares (``query=``) and the OpenAPI
 document publishes: an undeclared parameter, a parameter given twice or a value outside its schema is a 400
 ``invalid_request`` before the view runs.
+
+Programs call with a client's token (OAuth 2.0 client credentials, ``services/api_clients.py``): a route admits one
+only if it declares the ``scope=`` the token was granted (else 403 ``insufficient_scope``; a person's session is never
+limited by scopes), and each such call is one record of the audit log naming the client. One route takes a
+form-encoded body rather than JSON (``form=True``): the token request, as RFC 6749 wants it.
 """
 import functools
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qs
 
 from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
 from chalice import Response
 
 from .. import clock
-from ..domain.roles import ALL_ROLES, COMMUNE, MANUFACTURER, PREFECTURE, Principal  # noqa: F401 (re-exported)
+from ..domain import api_clients as client_rules
+from ..domain.roles import ALL_ROLES, COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, Principal  # noqa: F401 (re-exported)
 from ..domain.changes import Refused
-from ..errors import PortalError, from_refusal
+from ..errors import PortalError, from_refusal, oauth_invalid_request
 from ..services import sessions
 from .middleware import viewer_address_trusted
 from .validation import validate
@@ -57,7 +64,13 @@ class Endpoint:
     description: str | None = None  # for the OpenAPI document, in French (docstrings are for developers)
     # Open to a session that serves second-factor enrolment only (an operator who has not enrolled yet).
     during_enrolment: bool = False
+    # The OAuth scope a program's token needs here (domain/api_clients.py); None: no program may call the route.
+    scope: str | None = None
+    form: bool = False  # the body is application/x-www-form-urlencoded (the token request), not JSON
 
+
+FORM = "application/x-www-form-urlencoded"
+audit = logging.getLogger("portal.audit")
 
 REGISTRY: list[Endpoint] = []
 
@@ -78,41 +91,59 @@ def endpoint(
     description: str | None = None,
     read_ahead: Callable[..., list] | None = None,
     during_enrolment: bool = False,
+    scope: str | None = None,
+    form: bool = False,
 ):
     """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204.
 
     ``read_ahead(**path_params)``: the records (``store.repositories.Ref``) the URL names, read in the session's own
     BatchGetItem and handed to the view as ``call.read_ahead`` (entities, None for those that do not exist): a use
-    case that must read the record before what it names (a card, then its order) saves a round trip."""
+    case that must read the record before what it names (a card, then its order) saves a round trip.
+
+    ``scope``: the OAuth scope that lets a program's token call the route (``insufficient_scope`` otherwise).
+    ``form``: the body is form-encoded (``application/x-www-form-urlencoded``), parsed to a dict of strings."""
     roles = frozenset(roles)
+    if scope is not None and scope not in client_rules.SCOPES:
+        raise ValueError(f"{method} {path}: unknown scope {scope!r}")
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {}, tag, description, during_enrolment)
+                        query or {}, tag, description, during_enrolment, scope, form)
         REGISTRY.append(spec)
 
         @functools.wraps(view)
         def chalice_view(**path_params):
             request_ = blueprint.current_request
+            caller: list = []  # the principal, once known: a program's calls are audited whatever their outcome
+            response = None
             try:
                 refs = read_ahead(**path_params) if read_ahead and roles else []
-                principal, found = _authorise(request_, roles, refs, during_enrolment)
+                principal, found = _authorise(request_, spec, refs, caller)
                 query = _parse_query(request_, spec.query)
-                body = _parse_body(request_, request) if method in ("POST", "PUT", "PATCH") else {}
+                if method not in ("POST", "PUT", "PATCH"):
+                    body = {}
+                else:
+                    body = _parse_form(request_, request) if form else _parse_body(request_, request)
                 call = Call(principal, body, query, _source_ip(request_), request_.headers, tuple(found))
                 result = view(call, **path_params)
-                return json_response(status, result)
+                response = json_response(status, result)
             except PortalError as error:
-                return error_response(error)
+                response = error_response(error)
             except Refused as refused:
-                return error_response(from_refusal(refused, spec.errors))
+                response = error_response(from_refusal(refused, spec.errors))
             except Exception as error:  # noqa: BLE001 - the one place that turns surprises into clean answers
                 if _is_transient(error):
                     log.warning("transient AWS failure", exc_info=True)
-                    return error_response(unavailable())
-                raise
+                    response = error_response(unavailable())
+                else:
+                    raise
+            finally:
+                if caller and caller[0].client_id is not None:
+                    _audit_client_call(caller[0], request_, response.status_code if response else 500)
+            return response
 
-        blueprint.route(path, methods=[method])(chalice_view)
+        # Chalice answers 415 itself to a body of another type than the route's (JSON unless said otherwise)
+        blueprint.route(path, methods=[method], **({"content_types": [FORM]} if form else {}))(chalice_view)
         return view
 
     return decorator
@@ -172,8 +203,35 @@ def second_factor_required() -> PortalError:
                        "profil l'exige pour accéder au portail.")
 
 
-def _authorise(request_, roles: frozenset, refs: list, during_enrolment: bool = False
-               ) -> tuple[Principal | None, list]:
+def insufficient_scope(scope: str | None) -> PortalError:
+    if scope is None:
+        return PortalError(403, "insufficient_scope", "Cette fonction est réservée aux personnes connectées : un "
+                           "logiciel ne peut pas l'appeler avec son jeton d'accès.")
+    return PortalError(403, "insufficient_scope", f"L'accès de ce logiciel n'a pas l'autorisation « {scope} » "
+                       f"({client_rules.SCOPE_LABELS[scope]}) que demande cette fonction.",
+                       details={"scope": scope})
+
+
+def _audit_client_call(principal: Principal, request_, status: int) -> None:
+    """One record per call of a program: who (its client's name and id, for whom), what, and how it ended."""
+    audit.info("api_client_call", extra={
+        "event": "api_client_call", "client_name": principal.client_name, "client_id": principal.client_id,
+        "owner": client_rules.owner_of(principal.role, principal.siren, principal.department_code),
+        "method": request_.method, "path": _called_path(request_),
+        "status": status, "at": _now_iso()})
+
+
+def _called_path(request_) -> str:
+    """The path called, its parameters filled in (the audit log names the official or order a program touched)."""
+    path = request_.path
+    for name, value in (request_.uri_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    return path
+
+
+def _authorise(request_, spec: Endpoint, refs: list, caller: list) -> tuple[Principal | None, list]:
+    """The caller and the records ``refs`` names; ``caller`` receives the principal as soon as it is known."""
+    roles, during_enrolment = spec.roles, spec.during_enrolment
     if not roles:
         return None, []
     header = request_.headers.get("authorization", "")
@@ -183,6 +241,9 @@ def _authorise(request_, roles: frozenset, refs: list, during_enrolment: bool = 
     principal, items = sessions.authenticate_reading(token.strip(),
                                                      [ref.repository.wanted(ref.key) for ref in refs])
     found = [None if item is None else ref.repository.to_entity(item) for ref, item in zip(refs, items)]
+    caller.append(principal)
+    if principal.client_id is not None and (spec.scope is None or spec.scope not in (principal.scopes or ())):
+        raise insufficient_scope(spec.scope)
     if principal.role not in roles:
         logging.getLogger("portal.audit").warning(
             "forbidden", extra={"event": "forbidden", "by": principal.email, "role": principal.role,
@@ -205,6 +266,27 @@ def _parse_body(request_, schema: dict | None) -> dict:
     if schema is not None:
         validate(data, schema)
     return data if isinstance(data, dict) else {}
+
+
+def _parse_form(request_, schema: dict | None) -> dict:
+    """A form-encoded body as ``{name: value}``. A parameter given twice is refused (RFC 6749 §3.2); a failure is an
+    OAuth ``invalid_request`` (the one form route is the token endpoint, whose errors its clients read)."""
+    try:
+        pairs = parse_qs((request_.raw_body or b"").decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                         errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise oauth_invalid_request("Le corps de la requête doit être encodé comme un formulaire "
+                              "(application/x-www-form-urlencoded, UTF-8).") from None
+    repeated = sorted(name for name, values in pairs.items() if len(values) > 1)
+    if repeated:
+        raise oauth_invalid_request(f"Le paramètre « {repeated[0]} » ne peut être donné qu'une fois.")
+    data = {name: values[0] for name, values in pairs.items()}
+    if schema is not None:
+        try:
+            validate(data, schema)
+        except PortalError as error:
+            raise oauth_invalid_request(error.message) from None
+    return data
 
 
 def query_schema(parameters: dict) -> dict:

@@ -1,5 +1,6 @@
 """JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
-from ..domain import cards as registry, codes, orders as lifecycle, photo_checks, stats, webhooks as hooks
+from ..domain import (api_clients as api_client_rules, cards as registry, codes, orders as lifecycle, photo_checks, stats,
+                     webhooks as hooks)
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
@@ -25,6 +26,15 @@ def page_of(item: dict) -> dict:
 ERROR = obj(
     {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
     ["code", "message"],
+)
+
+# The token endpoint's errors (POST /oauth/token): RFC 6749 §5.2's fields beside the portal's.
+OAUTH_ERROR = obj(
+    {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "unsupported_grant_type",
+                                          "invalid_scope", "too_many_attempts"]},
+     "error_description": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
+     "details": {}},
+    ["error", "error_description", "code", "message"],
 )
 
 REGISTRATION = obj(
@@ -62,6 +72,29 @@ AGENT_NEW = obj({"email": EMAIL, "last_name": NAME, "first_name": NAME}, ["email
 AGENT = obj({"id": {"type": "string"}, "email": {"type": "string"}, "first_name": {"type": "string"},
              "last_name": {"type": "string"}, "password_set": {"type": "boolean"}, "created_at": TIME},
             ["id", "email", "first_name", "last_name"])
+
+# Access for programs (api/api_clients.py): the four scopes of domain/api_clients.py.
+SCOPE = {"type": "string", "enum": list(api_client_rules.SCOPES)}
+API_CLIENT_NEW = obj({"name": NAME, "scopes": {"type": "array", "items": SCOPE, "minItems": 1, "uniqueItems": True}},
+                     ["name", "scopes"])
+STATE_CLIENT_NEW = obj({"name": NAME,
+                        "scopes": {"type": "array", "items": {"type": "string", "enum": list(api_client_rules.READ_SCOPES)},
+                                   "minItems": 1, "uniqueItems": True},
+                        "department_code": DEPARTMENT, "national": {"type": "boolean"}}, ["name", "scopes"])
+API_CLIENT = obj({"client_id": {"type": "string"}, "name": {"type": "string"},
+                  "scopes": {"type": "array", "items": SCOPE}, "created_at": TIME, "created_by": {"type": "string"},
+                  "revoked": {"type": "boolean"}, "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+                  "owner": {"type": "string"}},
+                 ["client_id", "name", "scopes", "created_at", "revoked"])
+API_CLIENT_CREATED = obj({**API_CLIENT["properties"], "client_secret": {"type": "string"}},
+                         ["client_id", "client_secret", "name", "scopes", "created_at"])
+TOKEN_REQUEST = obj({"grant_type": {"type": "string", "maxLength": 100},
+                     "scope": {"type": "string", "maxLength": 200},
+                     "client_id": {"type": "string", "maxLength": 200}}, ["grant_type"],
+                    additional=True)  # RFC 6749 §3.2: unknown parameters are ignored
+TOKEN = obj({"access_token": {"type": "string"}, "token_type": {"type": "string", "enum": ["Bearer"]},
+             "expires_in": {"type": "integer"}, "scope": {"type": "string"}},
+            ["access_token", "token_type", "expires_in", "scope"])
 
 IMPORT_KINDS = ["communes", "prefectures", "rne_cm", "rne_maires"]
 IMPORT_NEW = obj({"kind": {"type": "string", "enum": IMPORT_KINDS}}, ["kind"])
@@ -235,6 +268,7 @@ ORDER = obj({
     "delivery_address": {"oneOf": [ADDRESS, {"type": "null"}]},
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
                                                "at": TIME, "by_role": {"type": "string"},
+                                               "by_program": {"type": "string"},  # a program's step: « API : <name> »
                                                "reason": {"type": "string"}}, ["status", "at", "by_role"])},
     "alerts": {"type": "array", "items": obj({"official_id": {"type": "string"}, "code": {"type": "string"},
                                               "message": {"type": "string"}, "at": TIME},
@@ -288,6 +322,7 @@ CARD = obj({
     "receipt_url": {"type": ["string", "null"]},
     "history": {"type": "array", "items": obj({"status": {"type": "string"}, "status_label": {"type": "string"},
                                                "at": TIME, "by_role": {"type": "string"},
+                                               "by_program": {"type": "string"},  # a program's step: « API : <name> »
                                                "note": {"type": ["string", "null"]}}, ["status", "status_label", "at"])},
     "actions": {"type": "array", "items": {"type": "string"}},
     "undo": {"oneOf": [{"type": "null"}, obj({"label": {"type": "string"}, "until": TIME}, ["label", "until"])]},

@@ -1,7 +1,7 @@
 """The JSON the API answers with, beside the schemas it must match (``api/schemas.py``; a test checks every answer
 against its route's schema). Links to stored files are short-lived presigned URLs, made here, at the edge."""
 from .. import clock
-from ..domain import cards as registry, functions, orders as lifecycle, photo_checks
+from ..domain import api_clients, cards as registry, functions, orders as lifecycle, photo_checks
 from ..domain.officials import DECLARATION_LABELS, DECLARED, READY, Official
 from ..domain.orders import CardOrder
 from ..domain.roles import COMMUNE, MANUFACTURER, PREFECTURE
@@ -159,7 +159,13 @@ def order(o: CardOrder, role: str) -> dict:
 
 def history(o: CardOrder) -> list[dict]:
     return [{"status": h.status, "status_label": lifecycle.LABELS[h.status], "at": clock.iso(h.at),
-             "by_role": h.by_role, **({"reason": h.reason} if h.reason else {})} for h in o.history]
+             "by_role": h.by_role, **_program(h.by), **({"reason": h.reason} if h.reason else {})} for h in o.history]
+
+
+def _program(by: str | None) -> dict:
+    """``{"by_program": "API : <name>"}`` for a step a program made (domain/api_clients.py): the commune sees which of its
+    software did it. A person's email is not shown in histories."""
+    return {"by_program": by} if by and by.startswith(api_clients.API_LABEL_PREFIX) else {}
 
 
 # --- the card registry --------------------------------------------------------------------------------------------
@@ -184,7 +190,7 @@ def card(c, role: str) -> dict:
         "hand_over": hand_over, "declaration": declaration,
         "receipt_url": files.presigned_get(c.receipt_key) if c.receipt_key and role != COMMUNE else None,
         "history": [{"status": e.status, "status_label": registry.LABELS[e.status], "at": clock.iso(e.at),
-                     "by_role": e.by_role, "note": e.note} for e in c.history],
+                     "by_role": e.by_role, **_program(e.by), "note": e.note} for e in c.history],
         "actions": card_actions(c, role),
         "undo": _undo(c.undoable_by(role, clock.now()), lambda e: registry.LABELS[e.status]),
     }

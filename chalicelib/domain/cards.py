@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from .changes import Append, Change, Refused, entity
-from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
+from .roles import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, Principal
 
 EN_FABRICATION = "en_fabrication"
 LIVREE = "livree"
@@ -141,12 +141,12 @@ class RegisteredCard:
         return self.hand_over["at"] if self.hand_over else None
 
     def visible_to(self, principal: Principal) -> bool:
-        """The commune sees its own cards, the préfecture those of its département, the card maker all."""
+        """The commune sees its own cards, the préfecture those of its département, the card maker and the ministry all."""
         if principal.role == COMMUNE:
             return principal.siren == self.siren
         if principal.role == PREFECTURE:
             return principal.department_code == self.department_code
-        return principal.role == MANUFACTURER
+        return principal.role in (MANUFACTURER, MINISTRY)
 
     # --- moves driven by the order or the directory (the order's are written on a ``CardKey``) -----------------
 

@@ -13,7 +13,7 @@ from .changes import PRESENT, Change, Refused, entity
 from .french import de
 from .ids import time_ordered_id
 from .officials import HeldOfficial, Official
-from .roles import COMMUNE, MANUFACTURER, PREFECTURE, Principal
+from .roles import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, Principal
 
 BROUILLON = "brouillon"
 EN_PREPARATION = "en_preparation"
@@ -270,12 +270,12 @@ class CardOrder:
         return official.held_card_status in registry.VALID and card.reason in registry.REPLACES_VALID_CARD
 
     def visible_to(self, principal: Principal) -> bool:
-        """The commune sees its own orders, the préfecture those of its département, the card maker all."""
+        """The commune sees its own orders, the préfecture those of its département, the card maker and the ministry all."""
         if principal.role == COMMUNE:
             return principal.siren == self.siren
         if principal.role == PREFECTURE:
             return principal.department_code == self.department_code
-        return principal.role == MANUFACTURER
+        return principal.role in (MANUFACTURER, MINISTRY)
 
     def allowed_moves(self, role: str) -> list[str]:
         return allowed_moves(self.status, role)

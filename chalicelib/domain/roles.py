@@ -1,12 +1,17 @@
-"""Who can call the portal: the three roles and the principal a bearer token resolves to."""
+"""Who can call the portal: the roles and the principal a bearer token resolves to."""
 from typing import NamedTuple
 
 COMMUNE = "commune"  # a town-hall agent (elected official or employee)
 MANUFACTURER = "manufacturer"  # the card maker's operator
 PREFECTURE = "prefecture"  # an agent of the préfecture of one département
+# The ministry's own tools read the whole nation's orders and cards (domain/api_clients.py): a program's role only,
+# never a person's account, admitted on the back office's read routes alone. Not in ``ALL_ROLES``, the roles of
+# people: the routes every person may call (their session, their account) are no program's.
+MINISTRY = "ministry"
 ALL_ROLES = frozenset({COMMUNE, MANUFACTURER, PREFECTURE})
 
-ROLE_LABELS = {COMMUNE: "Agent de la commune", MANUFACTURER: "Fabricant des cartes", PREFECTURE: "Agent de préfecture"}
+ROLE_LABELS = {COMMUNE: "Agent de la commune", MANUFACTURER: "Fabricant des cartes", PREFECTURE: "Agent de préfecture",
+               MINISTRY: "Ministère (lecture nationale)"}
 
 
 class Principal(NamedTuple):

@@ -27,6 +27,12 @@ PASSWORD_RESET = Limit("reset", attempts=5, window_seconds=3600)
 REGISTRATION_SOURCE = Limit("registration-source", attempts=20, window_seconds=3600)
 # One source address may ask 30 password resets an hour whatever the email (mail bombing, SES costs).
 RESET_SOURCE = Limit("reset-source", attempts=30, window_seconds=3600)
+# 10 failed token requests (``POST /oauth/token``) for one client id from one source address in 15 minutes lock that
+# client's token requests from that address only, as for logins: a secret of 256 bits cannot be guessed, this stops a
+# misconfigured program from hammering the table; a success forgets them.
+TOKEN_PAIR = Limit("token-pair", attempts=10, window_seconds=900)
+# One source address may fail 100 token requests in 15 minutes whatever the client id.
+TOKEN_SOURCE = Limit("token-source", attempts=100, window_seconds=900)
 # A commune may invite 50 agents a day.
 INVITATIONS = Limit("invitations", attempts=50, window_seconds=86400)
 

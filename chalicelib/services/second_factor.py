@@ -9,7 +9,7 @@ first leave the window); an operator without one yet gets a session whose only u
 import base64
 import logging
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from .. import clock
 from ..domain import second_factor as rules
@@ -138,23 +138,24 @@ def confirm_enrolment(principal: Principal, code: str) -> dict:
         raise wrong
     recovery = rules.new_recovery_codes()
     now = clock.now()
+    # One transaction: the second factor turns on, and this session then serves everything (the others of an
+    # enrolment-only kind stay so: log in again there). A session ended meanwhile turns nothing on.
     try:
-        account.update(actions=[Account.second_factor_at.set(now),
-                                Account.recovery_codes.set({rules.recovery_digest(c) for c in recovery})],
-                       condition=Account.second_factor_at.does_not_exist()
-                       & (Account.totp_secret == account.totp_secret))
-    except UpdateError as error:
+        with transaction() as writes:
+            writes.update(account, actions=[Account.second_factor_at.set(now),
+                                             Account.recovery_codes.set({rules.recovery_digest(c) for c in recovery})],
+                          condition=Account.second_factor_at.does_not_exist()
+                          & (Account.totp_secret == account.totp_secret))
+            if principal.token_hash:
+                writes.update(Token(principal.token_hash), actions=[Token.enrolment_only.remove()],
+                              condition=Token.token_hash.exists())
+    except TransactWriteError as error:
         if not is_condition_failure(error):
             raise
-        raise already_enabled() from None
-    # This session now serves everything (the others of an enrolment-only kind stay so: log in again there).
-    if principal.token_hash:
-        try:
-            Token(principal.token_hash).update(actions=[Token.enrolment_only.remove()],
-                                               condition=Token.token_hash.exists())
-        except UpdateError as error:
-            if not is_condition_failure(error):
-                raise
+        reasons = getattr(error, "cancellation_reasons", None) or []
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            raise already_enabled() from None
+        raise unauthenticated() from None
     audit.info("second_factor_enabled", extra={"event": "second_factor_enabled", "by": account.email,
                                                "at": clock.iso(now)})
     return {"enabled_at": clock.iso(now), "recovery_codes": recovery}

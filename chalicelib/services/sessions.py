@@ -1,6 +1,7 @@
 """Log in, resolve a bearer token to a principal, log out, end every session of an account.
 
-Sessions last 30 minutes without activity and 12 hours at most. A token is ``<account id>.<secret>``: 256 random
+Sessions last 30 minutes without activity and 12 hours at most. A program's token (OAuth client credentials,
+``services/api_clients.py``) is read here too: same shape, kind ``client``, an hour without idle deadline. A token is ``<account id>.<secret>``: 256 random
 bits after the account's (opaque) id; only the SHA-256 of the whole token is stored. The account id lets a request
 read its session and the account's revocation mark in one call (see ``store.tables.Token``).
 """
@@ -188,6 +189,8 @@ def authenticate_reading(token: str, also: list[Wanted]) -> tuple[Principal, lis
     the session is valid; whether the principal may see them is the use case's to decide."""
     session, found = _read_token(token, also)
     now = clock.now()
+    if session is not None and session.kind == "client" and now < session.expires_at:
+        return client_principal(session), found
     if session is None or session.kind != "session" or now >= session.expires_at or now >= session.idle_expires_at:
         raise unauthenticated()
     if session.idle_expires_at - IDLE + REFRESH_AFTER <= now:
@@ -202,6 +205,14 @@ def authenticate_reading(token: str, also: list[Wanted]) -> tuple[Principal, lis
             raise unauthenticated() from None  # logged out meanwhile
     return Principal(session.email, session.role, session.siren, session.department_code, session.token_hash,
                      session.insee_code, session.account_id, session.commune_name, bool(session.enrolment_only)), found
+
+
+def client_principal(token: Token) -> Principal:
+    """A program's token (services/api_clients.py): it acts for its client's owner, within its scopes. It has no idle
+    deadline to push (it lives an hour, then the program asks for another): reading it costs no write."""
+    return Principal(token.email, token.role, token.siren, token.department_code, token.token_hash, token.insee_code,
+                     None, token.commune_name, False, token.account_id, token.client_name,
+                     frozenset(token.scopes or ()))
 
 
 def log_out(principal: Principal) -> None:

@@ -222,7 +222,7 @@ class TokenAccountIndex(GlobalSecondaryIndex):
 
 
 class Token(PortalModel):
-    """A session, a set-password link, or an account's revocation mark. Only the SHA-256 of a token is stored;
+    """A session, a set-password link, a program's token, or an account's (or API client's) revocation mark. Only the SHA-256 of a token is stored;
     DynamoDB's TTL purges them.
 
     A token is ``<account id>.<secret>``: the account id names the account's revocation mark
@@ -235,7 +235,7 @@ class Token(PortalModel):
         pass
 
     token_hash = UnicodeAttribute(hash_key=True)
-    kind = UnicodeAttribute()  # session | password | revocation | proconnect (a sign-in under way)
+    kind = UnicodeAttribute()  # session | password | revocation | proconnect (a sign-in under way) | client
     account_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute()
     role = UnicodeAttribute()
@@ -260,6 +260,11 @@ class Token(PortalModel):
     # callback must find again.
     nonce = UnicodeAttribute(null=True)
     code_verifier = UnicodeAttribute(null=True)
+    # A program's token (kind "client", services/api_clients.py): ``account_id`` is its client's id, so that revoking
+    # the client (its ``revoked#<client id>`` mark) voids it; its client's name and the scopes it was granted travel
+    # with it, so that a request needs no client lookup.
+    client_name = UnicodeAttribute(null=True)
+    scopes = UnicodeSetAttribute(null=True)
     by_account = TokenAccountIndex()
 
 

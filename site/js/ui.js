@@ -3,7 +3,7 @@
  * tied to the field by aria-describedby), an alert above the form that receives the focus and links to each field.
  * Nothing here ever empties a field: what was typed stays after an error.
  */
-import { formatWithOrdinalDay } from "./typography.js";
+import { formatWithOrdinalDay, punctuate } from "./typography.js";
 
 const GROUPS = ".fr-input-group, .fr-select-group, .fr-upload-group, .fr-fieldset";
 const ERROR_CLASS = {
@@ -102,7 +102,7 @@ export function showFieldError(form, name, message) {
   if (!field) return false;
   const group = field.closest(GROUPS);
   const id = `${field.id || name}-error`;
-  const text = el("p", { class: "fr-error-text", id, "data-error-for": name, text: message });
+  const text = el("p", { class: "fr-error-text", id, "data-error-for": name, text: punctuate(message) });
   if (group) {
     for (const [base, error] of Object.entries(ERROR_CLASS)) {
       if (group.classList.contains(base)) group.classList.add(error);
@@ -136,10 +136,11 @@ export function hideAlert(alert) {
 export function showAlert(alert, { type = "error", title, message, items = [], extra = null, focus = true }) {
   const level = alert.dataset.heading || "h2";
   alert.className = `fr-alert fr-alert--${type} fr-mb-4w`;
-  const children = [el(level, { class: "fr-alert__title", text: title })];
-  if (message) children.push(el("p", { text: message }));
+  // The API's and the pages' messages with French punctuation's no-break spaces (typography.js).
+  const children = [el(level, { class: "fr-alert__title", text: punctuate(title) })];
+  if (message) children.push(el("p", { text: punctuate(message) }));
   if (items.length) {
-    children.push(el("ul", {}, items.map((item) => el("li", {}, el("a", { href: item.href, text: item.text })))));
+    children.push(el("ul", {}, items.map((item) => el("li", {}, el("a", { href: item.href, text: punctuate(item.text) })))));
   }
   if (extra) children.push(extra);
   alert.replaceChildren(...children);

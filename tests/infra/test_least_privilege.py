@@ -152,6 +152,7 @@ def run_journeys(client, settings) -> None:
     create_operator("guichet@ain.gouv.fr", "Paula", "Préfète", "prefecture", "01", password=prefecture_password)
     prefecture = log_in(client, "guichet@ain.gouv.fr", prefecture_password, OPERATOR_TOTP_SECRET)
     run_sign_in_journeys(client, settings, operator, agent)
+    run_api_client_journeys(client, operator, agent)
     order = post_json(client, "/orders", {"official_ids": ids}, agent)
     assert order.status_code == 201, order.json_body
     order_id = order.json_body["id"]
@@ -288,6 +289,29 @@ def run_webhook_journeys(client) -> None:
 
 def local_secret_name(settings) -> str:
     return f"{settings.table_prefix}proconnect"
+
+
+def run_api_client_journeys(client, operator: str, agent: str) -> None:
+    """A commune's API client: created, listed, a token refused then given, a call with it, revoked; a préfecture's
+    client created, listed and revoked by the card maker."""
+    import base64
+
+    created = post_json(client, "/api-clients", {"name": "Logiciel", "scopes": ["officials:read"]}, agent).json_body
+    assert client.http.get("/api-clients", headers=auth(agent)).status_code == 200
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for secret, status in (("faux", 401), (created["client_secret"], 200)):
+        basic = base64.b64encode(f"{created['client_id']}:{secret}".encode()).decode()
+        response = client.http.post("/oauth/token", headers={**form, "Authorization": f"Basic {basic}"},
+                                    body=b"grant_type=client_credentials")
+        assert response.status_code == status, response.json_body
+    assert client.http.get("/officials", headers=auth(response.json_body["access_token"])).status_code == 200
+    assert client.http.delete(f"/api-clients/{created['client_id']}", headers=auth(agent)).status_code == 204
+    state = post_json(client, "/admin/api-clients", {"name": "Suivi", "scopes": ["orders:read"],
+                                                     "department_code": "01"}, operator)
+    assert state.status_code == 201, state.json_body
+    assert client.http.get("/admin/api-clients?department_code=01", headers=auth(operator)).status_code == 200
+    assert client.http.delete(f"/admin/api-clients/{state.json_body['client_id']}",
+                              headers=auth(operator)).status_code == 204
 
 
 def run_sign_in_journeys(client, settings, operator: str, agent: str) -> None:

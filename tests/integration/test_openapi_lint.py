@@ -118,4 +118,18 @@ def test_responses_name_their_models_once_in_components(served):
 def test_the_served_document_names_its_server_and_contact(served):
     assert served["servers"] == [{"url": "https://site.test/api", "description": served["servers"][0]["description"]}]
     assert served["info"]["contact"]["url"] == "https://site.test"
-    assert set(served["components"]["securitySchemes"]) == {"bearer"}
+    assert set(served["components"]["securitySchemes"]) == {"bearer", "oauth2"}
+
+
+def test_programs_see_the_oauth2_scheme_and_each_operations_scope(served):
+    from chalicelib.domain.api_clients import SCOPES
+
+    flow = served["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token" and list(flow["scopes"]) == list(SCOPES)
+    assert all(flow["scopes"].values())  # a French description for each
+    officials = served["paths"]["/officials"]["get"]["security"]
+    assert officials == [{"bearer": []}, {"oauth2": ["officials:read"]}]
+    assert served["paths"]["/agents"]["get"]["security"] == [{"bearer": []}]  # no program on account routes
+    token = served["paths"]["/oauth/token"]["post"]
+    assert list(token["requestBody"]["content"]) == ["application/x-www-form-urlencoded"]
+    assert token["security"] == []

@@ -183,3 +183,21 @@ def test_the_card_maker_ends_an_operator_s_sessions(client, operator):
 def test_ending_a_session_that_is_not_one_s_own_is_404(client, operator, session_id):
     response = client.http.delete(f"/me/sessions/{session_id}", headers=auth(operator))
     assert response.status_code == 404 and response.json_body["code"] == "session_not_found"
+
+
+def test_a_session_ended_while_confirming_turns_nothing_on(client, aws, operator):
+    """The second factor and the session's upgrade are one write: a session ended meanwhile (logged out on another
+    tab) leaves the account as it was, and the person is told to sign in again."""
+    from chalicelib.errors import PortalError
+    from chalicelib.services import second_factor, sessions
+    from chalicelib.store.tables import Account, Token
+
+    token = registered_agent(client, aws, operator)
+    secret = post_json(client, "/me/second-factor", {}, token).json_body["secret"]
+    principal = sessions.authenticate(token)
+    Token(principal.token_hash).delete()
+    with pytest.raises(PortalError) as refused:
+        second_factor.confirm_enrolment(principal, otp(secret))
+    assert refused.value.status == 401
+    account = Account.get(principal.email)
+    assert account.second_factor_at is None and account.recovery_codes is None

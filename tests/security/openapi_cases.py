@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from tests.security.world import Tenant, World
 
 # Roles of the matrix: who calls, and which tenants' objects they may see.
-ROLES = ("anonymous", "commune_A", "commune_B", "manufacturer", "prefecture_01", "prefecture_74")
+# ``program_A``: a program of commune A with a token of all four scopes (OAuth client credentials): it acts as
+# commune A, on the operations that declare a scope only.
+ROLES = ("anonymous", "commune_A", "commune_B", "manufacturer", "prefecture_01", "prefecture_74", "program_A")
 ROLE_KIND = {"anonymous": None, "commune_A": "commune", "commune_B": "commune", "manufacturer": "manufacturer",
-             "prefecture_01": "prefecture", "prefecture_74": "prefecture"}
+             "prefecture_01": "prefecture", "prefecture_74": "prefecture", "program_A": "commune"}
+PROGRAMS = {"program_A"}
 
 
 def sees(role: str, tenant: Tenant) -> bool:
@@ -24,8 +27,8 @@ def sees(role: str, tenant: Tenant) -> bool:
     card maker everything."""
     if role == "manufacturer":
         return True
-    if role.startswith("commune_"):
-        return role == f"commune_{tenant.key}"
+    if role.startswith("commune_") or role.startswith("program_"):
+        return role.endswith(f"_{tenant.key}")
     if role.startswith("prefecture_"):
         return role == f"prefecture_{tenant.department_code}"
     return False
@@ -45,6 +48,8 @@ PATH_OBJECTS = {
     "notice_id": None,
     # one of the tenant's agent's sessions (its id is the SHA-256 its token is stored under)
     "session_id": lambda t: [__import__("hashlib").sha256(t.token.encode()).hexdigest()],
+    # the tenant's API client (« Accès pour les logiciels »)
+    "client_id": lambda t: [t.api_client],
 }
 # Body fields that designate another object, and how to aim them at a tenant.
 BODY_REFERENCES = {
@@ -76,6 +81,7 @@ QUERY_REFERENCES = {
     "format": lambda t: None,  # an export's file format: names no tenant (the default, CSV, is read for leaks)
     "scope": lambda t: None,  # national or department: the département is the tenant reference
     "weeks": lambda t: None,
+    "department_code": lambda t: t.department_code,  # the card maker's list of a préfecture's API clients
 }
 
 
@@ -111,10 +117,24 @@ class Operation:
 
     @property
     def request_schema(self) -> dict | None:
+        """The JSON body's schema. The token endpoint's form body (RFC 6749: unknown parameters ignored) is not one:
+        ``form_schema``."""
         body = self.spec.get("requestBody")
-        return body["content"]["application/json"]["schema"] if body else None
+        return body["content"].get("application/json", {}).get("schema") if body else None
+
+    @property
+    def form_schema(self) -> dict | None:
+        body = self.spec.get("requestBody")
+        return body["content"].get("application/x-www-form-urlencoded", {}).get("schema") if body else None
+
+    @property
+    def scopes(self) -> list[str]:
+        """The OAuth scopes a program's token may call the operation with (none: no program may)."""
+        return [scope for requirement in self.spec.get("security", []) for scope in requirement.get("oauth2", [])]
 
     def admits(self, role: str) -> bool:
+        if role in PROGRAMS and not self.public:
+            return ROLE_KIND[role] in self.roles and bool(self.scopes)
         return self.public or ROLE_KIND[role] in self.roles
 
     def tenant_path_params(self) -> list[str]:

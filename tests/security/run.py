@@ -89,7 +89,10 @@ def limits_table() -> str:
                 "uploads": "photo uploads started by one commune",
                 "registration-source": "failed registrations from one source address, whatever the SIREN",
                 "reset-source": "password-reset requests from one source address, whatever the email",
-                "invitations": "agents invited by one commune (each invitation e-mails the address typed)"}
+                "invitations": "agents invited by one commune (each invitation e-mails the address typed)",
+                "token-pair": "failed token requests (`POST /oauth/token`) for one API client id from one source "
+                              "address",
+                "token-source": "failed token requests from one source address, whatever the client id"}
     rows = ["| limit (code) | what | attempts | window | lock, at most | answer |", "|---|---|---|---|---|---|"]
     for name, limit in sorted(all_limits().items(), key=lambda kv: kv[1].name):
         lock, answer = ((f"{limit.lock_seconds // 60} min", "429 `too_many_attempts` + `Retry-After`") if limit.refuses

@@ -206,6 +206,34 @@ def test_agent_invitations_are_limited_per_commune(world, clean_counters):
                                     ).status_code == 204
 
 
+def test_token_guessing_locks_the_client_from_that_source_only(world, clean_counters, from_source):
+    """An API client's secret (256 bits) cannot be guessed; the limit stops a program that hammers the token endpoint
+    with a wrong secret: 10 failures from one address lock that client's token requests from there only."""
+    import base64
+
+    created = post_json(world.client, "/api-clients", {"name": "Logiciel essai", "scopes": ["orders:read"]},
+                        world.A.token).json_body
+
+    def ask(secret: str):
+        basic = base64.b64encode(f"{created['client_id']}:{secret}".encode()).decode()
+        return world.client.http.post("/oauth/token", body=b"grant_type=client_credentials",
+                                      headers={"Content-Type": "application/x-www-form-urlencoded",
+                                               "Authorization": f"Basic {basic}"})
+
+    try:
+        from_source(ATTACKER)
+        for _ in range(10):
+            assert ask("faux").status_code == 401
+        locked = ask(created["client_secret"])  # the right secret, from the locked address
+        assert_limited(locked, 900)
+        assert locked.json_body["error"] == "too_many_attempts"
+        from_source("198.51.100.7")  # the program's own address is not affected
+        assert ask(created["client_secret"]).status_code == 200
+    finally:
+        world.client.http.delete(f"/api-clients/{created['client_id']}",
+                                 headers={"Authorization": f"Bearer {world.A.token}"})
+
+
 def all_limits() -> dict:
     """Every Limit the code defines (a new one is picked up here, and must then be documented)."""
     from chalicelib.services import limits, officials
@@ -228,5 +256,6 @@ def test_every_limit_is_documented_in_security_md():
 def test_limited_operations_document_429_in_openapi(world):
     document = world.client.http.get("/openapi.json").json_body
     for path, method in (("/registrations", "post"), ("/sessions", "post"), ("/password-resets", "post"),
-                         ("/officials/{official_id}/photo-uploads", "post"), ("/agents", "post")):
+                         ("/officials/{official_id}/photo-uploads", "post"), ("/agents", "post"),
+                         ("/oauth/token", "post")):
         assert "429" in document["paths"][path][method]["responses"], path

@@ -73,13 +73,27 @@ def journey(world):
         assert client.http.get("/admin/orders", headers=auth(session)).status_code == 403
         viewed = client.http.get(f"/admin/orders/{order}", headers=auth(world.tokens["manufacturer"])).json_body
         assert viewed["cards"][0]["photo_url"]
+        # a program of the commune (OAuth client credentials): its secret, its token, a read, a refusal, a failed try
+        created = post_json(client, "/api-clients", {"name": "Logiciel du Bugey", "scopes": ["officials:read"]},
+                            session).json_body
+        secrets["client secret"] = created["client_secret"]
+        basic = base64.b64encode(f"{created['client_id']}:{created['client_secret']}".encode()).decode()
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        program = client.http.post("/oauth/token", headers={**form, "Authorization": f"Basic {basic}"},
+                                   body=b"grant_type=client_credentials").json_body["access_token"]
+        secrets["client token"] = program
+        assert client.http.get(f"/officials/{official}", headers=auth(program)).status_code == 200
+        assert client.http.get("/agents", headers=auth(program)).status_code == 403
+        wrong = base64.b64encode(f"{created['client_id']}:pas-le-secret".encode()).decode()
+        assert client.http.post("/oauth/token", headers={**form, "Authorization": f"Basic {wrong}"},
+                                body=b"grant_type=client_credentials").status_code == 401
         for role, token in world.tokens.items():
             secrets[f"session token of {role}"] = token
         assert client.http.delete("/sessions/current", headers=auth(session)).status_code == 204
     finally:
         root.removeHandler(handler)
     return {"lines": handler.lines, "records": handler.records, "secrets": secrets, "order": order,
-            "moves": moves, "email": email}
+            "moves": moves, "email": email, "client_id": created["client_id"], "official": official}
 
 
 def test_every_log_line_is_one_json_object(journey):
@@ -143,3 +157,16 @@ def test_back_office_photo_access_is_audited(journey):
     """Issue 6: every photo access by the back office (the card maker's photo_url) is in the audit trail."""
     events = {getattr(r, "event", None) or r.getMessage() for r in audit_records(journey)}
     assert "photo_access" in events, f"audit events seen: {sorted(events)}"
+
+
+def test_every_call_of_a_program_is_audited_with_its_client(journey):
+    """Each call made with a client's token is one audit record naming the client, its owner, what and the outcome;
+    token requests (issued, refused) are audited too."""
+    calls = [(r.method, r.path, r.status) for r in audit_records(journey)
+             if getattr(r, "event", None) == "api_client_call"]
+    assert calls == [("GET", f"/officials/{journey['official']}", 200), ("GET", "/agents", 403)]
+    for record in (r for r in audit_records(journey) if getattr(r, "event", None) == "api_client_call"):
+        assert record.client_name == "Logiciel du Bugey" and record.client_id == journey["client_id"]
+        assert record.owner == "commune#210102836" and record.at
+    events = [getattr(r, "event", None) for r in audit_records(journey)]
+    assert {"api_client_created", "api_token_issued", "api_token_refused"} <= set(events)

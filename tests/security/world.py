@@ -10,10 +10,12 @@ delivered to the préfecture, whose card is in the registry. Operators: the card
 """
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chalicelib.domain.api_clients import SCOPES
 from tests.conftest import REFERENCE_DATA
 from tests.helpers import (OPERATOR_TOTP_SECRET, auth, import_file, link_token, load_directory, log_in, outbox_messages,
                            post_json, register_official, upload_photo)
@@ -43,6 +45,7 @@ class Tenant:
     directory_ids: dict[str, str] = field(default_factory=dict)  # last name -> directory id
     orders: dict[str, str] = field(default_factory=dict)  # draft | submitted | delivered -> public order id
     cards: dict[str, str] = field(default_factory=dict)  # delivered -> the number of its card, at the préfecture
+    api_client: str = ""  # the id of its API client (all four scopes), whose token is the role program_<key>
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's data contains: finding one in another tenant's answer is a leak."""
@@ -50,7 +53,7 @@ class Tenant:
         found |= set(self.officials.values()) | set(self.officials) | set(self.directory_ids.values())
         found |= {self.free_official, self.free_name}
         found |= set(self.orders.values()) | {o.split("-", 1)[1] for o in self.orders.values()}
-        found |= set(self.cards.values())
+        found |= set(self.cards.values()) | {self.api_client}
         return {m for m in found if m}
 
 
@@ -60,7 +63,8 @@ class World:
     settings: object
     A: Tenant
     B: Tenant
-    tokens: dict[str, str]  # role name -> token (commune_A, commune_B, manufacturer, prefecture_01, prefecture_74)
+    tokens: dict[str, str]  # role name -> token (commune_A, commune_B, manufacturer, prefecture_01, prefecture_74,
+    # program_A: commune A's API client)
     import_id: str
 
     def tenant(self, key: str) -> Tenant:
@@ -142,7 +146,23 @@ def build_world(client, settings) -> World:
             assert moved.status_code == 200, moved.json_body
         tenant.orders["delivered"] = delivered
         tenant.cards["delivered"] = moved.json_body["cards"][0]["card_number"]
+        created = post_json(client, "/api-clients", {"name": f"Logiciel {tenant.commune_name}",
+                                                     "scopes": list(SCOPES)}, tenant.token)
+        assert created.status_code == 201, created.json_body
+        tenant.api_client = created.json_body["client_id"]
+        if tenant.key == "A":
+            tokens["program_A"] = _client_token(client, created.json_body)
     return World(client, settings, tenants["A"], tenants["B"], tokens, imported["id"])
+
+
+def _client_token(client, created: dict) -> str:
+    """A token of the client (RFC 6749 §4.4): form body, HTTP Basic."""
+    basic = base64.b64encode(f"{created['client_id']}:{created['client_secret']}".encode()).decode()
+    response = client.http.post("/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                         "Authorization": f"Basic {basic}"},
+                                body=b"grant_type=client_credentials")
+    assert response.status_code == 200, response.json_body
+    return response.json_body["access_token"]
 
 
 def _order(client, token: str, official_ids: list[str], submit: bool = False) -> str:

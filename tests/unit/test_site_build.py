@@ -19,7 +19,8 @@ _spec.loader.exec_module(build_site)
 ACTIVE = {"tableau-de-bord.html": "tableau-de-bord.html", "elus.html": "elus.html", "elu-nouveau.html": "elus.html",
           "elu-declaration.html": "elus.html",
           "demandes.html": "demandes.html", "demande.html": "demandes.html",
-          "demande-nouvelle.html": "demandes.html", "cartes.html": "cartes.html", "agents.html": "agents.html"}
+          "demande-nouvelle.html": "demandes.html", "cartes.html": "cartes.html", "agents.html": "agents.html",
+          "logiciels.html": "logiciels.html"}
 # Where the service's name in the header leads: the home of the page's space.
 HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant.html",
@@ -28,7 +29,7 @@ HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "prefecture-cartes.html": "prefecture.html",
         # « Mes sessions » serves every role: its script points the link at the person's own home
         "sessions.html": "index.html"}
-MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html"]
+MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html", "logiciels.html"]
 # Served at any unknown address: its links start at the site's root.
 SERVED_ANYWHERE = {"page-introuvable.html"}
 
@@ -180,3 +181,44 @@ def test_the_dsfr_bundle_holds_what_the_pages_use_and_not_the_rest(tmp_path):
     pages = [p.read_text(encoding="utf-8") for p in tmp_path.glob("*.html")]
     assert all('href="bundle/dsfr.css"' in html or 'href="/bundle/dsfr.css"' in html for html in pages)
     assert not [html for html in pages if "dsfr.min.css" in html or "utility.min.css" in html]
+
+
+# --- French punctuation ---------------------------------------------------------------------------------------------
+
+class Sentences(HTMLParser):
+    """The text a person reads: between tags outside scripts and styles, and the attributes read aloud or shown."""
+
+    READ = ("title", "aria-label", "alt", "placeholder")
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._skipping = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self._skipping += tag in ("script", "style")
+        self.texts += [value for name, value in attrs if name in self.READ and value]
+
+    def handle_endtag(self, tag):
+        self._skipping -= tag in ("script", "style") and self._skipping > 0
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.texts.append(data)
+
+
+def test_every_sentence_of_the_pages_has_the_no_break_spaces_of_french_punctuation(built):
+    plain = {name: [text.strip() for text in Sentences(html).texts if re.search(r" [:;?!]|« | »", text)]
+             for name, html in built.items() if name.endswith(".html")}
+    assert {name: texts for name, texts in plain.items() if texts} == {}
+    pages = "".join(html for name, html in built.items() if name.endswith(".html"))
+    assert "\u00a0:" in pages and "\u202f?" in pages  # the rule was applied, not merely absent
+
+
+def test_typesetting_leaves_tags_comments_scripts_and_code_as_written():
+    html = ('<p title="Nom : Anne">Nom : « Anne » ; oui ?</p><!-- a : b --><script>if (a ? b : c) x();</script>'
+            '<code>a : b</code><a href="x?y=1">Voir ?</a>')
+    assert build_site.typeset(html) == (
+        '<p title="Nom\u00a0: Anne">Nom\u00a0: «\u00a0Anne\u00a0»\u202f; oui\u202f?</p><!-- a : b -->'
+        '<script>if (a ? b : c) x();</script><code>a : b</code><a href="x?y=1">Voir\u202f?</a>')
