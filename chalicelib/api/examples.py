@@ -33,9 +33,9 @@ WEBHOOK_EVENT_DATA = {
                              "new_status_label": "En production", "reason": None, "cards": 2},
     "photo.checked": {"official_id": "ELU-0001", "attempt_id": "1772442900000a1b2c3d4", "result": "rejected",
                       "reason": "La photo est floue : envoyez une photo nette."},
-    "card.status_changed": {"card_number": "2026-0000001", "order_id": _ORDER_ID, "official_id": "ELU-0001",
+    "card.status_changed": {"card_number": "2026-9999901", "order_id": _ORDER_ID, "official_id": "ELU-0001",
                             "old_status": "livree", "new_status": "remise", "new_status_label": "Remise"},
-    "official.mandate_ended": {"official_id": "ELU-0001", "function": "adjoint", "held_card_number": "2026-0000001"},
+    "official.mandate_ended": {"official_id": "ELU-0001", "function": "adjoint", "held_card_number": "2026-9999901"},
 }
 
 EXAMPLES = {

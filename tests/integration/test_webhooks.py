@@ -223,3 +223,138 @@ def test_a_photo_checked_is_told_with_its_verdict(client, commune, receiver):
     assert verdicts == [("accepted", official_id), ("rejected", official_id)]
     rejected = next(json.loads(r.body) for r in receiver.delivered() if b'"rejected"' in r.body)
     assert rejected["data"]["reason"] and rejected["commune"]["insee_code"] == "01053"
+
+
+# --- the routes ---------------------------------------------------------------------------------------------------
+
+def hooks_path(client_id: str, *rest: str) -> str:
+    return "/".join([f"/api-clients/{client_id}/webhooks", *rest])
+
+
+def test_a_communes_agent_registers_lists_and_deletes_a_webhook_whose_secret_is_shown_once(client, commune, operator,
+                                                                                           receiver):
+    from tests.helpers import auth
+    from tests.integration.test_api_clients import new_client
+
+    agent, officials = commune
+    created = new_client(client, agent)
+    answer = post_json(client, hooks_path(created["client_id"]), {"url": receiver.url,
+                                                                  "events": ["order.status_changed"]}, agent)
+    assert answer.status_code == 201, answer.json_body
+    hook = answer.json_body
+    assert hook["secret"].startswith("whsec_") and hook["events"] == ["order.status_changed"]
+    assert hook["created_by"] == "agent@mairie-bourg.fr" and hook["disabled"] is False
+    listed = client.http.get(hooks_path(created["client_id"]), headers=auth(agent)).json_body["items"]
+    assert [h["id"] for h in listed] == [hook["id"]] and hook["secret"] not in json.dumps(listed)
+
+    # the move is delivered; the log reads it, newest first
+    order = submitted(client, agent, officials)
+    fan_out(client)
+    deliver_until_quiet(client)
+    log = client.http.get(hooks_path(created["client_id"], hook["id"], "deliveries"), headers=auth(agent))
+    assert log.status_code == 200, log.json_body
+    (entry,) = log.json_body["items"]
+    assert (entry["status"], entry["attempts"], entry["last_http_status"]) == ("delivered", 2, 200)
+    assert [a["http_status"] for a in entry["history"]] == [500, 200] and entry["status_label"] == "Remis"
+
+    # deleted: marked in the list, nothing more sent, deleting again changes nothing
+    assert client.http.delete(hooks_path(created["client_id"], hook["id"]), headers=auth(agent)).status_code == 204
+    assert client.http.delete(hooks_path(created["client_id"], hook["id"]), headers=auth(agent)).status_code == 204
+    listed = client.http.get(hooks_path(created["client_id"]), headers=auth(agent)).json_body["items"]
+    assert listed[0]["disabled"] is True and listed[0]["disabled_at"]
+    assert transition(client, operator, order["id"], "en_production").status_code == 200
+    fan_out(client)
+    assert len(client.http.get(hooks_path(created["client_id"], hook["id"], "deliveries"),
+                               headers=auth(agent)).json_body["items"]) == 1
+
+
+@pytest.mark.parametrize("body,code", [
+    ({"url": "https://10.0.0.7/hook", "events": ["order.status_changed"]}, "invalid_url"),
+    ({"url": "http://editeur.example.fr/hook", "events": ["order.status_changed"]}, "invalid_url"),
+    ({"url": "https://editeur.example.fr/hook", "events": ["photo.checked"]}, "invalid_events"),  # scope orders only
+    ({"url": "https://editeur.example.fr/hook", "events": []}, "invalid_request"),
+    ({"url": "https://editeur.example.fr/hook", "events": ["order.created"]}, "invalid_request"),
+    ({"url": "https://editeur.example.fr/hook"}, "invalid_request"),
+])
+def test_a_webhook_that_cannot_be_is_refused_with_a_clear_error_and_nothing_written(client, commune, body, code):
+    from tests.integration.test_api_clients import new_client
+
+    agent, _ = commune
+    created = new_client(client, agent, scopes=("orders:read",))
+    answer = post_json(client, hooks_path(created["client_id"]), body, agent)
+    assert answer.status_code == 400 and answer.json_body["code"] == code, answer.json_body
+    assert answer.json_body["message"]
+    assert list(Webhook.query(created["client_id"])) == []
+
+
+def test_only_the_owners_people_and_the_program_itself_see_a_clients_webhooks(client, aws, commune, operator):
+    from tests.helpers import auth, other_commune_agent
+    from tests.integration.test_api_clients import bearer, new_client
+
+    agent, _ = commune
+    mine, other_program = new_client(client, agent), new_client(client, agent, name="Autre logiciel")
+    program = bearer(client, mine)
+    hook = post_json(client, hooks_path(mine["client_id"]), {"url": "https://editeur.example.fr/hook",
+                                                             "events": ["card.status_changed"]}, program)
+    assert hook.status_code == 201, hook.json_body
+    assert hook.json_body["created_by"] == "API : Logiciel Exemple"
+    assert client.http.get(hooks_path(mine["client_id"]), headers=auth(program)).status_code == 200
+    neighbour = other_commune_agent(client, aws, "210102836", "agent@mairie-voisine.fr",
+                                    "la mairie voisine et son clocher")
+    for token, who in ((neighbour, "another commune's agent"), (operator, "the card maker, for a commune's client"),
+                       (bearer(client, other_program), "another program of the same commune")):
+        for method, path in (("GET", hooks_path(mine["client_id"])),
+                             ("GET", hooks_path(mine["client_id"], hook.json_body["id"], "deliveries")),
+                             ("DELETE", hooks_path(mine["client_id"], hook.json_body["id"]))):
+            answer = client.http.request(method, path, headers=auth(token))
+            assert answer.status_code == 404 and answer.json_body["code"] == "not_found", (who, method, path)
+        answer = post_json(client, hooks_path(mine["client_id"]), {"url": "https://x.example.fr/h",
+                                                                   "events": ["order.status_changed"]}, token)
+        assert answer.status_code == 404, who
+    # the webhook is untouched
+    assert Webhook.get(mine["client_id"], hook.json_body["id"]).disabled_at is None
+    # a program without orders:read may not manage webhooks
+    reader = bearer(client, mine, scope="officials:read")
+    assert client.http.get(hooks_path(mine["client_id"]), headers=auth(reader)).json_body["code"] == \
+        "insufficient_scope"
+
+
+def test_a_revoked_client_gets_no_new_webhook_but_its_log_still_reads(client, commune):
+    from tests.helpers import auth
+    from tests.integration.test_api_clients import new_client
+
+    agent, _ = commune
+    created = new_client(client, agent)
+    assert post_json(client, hooks_path(created["client_id"]), {"url": "https://editeur.example.fr/h",
+                                                                "events": ["order.status_changed"]},
+                     agent).status_code == 201
+    assert client.http.delete(f"/api-clients/{created['client_id']}", headers=auth(agent)).status_code == 204
+    refused = post_json(client, hooks_path(created["client_id"]), {"url": "https://editeur.example.fr/h2",
+                                                                   "events": ["order.status_changed"]}, agent)
+    assert refused.status_code == 409 and refused.json_body["code"] == "client_revoked"
+    assert len(client.http.get(hooks_path(created["client_id"]), headers=auth(agent)).json_body["items"]) == 1
+
+
+def test_the_delivery_log_pages_newest_first(client, commune, monkeypatch):
+    from chalicelib.store import webhooks as store
+    from tests.helpers import auth
+    from tests.integration.test_api_clients import new_client
+
+    monkeypatch.setattr(store, "PAGE_SIZE", 2)
+    agent, officials = commune
+    created = new_client(client, agent)
+    hook = post_json(client, hooks_path(created["client_id"]), {"url": "https://editeur.example.fr/h",
+                                                                "events": ["order.status_changed"]}, agent).json_body
+    queued(WEBHOOK_EVENTS_QUEUE)
+    order = submitted(client, agent, officials)
+    post_json(client, f"/orders/{order['id']}/cancel", {}, agent)
+    order = submitted(client, agent, officials)
+    fan_out(client)
+    path = hooks_path(created["client_id"], hook["id"], "deliveries")
+    first = client.http.get(path, headers=auth(agent)).json_body
+    assert len(first["items"]) == 2 and first["next"]
+    second = client.http.get(f"{path}?cursor={first['next']}", headers=auth(agent)).json_body
+    ids = [d["id"] for d in first["items"] + second["items"]]
+    assert len(ids) == 3 and ids == sorted(ids, reverse=True)
+    forged = client.http.get(f"{path}?cursor=eyJ3ZWJob29rX2lkIjp7IlMiOiJ4In19", headers=auth(agent))
+    assert forged.status_code == 400 and forged.json_body["code"] == "invalid_cursor"
