@@ -292,8 +292,8 @@ def local_secret_name(settings) -> str:
 
 
 def run_api_client_journeys(client, operator: str, agent: str) -> None:
-    """A commune's API client: created, listed, a token refused then given, a call with it, revoked; a préfecture's
-    client created, listed and revoked by the card maker."""
+    """A commune's API client: created, listed, a token refused then given, a call with it, its webhooks, revoked; a
+    préfecture's client created, listed and revoked by the card maker."""
     import base64
 
     created = post_json(client, "/api-clients", {"name": "Logiciel", "scopes": ["officials:read"]}, agent).json_body
@@ -305,6 +305,14 @@ def run_api_client_journeys(client, operator: str, agent: str) -> None:
                                     body=b"grant_type=client_credentials")
         assert response.status_code == status, response.json_body
     assert client.http.get("/officials", headers=auth(response.json_body["access_token"])).status_code == 200
+    # its webhooks: registered, listed, their (empty) delivery log, one deleted
+    hooks = f"/api-clients/{created['client_id']}/webhooks"
+    hook = post_json(client, hooks, {"url": "https://editeur.example.fr/webhooks", "events": ["photo.checked"]},
+                     agent)
+    assert hook.status_code == 201, hook.json_body
+    assert client.http.get(hooks, headers=auth(agent)).status_code == 200
+    assert client.http.get(f"{hooks}/{hook.json_body['id']}/deliveries", headers=auth(agent)).status_code == 200
+    assert client.http.delete(f"{hooks}/{hook.json_body['id']}", headers=auth(agent)).status_code == 204
     assert client.http.delete(f"/api-clients/{created['client_id']}", headers=auth(agent)).status_code == 204
     state = post_json(client, "/admin/api-clients", {"name": "Suivi", "scopes": ["orders:read"],
                                                      "department_code": "01"}, operator)
