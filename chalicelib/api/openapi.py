@@ -17,7 +17,7 @@ from chalice import Blueprint
 
 from ..settings import get_settings
 from . import examples as ex, schemas as s
-from ..domain import api_clients as client_rules
+from ..domain import api_clients as client_rules, webhooks as rules
 from .routing import ALL_ROLES, COMMUNE, FORM, MANUFACTURER, MINISTRY, PREFECTURE, REGISTRY, endpoint
 
 docs = Blueprint(__name__)
@@ -187,8 +187,6 @@ def document() -> dict:
 
 def _webhooks(components: dict) -> dict:
     """What the portal POSTs to a program's webhook, one entry per event type (OpenAPI 3.1 ``webhooks``)."""
-    from ..domain import webhooks as rules
-
     headers = [
         {"name": rules.SIGNATURE_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
          "description": "`t=<heure Unix de l'envoi>,v1=<HMAC-SHA256 hexadécimal>` : le HMAC, avec le secret du "
