@@ -102,7 +102,8 @@ def url_refusal(url: str, local_receivers: bool) -> str | None:
     """Why a receiver's URL is refused (a French sentence), or None. HTTPS only, to a name or a public address; plain
     HTTP to 127.0.0.1 or localhost only where ``local_receivers`` (the local stack's setting, read by the caller at
     each call). No credentials in the URL, no fragment."""
-    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH or any(ch.isspace() for ch in url):
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH or any(
+            ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "L'adresse du webhook est invalide."
     try:
         parts = urlsplit(url)

@@ -140,8 +140,8 @@ def post(hook, delivery, now: datetime) -> tuple[int | None, str | None]:
     try:
         response = http().request("POST", hook.url, body=body, headers=headers, preload_content=False,
                                   redirect=False)
-    except urllib3.exceptions.HTTPError as error:
-        return None, _why(error)
+    except (urllib3.exceptions.HTTPError, ValueError, OSError) as error:  # an address the URL check let through
+        return None, _why(error)  # and that the HTTP library refuses is a failed attempt, not a failed function
     try:
         response.read(1024)  # the answer's start only: a receiver has nothing to tell us
     except urllib3.exceptions.HTTPError:

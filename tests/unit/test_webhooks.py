@@ -79,6 +79,7 @@ def test_https_urls_to_the_internet_are_accepted(url):
                                  "https://localhost/hook", "https://127.0.0.1/hook", "https://10.0.0.5/hook",
                                  "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://intranet/h",
                                  "https://service.internal/h", "http://127.0.0.1:8080/hook", "", "https://a b.fr/",
+                                 "https://editeur.example.fr/h\x00ok", "https://editeur.example.fr:99999/h",
                                  "https://" + "a" * 2000 + ".fr/"])
 def test_other_urls_are_refused_with_a_french_reason(url):
     reason = webhooks.url_refusal(url, local_receivers=False)
