@@ -19,12 +19,14 @@ from chalicelib.events.notices import notices
 from chalicelib.events.schedule import schedule
 from chalicelib.events.stats import stats
 from chalicelib.events.uploads import events
+from chalicelib.events.webhooks import hooks
+from chalicelib.api.webhooks import hooks_api
 from chalicelib.logs import configure_logging
 
 app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
-for blueprint in (public, signin, agents, clients, officials, declarations, orders, cards, admin, downloads, docs, events,
-                  notices, schedule, mails, stats):
+for blueprint in (public, signin, agents, clients, hooks_api, officials, declarations, orders, cards, admin, downloads,
+                  docs, events, notices, schedule, mails, stats, hooks):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

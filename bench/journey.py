@@ -462,7 +462,8 @@ def measure() -> dict:
         config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
         os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-3",
                           AWS_REGION="eu-west-3", SITE_URL="https://site.test", OUTBOX_DIR=str(Path(tmp) / "outbox"),
-                          **config["environment_variables"], **config["stages"]["local"]["environment_variables"])
+                          # the stage's own values override the project's, as Chalice does (both may name one)
+                          **{**config["environment_variables"], **config["stages"]["local"]["environment_variables"]})
         from moto import mock_aws
 
         from local.emulation import prepare_dynamodb

@@ -40,7 +40,7 @@ def _environment(tmp: str) -> None:
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-3",
                       AWS_REGION="eu-west-3", SITE_URL="https://site.test", OUTBOX_DIR=str(Path(tmp) / "outbox"),
-                      **config["environment_variables"], **config["stages"]["local"]["environment_variables"])
+                      **{**config["environment_variables"], **config["stages"]["local"]["environment_variables"]})
 
 
 def _setup(run) -> tuple[str, str]:

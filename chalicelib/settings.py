@@ -35,6 +35,10 @@ class Settings(NamedTuple):
     proconnect_client_id: str | None = None
     proconnect_secret_name: str | None = None
     proconnect_client_secret: str | None = None
+    # Webhooks (domain/webhooks.py): the first retry's nominal wait in seconds (60 deployed; the local stack and the
+    # tests retry within a second), and whether plain HTTP to 127.0.0.1/localhost is a receiver (local stack only).
+    webhook_retry_base_seconds: float = 60.0
+    webhook_local_receivers: bool = False
 
     def table_name(self, base: str) -> str:
         return f"{self.table_prefix}{base}"
@@ -67,4 +71,6 @@ def get_settings() -> Settings:
         proconnect_client_id=os.environ.get("PROCONNECT_CLIENT_ID") or None,
         proconnect_secret_name=os.environ.get("PROCONNECT_SECRET_NAME") or None,
         proconnect_client_secret=os.environ.get("PROCONNECT_CLIENT_SECRET") or None,
+        webhook_retry_base_seconds=float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 60),
+        webhook_local_receivers=os.environ.get("WEBHOOK_LOCAL_RECEIVERS") == "1",
     )

@@ -20,6 +20,10 @@ def _count_event(event: dict) -> None:
     queues.send(queues.STATS_QUEUE, event)
 
 
+def _webhook_events(events: list) -> None:
+    queues.send_batch(queues.WEBHOOK_EVENTS_QUEUE, events)
+
+
 @lru_cache(maxsize=1)
 def collaborators() -> Collaborators:
     # Looked up at each call: tests move the time, or silence the notifications, by patching the modules.
@@ -27,4 +31,4 @@ def collaborators() -> Collaborators:
                          order_moved=lambda *args: notifications.order_moved(*args), files=files,
                          card_declared=lambda *args: notifications.card_declared(*args),
                          cards_to_return=lambda *args: notifications.cards_to_return(*args),
-                         count_event=_count_event)
+                         count_event=_count_event, webhook_events=_webhook_events)

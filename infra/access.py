@@ -16,9 +16,11 @@ from chalicelib.services.cards import KEPT_RECEIPTS_PREFIX, RECEIPTS_PREFIX
 from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
-from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE
-from chalicelib.store.tables import (Account, ApiClient, CardOrder, Commune, Counter, DirectoryItem, Official, PhotoUpload,
-                                     Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token)
+from chalicelib.store.queues import (MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE,
+                                    WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
+from chalicelib.store.tables import (Account, ApiClient, CardOrder, Commune, Counter, DirectoryItem, Official,
+                                     PhotoUpload, Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token,
+                                     Webhook, WebhookDelivery)
 
 CARDS_PREFIX = files.CARDS_PREFIX
 
@@ -56,6 +58,10 @@ ACCESS = {
             # API clients: created (conditional put), read with the token request's counters, revoked in a
             # transaction with their revocation mark (a Token).
             ApiClient: ("BatchGetItem", "PutItem", "UpdateItem"),
+            # A client's webhooks: read with their client, registered (conditional put), listed and counted by the
+            # client's key, deleted (marked); their delivery log by the webhook's key.
+            Webhook: ("BatchGetItem", "PutItem", "Query", "UpdateItem"),
+            WebhookDelivery: ("Query",),
         },
         indexes={
             (Commune, "by-department"): ("Query",),
@@ -87,8 +93,9 @@ ACCESS = {
         list_prefixes=(files.OFFICIALS_PREFIX, files.PHOTOS_PREFIX),
         # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker; a
         # registered commune's first look at the directory to the notices function; set-password links and alerts
-        # to the mails function; each order move to the stats function (the dashboards' counters)
-        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE),
+        # to the mails function; each order move to the stats function (the dashboards' counters); each order's or
+        # card's move to the webhooks' fan-out
+        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE, WEBHOOK_EVENTS_QUEUE),
         sends_mail=True,
         # ProConnect's client secret, read at the first sign-in of a container (services/proconnect.py)
         reads_secrets=("PROCONNECT_SECRET_NAME",),
@@ -112,7 +119,8 @@ ACCESS = {
         indexes={(DirectoryItem, "by-generation"): ("Query",), (Official, "by-awaiting-directory"): ("Query",),
                  (Commune, "by-registration"): ("Query",)},
         objects={files.IMPORTS_PREFIX: ("GetObject",)},
-        sends_to=(NOTICES_QUEUE,),
+        # and the mandates ended, and the cards to return, to the webhooks' fan-out
+        sends_to=(NOTICES_QUEUE, WEBHOOK_EVENTS_QUEUE),
     ),
     # The notices function (services/directory_news.py): after a directory import, a commune's directory compared
     # with what it was last told, the notice written on the commune, its agents emailed.
@@ -152,6 +160,24 @@ ACCESS = {
             files.OFFICIALS_PREFIX: ("GetObject", "PutObject", "DeleteObject"),
             CARDS_PREFIX: ("PutObject",),
         },
+        sends_to=(WEBHOOK_EVENTS_QUEUE,),  # each photo checked, to the webhooks' fan-out
+    ),
+    # The webhooks' fan-out (services/webhooks.py): the enabled webhooks of the owners concerned, their clients (a
+    # revoked one gets nothing), one delivery put on condition per webhook (read again when the event came twice),
+    # each queued for its first attempt.
+    "fan_out_webhook_events": Access(
+        tables={ApiClient: ("BatchGetItem",), Webhook: ("BatchGetItem",),
+                WebhookDelivery: ("PutItem", "BatchGetItem")},
+        indexes={(Webhook, "by-owner"): ("Query",)},
+        sends_to=(WEBHOOK_DELIVERIES_QUEUE,),
+    ),
+    # The delivery function: the delivery, its webhook and client read in one call, the attempt POSTed to the
+    # receiver on the internet (with the sync worker, the only functions that reach it), recorded on condition, the
+    # next attempt queued with its delay.
+    "deliver_webhooks": Access(
+        tables={ApiClient: ("BatchGetItem",), Webhook: ("BatchGetItem",),
+                WebhookDelivery: ("BatchGetItem", "UpdateItem")},
+        sends_to=(WEBHOOK_DELIVERIES_QUEUE,),
     ),
     # The hourly purge of the photos of closed orders (services/retention.py), after the cancellation of the drafts
     # never sent for a week, which releases their officials (services/orders.py: expire_drafts).
@@ -174,7 +200,8 @@ ACCESS = {
         indexes={(Official, "by-awaiting-directory"): ("Query",)},
         sends_to=(SYNCS_QUEUE,),
     ),
-    # The sync worker (services/reference_syncs.py): the only function that reaches the internet (data.gouv.fr).
+    # The sync worker (services/reference_syncs.py): with the webhooks' delivery, the only functions that reach the
+    # internet (here data.gouv.fr).
     # It streams each new file into a multipart upload under incoming/syncs/ (PutObject covers the upload's parts
     # and completion), creates the import and copies the verified file to the import's key (GetObject on the
     # source, PutObject on the target), then deletes its own copy.

@@ -30,7 +30,8 @@ LOCAL_STAGES = {"local"}
 # Read by the code, set by Lambda itself or by the local stack only: never in a deployed function's environment.
 LAMBDA_PROVIDED_VARIABLES = {"AWS_REGION", "AWS_DEFAULT_REGION"}
 # PROCONNECT_CLIENT_SECRET: the local provider's secret itself; deployed, the secret is read from Secrets Manager.
-LOCAL_ONLY_VARIABLES = {"AWS_ENDPOINT_URL", "OUTBOX_DIR", "PROCONNECT_CLIENT_SECRET"}
+# WEBHOOK_LOCAL_RECEIVERS: plain HTTP to 127.0.0.1 as a webhook receiver, for the local stack's tests only.
+LOCAL_ONLY_VARIABLES = {"AWS_ENDPOINT_URL", "OUTBOX_DIR", "PROCONNECT_CLIENT_SECRET", "WEBHOOK_LOCAL_RECEIVERS"}
 
 API_FUNCTION = "api_handler"
 

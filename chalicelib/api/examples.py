@@ -23,6 +23,21 @@ _CHARTED = [("en_preparation", "En préparation"), ("annulee", "Annulée"), ("en
             ("rejetee", "Rejetée"), ("en_livraison", "En livraison"), ("livree", "Livrée en préfecture"),
             ("remise_partielle", "Remise partielle"), ("remise", "Remise à l'élu")]
 
+_WEBHOOK = {"id": "1772442900000a1b2c3d4", "url": "https://editeur.example.fr/webhooks/cartes-elus",
+            "events": ["order.status_changed"], "created_at": _AT,
+            "created_by": "secretariat@mairie-exempleville.example.fr", "disabled": False, "disabled_at": None}
+
+# What ``data`` holds for each webhook event (domain/webhooks.py), for the document's ``webhooks`` section.
+WEBHOOK_EVENT_DATA = {
+    "order.status_changed": {"order_id": _ORDER_ID, "old_status": "en_preparation", "new_status": "en_production",
+                             "new_status_label": "En production", "reason": None, "cards": 2},
+    "photo.checked": {"official_id": "ELU-0001", "attempt_id": "1772442900000a1b2c3d4", "result": "rejected",
+                      "reason": "La photo est floue : envoyez une photo nette."},
+    "card.status_changed": {"card_number": "2026-9999901", "order_id": _ORDER_ID, "official_id": "ELU-0001",
+                            "old_status": "livree", "new_status": "remise", "new_status_label": "Remise"},
+    "official.mandate_ended": {"official_id": "ELU-0001", "function": "adjoint", "held_card_number": "2026-9999901"},
+}
+
 EXAMPLES = {
     # --- sessions, accounts -------------------------------------------------------------------------------------
     "HEALTH": {"status": "ok"},
@@ -219,4 +234,21 @@ EXAMPLES = {
     # --- this document ------------------------------------------------------------------------------------------
     "OPENAPI_DOCUMENT": {"openapi": "3.1.0", "info": {"title": "Portail des cartes d'identité des élus",
                                                       "version": "1.0.0"}, "paths": {}},
+    # --- webhooks ---------------------------------------------------------------------------------------------------
+    "WEBHOOK_NEW": {"url": "https://editeur.example.fr/webhooks/cartes-elus", "events": ["order.status_changed"]},
+    "WEBHOOK": _WEBHOOK,
+    "WEBHOOK_CREATED": {**_WEBHOOK, "secret": "whsec_Q2FydGVz…"},
+    "WEBHOOK_DELIVERY": {
+        "id": "1772442900000-5d41402abc4b2a76", "event_id": "5d41402abc4b2a76b9719d911017c592",
+        "event_type": "order.status_changed", "event_label": "Changement de statut d'une demande de cartes",
+        "status": "delivered", "status_label": "Remis", "attempts": 2, "created_at": _AT,
+        "last_attempt_at": "2026-03-02T09:15:02Z", "last_http_status": 200, "last_error": None,
+        "next_attempt_at": None, "delivered_at": "2026-03-02T09:15:02Z",
+        "history": [{"at": _AT, "http_status": 500, "error": "Réponse HTTP 500"},
+                    {"at": "2026-03-02T09:15:02Z", "http_status": 200, "error": None}]},
+    "WEBHOOK_EVENT": {
+        "id": "5d41402abc4b2a76b9719d911017c592", "type": "order.status_changed", "occurred_at": _AT,
+        "commune": {"siren": "219999996", "insee_code": "01999", "name": "Exempleville"}, "department_code": "01",
+        "data": {"order_id": _ORDER_ID, "old_status": "en_preparation", "new_status": "en_production",
+                 "new_status_label": "En production", "reason": None, "cards": 2}},
 }

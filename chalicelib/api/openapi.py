@@ -17,7 +17,7 @@ from chalice import Blueprint
 
 from ..settings import get_settings
 from . import examples as ex, schemas as s
-from ..domain import api_clients as client_rules
+from ..domain import api_clients as client_rules, webhooks as rules
 from .routing import ALL_ROLES, COMMUNE, FORM, MANUFACTURER, MINISTRY, PREFECTURE, REGISTRY, endpoint
 
 docs = Blueprint(__name__)
@@ -35,8 +35,9 @@ TAGS = [
                                              "demandes à faire avancer, registre des cartes, déclarations d'élus."},
     {"name": PUBLIC_TAG, "description": "Inscription d'une commune, mots de passe, connexion et session : sans "
                                         "connexion, ou pour toute personne connectée."},
-    {"name": PROGRAMS_TAG, "description": "Pour les logiciels plutôt que pour les personnes : ce document et "
-                                          "l'état du service."},
+    {"name": PROGRAMS_TAG, "description": "Pour les logiciels plutôt que pour les personnes : ce document, l'état "
+                                          "du service, les jetons d'accès et les webhooks (voir la section "
+                                          "`webhooks` pour ce que reçoit le logiciel)."},
 ]
 _TAG_NAMES = {t["name"] for t in TAGS}
 
@@ -167,6 +168,7 @@ def document() -> dict:
         },
         "tags": TAGS,
         "paths": paths,
+        "webhooks": _webhooks(components),
         "components": {
             "securitySchemes": {"bearer": {
                 "type": "http", "scheme": "bearer",
@@ -184,6 +186,38 @@ def document() -> dict:
             "schemas": dict(sorted(components.items())),
         },
     }
+
+
+def _webhooks(components: dict) -> dict:
+    """What the portal POSTs to a program's webhook, one entry per event type (OpenAPI 3.1 ``webhooks``)."""
+    headers = [
+        {"name": rules.SIGNATURE_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "`t=<heure Unix de l'envoi>,v1=<HMAC-SHA256 hexadécimal>` : le HMAC, avec le secret du "
+                        "webhook, de `<t>.<corps>` (le corps tel que reçu, octet pour octet). Refusez un `t` à plus "
+                        "de 5 minutes de votre horloge.", "example": "t=1772442900,v1=3b1f0c…"},
+        {"name": rules.EVENT_ID_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "L'identifiant de l'événement (le même à chaque nouvel essai) : ignorez un événement déjà "
+                        "traité.", "example": "5d41402abc4b2a76b9719d911017c592"},
+        {"name": rules.EVENT_TYPE_HEADER, "in": "header", "required": True, "schema": s.WEBHOOK_EVENT_TYPE,
+         "description": "Le type de l'événement.", "example": rules.ORDER_STATUS_CHANGED},
+        {"name": rules.DELIVERY_ID_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+         "description": "L'envoi, tel que le journal des envois le nomme.", "example": "1772442900000-5d41402abc4b2a76"},
+    ]
+    body = _by_reference(s.WEBHOOK_EVENT, components)
+    return {event: {"post": {
+        "operationId": "webhook_" + event.replace(".", "_"),
+        "summary": rules.EVENT_LABELS[event],
+        "description": f"Envoyé à chaque webhook abonné à `{event}` (autorisation `{rules.EVENT_SCOPES[event]}` "
+                       "requise pour l'accès). Répondez 2xx en moins de 5 secondes ; sinon l'envoi est refait "
+                       "après environ 1, 3, 9, 27 minutes… (8 essais sur environ 18 heures).",
+        "tags": [PROGRAMS_TAG],
+        "security": [],
+        "parameters": headers,
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": body, "example": {**ex.EXAMPLES["WEBHOOK_EVENT"], "type": event,
+                                        "data": ex.WEBHOOK_EVENT_DATA[event]}}}},
+        "responses": {"200": {"description": "Reçu : tout statut 2xx vaut remise."}},
+    }} for event in rules.EVENTS}
 
 
 def served_document() -> dict:

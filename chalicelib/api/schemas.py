@@ -1,5 +1,6 @@
 """JSON Schemas of request and response bodies: used to validate requests and published in the OpenAPI document."""
-from ..domain import api_clients as api_client_rules, cards as registry, codes, orders as lifecycle, photo_checks, stats
+from ..domain import (api_clients as api_client_rules, cards as registry, codes, orders as lifecycle, photo_checks, stats,
+                     webhooks as hooks)
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 100}
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
@@ -429,3 +430,40 @@ PROCONNECT_CALLBACK = obj({"code": {"type": "string", "minLength": 1, "maxLength
                            "state": {"type": "string", "minLength": 1, "maxLength": 512}}, ["code", "state"])
 PROCONNECT_TICKET = obj({"ticket": {"type": "string", "minLength": 1, "maxLength": 512}, "otp": OTP}, ["ticket", "otp"])
 PROCONNECT_LOGOUT = obj({"logout_url": {"type": ["string", "null"]}}, ["logout_url"])
+
+
+# --- webhooks (domain/webhooks.py) -----------------------------------------------------------------------------------
+WEBHOOK_EVENT_TYPE = {"type": "string", "enum": list(hooks.EVENTS)}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+WEBHOOK_NEW = obj({"url": {"type": "string", "minLength": 1, "maxLength": hooks.MAX_URL_LENGTH,
+                           "description": "Adresse HTTPS du récepteur, joignable sur internet."},
+                   "events": {"type": "array", "items": WEBHOOK_EVENT_TYPE, "minItems": 1, "uniqueItems": True}},
+                  ["url", "events"])
+WEBHOOK = obj({"id": {"type": "string"}, "url": {"type": "string"},
+               "events": {"type": "array", "items": WEBHOOK_EVENT_TYPE}, "created_at": TIME,
+               "created_by": {"type": "string"}, "disabled": {"type": "boolean"}, "disabled_at": _NULLABLE_TIME},
+              ["id", "url", "events", "created_at", "created_by", "disabled", "disabled_at"])
+WEBHOOK_CREATED = obj({**WEBHOOK["properties"],
+                       "secret": {"type": "string", "description": "Secret de signature, donné dans cette seule "
+                                                                   "réponse : à garder pour vérifier les envois."}},
+                      WEBHOOK["required"] + ["secret"])
+WEBHOOK_ATTEMPT = obj({"at": TIME, "http_status": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}},
+                      ["at", "http_status", "error"])
+WEBHOOK_DELIVERY = obj({
+    "id": {"type": "string"}, "event_id": {"type": "string"}, "event_type": WEBHOOK_EVENT_TYPE,
+    "event_label": {"type": "string"}, "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+    "status_label": {"type": "string"}, "attempts": {"type": "integer", "minimum": 0}, "created_at": TIME,
+    "last_attempt_at": _NULLABLE_TIME, "last_http_status": {"type": ["integer", "null"]},
+    "last_error": {"type": ["string", "null"]}, "next_attempt_at": _NULLABLE_TIME, "delivered_at": _NULLABLE_TIME,
+    "history": {"type": "array", "items": WEBHOOK_ATTEMPT}},
+    ["id", "event_id", "event_type", "status", "attempts", "created_at", "history"])
+# What a receiver gets: the body POSTed (published in the document's ``webhooks`` section).
+WEBHOOK_EVENT = obj({
+    "id": {"type": "string", "description": "Identifiant de l'événement : le même à chaque nouvel essai."},
+    "type": WEBHOOK_EVENT_TYPE, "occurred_at": TIME,
+    "commune": obj({"siren": {"type": "string"}, "insee_code": {"type": ["string", "null"]},
+                    "name": {"type": ["string", "null"]}}, ["siren", "insee_code", "name"]),
+    "department_code": {"type": ["string", "null"]},
+    "data": {"type": "object", "description": "Selon le type : `order_id`, `card_number`, `official_id`, "
+                                              "`old_status`, `new_status`…"}},
+    ["id", "type", "occurred_at", "commune", "department_code", "data"])

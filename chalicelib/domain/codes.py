@@ -52,3 +52,8 @@ def department_code(value: str) -> str:
 def is_overseas(insee_code: str) -> bool:
     """A commune of an overseas département or collectivity (97x, 98x)."""
     return insee_code[:2] in ("97", "98")
+
+
+def department_of_commune(insee_code: str) -> str:
+    """The département of a commune from its INSEE code: two characters (01, 2A), three overseas (971)."""
+    return insee_code[:3] if is_overseas(insee_code) else insee_code[:2]

@@ -12,13 +12,13 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from .. import clock
-from ..domain import cards as registry, file_types, orders as lifecycle, stats
+from ..domain import cards as registry, file_types, orders as lifecycle, stats, webhooks
 from ..domain.cards import CardKey, RegisteredCard, not_found
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldCard, HeldOfficial
 from ..domain.roles import PREFECTURE, Principal
 from ..errors import PortalError
-from . import dashboards
+from . import dashboards, webhook_events
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,7 @@ def hand_over(c: Collaborators, principal: Principal, number: str, mode: str,
             raise Refused("already_handed_over", f"La carte n° {card.card_number} vient d'être modifiée par quelqu'un "
                           "d'autre : rechargez la page.") from None
         _audit(card, principal, "card_handed_over", mode=mode)
+        _card_moved(c, card, registry.LIVREE, commune)
         if "status" in order_change.sets:
             _order_moved(c, order, commune, principal)
         return card
@@ -174,6 +175,10 @@ def hand_over_all(c: Collaborators, principal: Principal, order, commune):
                                                   "order": order.public_id, "status": registry.REMISE,
                                                   "role": principal.role, "by": principal.email, "siren": order.siren,
                                                   "at": clock.iso(now), "mode": registry.TITULAIRE})
+        webhook_events.emit_all(c, [webhooks.card_status_changed(
+            line.card_number, order.siren, order.commune_name, order.department_code, order.public_id,
+            line.official_id, registry.LIVREE, registry.REMISE, now, commune.insee_code if commune else None)
+            for line in left])
         if "status" in order_change.sets:
             _order_moved(c, order, commune, principal)
         if order.status == lifecycle.REMISE:
@@ -188,7 +193,16 @@ def _order_moved(c: Collaborators, order, commune, principal: Principal) -> None
                                      "role": principal.role, "by": principal.email, "siren": order.siren,
                                      "at": clock.iso(c.now())})
     dashboards.count(c, stats.order_moved(order))
+    webhook_events.emit(c, webhooks.order_status_changed(order, commune))
     c.order_moved(order, None, commune.agent_emails if commune else frozenset())
+
+
+def _card_moved(c: Collaborators, card: RegisteredCard, source: str | None, commune=None) -> None:
+    """A card's move, as its last history entry says, told to the webhooks (once the write is done)."""
+    last = card.history[-1]
+    webhook_events.emit(c, webhooks.card_status_changed(
+        card.card_number, card.siren, card.commune_name, card.department_code, card.order_id, card.official_id,
+        source, card.status, last.at, commune.insee_code if commune else None))
 
 
 # --- the card's other moves ---------------------------------------------------------------------------------------
@@ -225,6 +239,7 @@ def _move(c: Collaborators, principal: Principal, number: str, rule) -> Register
     """A move of one card, with the official's ``held_card_status`` when it is the card they hold: one transaction."""
     uow, card = _read_card(c, principal, number)
     official = uow.get(uow.officials.ref(card.siren, card.official_id))
+    source = card.status
     change = rule(card, c.now())
     uow.add(change)
     if official is not None and official.held_card_number == card.card_number:
@@ -234,6 +249,7 @@ def _move(c: Collaborators, principal: Principal, number: str, rule) -> Register
     except Conflict:
         raise Refused("invalid_card_transition", f"La carte n° {card.card_number} vient d'être modifiée par quelqu'un "
                       "d'autre : rechargez la page.") from None
+    _card_moved(c, card, source)
     return card
 
 
@@ -268,6 +284,9 @@ def undo(c: Collaborators, principal: Principal, number: str) -> RegisteredCard:
         raise Refused("not_undoable", f"La carte n° {card.card_number} ou son élu ont changé depuis : l'opération ne "
                       "peut plus être annulée.") from None
     _audit(card, principal, "card_move_undone", undone=undone)
+    _card_moved(c, card, undone)
+    if undone == registry.REMISE and order.history and order.history[-1].at == now:
+        webhook_events.emit(c, webhooks.order_status_changed(order))  # the order went back a status with its card
     return card
 
 

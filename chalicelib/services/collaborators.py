@@ -17,3 +17,5 @@ class Collaborators(NamedTuple):  # a NamedTuple: 0.05 ms to define on the API's
     cards_to_return: Callable[[Any, list, frozenset], None] = lambda order, cards, emails: None  # the commune's agents
     # an order event for the dashboards' counters (domain/stats.py), counted off the request by the stats function
     count_event: Callable[[dict], None] = lambda event: None
+    # events for the API clients' webhooks (domain/webhooks.py), fanned out off the request (events/webhooks.py)
+    webhook_events: Callable[[list], None] = lambda events: None

@@ -8,13 +8,15 @@ through ``directory``, which knows neither module.
 import logging
 
 from .. import clock
-from ..domain import cards as registry
+from ..domain import cards as registry, webhooks
+from ..domain.codes import department_of_commune
 from ..domain.changes import Conflict
 from ..domain.officials import HeldOfficial
 from ..domain.roles import Principal
 from ..store.tables import DirectoryItem
 from ..store.unit_of_work import UnitOfWork
-from . import directory
+from ..wiring import collaborators
+from . import directory, webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ def review(persons: set[tuple[str, str]]) -> int:
         now = clock.now()
         uow.add(official.mandate_ended(now))
         uow.commit()
+        department = official.department_code or department_of_commune(insee_code)
+        _emit(webhooks.official_mandate_ended(official, department, now))
         for order_id in filter(None, {official.active_order_id, official.delivered_order_id}):
             flagged += _flag(uow, order_id, official, now)
         _card_to_return(uow, official, now)
@@ -58,10 +62,21 @@ def _card_to_return(uow: UnitOfWork, official, now) -> None:
         return
     uow.add(change, HeldOfficial(official.siren, official.official_id).held_card_moved(card.card_number,
                                                                                         registry.A_RESTITUER))
+    source = card.status
     try:
         uow.commit()
     except Conflict:
         log.warning("card not set to return: it moved meanwhile", extra={"card": card.card_number})
+        return
+    _emit(webhooks.card_status_changed(card.card_number, card.siren, card.commune_name, card.department_code,
+                                       card.order_id, card.official_id, source, registry.A_RESTITUER, now,
+                                       official.insee_code))
+
+
+def _emit(event: dict) -> None:
+    """Told to the webhooks as the API's changes are (``services/webhook_events.py``); the directory's import runs
+    outside any request, with the production collaborators."""
+    webhook_events.emit(collaborators(), event)
 
 
 def _flag(uow: UnitOfWork, order_public_id: str, official, now) -> int:

@@ -10,14 +10,14 @@ import logging
 from datetime import datetime
 
 from .. import clock
-from ..domain import cards as registry, orders as lifecycle, stats
+from ..domain import cards as registry, orders as lifecycle, stats, webhooks
 from ..domain.cards import CardKey, RegisteredCard
 from ..domain.changes import Conflict, Refused
 from ..domain.officials import HeldOfficial
 from ..domain.orders import CardOrder, officials_not_ready
 from ..domain.roles import COMMUNE, PREFECTURE, Principal
 from ..errors import PortalError
-from . import cards, dashboards
+from . import cards, dashboards, webhook_events
 from .collaborators import Collaborators
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,10 @@ def create_order(c: Collaborators, principal: Principal, official_ids: list[str]
     replaced = [card for card in order.cards if card.replaces and card.reason in registry.REPLACES_VALID_CARD]
     if replaced:
         c.cards_to_return(order, replaced, commune.agent_emails if commune else frozenset())
+        # the replaced card belongs to an earlier order, not read here: the event names the card and its official
+        webhook_events.emit_all(c, [webhooks.card_status_changed(
+            card.replaces, order.siren, order.commune_name, order.department_code, None, card.official_id,
+            registry.REMISE, registry.A_RESTITUER, now, commune.insee_code if commune else None) for card in replaced])
     return order
 
 
@@ -171,9 +175,25 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
     if target == lifecycle.EN_PRODUCTION:
         request_card_drawing(c, order)
     dashboards.count(c, stats.order_moved(order))
+    webhook_events.emit(c, webhooks.order_status_changed(order, commune))
+    if target == lifecycle.EN_PRODUCTION:
+        _cards_moved(c, order, commune, None, registry.EN_FABRICATION, now)
+    elif target == lifecycle.LIVREE or (target == lifecycle.REJETEE and moved.source == lifecycle.EN_PRODUCTION):
+        _cards_moved(c, order, commune, registry.EN_FABRICATION,
+                     registry.LIVREE if target == lifecycle.LIVREE else registry.DETRUITE, now)
     if moved.tells_commune:  # not a draft's cancellation: the commune was never told of the draft
         c.order_moved(order, reason, commune.agent_emails if commune else frozenset())
     return order
+
+
+def _cards_moved(c: Collaborators, order: CardOrder, commune, source: str | None, status: str, now,
+                 official_ids: set | None = None) -> None:
+    """The registry's moves the order's own write made (``_cards_follow``, numbering), told to the webhooks."""
+    webhook_events.emit_all(c, [webhooks.card_status_changed(
+        card.card_number, order.siren, order.commune_name, order.department_code, order.public_id, card.official_id,
+        source, status, now, commune.insee_code if commune else None)
+        for card in order.cards
+        if card.card_number and (card.going_on if official_ids is None else card.official_id in official_ids)])
 
 
 DRAFTS_PER_RUN = 500  # a run cancels at most this many drafts; the next run (an hour later) takes the rest
@@ -258,6 +278,9 @@ def undo(c: Collaborators, principal: Principal, order_public_id: str) -> CardOr
         raise Refused("not_undoable", "La demande ou ses cartes ont changé depuis : l'étape ne peut plus être "
                       "annulée.") from None
     _audit(c, order, principal, undone)
+    webhook_events.emit(c, webhooks.order_status_changed(order))
+    if undone == lifecycle.LIVREE:
+        _cards_moved(c, order, None, registry.LIVREE, registry.EN_FABRICATION, now)
     return order
 
 
@@ -286,8 +309,11 @@ def reject_photo(c: Collaborators, principal: Principal, order_public_id: str, o
                                              "official": official_id, "by": principal.email, "siren": siren,
                                              "at": clock.iso(now)})
     dashboards.count(c, stats.photo_refused(order, official_id, now))
+    if card.card_number:
+        _cards_moved(c, order, commune, registry.EN_FABRICATION, registry.DETRUITE, now, {official_id})
     if order.status == lifecycle.REJETEE:  # every photo refused: the order is rejected with its last one
         dashboards.count(c, stats.order_moved(order))
+        webhook_events.emit(c, webhooks.order_status_changed(order, commune))
     c.order_moved(order, change.sets["alerts"][-1].message, commune.agent_emails if commune else frozenset())
     return order
 

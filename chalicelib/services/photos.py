@@ -9,6 +9,7 @@ and a rejected photo never replaces a good one.
 import logging
 from datetime import date
 
+from ..domain import webhooks
 from ..domain.changes import Conflict, Refused
 from ..domain.functions import function_label
 from ..domain.ids import time_ordered_id
@@ -16,6 +17,7 @@ from ..domain.officials import Official, PhotoUpload
 from ..domain.orders import CardOrder
 from ..domain.places import Commune, department_on_card
 from ..imaging.metadata import NotAJpeg, original_without_metadata
+from . import webhook_events
 from .collaborators import Collaborators
 from .officials import MAX_PHOTO_BYTES, official_prefix
 
@@ -113,7 +115,7 @@ def _make_photo(c: Collaborators, official: Official, commune: Commune | None, a
         crop, analysis, decoded = _frame_and_check(data, crop or None)
         photo = decoded.normalized(crop)
     except PhotoRejected as rejected:
-        _reject(c, official, attempt, rejected.message, upload)
+        _reject(c, official, attempt, rejected.message, upload, commune)
         return False
     prefix = official_prefix(files, official.siren, official.official_id)
     photo_key = f"{prefix}{attempt}-photo.jpg"
@@ -128,9 +130,10 @@ def _make_photo(c: Collaborators, official: Official, commune: Commune | None, a
     except Conflict:
         files.delete_objects([photo_key, preview_key])  # a newer photo, or an order, won the race: ours is dropped
         _reject(c, official, attempt, "Une carte a été commandée avec la photo précédente pendant l'envoi : "
-                                      "cette nouvelle photo n'a pas été retenue.", upload)
+                                      "cette nouvelle photo n'a pas été retenue.", upload, commune)
         return False
     files.delete_objects(replaced)
+    webhook_events.emit(c, webhooks.photo_checked(official, commune, attempt, c.now(), True, None))
     return True
 
 
@@ -157,14 +160,17 @@ def _frame_and_check(data: bytes, crop: dict | None):
     return crop, analysis, decoded
 
 
-def _reject(c: Collaborators, official: Official, attempt: str, reason: str, upload: PhotoUpload | None) -> None:
+def _reject(c: Collaborators, official: Official, attempt: str, reason: str, upload: PhotoUpload | None,
+            commune: Commune | None = None) -> None:
     """Record why this attempt failed; the kept photo (if any) stays as it is. A newer attempt in progress has the
-    last word: then only the pending upload is forgotten."""
+    last word: then only the pending upload is forgotten (and no program is told of an attempt superseded)."""
     try:
         _commit(c, official.reject_attempt(attempt, reason), upload.done() if upload else None)
     except Conflict:
         if upload is not None:
             _commit(c, upload.done())
+        return
+    webhook_events.emit(c, webhooks.photo_checked(official, commune, attempt, c.now(), False, reason))
 
 
 def _remove_stale_objects(files, official: Official) -> None:

@@ -1,5 +1,6 @@
 """Work handed from one function to another through SQS: the image function's tasks (re-crop, re-render a preview),
 the syncs with data.gouv.fr, the communes to tell after a directory import, the order events to count, the
+events for the API clients' webhooks and each delivery's attempts, the
 emails about accounts that a request must not send itself (a set-password link asked for an address that may have
 no account, an alert)."""
 import json
@@ -9,8 +10,10 @@ from .. import aws
 BATCH = 10  # SendMessageBatch's limit
 
 
-def send(queue: str, message: dict) -> None:
-    aws.client("sqs").send_message(QueueUrl=aws.queue_url(queue), MessageBody=json.dumps(message))
+def send(queue: str, message: dict, delay_seconds: int = 0) -> None:
+    """One message; ``delay_seconds`` (at most SQS's 900) keeps it invisible that long (a webhook's next attempt)."""
+    aws.client("sqs").send_message(QueueUrl=aws.queue_url(queue), MessageBody=json.dumps(message),
+                                   **({"DelaySeconds": delay_seconds} if delay_seconds else {}))
 
 
 def send_batch(queue: str, messages: list[dict]) -> None:
@@ -30,6 +33,8 @@ SYNCS_QUEUE = "carteselus-reference-syncs"  # a sync of the RNE with data.gouv.f
 MAILS_QUEUE = "carteselus-account-mails"  # an account's email to send (services/account_mails.py)
 NOTICES_QUEUE = "carteselus-directory-news"  # a commune to tell after a directory import (services/directory_news.py)
 STATS_QUEUE = "carteselus-order-stats"  # an order event to add to the dashboards' counters (store/stats.py)
+WEBHOOK_EVENTS_QUEUE = "carteselus-webhook-events"  # an event to fan out to the webhooks concerned (domain/webhooks)
+WEBHOOK_DELIVERIES_QUEUE = "carteselus-webhook-deliveries"  # one attempt of one delivery to a webhook
 
 
 # The kinds of message the mails function takes (services/account_mails.py), and what each names.

@@ -778,8 +778,76 @@ class RegisteredCard(PortalModel):
     by_department_updated = CardDepartmentUpdatedIndex()
 
 
+class WebhookOwnerIndex(GlobalSecondaryIndex):
+    """The webhooks of one owner (a commune, a département, the nation): the fan-out's query for each event."""
+
+    class Meta:
+        index_name = "by-owner"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute(range_key=True)
+
+
+class Webhook(PortalModel):
+    """A receiver an API client registered for some events (domain/webhooks.py). The signing secret must be read to
+    sign each delivery, so it is kept as data (encrypted at rest by DynamoDB, as every table), like a payment
+    provider's webhook secret; it is shown once, when the webhook is registered. A deleted webhook stays, disabled,
+    so that its delivery log still reads."""
+
+    BASE_NAME = "webhooks"
+
+    class Meta(TableMeta):
+        pass
+
+    client_id = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute(range_key=True)  # time-ordered: a client's webhooks list oldest first
+    owner = UnicodeAttribute()  # the client's owner (domain/api_clients.py)
+    url = UnicodeAttribute()
+    events = UnicodeSetAttribute()
+    secret = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()  # a person's email, or the client's name when the program registered it
+    disabled_at = UTCDateTimeAttribute(null=True)
+    disabled_by = UnicodeAttribute(null=True)
+    by_owner = WebhookOwnerIndex()
+
+
+class WebhookAttempt(MapAttribute):
+    at = UTCDateTimeAttribute()
+    http_status = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+
+
+class WebhookDelivery(PortalModel):
+    """One event for one webhook and its attempts: the delivery log a commune reads (newest first), purged by
+    DynamoDB's TTL 30 days after the event."""
+
+    BASE_NAME = "webhook-deliveries"
+
+    class Meta(TableMeta):
+        pass
+
+    webhook_id = UnicodeAttribute(hash_key=True)
+    delivery_id = UnicodeAttribute(range_key=True)  # <event's epoch ms>-<event id's start>: newest last
+    client_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    body = UnicodeAttribute()  # the event as POSTed (compact JSON): every attempt sends the same bytes
+    status = UnicodeAttribute()  # pending | delivered | failed
+    attempts = NumberAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_attempt_at = UTCDateTimeAttribute(null=True)
+    last_http_status = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    history = ListAttribute(of=WebhookAttempt, null=True)  # every attempt: at, HTTP status or error (8 at most)
+    purge_at = TTLAttribute()
+
+
 ALL_MODELS = [Commune, Prefecture, Account, Token, ApiClient, Counter, ReferenceImport, ReferenceSync, DirectoryItem,
-              Official, PhotoUpload, CardOrder, RegisteredCard]
+              Official, PhotoUpload, CardOrder, RegisteredCard, Webhook, WebhookDelivery]
 
 
 def create_missing_tables() -> None:

@@ -52,11 +52,17 @@ def test_only_the_api_the_notices_and_the_mails_functions_send_mail_and_only_fro
 
 
 def test_queues_are_read_only_by_their_consumer_and_written_only_by_who_hands_work_over(template, stage):
-    from chalicelib.store.queues import MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE
+    from chalicelib.store.queues import (MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE,
+                                         WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
 
-    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE},
+    senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE,
+                               WEBHOOK_EVENTS_QUEUE},
                "sync_reference_files": {SYNCS_QUEUE},
-               "import_reference_file": {NOTICES_QUEUE}}
+               "import_reference_file": {NOTICES_QUEUE, WEBHOOK_EVENTS_QUEUE},
+               "process_photo_event": {WEBHOOK_EVENTS_QUEUE},
+               # the fan-out queues each delivery's first attempt; the delivery function its next ones
+               "fan_out_webhook_events": {WEBHOOK_DELIVERIES_QUEUE},
+               "deliver_webhooks": {WEBHOOK_DELIVERIES_QUEUE}}
 
     for function in stage.functions:
         for statement in statements(template, stage, function.name):
@@ -150,6 +156,9 @@ def run_journeys(client, settings) -> None:
     order = post_json(client, "/orders", {"official_ids": ids}, agent)
     assert order.status_code == 201, order.json_body
     order_id = order.json_body["id"]
+    from chalicelib import aws as containers
+
+    containers._queue_urls.clear()  # the API is another container than the image function (both tell the webhooks)
     assert post_json(client, f"/orders/{order_id}/submit", {"preview_acknowledged": True}, agent).status_code == 200
     assert transition(client, operator, order_id, "en_production").status_code == 200
     deliver_photo_events(client)
@@ -255,6 +264,30 @@ def run_journeys(client, settings) -> None:
         purged = client.lambda_.invoke("purge_personal_data", client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
     assert purged.payload["orders"] == 1, purged.payload
+    run_webhook_journeys(client)
+
+
+def run_webhook_journeys(client) -> None:
+    """A commune's program with a webhook for every event: the fan-out of what the journeys above queued (an event
+    fanned out twice, as SQS may), then the attempts to a receiver that fails the first POST."""
+    from chalicelib import aws as aws_clients
+    from chalicelib.domain import api_clients, webhooks
+    from tests.helpers import DEMO_SIREN
+    from tests.integration.test_webhooks import api_client, deliver_until_quiet, fan_out, queued, webhook
+    from tests.webhook_receiver import Receiver
+
+    aws_clients._queue_urls.clear()  # the webhooks' functions are other containers: their own look-ups
+    with Receiver(answers=(500,)) as receiver:
+        program = api_client(api_clients.commune_owner(DEMO_SIREN))
+        webhook(program, receiver.url, events=webhooks.EVENTS)
+        from chalicelib.store.queues import WEBHOOK_EVENTS_QUEUE
+
+        bodies = queued(WEBHOOK_EVENTS_QUEUE)
+        assert {json.loads(body)["type"] for body in bodies} == set(webhooks.EVENTS)
+        fan_out(client, bodies + bodies[:1])
+        aws_clients._queue_urls.clear()
+        deliver_until_quiet(client)
+        assert len(receiver.delivered()) == len(bodies) and receiver.received[0].answered == 500
 
 
 def local_secret_name(settings) -> str:
@@ -262,8 +295,8 @@ def local_secret_name(settings) -> str:
 
 
 def run_api_client_journeys(client, operator: str, agent: str) -> None:
-    """A commune's API client: created, listed, a token refused then given, a call with it, revoked; a préfecture's
-    client created, listed and revoked by the card maker."""
+    """A commune's API client: created, listed, a token refused then given, a call with it, its webhooks, revoked; a
+    préfecture's client created, listed and revoked by the card maker."""
     import base64
 
     created = post_json(client, "/api-clients", {"name": "Logiciel", "scopes": ["officials:read"]}, agent).json_body
@@ -275,6 +308,14 @@ def run_api_client_journeys(client, operator: str, agent: str) -> None:
                                     body=b"grant_type=client_credentials")
         assert response.status_code == status, response.json_body
     assert client.http.get("/officials", headers=auth(response.json_body["access_token"])).status_code == 200
+    # its webhooks: registered, listed, their (empty) delivery log, one deleted
+    hooks = f"/api-clients/{created['client_id']}/webhooks"
+    hook = post_json(client, hooks, {"url": "https://editeur.example.fr/webhooks", "events": ["photo.checked"]},
+                     agent)
+    assert hook.status_code == 201, hook.json_body
+    assert client.http.get(hooks, headers=auth(agent)).status_code == 200
+    assert client.http.get(f"{hooks}/{hook.json_body['id']}/deliveries", headers=auth(agent)).status_code == 200
+    assert client.http.delete(f"{hooks}/{hook.json_body['id']}", headers=auth(agent)).status_code == 204
     assert client.http.delete(f"/api-clients/{created['client_id']}", headers=auth(agent)).status_code == 204
     state = post_json(client, "/admin/api-clients", {"name": "Suivi", "scopes": ["orders:read"],
                                                      "department_code": "01"}, operator)
@@ -392,7 +433,8 @@ def test_the_policies_allow_what_the_journeys_do_and_nothing_more(packaged, jour
     requests, settings = journeys
     functions = {r.function for r in requests}
     assert {"api_handler", "import_reference_file", "process_photo_event", "purge_personal_data",
-            "sync_reference_files", "run_reference_sync", "tell_communes", "send_account_mails"} <= functions
+            "sync_reference_files", "run_reference_sync", "tell_communes", "send_account_mails",
+            "fan_out_webhook_events", "deliver_webhooks"} <= functions
     for stage_name in deployable_stages():
         stage, template = packaged[stage_name]["stage"], packaged[stage_name]["template"]
         assert functions <= {f.name for f in stage.functions}

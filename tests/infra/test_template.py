@@ -364,11 +364,12 @@ def test_the_queues_drive_a_bounded_number_of_functions(template, stage):
     """Past its maximum concurrency a queue keeps its messages (no throttling, no dead letters): a burst of photos
     cannot take the account's concurrency from the API."""
     limits = {}
-    for name in ("process_photo_event", "import_reference_file"):
+    for name in ("process_photo_event", "import_reference_file", "deliver_webhooks"):
         function = template["Resources"][stage.function(name).logical_id]["Properties"]
         (event,) = [e["Properties"] for e in function["Events"].values() if e["Type"] == "SQS"]
         limits[name] = (event["BatchSize"], event["ScalingConfig"]["MaximumConcurrency"])
-    assert limits == {"process_photo_event": (1, 10), "import_reference_file": (1, 2)}
+    # the webhooks' deliveries wait on the receivers (5 s at most each): ten functions at once, whatever the burst
+    assert limits == {"process_photo_event": (1, 10), "import_reference_file": (1, 2), "deliver_webhooks": (10, 10)}
 
 
 # --- stages -------------------------------------------------------------------------------------------------------

@@ -22,9 +22,12 @@ ROLE_KIND = {"anonymous": None, "commune_A": "commune", "commune_B": "commune", 
 PROGRAMS = {"program_A"}
 
 
-def sees(role: str, tenant: Tenant) -> bool:
+def sees(role: str, tenant: Tenant, operation: "Operation | None" = None) -> bool:
     """The access rule the portal promises (docs/accounts.md): a commune its own, a préfecture its département, the
-    card maker everything."""
+    card maker everything; but a commune's API client and its webhooks are the commune's alone (and its program's):
+    neither the card maker nor the préfecture sees them (docs/api-clients.md)."""
+    if operation is not None and operation.path.startswith("/api-clients/"):
+        return role in (f"commune_{tenant.key}", f"program_{tenant.key}")
     if role == "manufacturer":
         return True
     if role.startswith("commune_") or role.startswith("program_"):
@@ -50,6 +53,8 @@ PATH_OBJECTS = {
     "session_id": lambda t: [__import__("hashlib").sha256(t.token.encode()).hexdigest()],
     # the tenant's API client (« Accès pour les logiciels »)
     "client_id": lambda t: [t.api_client],
+    # that client's webhook
+    "webhook_id": lambda t: [t.webhook],
 }
 # Body fields that designate another object, and how to aim them at a tenant.
 BODY_REFERENCES = {

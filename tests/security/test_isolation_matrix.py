@@ -128,7 +128,7 @@ def test_every_route_every_role_every_foreign_object(world):
                 check(operation, role, expected, response, request_text, "role", leak_tenants=(world.A, world.B))
                 continue
             for target in (world.A, world.B):
-                invisible = not sees(role, target)
+                invisible = not sees(role, target, operation)
                 if tenant_params:
                     name = tenant_params[0]
                     variants = id_variants(world, name, role, target) if invisible else \

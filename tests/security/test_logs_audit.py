@@ -87,6 +87,20 @@ def journey(world):
         wrong = base64.b64encode(f"{created['client_id']}:pas-le-secret".encode()).decode()
         assert client.http.post("/oauth/token", headers={**form, "Authorization": f"Basic {wrong}"},
                                 body=b"grant_type=client_credentials").status_code == 401
+        # its webhook (the photo checked above): the signing secret and the signatures sent never reach the logs,
+        # the receiver failing the first POST (the attempt and its retry logged)
+        from tests.integration.test_webhooks import deliver_until_quiet, fan_out
+        from tests.webhook_receiver import Receiver
+
+        with Receiver(answers=(500,)) as receiver:
+            hook = post_json(client, f"/api-clients/{created['client_id']}/webhooks",
+                             {"url": receiver.url, "events": ["photo.checked"]}, session).json_body
+            secrets["webhook secret"] = hook["secret"]
+            fan_out(client)
+            deliver_until_quiet(client)
+            assert len(receiver.delivered()) == 1 and len(receiver.received) == 2
+            for n, post in enumerate(receiver.received):
+                secrets[f"webhook signature {n + 1}"] = post.headers["x-carteselus-signature"].split("v1=")[1]
         for role, token in world.tokens.items():
             secrets[f"session token of {role}"] = token
         assert client.http.delete("/sessions/current", headers=auth(session)).status_code == 204

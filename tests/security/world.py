@@ -46,6 +46,7 @@ class Tenant:
     orders: dict[str, str] = field(default_factory=dict)  # draft | submitted | delivered -> public order id
     cards: dict[str, str] = field(default_factory=dict)  # delivered -> the number of its card, at the préfecture
     api_client: str = ""  # the id of its API client (all four scopes), whose token is the role program_<key>
+    webhook: str = ""  # the id of that client's webhook
 
     def markers(self) -> set[str]:
         """Strings that only this tenant's data contains: finding one in another tenant's answer is a leak."""
@@ -53,7 +54,7 @@ class Tenant:
         found |= set(self.officials.values()) | set(self.officials) | set(self.directory_ids.values())
         found |= {self.free_official, self.free_name}
         found |= set(self.orders.values()) | {o.split("-", 1)[1] for o in self.orders.values()}
-        found |= set(self.cards.values()) | {self.api_client}
+        found |= set(self.cards.values()) | {self.api_client, self.webhook, f"logiciel-{self.key.lower()}.example.fr"}
         return {m for m in found if m}
 
 
@@ -150,6 +151,11 @@ def build_world(client, settings) -> World:
                                                      "scopes": list(SCOPES)}, tenant.token)
         assert created.status_code == 201, created.json_body
         tenant.api_client = created.json_body["client_id"]
+        hook = post_json(client, f"/api-clients/{tenant.api_client}/webhooks",
+                         {"url": f"https://logiciel-{tenant.key.lower()}.example.fr/webhooks",
+                          "events": ["order.status_changed", "card.status_changed"]}, tenant.token)
+        assert hook.status_code == 201, hook.json_body
+        tenant.webhook = hook.json_body["id"]
         if tenant.key == "A":
             tokens["program_A"] = _client_token(client, created.json_body)
     return World(client, settings, tenants["A"], tenants["B"], tokens, imported["id"])

@@ -1,8 +1,10 @@
 // "Accès pour les logiciels": a commune's API clients (OAuth 2.0 client credentials) — list (GET /api-clients),
-// create (POST /api-clients: the secret is shown once, here), revoke (DELETE /api-clients/{client_id}).
+// create (POST /api-clients: the secret is shown once, here), revoke (DELETE /api-clients/{client_id}); each client's
+// webhooks and their delivery log (logiciels-webhooks.js).
 import { api } from "../api.js";
 import { API_SCOPES } from "../constants.js";
 import { openSpace, showLoadError } from "../espace.js";
+import { openWebhooks } from "./logiciels-webhooks.js";
 import {
   checkRequired, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
 } from "../ui.js";
@@ -50,6 +52,13 @@ function revokeCell(client) {
   return cell;
 }
 
+function webhooksCell(client) {
+  const open = el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Webhooks",
+    "aria-label": `Webhooks et journal des envois de l'accès « ${client.name} »` });
+  open.addEventListener("click", () => openWebhooks(client));
+  return el("td", {}, open);
+}
+
 function render(clients) {
   none.hidden = clients.length > 0;
   list.replaceChildren(...clients.map((client) => el("tr", { "data-client": client.client_id },
@@ -58,6 +67,7 @@ function render(clients) {
     el("td", {}, el("ul", {}, client.scopes.map((scope) => el("li", { text: SCOPE_LABELS[scope] || scope })))),
     el("td", { text: formatDate(client.created_at) }),
     el("td", {}, stateBadge(client)),
+    webhooksCell(client),
     revokeCell(client),
   )));
 }
