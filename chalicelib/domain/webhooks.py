@@ -130,6 +130,22 @@ def url_refusal(url: str, local_receivers: bool) -> str | None:
     return None
 
 
+def addresses_refusal(addresses: list[str]) -> str | None:
+    """Why the addresses a receiver's name resolves to are refused, or None: every one must be on the internet (a
+    public name may point at 127.0.0.1, at a private network or at the link-local range where a cloud's metadata and
+    runtime services answer; checking the text of the URL alone would let it through)."""
+    if not addresses:
+        return "Nom de serveur inconnu."
+    for text in addresses:
+        try:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+        except ValueError:
+            return "Nom de serveur inconnu."
+        if not address.is_global:
+            return "L'adresse du webhook désigne un serveur qui n'est pas sur internet : envoi refusé."
+    return None
+
+
 # --- retries ------------------------------------------------------------------------------------------------------
 
 MAX_ATTEMPTS = 8

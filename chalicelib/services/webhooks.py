@@ -9,7 +9,9 @@ SQS holds a message at most 15 minutes, so a longer wait is a few hops through t
 moment before which it is not to be POSTed.
 """
 import logging
+import socket
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import urllib3
 from pynamodb.exceptions import UpdateError
@@ -138,8 +140,16 @@ def post(hook, delivery, now: datetime) -> tuple[int | None, str | None]:
         webhooks.DELIVERY_ID_HEADER: delivery.delivery_id,
     }
     try:
-        response = http().request("POST", hook.url, body=body, headers=headers, preload_content=False,
-                                  redirect=False)
+        target = pinned_target(hook.url)
+        if isinstance(target, str):
+            return None, target
+        pool, path = target
+        if pool is None:  # the local stack's http://127.0.0.1 receivers
+            response = http().request("POST", hook.url, body=body, headers=headers, preload_content=False,
+                                      redirect=False)
+        else:
+            response = pool.urlopen("POST", path, body=body, headers={**headers, "Host": pool.host_header},
+                                    preload_content=False, redirect=False)
     except (urllib3.exceptions.HTTPError, ValueError, OSError) as error:  # an address the URL check let through
         return None, _why(error)  # and that the HTTP library refuses is a failed attempt, not a failed function
     try:
@@ -151,6 +161,49 @@ def post(hook, delivery, now: datetime) -> tuple[int | None, str | None]:
     if 300 <= response.status < 400:
         return response.status, "Redirection non suivie : enregistrez l'adresse finale du webhook."
     return response.status, None if webhooks.succeeded(response.status) else f"Réponse HTTP {response.status}"
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses a name resolves to (the system's resolver, as the HTTP library would use it)."""
+    try:
+        return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+    except (socket.gaierror, UnicodeError):
+        return []
+
+
+class _PinnedPool(urllib3.HTTPSConnectionPool):
+    host_header: str = ""
+
+
+_pinned: dict[tuple[str, int, str], _PinnedPool] = {}
+
+
+def pinned_target(url: str) -> tuple[_PinnedPool | None, str] | str:
+    """Where to POST: the receiver's name resolved once, every address checked (``addresses_refusal``), and the
+    connection made to the checked address, TLS still verified for the name (SNI and certificate), so that a second
+    resolution cannot swap in another address (DNS rebinding). (None, url) for a local receiver of the local stack;
+    a French reason when refused."""
+    parts = urlsplit(url)
+    if parts.scheme == "http":  # only ever let through by url_refusal for 127.0.0.1/localhost in the local stack
+        return None, url
+    host, port = parts.hostname or "", parts.port or 443
+    addresses = resolve(host, port)
+    refusal = webhooks.addresses_refusal(addresses)
+    if refusal:
+        return refusal
+    key = (addresses[0], port, host)
+    pool = _pinned.get(key)
+    if pool is None:
+        if len(_pinned) > 100:  # a container serves few receivers; never grow without end
+            _pinned.clear()
+        pool = _PinnedPool(addresses[0], port, server_hostname=host, assert_hostname=host,
+                           timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+                           retries=urllib3.Retry(total=0, redirect=0, raise_on_redirect=False),
+                           headers={"User-Agent": webhooks.USER_AGENT})
+        pool.host_header = host if port == 443 else f"{host}:{port}"
+        _pinned[key] = pool
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return pool, path
 
 
 def _why(error: Exception) -> str:

@@ -199,3 +199,36 @@ def test_an_event_body_is_compact_json_and_its_delivery_id_sorts_by_time():
 
 def test_every_event_type_has_a_french_label():
     assert set(webhooks.EVENT_LABELS) == set(webhooks.EVENTS) and len(webhooks.EVENTS) == 4
+
+
+# --- where a POST goes: the name resolved once, checked, and the connection pinned to it ------------------------------
+
+@pytest.mark.parametrize("addresses", [["127.0.0.1"], ["10.0.0.7"], ["169.254.169.254"], ["93.184.215.14", "192.168.1.2"],
+                                       ["::1"], ["fe80::1%eth0"], ["fd00::5"], []])
+def test_a_name_resolving_off_the_internet_is_refused(addresses):
+    assert webhooks.addresses_refusal(addresses)
+
+
+def test_a_name_resolving_to_public_addresses_is_accepted():
+    assert webhooks.addresses_refusal(["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]) is None
+
+
+def test_a_receiver_whose_name_points_at_a_private_address_gets_no_connection(monkeypatch):
+    from chalicelib.services import webhooks as service
+
+    monkeypatch.setattr(service, "resolve", lambda host, port: ["127.0.0.1"])
+    assert "pas sur internet" in service.pinned_target("https://hooks.editeur.example.fr/cartes")
+
+
+def test_the_connection_goes_to_the_checked_address_and_tls_checks_the_name(monkeypatch):
+    from chalicelib.services import webhooks as service
+
+    asked = []
+    monkeypatch.setattr(service, "resolve", lambda host, port: asked.append((host, port)) or ["93.184.215.14"])
+    pool, path = service.pinned_target("https://hooks.editeur.example.fr:8443/cartes/elus?source=portail")
+    assert asked == [("hooks.editeur.example.fr", 8443)]
+    assert (pool.host, pool.port, path) == ("93.184.215.14", 8443, "/cartes/elus?source=portail")
+    connection = pool._new_conn()  # what the pool will open: to the address, TLS naming the receiver
+    assert (connection.host, connection.server_hostname, connection.assert_hostname) == (
+        "93.184.215.14", "hooks.editeur.example.fr", "hooks.editeur.example.fr")
+    assert pool.host_header == "hooks.editeur.example.fr:8443"
