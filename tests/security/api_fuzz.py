@@ -102,6 +102,9 @@ def run(state: dict, seconds: int, report_dir: Path, seed: int | None = None) ->
     config.write_text(CONFIG)
     command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(config), "run",
                f"{state['api_url']}/openapi.json",
+               # the API itself: the document's ``servers`` name the site's ``/api`` (the CloudFront path), which
+               # schemathesis would otherwise append to the API's own address
+               "--url", state["api_url"],
                "--phases", PHASES, "--checks", ",".join(CHECKS), "--max-time", str(seconds), "--workers", "1",
                "--request-timeout", "30", "--report", "json,junit", "--report-json-path", str(json_report),
                "--report-junit-path", str(junit), "--no-color", "--continue-on-failure",
