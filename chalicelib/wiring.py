@@ -20,8 +20,14 @@ def _count_event(event: dict) -> None:
     queues.send(queues.STATS_QUEUE, event)
 
 
+# The events of one change travel together (an order moving with its 40 cards: one SQS call, not five), well under
+# SQS's 256 KB a message (an event is under 1 KB).
+WEBHOOK_EVENTS_PER_MESSAGE = 100
+
+
 def _webhook_events(events: list) -> None:
-    queues.send_batch(queues.WEBHOOK_EVENTS_QUEUE, events)
+    for start in range(0, len(events), WEBHOOK_EVENTS_PER_MESSAGE):
+        queues.send(queues.WEBHOOK_EVENTS_QUEUE, {"events": events[start:start + WEBHOOK_EVENTS_PER_MESSAGE]})
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 and each attempt of each delivery. SQS delivers at least once: the fan-out writes a delivery once per webhook and
 event, an attempt is recorded once; a function that fails leaves its messages to come back, then in the dead-letter
 queue. A receiver that fails is not a function failure: its attempt is recorded and the next one queued."""
+import json
 import logging
 
 from chalice import Blueprint
@@ -21,10 +22,19 @@ DELIVERIES_MAX_CONCURRENCY = 10
 hooks = Blueprint(__name__)
 
 
+def events_of(body: str) -> list[dict | None]:
+    """A message holds one event, or the events of one change (``{"events": [...]}``: an order's move and its cards'
+    in one send, ``wiring._webhook_events``); None stands for what is not an event."""
+    batch = fields_of(body)
+    if batch is not None and isinstance(batch.get("events"), list):
+        return [fields_of(json.dumps(item), "id", "type", "occurred_at") if isinstance(item, dict) else None
+                for item in batch["events"]]
+    return [fields_of(body, "id", "type", "occurred_at")]
+
+
 @hooks.on_sqs_message(queue=WEBHOOK_EVENTS_QUEUE, batch_size=10)
 def fan_out_webhook_events(event):
-    for record in event:
-        message = fields_of(record.body, "id", "type", "occurred_at")
+    for message in (message for record in event for message in events_of(record.body)):
         if message is None or message["type"] not in rules.EVENTS or not isinstance(message.get("commune"), dict) \
                 or not isinstance(message.get("data"), dict):
             log.error("webhook event without an id, a known type, a time, a commune or data: dropped")

@@ -175,25 +175,27 @@ def move(c: Collaborators, principal: Principal, order_public_id: str, target: s
     if target == lifecycle.EN_PRODUCTION:
         request_card_drawing(c, order)
     dashboards.count(c, stats.order_moved(order))
-    webhook_events.emit(c, webhooks.order_status_changed(order, commune))
+    # The order's move and its cards' in one send (services/webhook_events.py)
+    cards_moved = []
     if target == lifecycle.EN_PRODUCTION:
-        _cards_moved(c, order, commune, None, registry.EN_FABRICATION, now)
+        cards_moved = _cards_moved(order, commune, None, registry.EN_FABRICATION, now)
     elif target == lifecycle.LIVREE or (target == lifecycle.REJETEE and moved.source == lifecycle.EN_PRODUCTION):
-        _cards_moved(c, order, commune, registry.EN_FABRICATION,
-                     registry.LIVREE if target == lifecycle.LIVREE else registry.DETRUITE, now)
+        cards_moved = _cards_moved(order, commune, registry.EN_FABRICATION,
+                                   registry.LIVREE if target == lifecycle.LIVREE else registry.DETRUITE, now)
+    webhook_events.emit_all(c, [webhooks.order_status_changed(order, commune), *cards_moved])
     if moved.tells_commune:  # not a draft's cancellation: the commune was never told of the draft
         c.order_moved(order, reason, commune.agent_emails if commune else frozenset())
     return order
 
 
-def _cards_moved(c: Collaborators, order: CardOrder, commune, source: str | None, status: str, now,
-                 official_ids: set | None = None) -> None:
-    """The registry's moves the order's own write made (``_cards_follow``, numbering), told to the webhooks."""
-    webhook_events.emit_all(c, [webhooks.card_status_changed(
+def _cards_moved(order: CardOrder, commune, source: str | None, status: str, now,
+                 official_ids: set | None = None) -> list[dict]:
+    """The registry's moves the order's own write made (``_cards_follow``, numbering), as the webhooks' events."""
+    return [webhooks.card_status_changed(
         card.card_number, order.siren, order.commune_name, order.department_code, order.public_id, card.official_id,
         source, status, now, commune.insee_code if commune else None)
         for card in order.cards
-        if card.card_number and (card.going_on if official_ids is None else card.official_id in official_ids)])
+        if card.card_number and (card.going_on if official_ids is None else card.official_id in official_ids)]
 
 
 DRAFTS_PER_RUN = 500  # a run cancels at most this many drafts; the next run (an hour later) takes the rest
@@ -278,9 +280,8 @@ def undo(c: Collaborators, principal: Principal, order_public_id: str) -> CardOr
         raise Refused("not_undoable", "La demande ou ses cartes ont changé depuis : l'étape ne peut plus être "
                       "annulée.") from None
     _audit(c, order, principal, undone)
-    webhook_events.emit(c, webhooks.order_status_changed(order))
-    if undone == lifecycle.LIVREE:
-        _cards_moved(c, order, None, registry.LIVREE, registry.EN_FABRICATION, now)
+    webhook_events.emit_all(c, [webhooks.order_status_changed(order), *(
+        _cards_moved(order, None, registry.LIVREE, registry.EN_FABRICATION, now) if undone == lifecycle.LIVREE else [])])
     return order
 
 
@@ -309,11 +310,12 @@ def reject_photo(c: Collaborators, principal: Principal, order_public_id: str, o
                                              "official": official_id, "by": principal.email, "siren": siren,
                                              "at": clock.iso(now)})
     dashboards.count(c, stats.photo_refused(order, official_id, now))
-    if card.card_number:
-        _cards_moved(c, order, commune, registry.EN_FABRICATION, registry.DETRUITE, now, {official_id})
+    events = _cards_moved(order, commune, registry.EN_FABRICATION, registry.DETRUITE, now, {official_id}) \
+        if card.card_number else []
     if order.status == lifecycle.REJETEE:  # every photo refused: the order is rejected with its last one
         dashboards.count(c, stats.order_moved(order))
-        webhook_events.emit(c, webhooks.order_status_changed(order, commune))
+        events.insert(0, webhooks.order_status_changed(order, commune))
+    webhook_events.emit_all(c, events)
     c.order_moved(order, change.sets["alerts"][-1].message, commune.agent_emails if commune else frozenset())
     return order
 

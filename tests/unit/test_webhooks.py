@@ -232,3 +232,15 @@ def test_the_connection_goes_to_the_checked_address_and_tls_checks_the_name(monk
     assert (connection.host, connection.server_hostname, connection.assert_hostname) == (
         "93.184.215.14", "hooks.editeur.example.fr", "hooks.editeur.example.fr")
     assert pool.host_header == "hooks.editeur.example.fr:8443"
+
+
+def test_a_message_holds_one_event_or_the_events_of_one_change():
+    from chalicelib.events.webhooks import events_of
+
+    event = {"id": "e1", "type": webhooks.ORDER_STATUS_CHANGED, "occurred_at": "2026-03-20T10:00:00Z"}
+    assert events_of(json.dumps(event)) == [event]
+    card = {**event, "id": "e2", "type": webhooks.CARD_STATUS_CHANGED}
+    assert events_of(json.dumps({"events": [event, card]})) == [event, card]
+    # what is not an event is None (dropped with a log line), the others still fanned out
+    assert events_of(json.dumps({"events": [event, "x", {"id": 3}]})) == [event, None, None]
+    assert events_of("not json") == [None]
