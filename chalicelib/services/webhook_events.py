@@ -16,7 +16,7 @@ def emit(c: Collaborators, event: dict | None) -> None:
 
 
 def emit_all(c: Collaborators, events: list[dict]) -> None:
-    """Several events at once (an order's cards moving with it): ten to an SQS call."""
+    """The events of one change (an order and its cards moving with it): one SQS message (`wiring._webhook_events`)."""
     if not events:
         return
     try:
