@@ -65,6 +65,20 @@ def deliver_account_mails(client) -> int:
     return deliver_s3_events(client, queue=MAILS_QUEUE, handler="send_account_mails")
 
 
+def queued(queue: str) -> list[str]:
+    """Takes every message waiting on the queue (their bodies), as a function would be handed them."""
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    bodies = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 

@@ -273,7 +273,8 @@ def run_webhook_journeys(client) -> None:
     from chalicelib import aws as aws_clients
     from chalicelib.domain import api_clients, webhooks
     from tests.helpers import DEMO_SIREN
-    from tests.integration.test_webhooks import api_client, deliver_until_quiet, fan_out, queued, webhook
+    from tests.helpers import queued
+    from tests.integration.test_webhooks import api_client, deliver_until_quiet, fan_out, webhook
     from tests.webhook_receiver import Receiver
 
     aws_clients._queue_urls.clear()  # the webhooks' functions are other containers: their own look-ups

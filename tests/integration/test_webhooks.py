@@ -12,7 +12,7 @@ from chalicelib import aws as aws_clients, clock
 from chalicelib.domain import api_clients, webhooks
 from chalicelib.store.queues import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE
 from chalicelib.store.tables import ApiClient, Webhook, WebhookDelivery
-from tests.helpers import DEMO_SIREN, post_json, transition, upload_photo
+from tests.helpers import DEMO_SIREN, post_json, queued, transition, upload_photo
 from tests.webhook_receiver import Receiver
 
 
@@ -32,20 +32,6 @@ def webhook(client: ApiClient, url: str, events=(webhooks.ORDER_STATUS_CHANGED,)
                    created_by="agent@mairie-bourg.fr", disabled_at=clock.now() if disabled else None)
     hook.save()
     return hook
-
-
-def queued(queue: str) -> list[str]:
-    """Takes every message waiting on the queue (their bodies)."""
-    sqs = aws_clients.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def run(client, handler: str, queue: str, bodies: list[str]) -> None:

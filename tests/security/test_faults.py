@@ -113,19 +113,10 @@ class OrderCase:
 
 
 def photo_queue_messages() -> list[str]:
-    from chalicelib import aws
     from chalicelib.store.queues import PHOTOS_QUEUE
+    from tests.helpers import queued
 
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=PHOTOS_QUEUE)["QueueUrl"]
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return queued(PHOTOS_QUEUE)
 
 
 def run_photo_jobs(world, bodies: list[str]) -> None:
