@@ -70,9 +70,10 @@ def dashboard(call):
     return dashboards.dashboard(collaborators(), call.principal, q.get("scope"), q.get("department"), q.get("weeks"))
 
 
-@endpoint(admin, "/admin/communes-without-order", "GET", roles={MANUFACTURER, PREFECTURE},
+@endpoint(admin, "/admin/communes-without-order", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY},
+          scope="orders:read",
           summary="Communes d'un département ayant un élu pouvant recevoir une carte et n'ayant envoyé aucune demande "
-                  "(celui de la préfecture ; le fabricant précise le département)",
+                  "(celui de la préfecture ; le fabricant et le ministère précisent le département)",
           response=s.page_of(s.COMMUNE_WITHOUT_ORDER), errors={400: ["invalid_request"]},
           query={"department": s.DEPARTMENT},
           description="Par nom de commune, en une page (quelques centaines de communes au plus) : les communes que le "

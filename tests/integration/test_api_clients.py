@@ -248,6 +248,12 @@ def test_the_card_maker_creates_read_only_clients_for_a_prefecture_and_the_minis
     assert client.http.get("/prefecture/declarations", headers=auth(bearer(client, readers))).status_code == 200
     ministry_token = bearer(client, ministry.json_body)
     assert client.http.get("/admin/dashboard", headers=auth(ministry_token)).status_code == 200
+    # the communes still without an order: a préfecture's tool reads its own département, the ministry's names one
+    lists = [client.http.get("/admin/communes-without-order" + query, headers=auth(token))
+             for token, query in ((ain_token, "?department=69"), (ministry_token, "?department=01"))]
+    assert [answer.status_code for answer in lists] == [200, 200] and lists[0].json_body == lists[1].json_body
+    unnamed = client.http.get("/admin/communes-without-order", headers=auth(ministry_token))
+    assert unnamed.status_code == 400 and unnamed.json_body["code"] == "invalid_request"
     assert client.http.get("/officials", headers=auth(ministry_token)).status_code == 403  # a commune's route
     assert client.http.delete(f"/admin/api-clients/{ain.json_body['client_id']}",
                               headers=auth(operator)).status_code == 204
