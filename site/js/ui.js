@@ -278,3 +278,19 @@ export function formActions(submit) {
     el("li", {}, el("button", { type: "button", class: "fr-btn fr-btn--sm fr-btn--secondary", text: "Annuler",
       "data-action": "annuler" })));
 }
+
+/**
+ * A secret shown once: `button` copies `field`'s value to the clipboard and says so in `status`; without a clipboard
+ * (permission, old browser) the value is selected, to copy by hand.
+ */
+export function copyOnClick(button, field, status) {
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(field.value);
+      status.textContent = "Secret copié dans le presse-papiers.";
+    } catch {
+      field.select();
+      status.textContent = "La copie automatique n'est pas possible : le secret est sélectionné, copiez-le (Ctrl+C).";
+    }
+  });
+}

@@ -4,8 +4,7 @@
 import { api } from "../api.js";
 import { WEBHOOK_EVENTS } from "../constants.js";
 import {
-  checkRequired, clearErrors, el, formatDateTime, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
-} from "../ui.js";
+  checkRequired, clearErrors, el, formatDateTime, hideAlert, onSubmit, showAlert, showFormError, whileBusy, copyOnClick } from "../ui.js";
 
 const section = document.getElementById("webhooks");
 const title = document.getElementById("webhooks-acces");
@@ -140,15 +139,7 @@ document.getElementById("actualiser-envois").addEventListener("click", () => loa
   showAlert(alert, { title: "Le journal des envois n'a pas pu être chargé", message: error.message });
 }));
 
-document.getElementById("copier-secret-webhook").addEventListener("click", async () => {
-  try {
-    await navigator.clipboard.writeText(secretField.value);
-    copied.textContent = "Secret copié dans le presse-papiers.";
-  } catch {
-    secretField.select();
-    copied.textContent = "La copie automatique n'est pas possible : le secret est sélectionné, copiez-le (Ctrl+C).";
-  }
-});
+copyOnClick(document.getElementById("copier-secret-webhook"), secretField, copied);
 
 onSubmit(form, async () => {
   clearErrors(form);

@@ -6,8 +6,7 @@ import { API_SCOPES } from "../constants.js";
 import { openSpace, showLoadError } from "../espace.js";
 import { openWebhooks } from "./logiciels-webhooks.js";
 import {
-  checkRequired, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy,
-} from "../ui.js";
+  checkRequired, clearErrors, el, formatDate, hideAlert, onSubmit, showAlert, showFormError, whileBusy, copyOnClick } from "../ui.js";
 
 const form = document.getElementById("form-acces");
 const list = document.getElementById("liste-acces");
@@ -99,15 +98,7 @@ function showSecret(created) {
   secretPanel.focus();
 }
 
-document.getElementById("copier-secret").addEventListener("click", async () => {
-  try {
-    await navigator.clipboard.writeText(secretField.value);
-    copied.textContent = "Secret copié dans le presse-papiers.";
-  } catch {
-    secretField.select();  // no clipboard (permission, old browser): selected, to copy by hand
-    copied.textContent = "La copie automatique n'est pas possible : le secret est sélectionné, copiez-le (Ctrl+C).";
-  }
-});
+copyOnClick(document.getElementById("copier-secret"), secretField, copied);
 
 onSubmit(form, async () => {
   clearErrors(form);
