@@ -13,6 +13,7 @@ from chalicelib.api.officials import officials
 from chalicelib.api.orders import orders
 from chalicelib.api.openapi import docs
 from chalicelib.api.public import public
+from chalicelib.events.exports import list_files
 from chalicelib.events.mails import mails
 from chalicelib.api.signin import signin
 from chalicelib.events.notices import notices
@@ -27,6 +28,6 @@ app = Chalice(app_name="carteselus")
 configure_logging(app.log)
 
 for blueprint in (public, signin, agents, clients, hooks_api, officials, declarations, orders, cards, admin, downloads,
-                  docs, events, notices, schedule, mails, stats, hooks):
+                  docs, events, notices, schedule, mails, stats, hooks, list_files):
     app.register_blueprint(blueprint)
 app.register_middleware(http_middleware, "http")

@@ -324,7 +324,7 @@ def scenario(run: Run) -> dict:
     run.call("POST", "/orders/{order_id}/cancel", f"/orders/{second['id']}/cancel", agent, {})
     run.call("GET", "/admin/reports/monthly", token=prefecture)
     # The dashboards: every move so far counted by the stats function, then read from the weekly counters.
-    from chalicelib.store.queues import STATS_QUEUE
+    from chalicelib.store.queues import EXPORTS_QUEUE, STATS_QUEUE
 
     run.deliver(STATS_QUEUE, "count_order_events")
     run.call("GET", "/admin/dashboard", token=prefecture)
@@ -350,7 +350,11 @@ def scenario(run: Run) -> dict:
                                    ("/admin/exports/cards-to-return", "", prefecture),
                                    ("/prefecture/exports/declarations", "", prefecture),
                                    ("/admin/exports/monthly-report", "", prefecture)):
-        run.call("GET", template, template + query, token)
+        answer = run.call("GET", template, template + query, token)
+        if "status" in answer:  # the card maker's national lists: written by their worker, then followed
+            run.deliver(EXPORTS_QUEUE, "write_list_exports")
+            followed = run.call("GET", "/admin/export-jobs/{export_id}", f"/admin/export-jobs/{answer['id']}", token)
+            assert followed["status"] == "ready", followed
     run.call("POST", "/admin/activation-letters", token=operator, body={"department_code": "01"})
     run.call("GET", "/officials/{official_id}/export", f"/officials/{ids[-1]}/export", agent)
     run.call("DELETE", "/officials/{official_id}", f"/officials/{ids[-1]}", agent)

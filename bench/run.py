@@ -2,7 +2,8 @@
 ``var/bench.json`` (the figures and their targets), ``var/bench-details.json`` (everything measured) and the figures
 section of ``docs/performance.md``.
 
-    python -m bench.run [--quick] [--only photo,previews,coldstart,journey,import,overhead,upload,national] [--no-docs]
+    python -m bench.run [--quick] [--only photo,previews,coldstart,journey,import,export,overhead,upload,national]
+                        [--no-docs]
 
 The whole run is pinned to one CPU (children inherit it), so that the shared machine's other work is less in the
 figures, and every time is the median of repeated, interleaved runs. The reference tools (pyvips with the libvips
@@ -25,7 +26,7 @@ from .common import CACHE_DIR, PROJECT_DIR, VAR_DIR, Metric, pin_to_one_core
 DOCS = PROJECT_DIR / "docs" / "performance.md"
 DOCS_START = "<!-- bench:figures:start (written by `make bench`: do not edit by hand) -->"
 DOCS_END = "<!-- bench:figures:end -->"
-SECTIONS = ("photo", "previews", "coldstart", "journey", "import", "overhead", "upload", "national")
+SECTIONS = ("photo", "previews", "coldstart", "journey", "import", "export", "overhead", "upload", "national")
 # The national import takes about half an hour on the emulation: a run may leave it out (``--only`` the others) and
 # still rewrite the docs, whose national figures are then those of its last run, kept here with their date.
 SLOW_SECTIONS = ("national",)
@@ -137,6 +138,26 @@ def run_upload(quick: bool) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def run_export(quick: bool) -> dict:
+    """A national list's file written by the worker: memory at two sizes (it must not grow with the list), and the
+    rows a second against the writer alone (the reference: what reading and the views add)."""
+    from . import export_memory, export_tables
+    from .common import median
+
+    small, large = (5_000, 50_000) if quick else (20_000, 200_000)
+    sizes = {rows: [export_memory.run(rows) for _ in range(1 if quick or rows == large else 2)]
+             for rows in (small, large)}
+    writer_seconds = median(export_tables.write("csv", small, traced=False)[0] for _ in range(3))
+    summary = {rows: {"peak_rss_mib": median(r["peak_rss_mib"] for r in runs),
+                      "rows_per_second": round(median(r["rows_per_second"] for r in runs)),
+                      "file_mb": runs[0]["file_mb"], "queries": runs[0]["queries"],
+                      "progress_writes": runs[0]["progress_writes"]} for rows, runs in sizes.items()}
+    return {"sizes": summary, "small": small, "large": large,
+            "export_mem_large_vs_small": summary[large]["peak_rss_mib"] / summary[small]["peak_rss_mib"],
+            "writer_rows_per_second": round(small / writer_seconds),
+            "worker_vs_writer": (small / summary[small]["rows_per_second"]) / writer_seconds}
+
+
 def run_national(quick: bool) -> dict:
     from . import national_import
 
@@ -158,7 +179,8 @@ def kept_national() -> dict | None:
 
 
 RUNNERS = {"photo": run_photo, "previews": run_previews, "coldstart": run_coldstart, "journey": run_journey,
-           "import": run_import, "overhead": run_overhead, "upload": run_upload, "national": run_national}
+           "import": run_import, "export": run_export, "overhead": run_overhead, "upload": run_upload,
+           "national": run_national}
 
 
 def metrics(results: dict) -> list[Metric]:
@@ -235,6 +257,12 @@ def metrics(results: dict) -> list[Metric]:
         out.append(Metric("import_mem_500k_vs_50k", imports["import_mem_500k_vs_50k"], 1.1, "ratio",
                           note=f"{sizes[500_000]['peak_rss_mib']:.1f} vs {sizes[50_000]['peak_rss_mib']:.1f} MiB "
                                "peak RSS"))
+    export = results.get("export")
+    if export:
+        sizes, small, large = export["sizes"], export["small"], export["large"]
+        out.append(Metric("export_mem_large_vs_small", export["export_mem_large_vs_small"], 1.1, "ratio",
+                          note=f"a national list's file by its worker, {large:,} vs {small:,} rows: "
+                               f"{sizes[large]['peak_rss_mib']:.1f} vs {sizes[small]['peak_rss_mib']:.1f} MiB peak RSS"))
     return out
 
 
@@ -281,6 +309,13 @@ def information(results: dict) -> list[tuple[str, str]]:
             lines.append((f"directory import {rows:,} rows", f"{size['rows_per_second']:,} rows/s, "
                                                              f"{size['batch_writes_per_row']} BatchWriteItem a row, "
                                                              f"peak RSS {size['peak_rss_mib']:.1f} MiB"))
+    export = results.get("export")
+    if export:
+        large = export["sizes"][export["large"]]
+        lines.append((f"national list export, {export['large']:,} rows (CSV)",
+                      f"{large['rows_per_second']:,} rows/s client side ({export['worker_vs_writer']:.1f} x the "
+                      f"time of the writer alone, {export['writer_rows_per_second']:,} rows/s), {large['file_mb']} MB,"
+                      f" {large['queries']:,} Query, {large['progress_writes']} progress writes"))
     national = results.get("national") or kept_national()
     if national:
         for kind in ("rne_cm", "rne_maires"):

@@ -16,11 +16,12 @@ from chalicelib.services.cards import KEPT_RECEIPTS_PREFIX, RECEIPTS_PREFIX
 from chalicelib.services.documents import DOCUMENTS_PREFIX
 from chalicelib.services.reference_syncs import SYNCS_PREFIX
 from chalicelib.store import files
-from chalicelib.store.queues import (MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE,
-                                    WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
-from chalicelib.store.tables import (Account, ApiClient, CardOrder, Commune, Counter, DirectoryItem, Official,
-                                     PhotoUpload, Prefecture, ReferenceImport, ReferenceSync, RegisteredCard, Token,
-                                     Webhook, WebhookDelivery)
+from chalicelib.services.exports import EXPORTS_PREFIX
+from chalicelib.store.queues import (EXPORTS_QUEUE, MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE,
+                                    SYNCS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
+from chalicelib.store.tables import (Account, ApiClient, CardOrder, Commune, Counter, DirectoryItem, ListExport,
+                                     Official, PhotoUpload, Prefecture, ReferenceImport, ReferenceSync, RegisteredCard,
+                                     Token, Webhook, WebhookDelivery)
 
 CARDS_PREFIX = files.CARDS_PREFIX
 
@@ -62,6 +63,9 @@ ACCESS = {
             # client's key, deleted (marked); their delivery log by the webhook's key.
             Webhook: ("BatchGetItem", "PutItem", "Query", "UpdateItem"),
             WebhookDelivery: ("Query",),
+            # A national list's file: asked for, then followed. (Were the queue to refuse the request, the API
+            # answers 503 and the record, never taken by a worker, shows failed after an hour.)
+            ListExport: ("GetItem", "PutItem"),
         },
         indexes={
             (Commune, "by-department"): ("Query",),
@@ -94,8 +98,9 @@ ACCESS = {
         # re-crop and re-render requests to the image function; syncs with data.gouv.fr to the sync worker; a
         # registered commune's first look at the directory to the notices function; set-password links and alerts
         # to the mails function; each order move to the stats function (the dashboards' counters); each order's or
-        # card's move to the webhooks' fan-out
-        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE, WEBHOOK_EVENTS_QUEUE),
+        # card's move to the webhooks' fan-out; a national list's file to its writer
+        sends_to=(PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE, WEBHOOK_EVENTS_QUEUE,
+                  EXPORTS_QUEUE),
         sends_mail=True,
         # ProConnect's client secret, read at the first sign-in of a container (services/proconnect.py)
         reads_secrets=("PROCONNECT_SECRET_NAME",),
@@ -178,6 +183,16 @@ ACCESS = {
         tables={ApiClient: ("BatchGetItem",), Webhook: ("BatchGetItem",),
                 WebhookDelivery: ("BatchGetItem", "UpdateItem")},
         sends_to=(WEBHOOK_DELIVERIES_QUEUE,),
+    ),
+    # The national lists' writer (services/exports.py): the request taken (the update answers it) and finished on
+    # condition, its count of rows written as it goes; the whole country's list read as its route reads it (pages of
+    # orders or cards by status: a national list has no département); the file written under documents/exports/.
+    "write_list_exports": Access(
+        tables={ListExport: ("UpdateItem",)},
+        indexes={(CardOrder, "by-status"): ("Query",), (RegisteredCard, "by-status"): ("Query",)},
+        # managed upload: in parts above 8 MiB (PutObject covers them; an upload cut short is cleared by the
+        # bucket's rule for incomplete uploads)
+        objects={EXPORTS_PREFIX: ("PutObject",)},
     ),
     # The hourly purge of the photos of closed orders (services/retention.py), after the cancellation of the drafts
     # never sent for a week, which releases their officials (services/orders.py: expire_drafts).

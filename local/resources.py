@@ -3,8 +3,8 @@ the verified sender. Used by the local stack and by the tests."""
 import json
 
 from chalicelib import aws
-from chalicelib.store.queues import (IMPORTS_QUEUE, MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE,
-                                     WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
+from chalicelib.store.queues import (EXPORTS_QUEUE, IMPORTS_QUEUE, MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE,
+                                     STATS_QUEUE, SYNCS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
 from chalicelib.settings import Settings
 from chalicelib.store.files import IMPORTS_PREFIX, PHOTOS_PREFIX
 from chalicelib.store.tables import create_missing_tables
@@ -15,7 +15,8 @@ NOTIFICATIONS = {IMPORTS_QUEUE: IMPORTS_PREFIX, PHOTOS_QUEUE: PHOTOS_PREFIX}
 HANDLERS_BY_QUEUE = {IMPORTS_QUEUE: "import_reference_file", PHOTOS_QUEUE: "process_photo_event",
                      SYNCS_QUEUE: "run_reference_sync", NOTICES_QUEUE: "tell_communes",
                      MAILS_QUEUE: "send_account_mails", STATS_QUEUE: "count_order_events",
-                     WEBHOOK_EVENTS_QUEUE: "fan_out_webhook_events", WEBHOOK_DELIVERIES_QUEUE: "deliver_webhooks"}
+                     WEBHOOK_EVENTS_QUEUE: "fan_out_webhook_events", WEBHOOK_DELIVERIES_QUEUE: "deliver_webhooks",
+                     EXPORTS_QUEUE: "write_list_exports"}
 DEAD_LETTER_SUFFIX = "-dlq"
 MAX_RECEIVES = 3
 

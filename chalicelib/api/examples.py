@@ -195,6 +195,10 @@ EXAMPLES = {
     # --- exports ------------------------------------------------------------------------------------------------
     "EXPORT": {"url": _URL, "expires_at": _AT, "format": "csv", "filename": "demandes-2026-03-02.csv", "rows": 12,
                "truncated": False},
+    "EXPORT_JOB": {"id": "5d0c9a0e4b7f4f7e9a1d2c3b4a596877", "list": "registre-des-cartes", "format": "csv",
+                   "status": "ready", "rows": 152340, "created_at": _AT, "finished_at": _AT,
+                   "filename": "registre-des-cartes-2026-03-02.csv", "truncated": False, "url": _URL,
+                   "expires_at": _AT, "failure": None},
     # --- dashboards -----------------------------------------------------------------------------------------------
     "DASHBOARD": {
         "scope": "department", "department_code": "01", "weeks": ["2026-02-23", "2026-03-02"],

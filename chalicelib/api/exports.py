@@ -3,18 +3,20 @@
 Each export route takes its list route's filters plus ``format`` (``csv``, the default, or ``xlsx``), reads every page
 of the list through the same service call as the list route, turns each item into the same JSON view (``views.py``),
 and writes one row per item, columns in French. So the file has the same rows as the page, in the same order; the
-columns are the page's, the values as the API gives them (labels, not codes; moments in UTC).
+columns are the page's, the values as the API gives them (labels, not codes; moments in UTC). A national list's file
+is written in the background (``NATIONAL_LISTS``, domain/exports.py): the route answers 202 and where to follow it.
 """
 from typing import Callable, NamedTuple
 
 from chalice import Blueprint
 
+from ..domain import exports as export_rules
 from ..printing.tables import MOMENT, NUMBER, TEXT, Column
 from ..services import accounts, cards as cards_service, declarations as declarations_service, documents, exports
 from ..services import officials as officials_service, orders as orders_service
 from ..wiring import collaborators
 from . import schemas as s, views
-from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, endpoint
+from .routing import COMMUNE, MANUFACTURER, MINISTRY, PREFECTURE, Accepted, endpoint
 
 downloads = Blueprint(__name__)
 
@@ -36,12 +38,17 @@ def field(header: str, value: Callable[[dict], object], kind: str = TEXT) -> Fie
 def _export(call, name: str, title: str, fields: list[Field], pages) -> dict:
     """``pages``: lists of JSON views. The format is checked before any list is read."""
     file_format = exports.check_format(call.query.get("format"))
-    rows = ([[f.value(item) for f in fields] for item in page] for page in pages)
-    return exports.export(call.principal, name, title, [f.column for f in fields], rows, file_format)
+    return exports.export(call.principal, name, title, [f.column for f in fields], _rows(fields, pages), file_format)
+
+
+def _rows(fields: list[Field], pages):
+    return ([[f.value(item) for f in fields] for item in page] for page in pages)
 
 
 def _views(pages, view, *args):
-    return ([view(item, *args) for item in page] for page in pages)
+    """The items' JSON views, page by page; orders and cards without their files' links (``views.order``)."""
+    links = {"links": False} if view in (views.order, views.card) else {}
+    return ([view(item, *args, **links) for item in page] for page in pages)
 
 
 # --- the columns of each list ---------------------------------------------------------------------------------------
@@ -155,40 +162,89 @@ def export_cards(call):
 
 # --- the back office --------------------------------------------------------------------------------------------------
 
+class NationalList(NamedTuple):
+    """A back-office list the card maker and the ministry read for the whole country: its file is then written in the
+    background (domain/exports.py), by a worker that rebuilds it from this table."""
+
+    name: str  # the file's name, the audit's, and the key of NATIONAL_LISTS
+    title: str
+    fields: list[Field]
+    pages: Callable  # (collaborators, principal, filters) -> the list's pages of items, as its route reads them
+    view: Callable  # (item, role) -> its JSON view
+
+
+ADMIN_ORDERS = NationalList(
+    "demandes", "Demandes", ADMIN_ORDER_FIELDS, lambda c, principal, q: exports.all_pages(
+        lambda cursor: orders_service.admin_list(c, principal, q.get("status"), q.get("department"), cursor)),
+    views.order)
+REGISTRY = NationalList(
+    "registre-des-cartes", "Registre des cartes", ADMIN_CARD_FIELDS, lambda c, principal, q: exports.all_pages(
+        lambda cursor: cards_service.search(c, principal, None, q.get("status"), q.get("department"), cursor)),
+    views.card)
+NATIONAL_LISTS = {spec.name: spec for spec in (ADMIN_ORDERS, REGISTRY)}
+
+IN_BACKGROUND = ("Pour une liste nationale (fabricant, ministère, sans département), le fichier est préparé en "
+                 "arrière-plan : la réponse est alors 202, à suivre à l'adresse donnée par « Location » "
+                 "(GET /admin/export-jobs/{export_id}).")
+
+
+def national_table(list_name: str, principal, filters: dict):
+    """The worker's view of a national list (services/exports.py ``ListTable``): its name, title, columns, rows."""
+    spec = NATIONAL_LISTS[list_name]
+    pages = _views(spec.pages(collaborators(), principal, filters), spec.view, principal.role)
+    return spec.name, spec.title, [f.column for f in spec.fields], _rows(spec.fields, pages)
+
+
+def _national(call, spec: NationalList):
+    """The file at once, or, for the whole country, a file the worker writes while the person follows it."""
+    file_format = exports.check_format(call.query.get("format"))
+    filters = {name: value for name, value in call.query.items() if name != "format" and value}
+    if export_rules.in_background(call.principal, filters.get("department")):
+        job = exports.start_export(call.principal, spec.name, filters, file_format)
+        return Accepted(job, f"../export-jobs/{job['id']}")  # relative: the API is under /api behind the site
+    pages = spec.pages(collaborators(), call.principal, filters)
+    return _export(call, spec.name, spec.title, spec.fields, _views(pages, spec.view, call.principal.role))
+
+
 @endpoint(downloads, "/admin/exports/orders", "GET", roles={MANUFACTURER, PREFECTURE, MINISTRY},
           scope="orders:read",
           summary="Télécharger les demandes par statut (toutes pour le fabricant, celles du département pour la "
-                  "préfecture)", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
+                  "préfecture)", response=s.EXPORT, accepted=s.EXPORT_JOB, errors=ERRORS,
+          description=f"{WHOLE_LIST} {IN_BACKGROUND}",
           query={"status": {"type": "string", "enum": s.STATUS_CODES}, "department": s.DEPARTMENT, **FORMAT})
 def export_admin_orders(call):
-    c, principal, q = collaborators(), call.principal, call.query
-    pages = exports.all_pages(lambda cursor: orders_service.admin_list(c, principal, q.get("status"),
-                                                                       q.get("department"), cursor))
-    return _export(call, "demandes", "Demandes", ADMIN_ORDER_FIELDS, _views(pages, views.order, principal.role))
+    return _national(call, ADMIN_ORDERS)
 
 
 @endpoint(downloads, "/admin/exports/cards", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY},
           scope="orders:read",
           summary="Télécharger le registre des cartes d'un statut (le département de la préfecture, tous pour le "
-                  "fabricant)", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
+                  "fabricant)", response=s.EXPORT, accepted=s.EXPORT_JOB, errors=ERRORS,
+          description=f"{WHOLE_LIST} {IN_BACKGROUND}",
           query={"status": {"type": "string", "enum": s.CARD_STATUS_CODES}, "department": s.DEPARTMENT, **FORMAT})
 def export_registry(call):
-    c, principal, q = collaborators(), call.principal, call.query
-    pages = exports.all_pages(lambda cursor: cards_service.search(c, principal, None, q.get("status"),
-                                                                  q.get("department"), cursor))
-    return _export(call, "registre-des-cartes", "Registre des cartes", ADMIN_CARD_FIELDS,
-                   _views(pages, views.card, principal.role))
+    return _national(call, REGISTRY)
 
 
 @endpoint(downloads, "/admin/exports/cards-to-return", "GET", roles={PREFECTURE, MANUFACTURER, MINISTRY},
           scope="orders:read",
-          summary="Télécharger les cartes à restituer", response=s.EXPORT, errors=ERRORS, description=WHOLE_LIST,
-          query={"department": s.DEPARTMENT, **FORMAT})
+          summary="Télécharger les cartes à restituer d'un département", response=s.EXPORT, errors=ERRORS,
+          description=WHOLE_LIST, query={"department": s.DEPARTMENT, **FORMAT})
 def export_cards_to_return(call):
     c, principal, q = collaborators(), call.principal, call.query
     pages = exports.all_pages(lambda cursor: cards_service.to_return(c, principal, q.get("department"), cursor))
     return _export(call, "cartes-a-restituer", "Cartes à restituer", ADMIN_CARD_FIELDS,
                    _views(pages, views.card, principal.role))
+
+
+@endpoint(downloads, "/admin/export-jobs/{export_id}", "GET", roles={MANUFACTURER, MINISTRY}, scope="orders:read",
+          summary="Suivre un fichier de liste nationale en préparation", response=s.EXPORT_JOB,
+          errors={404: ["not_found"]},
+          description="L'état du fichier demandé (en préparation, avec les lignes déjà écrites ; prêt, avec un lien "
+                      "de téléchargement neuf à chaque lecture ; ou en échec, avec la raison). Seul celui qui l'a "
+                      "demandé le voit ; il est gardé un jour.")
+def export_job(call, export_id):
+    return exports.describe_export(call.principal, export_id)
 
 
 @endpoint(downloads, "/prefecture/exports/declarations", "GET", roles={PREFECTURE},

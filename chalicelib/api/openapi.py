@@ -234,6 +234,12 @@ def _responses(spec, components: dict) -> dict:
         schema = _by_reference(spec.response_schema or {"type": "object"}, components)
         success["content"] = {"application/json": _with_example({"schema": schema}, spec.response_schema)}
     responses = {str(spec.status): success}
+    if spec.accepted_schema:
+        schema = _by_reference(spec.accepted_schema, components)
+        responses["202"] = {"description": STATUS_TEXT.get(202, "Accepted"),
+                            "headers": {"Location": {"description": "Où suivre le travail commencé.",
+                                                     "schema": {"type": "string"}}},
+                            "content": {"application/json": _with_example({"schema": schema}, spec.accepted_schema)}}
     error_schema = "OAuthError" if spec.form else "Error"  # the token endpoint's errors carry RFC 6749's fields too
     error = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_schema}"}}}}
     statuses = {status: list(codes) for status, codes in spec.errors.items()}

@@ -67,6 +67,16 @@ class Endpoint:
     # The OAuth scope a program's token needs here (domain/api_clients.py); None: no program may call the route.
     scope: str | None = None
     form: bool = False  # the body is application/x-www-form-urlencoded (the token request), not JSON
+    # The body of a 202 the view may answer instead (``Accepted``: work handed to a worker), documented beside the 200.
+    accepted_schema: dict | None = None
+
+
+class Accepted(NamedTuple):
+    """What a view returns when the work goes on in the background: 202, the work's state, and where to follow it
+    (``Location``, RFC 9110 §15.3.3)."""
+
+    body: dict
+    location: str
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -93,6 +103,7 @@ def endpoint(
     during_enrolment: bool = False,
     scope: str | None = None,
     form: bool = False,
+    accepted: dict | None = None,
 ):
     """Register ``view(call, **path_params)`` as a route; it returns the JSON-able body, or None for an empty 204.
 
@@ -101,14 +112,15 @@ def endpoint(
     case that must read the record before what it names (a card, then its order) saves a round trip.
 
     ``scope``: the OAuth scope that lets a program's token call the route (``insufficient_scope`` otherwise).
-    ``form``: the body is form-encoded (``application/x-www-form-urlencoded``), parsed to a dict of strings."""
+    ``form``: the body is form-encoded (``application/x-www-form-urlencoded``), parsed to a dict of strings.
+    ``accepted``: the schema of the 202 the view answers when it returns ``Accepted`` (work left to a worker)."""
     roles = frozenset(roles)
     if scope is not None and scope not in client_rules.SCOPES:
         raise ValueError(f"{method} {path}: unknown scope {scope!r}")
 
     def decorator(view: Callable):
         spec = Endpoint(path, method, view.__name__, summary, roles, status, request, response, errors or {},
-                        query or {}, tag, description, during_enrolment, scope, form)
+                        query or {}, tag, description, during_enrolment, scope, form, accepted)
         REGISTRY.append(spec)
 
         @functools.wraps(view)
@@ -126,7 +138,8 @@ def endpoint(
                     body = _parse_form(request_, request) if form else _parse_body(request_, request)
                 call = Call(principal, body, query, _source_ip(request_), request_.headers, tuple(found))
                 result = view(call, **path_params)
-                response = json_response(status, result)
+                response = (json_response(202, result.body, {"Location": result.location})
+                            if isinstance(result, Accepted) else json_response(status, result))
             except PortalError as error:
                 response = error_response(error)
             except Refused as refused:

@@ -361,6 +361,22 @@ EXPORT = obj({"url": {"type": "string", "description": "Lien de téléchargement
               "truncated": {"type": "boolean", "description": "Vrai si la liste était trop longue pour un seul "
                                                               "fichier : il s'arrête après « rows » lignes."}},
              ["url", "expires_at", "format", "filename", "rows", "truncated"])
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+EXPORT_JOB = obj({
+    "id": {"type": "string"},
+    "list": {"type": "string", "description": "La liste exportée (demandes, registre-des-cartes…)."},
+    "format": {"type": "string", "enum": EXPORT_FORMATS},
+    "status": {"type": "string", "enum": ["running", "ready", "failed"],
+               "description": "running : en préparation ; ready : prêt (« url ») ; failed : voir « failure »."},
+    "rows": {"type": "integer", "minimum": 0, "description": "Lignes écrites jusqu'ici, puis celles du fichier."},
+    "created_at": TIME, "finished_at": {"oneOf": [TIME, {"type": "null"}]},
+    "filename": _NULLABLE_TEXT, "truncated": {"type": "boolean"},
+    "url": {**_NULLABLE_TEXT, "description": "Lien de téléchargement quand le fichier est prêt, valable quelques "
+                                             "minutes : relire ce suivi en donne un nouveau."},
+    "expires_at": {"oneOf": [TIME, {"type": "null"}]},
+    "failure": {**_NULLABLE_TEXT, "description": "Pourquoi le fichier n'a pas pu être préparé."},
+}, ["id", "list", "format", "status", "rows", "created_at", "finished_at", "filename", "truncated", "url",
+    "expires_at", "failure"])
 
 # GET /openapi.json: the document itself (its full shape is OpenAPI 3.1's, not repeated here).
 OPENAPI_DOCUMENT = obj({"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}},

@@ -111,13 +111,19 @@ def official_export(o: Official, rows: list, orders: list[CardOrder], now) -> di
 
 # --- orders -------------------------------------------------------------------------------------------------------
 
-def order(o: CardOrder, role: str) -> dict:
+def _link(key: str | None, links: bool) -> str | None:
+    return files.presigned_get(key) if key and links else None
+
+
+def order(o: CardOrder, role: str, links: bool = True) -> dict:
+    """``links=False``: without the files' short-lived links (a spreadsheet keeps none; its writer may not read the
+    files)."""
     cards = []
     for card in o.cards:
         entry = {
             "official_id": card.official_id, "last_name": card.last_name, "first_name": card.first_name,
             "function": card.function, "function_label": functions.function_label(card.function, card.sex),
-            "preview": {"status": "ready", "url": files.presigned_get(card.preview_key)} if card.preview_key
+            "preview": {"status": "ready", "url": _link(card.preview_key, links)} if card.preview_key
             else {"status": "missing"},
         }
         if card.card_number:
@@ -135,9 +141,9 @@ def order(o: CardOrder, role: str) -> dict:
             # What the photo assistant said of the photo ordered: the card maker checks those first.
             entry["photo_checks"] = [dict(c) for c in card.photo_checks or []
                                      if c.get("level") in (photo_checks.ERROR, photo_checks.WARNING)]
-            if card.photo_key:  # None once the photos are purged
+            if card.photo_key and links:  # None once the photos are purged
                 entry["photo_url"] = files.presigned_get(card.photo_key)  # audited by the route that shows it
-            if card.card_key:
+            if card.card_key and links:
                 entry["card_url"] = files.presigned_get(card.card_key)
         cards.append(entry)
     return {
@@ -170,8 +176,9 @@ def _program(by: str | None) -> dict:
 
 # --- the card registry --------------------------------------------------------------------------------------------
 
-def card(c, role: str) -> dict:
-    """A card of the registry as ``role`` sees it, with the moves that role may take on it now (``actions``)."""
+def card(c, role: str, links: bool = True) -> dict:
+    """A card of the registry as ``role`` sees it, with the moves that role may take on it now (``actions``);
+    ``links=False`` as for ``order``."""
     hand_over = None
     if c.hand_over:
         hand_over = {"mode": c.hand_over["mode"], "mode_label": registry.HAND_OVER_MODES[c.hand_over["mode"]],
@@ -188,7 +195,7 @@ def card(c, role: str) -> dict:
         "reason": c.reason, "reason_label": registry.REASON_LABELS[c.reason], "replaces": c.replaces,
         "created_at": clock.iso(c.created_at), "updated_at": clock.iso(c.updated_at),
         "hand_over": hand_over, "declaration": declaration,
-        "receipt_url": files.presigned_get(c.receipt_key) if c.receipt_key and role != COMMUNE else None,
+        "receipt_url": _link(c.receipt_key, links) if role != COMMUNE else None,
         "history": [{"status": e.status, "status_label": registry.LABELS[e.status], "at": clock.iso(e.at),
                      "by_role": e.by_role, **_program(e.by), "note": e.note} for e in c.history],
         "actions": card_actions(c, role),

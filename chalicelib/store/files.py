@@ -76,8 +76,15 @@ def put_object(key: str, data: bytes, content_type: str) -> None:
 
 
 def put_file(key: str, fileobj, content_type: str) -> None:
-    """A file that may be large (an archive): boto3's managed upload, in parts above 8 MiB, from a file object."""
+    """A file that may be large (an archive): boto3's managed upload, in parts above 8 MiB, from a file object (each
+    part is read into memory before it is sent)."""
     aws.client("s3").upload_fileobj(fileobj, get_settings().data_bucket, key, ExtraArgs={"ContentType": content_type})
+
+
+def put_path(key: str, path: str, content_type: str) -> None:
+    """A file on disk of any size (a national list): the managed upload reads each part from the file as it sends
+    it, so memory does not hold the parts."""
+    aws.client("s3").upload_file(path, get_settings().data_bucket, key, ExtraArgs={"ContentType": content_type})
 
 
 def copy_object(source_key: str, target_key: str, content_type: str) -> None:

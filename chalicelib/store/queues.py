@@ -1,6 +1,6 @@
 """Work handed from one function to another through SQS: the image function's tasks (re-crop, re-render a preview),
 the syncs with data.gouv.fr, the communes to tell after a directory import, the order events to count, the
-events for the API clients' webhooks and each delivery's attempts, the
+events for the API clients' webhooks and each delivery's attempts, the national lists' files to write, the
 emails about accounts that a request must not send itself (a set-password link asked for an address that may have
 no account, an alert)."""
 import json
@@ -35,6 +35,7 @@ NOTICES_QUEUE = "carteselus-directory-news"  # a commune to tell after a directo
 STATS_QUEUE = "carteselus-order-stats"  # an order event to add to the dashboards' counters (store/stats.py)
 WEBHOOK_EVENTS_QUEUE = "carteselus-webhook-events"  # an event to fan out to the webhooks concerned (domain/webhooks)
 WEBHOOK_DELIVERIES_QUEUE = "carteselus-webhook-deliveries"  # one attempt of one delivery to a webhook
+EXPORTS_QUEUE = "carteselus-list-exports"  # a national list's file to write (services/exports.py)
 
 
 # The kinds of message the mails function takes (services/account_mails.py), and what each names.

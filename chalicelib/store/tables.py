@@ -846,8 +846,37 @@ class WebhookDelivery(PortalModel):
     purge_at = TTLAttribute()
 
 
+class ListExport(PortalModel):
+    """A national list's file written in the background (services/exports.py): who asked for it (``owner``, and the
+    principal the worker acts as, with the same rights as the request), the list and its filters, then where the file
+    is. Purged by DynamoDB's TTL a day after it was asked for, as its file is by the bucket's rule."""
+
+    BASE_NAME = "exports"
+
+    class Meta(TableMeta):
+        pass
+
+    export_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()  # account#<id> or client#<id>: only its owner reads it
+    principal = MapAttribute()  # the requester's Principal fields, as JSON values
+    list_name = UnicodeAttribute()  # a key of api/exports.py's LISTS
+    filters = MapAttribute()  # the list route's filters, strings
+    file_format = UnicodeAttribute()
+    status = UnicodeAttribute()  # running | ready | failed
+    rows = NumberAttribute(default=0)  # written so far, then in the file
+    attempts = NumberAttribute(default=0)  # workers that took it (the queue gives it again when one dies)
+    created_at = UTCDateTimeAttribute()
+    finished_at = UTCDateTimeAttribute(null=True)
+    key = UnicodeAttribute(null=True)
+    filename = UnicodeAttribute(null=True)
+    truncated = BooleanAttribute(default=False)
+    failure = UnicodeAttribute(null=True)
+    purge_at = TTLAttribute()
+
+
 ALL_MODELS = [Commune, Prefecture, Account, Token, ApiClient, Counter, ReferenceImport, ReferenceSync, DirectoryItem,
-              Official, PhotoUpload, CardOrder, RegisteredCard, Webhook, WebhookDelivery]
+              Official, PhotoUpload, CardOrder, RegisteredCard, Webhook, WebhookDelivery,
+              ListExport]
 
 
 def create_missing_tables() -> None:

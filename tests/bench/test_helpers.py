@@ -134,4 +134,4 @@ def test_a_run_without_the_national_import_still_writes_the_docs_with_its_kept_f
     assert "20,440 BatchWriteItem" in lines["national import, rne_cm (511,000 rows, 70 MB)"]
     assert "2026-12-07 17:40 UTC" in lines["national import, rne_maires (34,826 rows, 70 MB)"]
     assert set(run.SECTIONS) - set(run.SLOW_SECTIONS) == {"photo", "previews", "coldstart", "journey", "import",
-                                                          "overhead", "upload"}
+                                                          "export", "overhead", "upload"}

@@ -1,5 +1,6 @@
 """« Télécharger (CSV) » and « Télécharger (XLSX) » under the lists, in a real browser on the local stack: the file
-the browser saves has the rows the page shows (the demo commune's officials; the card maker's orders of a status)."""
+the browser saves has the rows the page shows (the demo commune's officials; the card maker's orders of a status, a
+national list whose file the worker writes while the page follows it)."""
 import csv
 import io
 import re
@@ -77,7 +78,11 @@ def test_the_card_makers_orders_of_a_status_download_with_the_filter_shown(site,
     expect(page.locator(f'#liste-demandes tr[data-demande="{order_id}"]')).to_be_visible()
     shown = page.locator("#liste-demandes tr[data-demande]").evaluate_all(
         "rows => rows.map(row => row.dataset.demande)")
-    _, content = saved(page, "Télécharger (CSV)")
+    followed = []  # a national list: its file is written by the worker, the page follows it
+    page.on("response", lambda r: followed.append(r.status) if "/admin/export-jobs/" in r.url else None)
+    name, content = saved(page, "Télécharger (CSV)")
+    assert followed and set(followed) == {200}
+    expect(page.get_by_role("status").filter(has_text=name)).to_be_visible()
     table = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert table[0][:4] == ["Commune", "SIREN", "Département", "Demande"]
     assert [row[3] for row in table[1:]] == shown and order_id in shown

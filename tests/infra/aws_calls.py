@@ -9,6 +9,7 @@ by the signer's permissions: they are recorded when signed.
 import contextlib
 import contextvars
 import fnmatch
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from unittest import mock
 from urllib.parse import unquote
@@ -149,7 +150,14 @@ def recording():
     def invoke(self, function_name, *args, **kwargs):
         return as_function(function_name, lambda: original_invoke(self, function_name, *args, **kwargs))
 
+    original_submit = ThreadPoolExecutor.submit
+
+    def submit(executor, fn, /, *args, **kwargs):
+        # boto3's managed uploads (upload_fileobj) call S3 from a pool's threads: still the function's calls
+        return original_submit(executor, contextvars.copy_context().run, fn, *args, **kwargs)
+
     with mock.patch.object(BaseClient, "_make_api_call", make_api_call), \
+            mock.patch.object(ThreadPoolExecutor, "submit", submit), \
             mock.patch.object(files, "presigned_post", presigned_post), \
             mock.patch.object(files, "presigned_get", presigned_get), \
             mock.patch.object(TestHTTPClient, "request", request), \

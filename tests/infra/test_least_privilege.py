@@ -52,11 +52,11 @@ def test_only_the_api_the_notices_and_the_mails_functions_send_mail_and_only_fro
 
 
 def test_queues_are_read_only_by_their_consumer_and_written_only_by_who_hands_work_over(template, stage):
-    from chalicelib.store.queues import (MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE, SYNCS_QUEUE,
-                                         WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
+    from chalicelib.store.queues import (EXPORTS_QUEUE, MAILS_QUEUE, NOTICES_QUEUE, PHOTOS_QUEUE, STATS_QUEUE,
+                                         SYNCS_QUEUE, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_EVENTS_QUEUE)
 
     senders = {"api_handler": {PHOTOS_QUEUE, SYNCS_QUEUE, NOTICES_QUEUE, MAILS_QUEUE, STATS_QUEUE,
-                               WEBHOOK_EVENTS_QUEUE},
+                               WEBHOOK_EVENTS_QUEUE, EXPORTS_QUEUE},
                "sync_reference_files": {SYNCS_QUEUE},
                "import_reference_file": {NOTICES_QUEUE, WEBHOOK_EVENTS_QUEUE},
                "process_photo_event": {WEBHOOK_EVENTS_QUEUE},
@@ -208,10 +208,18 @@ def run_journeys(client, settings) -> None:
         assert client.http.get(path, headers=auth(token)).status_code == 200, path
     # The lists as spreadsheets: written to the bucket, handed out by presigned GET (services/exports.py).
     for token, path, rows in ((agent, "/exports/cards?format=xlsx", len(ids)),
-                              (prefecture, "/admin/exports/cards-to-return", 1),
-                              (operator, "/admin/exports/orders?status=remise&format=xlsx", 1)):
+                              (prefecture, "/admin/exports/cards-to-return", 1)):
         exported = client.http.get(path, headers=auth(token))
         assert exported.status_code == 200 and exported.json_body["rows"] == rows, (path, exported.json_body)
+    # The card maker's national lists: written by their worker, then followed.
+    from chalicelib.store.queues import EXPORTS_QUEUE
+
+    national = [client.http.get(path, headers=auth(operator)).json_body["id"]
+                for path in ("/admin/exports/orders?status=remise&format=xlsx", "/admin/exports/cards?status=a_restituer")]
+    assert deliver_s3_events(client, queue=EXPORTS_QUEUE, handler="write_list_exports") == 2
+    for export_id in national:
+        followed = client.http.get(f"/admin/export-jobs/{export_id}", headers=auth(operator)).json_body
+        assert followed["status"] == "ready" and followed["rows"] == 1, followed
     for scan in (b"%PDF-1.4 recepisse signe", b"\xff\xd8\xff\xe0 recepisse mieux numerise"):  # the second replaces it
         upload = post_json(client, f"/admin/cards/{number}/receipt-uploads", {}, prefecture)
         assert upload.status_code == 201, upload.json_body

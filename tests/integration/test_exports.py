@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from chalicelib.printing.tables import MOMENT, NUMBER, moment
-from tests.helpers import auth
+from tests.helpers import (MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET, auth, create_manufacturer,
+                           deliver_s3_events, log_in)
 from tests.integration.test_cards import delivered, prefecture_of, world  # noqa: F401 (the fixture)
 
 BOM = "\ufeff"
@@ -45,10 +46,30 @@ def every_item(client, token: str, path: str, query: dict) -> list[dict]:
             return items
 
 
+def write_waiting_files(client) -> int:
+    """Run the national lists' writer on what the API queued, as Lambda would."""
+    from chalicelib.store.queues import EXPORTS_QUEUE
+
+    return deliver_s3_events(client, queue=EXPORTS_QUEUE, handler="write_list_exports")
+
+
+def ask(client, token: str, path: str, query: dict, file_format: str):
+    return client.http.get(f"{path}?{urlencode({**query, 'format': file_format})}", headers=auth(token))
+
+
 def download(client, token: str, path: str, query: dict, file_format: str) -> tuple[dict, bytes]:
-    response = client.http.get(f"{path}?{urlencode({**query, 'format': file_format})}", headers=auth(token))
-    assert response.status_code == 200, response.json_body
+    """The file a list's route gives: at once (200), or, for a national list (202), once the worker wrote it."""
+    response = ask(client, token, path, query, file_format)
+    assert response.status_code in (200, 202), response.json_body
     answer = response.json_body
+    if response.status_code == 202:
+        assert answer["status"] == "running" and answer["url"] is None
+        assert response.headers["Location"] == f"../export-jobs/{answer['id']}"
+        assert write_waiting_files(client) == 1
+        followed = client.http.get(f"/admin/export-jobs/{answer['id']}", headers=auth(token))
+        assert followed.status_code == 200, followed.json_body
+        answer = followed.json_body
+        assert answer["status"] == "ready" and answer["finished_at"], answer
     fetched = requests.get(answer["url"], timeout=30)
     assert fetched.status_code == 200
     assert f'filename="{answer["filename"]}"' in fetched.headers.get("Content-Disposition", "")
@@ -197,7 +218,103 @@ def test_a_list_too_long_for_one_call_stops_at_a_whole_page_and_says_so(client, 
     from chalicelib.services import exports
 
     monkeypatch.setattr(exports, "TIME_BUDGET_SECONDS", 0.0)  # past the budget after the first page
-    answer, content = download(client, lists["operator"], "/admin/exports/cards", {"status": "livree"}, "csv")
+    answer, content = download(client, lists["ain"], "/admin/exports/cards", {"status": "livree"}, "csv")
     assert answer["truncated"] is True and answer["rows"] == 2 and len(read_csv(content)) == 3  # one page of 2
     answer, _ = download(client, lists["agent"], "/exports/officials", {}, "csv")
     assert answer["truncated"] is False  # one page only: nothing left out
+    # the worker's budget is its own: the national file is whole
+    answer, _ = download(client, lists["operator"], "/admin/exports/cards", {"status": "livree"}, "csv")
+    assert answer["truncated"] is False and answer["rows"] == 3
+    monkeypatch.setattr(exports, "WORKER_BUDGET_SECONDS", 0.0)
+    answer, content = download(client, lists["operator"], "/admin/exports/cards", {"status": "livree"}, "csv")
+    assert answer["truncated"] is True and answer["rows"] == 2 and len(read_csv(content)) == 3
+
+
+# --- national lists, written in the background ---------------------------------------------------------------------
+
+def test_a_national_list_is_written_in_the_background_and_followed_by_its_owner_only(client, lists, monkeypatch):
+    """The card maker's list of the whole country: 202 and where to follow it; the file comes with the worker; only
+    who asked sees it; a département chosen is answered at once."""
+    from chalicelib.services import exports
+
+    monkeypatch.setattr(exports, "PROGRESS_EVERY_ROWS", 2)  # the count is written at each page of 2
+    asked = ask(client, lists["operator"], "/admin/exports/cards", {"status": "livree"}, "xlsx")
+    assert asked.status_code == 202
+    job = asked.json_body
+    assert job["list"] == "registre-des-cartes" and job["format"] == "xlsx" and job["rows"] == 0
+    assert job["filename"] is None and job["failure"] is None
+    follow = f"/admin/export-jobs/{job['id']}"
+    assert client.http.get(follow, headers=auth(lists["operator"])).json_body["status"] == "running"
+    # another operator, a préfecture, a commune: not theirs
+    other = log_in(client, create_manufacturer("autre-operateur@fabricant.example.fr"), MANUFACTURER_PASSWORD,
+                   OPERATOR_TOTP_SECRET)
+    assert client.http.get(follow, headers=auth(other)).status_code == 404
+    assert client.http.get(follow, headers=auth(lists["ain"])).status_code == 403
+    assert client.http.get(follow, headers=auth(lists["agent"])).status_code == 403
+    assert client.http.get("/admin/export-jobs/" + "0" * 32, headers=auth(lists["operator"])).status_code == 404
+    assert client.http.get("/admin/export-jobs/nimporte-quoi", headers=auth(lists["operator"])).status_code == 404
+
+    assert write_waiting_files(client) == 1
+    ready = client.http.get(follow, headers=auth(lists["operator"])).json_body
+    assert ready["status"] == "ready" and ready["rows"] == 3 and ready["filename"].endswith(".xlsx")
+    cards = every_item(client, lists["operator"], "/admin/cards", {"status": "livree"})
+    table = read_xlsx(requests.get(ready["url"], timeout=30).content)
+    assert [row[0] for row in table[1:]] == [c["number"] for c in cards]
+    # the queue gives a message twice: the file is not written again
+    from chalicelib.store.queues import EXPORTS_QUEUE, send
+
+    send(EXPORTS_QUEUE, {"export_id": job["id"]})
+    assert write_waiting_files(client) == 1
+    again = client.http.get(follow, headers=auth(lists["operator"])).json_body
+    assert again["finished_at"] == ready["finished_at"] and again["filename"] == ready["filename"]
+    # a département's list is answered at once
+    assert ask(client, lists["operator"], "/admin/exports/cards", {"status": "livree", "department": "01"},
+               "csv").status_code == 200
+
+
+def test_a_worker_that_fails_is_retried_then_the_file_says_it_failed(client, lists, caplog):
+    from chalicelib.services import exports
+
+    job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+
+    def broken(*args):
+        raise RuntimeError("DynamoDB gone")
+
+    for _ in range(exports.MAX_ATTEMPTS - 1):  # the queue gives it to another worker
+        with pytest.raises(RuntimeError):
+            exports.run_export(job["id"], broken)
+        assert client.http.get(f"/admin/export-jobs/{job['id']}",
+                               headers=auth(lists["operator"])).json_body["status"] == "running"
+    assert exports.run_export(job["id"], broken) == "failed"
+    failed = client.http.get(f"/admin/export-jobs/{job['id']}", headers=auth(lists["operator"])).json_body
+    assert failed["status"] == "failed" and failed["url"] is None and "Demandez-le de nouveau" in failed["failure"]
+    assert exports.run_export(job["id"], broken) == "finished already"
+
+
+def test_a_file_whose_workers_all_died_is_shown_failed_after_an_hour(client, lists):
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.store.tables import ListExport
+
+    job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+    follow = f"/admin/export-jobs/{job['id']}"
+    ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - timedelta(minutes=59))])
+    assert client.http.get(follow, headers=auth(lists["operator"])).json_body["status"] == "running"
+    ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - timedelta(minutes=61))])
+    shown = client.http.get(follow, headers=auth(lists["operator"])).json_body
+    assert shown["status"] == "failed" and "Demandez-le de nouveau" in shown["failure"]
+
+
+def test_the_ministry_tool_follows_its_own_national_file(client, lists):
+    from tests.integration.test_api_clients import bearer
+
+    created = client.http.post("/admin/api-clients", headers={**auth(lists["operator"]),
+                                                              "Content-Type": "application/json"},
+                               body='{"name": "Ministère", "scopes": ["orders:read"], "national": true}').json_body
+    token = bearer(client, created)
+    answer, content = download(client, token, "/admin/exports/orders", {"status": "livree"}, "csv")
+    assert answer["rows"] == 2 and len(read_csv(content)) == 3
+    # the card maker's operator does not see the ministry's file
+    job_id = answer["id"]
+    assert client.http.get(f"/admin/export-jobs/{job_id}", headers=auth(lists["operator"])).status_code == 404
