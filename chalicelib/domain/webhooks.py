@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import random
 import secrets
 from datetime import datetime
@@ -165,8 +166,9 @@ def retry_delay(attempts_made: int, base_seconds: float, rng: random.Random | No
 
 def queue_delay(seconds: float) -> int:
     """The SQS DelaySeconds for a wait: the wait itself up to SQS's 15 minutes; beyond, the message comes back after
-    15 minutes and is queued again for the rest."""
-    return max(0, min(MAX_QUEUE_DELAY_SECONDS, int(round(seconds))))
+    15 minutes and is queued again for the rest. Rounded up: a message back early is queued again for what is left,
+    and a rest under half a second rounded down to 0 came straight back, again and again, until the time came."""
+    return max(0, min(MAX_QUEUE_DELAY_SECONDS, math.ceil(seconds)))
 
 
 def succeeded(status: int | None) -> bool:

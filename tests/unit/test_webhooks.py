@@ -130,7 +130,8 @@ def test_eight_attempts_span_about_a_day_deployed_and_seconds_locally():
 
 
 def test_a_wait_longer_than_sqs_allows_is_several_hops():
-    assert webhooks.queue_delay(0.4) == 0 and webhooks.queue_delay(12.6) == 13
+    # never shorter than the wait: a rest of 0.4 s waits 1 s rather than coming straight back
+    assert webhooks.queue_delay(0.4) == 1 and webhooks.queue_delay(12.6) == 13 and webhooks.queue_delay(0) == 0
     assert webhooks.queue_delay(3 * 3600) == 900 == webhooks.MAX_QUEUE_DELAY_SECONDS
 
 
