@@ -113,7 +113,7 @@ def render_all(source_dir: Path = SOURCE_DIR) -> dict[str, str]:
 
 def constants() -> dict:
     """What the scripts show that the Python decides: statuses and their labels, function labels, upload limits."""
-    from chalicelib.domain import api_clients, cards, functions, officials, orders, webhooks
+    from chalicelib.domain import api_clients, cards, codes, functions, officials, orders, webhooks
     from chalicelib.imaging import card, photo
     from chalicelib.services import cards as card_service, declarations, officials as official_service
 
@@ -135,6 +135,10 @@ def constants() -> dict:
         "PHOTO_ASPECT_TOLERANCE": photo.ASPECT_TOLERANCE,
         # « Accès pour les logiciels »: the scopes a commune may grant, with their labels
         "API_SCOPES": [[scope, api_clients.SCOPE_LABELS[scope]] for scope in api_clients.SCOPES],
+        # « Outils de l'État »: the scopes the card maker may grant a préfecture's or the ministry's tools (read only)
+        "STATE_API_SCOPES": [[scope, api_clients.SCOPE_LABELS[scope]] for scope in api_clients.READ_SCOPES],
+        # the one rule of a département's code (domain/codes.py), for the fields that ask for one
+        "DEPARTMENT_CODE": codes.DEPARTMENT_CODE.pattern,
         # the events a client's webhook may be told of, with their labels (domain/webhooks.py)
         "WEBHOOK_EVENTS": [[event, webhooks.EVENT_LABELS[event]] for event in webhooks.EVENTS],
     }

@@ -61,7 +61,8 @@ def signed_in(stack):
     pages = {"commune": ["tableau-de-bord.html", "elus.html", "elu-nouveau.html", f"elu-nouveau.html?elu={official}",
                          "elu-declaration.html", "demandes.html", f"demande.html?id={order_id}",
                          "demande-nouvelle.html", "cartes.html", "agents.html", "logiciels.html"],
-             "manufacturer": ["fabricant.html", "fabricant-demandes.html", f"gestion-demande.html?id={order_id}"],
+             "manufacturer": ["fabricant.html", "fabricant-demandes.html", "fabricant-logiciels.html",
+                              f"gestion-demande.html?id={order_id}"],
              "prefecture": ["prefecture.html", "prefecture-cartes.html", f"gestion-demande.html?id={order_id}"]}
     return {"sessions": {"commune": commune, "manufacturer": manufacturer, "prefecture": prefecture},
             "pages": pages}

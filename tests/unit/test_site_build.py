@@ -15,21 +15,26 @@ _spec = importlib.util.spec_from_file_location("build_site", PROJECT_DIR / "scri
 build_site = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_site)
 
-# The commune's pages and their item of the main menu; the other pages have no main menu.
+# The commune's pages and their item of the main menu; the card maker's pages that have one (the back office's
+# dashboard and an order's page, shared with the préfectures, have none); the other pages have no main menu.
 ACTIVE = {"tableau-de-bord.html": "tableau-de-bord.html", "elus.html": "elus.html", "elu-nouveau.html": "elus.html",
           "elu-declaration.html": "elus.html",
           "demandes.html": "demandes.html", "demande.html": "demandes.html",
           "demande-nouvelle.html": "demandes.html", "cartes.html": "cartes.html", "agents.html": "agents.html",
           "logiciels.html": "logiciels.html"}
+CARD_MAKER_ACTIVE = {"fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant-demandes.html",
+                     "fabricant-logiciels.html": "fabricant-logiciels.html"}
 # Where the service's name in the header leads: the home of the page's space.
 HOME = {**{page: "tableau-de-bord.html" for page in ACTIVE},
         "fabricant.html": "fabricant.html", "fabricant-demandes.html": "fabricant.html",
+        "fabricant-logiciels.html": "fabricant.html",
         "gestion-demande.html": "fabricant.html", "tableau-de-bord-gestion.html": "fabricant.html",
         "prefecture.html": "prefecture.html",
         "prefecture-cartes.html": "prefecture.html",
         # « Mes sessions » serves every role: its script points the link at the person's own home
         "sessions.html": "index.html"}
 MENU = ["tableau-de-bord.html", "elus.html", "demandes.html", "cartes.html", "agents.html", "logiciels.html"]
+CARD_MAKER_MENU = ["fabricant.html", "fabricant-demandes.html", "fabricant-logiciels.html"]
 # Served at any unknown address: its links start at the site's root.
 SERVED_ANYWHERE = {"page-introuvable.html"}
 
@@ -64,7 +69,7 @@ def built(tmp_path_factory):
 def test_one_page_per_source_and_nothing_else(built):
     sources = sorted(p.name for p in (PROJECT_DIR / "site-src" / "pages").glob("*.html"))
     assert sorted(built) == sources and len(sources) >= 17
-    assert set(ACTIVE) | set(HOME) <= set(sources)
+    assert set(ACTIVE) | set(CARD_MAKER_ACTIVE) | set(HOME) <= set(sources)
 
 
 def test_every_page_has_one_frame_and_the_same_footer(built):
@@ -90,8 +95,9 @@ def test_the_header_variant_and_active_menu_item(built, name):
     signed_in = name in HOME
     assert page.count("button") >= (2 if signed_in else 0)
     assert bool([a for t, a in page.tags if a.get("data-action") == "logout"]) == signed_in
-    if name in ACTIVE:
-        assert menu == MENU and current == [ACTIVE[name]]
+    if name in ACTIVE or name in CARD_MAKER_ACTIVE:
+        expected_menu, active = (MENU, ACTIVE) if name in ACTIVE else (CARD_MAKER_MENU, CARD_MAKER_ACTIVE)
+        assert menu == expected_menu and current == [active[name]]
         assert [a.get("href") for t, a in page.tags if t == "a" and a.get("href") == "#navigation"] == ["#navigation"]
     else:
         assert menu == [] and current == []

@@ -1,6 +1,8 @@
-// The webhooks of one API client, on « Accès pour les logiciels »: list (GET /api-clients/{id}/webhooks), add (POST:
-// the signing secret is shown once, here), delete (DELETE …/{webhook_id}), and a webhook's delivery log
-// (GET …/{webhook_id}/deliveries). Opened by the « Webhooks » button of a client's row (logiciels.js).
+// The webhooks of one API client, on « Accès pour les logiciels » and the card maker's « Outils de l'État » (the same
+// routes: the card maker manages those of the préfectures' and the ministry's clients): list (GET
+// /api-clients/{id}/webhooks), add (POST: the signing secret is shown once, here), delete (DELETE …/{webhook_id}),
+// and a webhook's delivery log (GET …/{webhook_id}/deliveries). Opened by the « Webhooks » button of a client's row
+// (logiciels-acces.js).
 import { api } from "../api.js";
 import { WEBHOOK_EVENTS } from "../constants.js";
 import {
@@ -181,4 +183,13 @@ export async function openWebhooks(chosen) {
     showAlert(alert, { title: "Les webhooks n'ont pas pu être chargés", message: error.message });
   }
   section.focus();
+}
+
+// Hides the section and its secret: the list it belonged to is no longer shown (another owner was chosen).
+export function closeWebhooks() {
+  client = null;
+  secretField.value = "";
+  secretPanel.hidden = true;
+  journal.hidden = true;
+  section.hidden = true;
 }
