@@ -193,6 +193,7 @@ ACCESS = {
         # managed upload: in parts above 8 MiB (PutObject covers them; an upload cut short is cleared by the
         # bucket's rule for incomplete uploads)
         objects={EXPORTS_PREFIX: ("PutObject",)},
+        sends_to=(EXPORTS_QUEUE,),  # a failed attempt, queued again for a minute later
     ),
     # The hourly purge of the photos of closed orders (services/retention.py), after the cancellation of the drafts
     # never sent for a week, which releases their officials (services/orders.py: expire_drafts).

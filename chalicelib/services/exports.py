@@ -112,9 +112,15 @@ JOB_LIFETIME = timedelta(days=1)  # as the files under documents/ (the bucket's 
 # The worker's function has 15 minutes (.chalice/config.json): past this, the file stops at a whole page and says so.
 WORKER_BUDGET_SECONDS = 780.0
 PROGRESS_EVERY_ROWS = 2000  # the count a person follows is written this often (one small write)
-MAX_ATTEMPTS = 3  # workers that may take one file: the queue's receives before its dead-letter queue
-# A file still "running" this long after it was asked for will not come: its workers died (shown as failed).
-GIVEN_UP_AFTER = timedelta(hours=1)
+MAX_ATTEMPTS = 3  # workers that may take one file
+# A worker that fails queues the file again for a minute later itself: left to SQS, the message would come back only
+# after its visibility timeout (6 times the function's 15 minutes, infra/template.py).
+RETRY_DELAY_SECONDS = 60
+# A file still "running" this long after it was asked for will not come (shown as failed): its workers died, and SQS
+# gives a dead worker's message again only after that visibility timeout (90 minutes).
+GIVEN_UP_AFTER = timedelta(hours=2)
+# No worker starts a file later than this: it could not finish (15 minutes at most) before being shown failed.
+START_BEFORE = GIVEN_UP_AFTER - timedelta(minutes=15)
 FAILED = "Le fichier n'a pas pu être préparé. Demandez-le de nouveau ; si cela se reproduit, précisez un statut ou un " \
          "département."
 
@@ -174,7 +180,7 @@ def run_export(export_id: str, list_table: ListTable) -> str:
         if not is_condition_failure(error):
             raise
         return "finished already"  # the queue gave it twice (or the record was purged meanwhile)
-    if job.attempts > MAX_ATTEMPTS:
+    if job.attempts > MAX_ATTEMPTS or job.created_at < clock.now() - START_BEFORE:
         _finish(job, [ListExport.status.set("failed"), ListExport.failure.set(FAILED)])
         return "failed"
     principal = _principal_of(dict(job.principal.as_dict()))
@@ -186,9 +192,10 @@ def run_export(export_id: str, list_table: ListTable) -> str:
         _finish(job, [ListExport.status.set("failed"), ListExport.failure.set(error.message)])
         return "failed"
     except Exception:
-        if job.attempts < MAX_ATTEMPTS:
-            raise  # the queue gives it to another worker
-        log.exception("list export failed", extra={"export_id": export_id})
+        log.exception("list export failed", extra={"export_id": export_id, "attempt": job.attempts})
+        if job.attempts < MAX_ATTEMPTS:  # (should the send fail, the message comes back after its visibility timeout)
+            queues.send(queues.EXPORTS_QUEUE, {"export_id": export_id}, delay_seconds=RETRY_DELAY_SECONDS)
+            return "retrying"
         _finish(job, [ListExport.status.set("failed"), ListExport.failure.set(FAILED)])
         return "failed"
     _finish(job, [ListExport.status.set("ready"), ListExport.key.set(written["key"]),

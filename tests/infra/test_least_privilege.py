@@ -62,7 +62,8 @@ def test_queues_are_read_only_by_their_consumer_and_written_only_by_who_hands_wo
                "process_photo_event": {WEBHOOK_EVENTS_QUEUE},
                # the fan-out queues each delivery's first attempt; the delivery function its next ones
                "fan_out_webhook_events": {WEBHOOK_DELIVERIES_QUEUE},
-               "deliver_webhooks": {WEBHOOK_DELIVERIES_QUEUE}}
+               "deliver_webhooks": {WEBHOOK_DELIVERIES_QUEUE},
+               "write_list_exports": {EXPORTS_QUEUE}}  # a failed attempt, queued again
 
     for function in stage.functions:
         for statement in statements(template, stage, function.name):
@@ -216,6 +217,19 @@ def run_journeys(client, settings) -> None:
 
     national = [client.http.get(path, headers=auth(operator)).json_body["id"]
                 for path in ("/admin/exports/orders?status=remise&format=xlsx", "/admin/exports/cards?status=a_restituer")]
+    # the first worker fails (DynamoDB unavailable): it queues the file again for later
+    from chalicelib.services import exports as export_service
+
+    from tests.helpers import queued
+
+    bodies = queued(EXPORTS_QUEUE)
+    assert len(bodies) == 2
+    aws_clients._queue_urls.clear()  # the writer is another container than the API: its own look-up
+    with mock.patch("chalicelib.events.exports.national_table", side_effect=RuntimeError("unavailable")), \
+            mock.patch.object(export_service, "RETRY_DELAY_SECONDS", 0):
+        for body in bodies:
+            client.lambda_.invoke("write_list_exports", client.events.generate_sqs_event([body],
+                                                                                         queue_name=EXPORTS_QUEUE))
     assert deliver_s3_events(client, queue=EXPORTS_QUEUE, handler="write_list_exports") == 2
     for export_id in national:
         followed = client.http.get(f"/admin/export-jobs/{export_id}", headers=auth(operator)).json_body

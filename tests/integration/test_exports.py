@@ -3,6 +3,7 @@ with openpyxl has the rows of the JSON list route, every page of it, in the same
 département only; a wrong format is a clean 400."""
 import csv
 import io
+import json
 from urllib.parse import urlencode
 
 import openpyxl
@@ -11,7 +12,7 @@ import requests
 
 from chalicelib.printing.tables import MOMENT, NUMBER, moment
 from tests.helpers import (MANUFACTURER_PASSWORD, OPERATOR_TOTP_SECRET, auth, create_manufacturer,
-                           deliver_s3_events, log_in)
+                           deliver_s3_events, log_in, queued)
 from tests.integration.test_cards import delivered, prefecture_of, world  # noqa: F401 (the fixture)
 
 BOM = "\ufeff"
@@ -272,38 +273,65 @@ def test_a_national_list_is_written_in_the_background_and_followed_by_its_owner_
                "csv").status_code == 200
 
 
-def test_a_worker_that_fails_is_retried_then_the_file_says_it_failed(client, lists, caplog):
+def test_a_worker_that_fails_is_retried_then_the_file_says_it_failed(client, lists, monkeypatch):
+    from chalicelib import aws
     from chalicelib.services import exports
+    from chalicelib.store.queues import EXPORTS_QUEUE
 
     job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+    assert [json.loads(body) for body in queued(EXPORTS_QUEUE)] == [{"export_id": job["id"]}]
 
     def broken(*args):
         raise RuntimeError("DynamoDB gone")
 
-    for _ in range(exports.MAX_ATTEMPTS - 1):  # the queue gives it to another worker
-        with pytest.raises(RuntimeError):
-            exports.run_export(job["id"], broken)
+    # queued again by the worker itself, a minute later (not after SQS's 90-minute visibility timeout)
+    assert exports.run_export(job["id"], broken) == "retrying"
+    sqs = aws.client("sqs")
+    waiting = sqs.get_queue_attributes(QueueUrl=aws.queue_url(EXPORTS_QUEUE), AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+    assert (waiting["ApproximateNumberOfMessages"], waiting["ApproximateNumberOfMessagesDelayed"]) == ("0", "1")
+    sqs.purge_queue(QueueUrl=aws.queue_url(EXPORTS_QUEUE))
+    monkeypatch.setattr(exports, "RETRY_DELAY_SECONDS", 0)  # the test does not wait the minute
+    for _ in range(exports.MAX_ATTEMPTS - 2):
+        assert exports.run_export(job["id"], broken) == "retrying"
+        assert [json.loads(body) for body in queued(EXPORTS_QUEUE)] == [{"export_id": job["id"]}]
         assert client.http.get(f"/admin/export-jobs/{job['id']}",
                                headers=auth(lists["operator"])).json_body["status"] == "running"
     assert exports.run_export(job["id"], broken) == "failed"
+    assert queued(EXPORTS_QUEUE) == []
     failed = client.http.get(f"/admin/export-jobs/{job['id']}", headers=auth(lists["operator"])).json_body
     assert failed["status"] == "failed" and failed["url"] is None and "Demandez-le de nouveau" in failed["failure"]
     assert exports.run_export(job["id"], broken) == "finished already"
+    # a retry that works: the next file is ready at its second attempt
+    job = ask(client, lists["operator"], "/admin/exports/orders", {"status": "livree"}, "csv").json_body
+    queued(EXPORTS_QUEUE)
+    assert exports.run_export(job["id"], broken) == "retrying"
+    assert write_waiting_files(client) == 1
+    ready = client.http.get(f"/admin/export-jobs/{job['id']}", headers=auth(lists["operator"])).json_body
+    assert ready["status"] == "ready" and ready["rows"] == 2
 
 
-def test_a_file_whose_workers_all_died_is_shown_failed_after_an_hour(client, lists):
+def test_a_file_whose_workers_all_died_is_shown_failed_and_never_started_late(client, lists):
     from datetime import timedelta
 
     from chalicelib import clock
+    from chalicelib.services import exports
     from chalicelib.store.tables import ListExport
 
     job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
     follow = f"/admin/export-jobs/{job['id']}"
-    ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - timedelta(minutes=59))])
+    ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - timedelta(minutes=119))])
     assert client.http.get(follow, headers=auth(lists["operator"])).json_body["status"] == "running"
-    ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - timedelta(minutes=61))])
+    # too late for a worker to finish before the page gives up on it: it does not start
+    assert write_waiting_files(client) == 1
     shown = client.http.get(follow, headers=auth(lists["operator"])).json_body
-    assert shown["status"] == "failed" and "Demandez-le de nouveau" in shown["failure"]
+    assert shown["status"] == "failed" and shown["finished_at"] and "Demandez-le de nouveau" in shown["failure"]
+    # a file still running two hours after it was asked for shows failed
+    job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+    ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - exports.GIVEN_UP_AFTER
+                                                                    - timedelta(seconds=1))])
+    shown = client.http.get(f"/admin/export-jobs/{job['id']}", headers=auth(lists["operator"])).json_body
+    assert shown["status"] == "failed" and shown["finished_at"] is None
 
 
 def test_the_ministry_tool_follows_its_own_national_file(client, lists):
