@@ -38,7 +38,8 @@ def _items(rows: int, fmt: str):
     job = ListExport("0" * 32, owner="account#bench", principal={"email": "bench@fabricant.example.fr",
                                                                  "role": "manufacturer", "account_id": "bench"},
                      list_name="registre-des-cartes", filters={"status": "remise"}, file_format=fmt,
-                     status="running", rows=0, attempts=1, created_at=at, purge_at=at + timedelta(days=1))
+                     status="running", rows=0, attempts=1, created_at=datetime.now(timezone.utc),
+                     purge_at=datetime.now(timezone.utc) + timedelta(days=1))  # just asked for
     return job.serialize(), card.serialize()
 
 
