@@ -200,6 +200,9 @@ def _national(call, spec: NationalList):
     file_format = exports.check_format(call.query.get("format"))
     filters = {name: value for name, value in call.query.items() if name != "format" and value}
     if export_rules.in_background(call.principal, filters.get("department")):
+        # The list's own refusals (a national list is of one status) are answered now, not by the worker an instant
+        # later: its first page is read here (one query), as the list route would.
+        next(iter(spec.pages(collaborators(), call.principal, filters)), None)
         job = exports.start_export(call.principal, spec.name, filters, file_format)
         return Accepted(job, f"../export-jobs/{job['id']}")  # relative: the API is under /api behind the site
     pages = spec.pages(collaborators(), call.principal, filters)

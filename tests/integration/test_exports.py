@@ -273,12 +273,30 @@ def test_a_national_list_is_written_in_the_background_and_followed_by_its_owner_
                "csv").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/admin/exports/orders", "/admin/exports/cards"])
+def test_a_national_list_the_list_route_refuses_is_refused_at_once_and_queues_nothing(client, aws, lists, path):
+    """A national list is of one status: without it, 400 now (as the list route), no file asked for, nothing queued."""
+    import boto3
+
+    from chalicelib.store.queues import EXPORTS_QUEUE
+    from chalicelib.store.tables import ListExport
+
+    list_route = path.replace("/exports", "")
+    assert client.http.get(list_route, headers=auth(lists["operator"])).status_code == 400
+    refused = ask(client, lists["operator"], path, {}, "csv")
+    assert refused.status_code == 400 and refused.json_body["code"] == "invalid_request", refused.json_body
+    assert "statut" in refused.json_body["message"]
+    assert queued(EXPORTS_QUEUE) == [] and list(ListExport.scan()) == []
+    listed = boto3.client("s3").list_objects_v2(Bucket=aws.data_bucket, Prefix="documents/exports/")
+    assert listed.get("KeyCount", 0) == 0
+
+
 def test_a_worker_that_fails_is_retried_then_the_file_says_it_failed(client, lists, monkeypatch):
     from chalicelib import aws
     from chalicelib.services import exports
     from chalicelib.store.queues import EXPORTS_QUEUE
 
-    job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+    job = ask(client, lists["operator"], "/admin/exports/orders", {"status": "livree"}, "csv").json_body
     assert [json.loads(body) for body in queued(EXPORTS_QUEUE)] == [{"export_id": job["id"]}]
 
     def broken(*args):
@@ -318,7 +336,7 @@ def test_a_file_whose_workers_all_died_is_shown_failed_and_never_started_late(cl
     from chalicelib.services import exports
     from chalicelib.store.tables import ListExport
 
-    job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+    job = ask(client, lists["operator"], "/admin/exports/orders", {"status": "livree"}, "csv").json_body
     follow = f"/admin/export-jobs/{job['id']}"
     ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - timedelta(minutes=119))])
     assert client.http.get(follow, headers=auth(lists["operator"])).json_body["status"] == "running"
@@ -327,7 +345,7 @@ def test_a_file_whose_workers_all_died_is_shown_failed_and_never_started_late(cl
     shown = client.http.get(follow, headers=auth(lists["operator"])).json_body
     assert shown["status"] == "failed" and shown["finished_at"] and "Demandez-le de nouveau" in shown["failure"]
     # a file still running two hours after it was asked for shows failed
-    job = ask(client, lists["operator"], "/admin/exports/orders", {}, "csv").json_body
+    job = ask(client, lists["operator"], "/admin/exports/orders", {"status": "livree"}, "csv").json_body
     ListExport(job["id"]).update(actions=[ListExport.created_at.set(clock.now() - exports.GIVEN_UP_AFTER
                                                                     - timedelta(seconds=1))])
     shown = client.http.get(f"/admin/export-jobs/{job['id']}", headers=auth(lists["operator"])).json_body
