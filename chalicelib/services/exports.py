@@ -121,15 +121,16 @@ RETRY_DELAY_SECONDS = 60
 GIVEN_UP_AFTER = timedelta(hours=2)
 # No worker starts a file later than this: it could not finish (15 minutes at most) before being shown failed.
 START_BEFORE = GIVEN_UP_AFTER - timedelta(minutes=15)
-FAILED = "Le fichier n'a pas pu être préparé. Demandez-le de nouveau ; si cela se reproduit, précisez un statut ou un " \
-         "département."
-
+FAILED = "Le fichier n'a pas pu être préparé. Demandez-le de nouveau ; si cela se reproduit, choisissez un département."
 
 EXPORT_ID = re.compile("[0-9a-f]{32}")
 
 
-def owner_of(principal: Principal) -> str:
-    return f"client#{principal.client_id}" if principal.client_id else f"account#{principal.account_id or principal.email}"
+def _requester(principal: Principal) -> str:
+    """Who asked for a file, and alone may follow it: the program's client, or the person's account."""
+    if principal.client_id:
+        return f"client#{principal.client_id}"
+    return f"account#{principal.account_id or principal.email}"
 
 
 def _principal_fields(principal: Principal) -> dict:
@@ -149,7 +150,7 @@ def _principal_of(fields: dict) -> Principal:
 def start_export(principal: Principal, list_name: str, filters: dict, file_format: str) -> dict:
     """Records the file asked for and hands it to the worker; its state, to follow (``describe_export``)."""
     now = clock.now()
-    job = ListExport(uuid.uuid4().hex, owner=owner_of(principal), principal=_principal_fields(principal),
+    job = ListExport(uuid.uuid4().hex, owner=_requester(principal), principal=_principal_fields(principal),
                      list_name=list_name, filters=filters, file_format=file_format, status="running", rows=0,
                      attempts=0, created_at=now, purge_at=now + JOB_LIFETIME)
     job.save(condition=ListExport.export_id.does_not_exist())
@@ -166,7 +167,7 @@ def describe_export(principal: Principal, export_id: str) -> dict:
             job = ListExport.get(export_id, consistent_read=True)
         except ListExport.DoesNotExist:
             pass
-    if job is None or job.owner != owner_of(principal):
+    if job is None or job.owner != _requester(principal):
         raise PortalError(404, "not_found", "Ce fichier n'existe pas ou n'est plus disponible.")
     return _view(job)
 
